@@ -1,0 +1,117 @@
+//! Individual users: create, get, replace, update, delete.
+
+use http::StatusCode;
+use okta_idsrc_core::models::{Nullable, UserRequestSchema, UsersUpdateRequestSchema};
+use okta_idsrc_core::validate::Violation;
+
+use super::{no_content, parse_body, parse_body_except};
+use crate::error::ApiError;
+use crate::ids::now_timestamp;
+use crate::reply::{HandlerResult, Reply};
+use crate::shared::Shared;
+use crate::state::{Source, User, normalize_user_profile, write_user};
+
+const USER: &str = "IdentitySourceUser";
+
+fn user_json(external_id: &str, user: &User) -> Vec<u8> {
+    let mut out = Vec::with_capacity(512);
+    write_user(&mut out, external_id, user);
+    out
+}
+
+/// The path names the user; a body without `externalId` is fine.
+fn missing_external_id(v: &Violation) -> bool {
+    v.field == "externalId" && v.message == "is required"
+}
+
+/// `POST /users`: 200 with the new user; an existing external id is a 400.
+pub(super) fn create(shared: &Shared, source: &Source, body: &[u8]) -> HandlerResult {
+    let request: UserRequestSchema = parse_body(body)?;
+    let (Some(external_id), Some(mut profile)) = (request.external_id, request.profile) else {
+        unreachable!("validation requires externalId and profile");
+    };
+    normalize_user_profile(&mut profile);
+    let timestamp = now_timestamp();
+    let mut state = source.lock();
+    if state.users.contains_key(&external_id) {
+        return Err(ApiError::validation(
+            "externalId",
+            vec![format!(
+                "externalId: a user with external id {external_id} already exists"
+            )],
+        ));
+    }
+    state.upsert_user(external_id.clone(), profile, &shared.ids, &timestamp);
+    Ok(Reply::json(
+        StatusCode::OK,
+        user_json(&external_id, &state.users[&external_id]),
+    ))
+}
+
+/// `GET /users/{externalId}`.
+pub(super) fn get(source: &Source, external_id: &str) -> HandlerResult {
+    let state = source.lock();
+    let user = state
+        .users
+        .get(external_id)
+        .ok_or_else(|| ApiError::not_found(external_id, USER))?;
+    Ok(Reply::json(StatusCode::OK, user_json(external_id, user)))
+}
+
+/// `PUT /users/{externalId}`: the profile is replaced.
+pub(super) fn replace(source: &Source, external_id: &str, body: &[u8]) -> HandlerResult {
+    let request: UserRequestSchema = parse_body_except(body, missing_external_id)?;
+    let mut profile = request.profile.unwrap_or_default();
+    normalize_user_profile(&mut profile);
+    let timestamp = now_timestamp();
+    let mut state = source.lock();
+    let user = state
+        .users
+        .get_mut(external_id)
+        .ok_or_else(|| ApiError::not_found(external_id, USER))?;
+    user.profile = profile;
+    user.last_updated = timestamp;
+    Ok(Reply::json(StatusCode::OK, user_json(external_id, user)))
+}
+
+/// `PATCH /users/{externalId}`: the attributes sent replace those stored; the others stay.
+pub(super) fn update(source: &Source, external_id: &str, body: &[u8]) -> HandlerResult {
+    let request: UsersUpdateRequestSchema = parse_body(body)?;
+    let patch = request.profile.unwrap_or_default();
+    let timestamp = now_timestamp();
+    let mut state = source.lock();
+    let user = state
+        .users
+        .get_mut(external_id)
+        .ok_or_else(|| ApiError::not_found(external_id, USER))?;
+    let p = &mut user.profile;
+    if patch.email.is_some() {
+        p.email = patch.email;
+    }
+    if patch.user_name.is_some() {
+        p.user_name = patch.user_name;
+    }
+    for (field, value) in [
+        (&mut p.first_name, patch.first_name),
+        (&mut p.last_name, patch.last_name),
+        (&mut p.mobile_phone, patch.mobile_phone),
+        (&mut p.home_address, patch.home_address),
+        (&mut p.second_email, patch.second_email),
+    ] {
+        if !matches!(value, Nullable::Absent) {
+            *field = value;
+        }
+    }
+    p.additional_properties.extend(patch.additional_properties);
+    user.last_updated = timestamp;
+    Ok(Reply::json(StatusCode::OK, user_json(external_id, user)))
+}
+
+/// `DELETE /users/{externalId}`: the user and its memberships are removed; 204.
+pub(super) fn delete(source: &Source, external_id: &str) -> HandlerResult {
+    source
+        .lock()
+        .remove_user(external_id)
+        .ok_or_else(|| ApiError::not_found(external_id, USER))?;
+    no_content()
+}

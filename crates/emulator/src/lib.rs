@@ -1,0 +1,309 @@
+//! A stateful emulator of Okta's Identity Sources API on a real socket.
+//!
+//! It behaves as `okta-spec/BEHAVIOR.md` describes Okta, live quirks included: all 23
+//! operations over HTTP/1.1 and HTTP/2 (h2c), the session lifecycle (one active session per
+//! identity source, loads only in CREATED/IN_PROGRESS, start-import only from IN_PROGRESS,
+//! idle expiry, asynchronous processing in order), the documented limits with Okta's error
+//! bodies, rate limits with Okta's headers and 429s, and seeded fault injection. State lives in
+//! memory; `GET /__emulator/state` shows it and `POST /__emulator/reset` empties it.
+//!
+//! ```
+//! use okta_idsrc_emulator::Emulator;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let emulator = Emulator::builder().token("secret").start().await?;
+//! assert!(emulator.base_url().starts_with("http://127.0.0.1:"));
+//! // Point a client at `emulator.base_url()` with `Authorization: SSWS secret`, then:
+//! let state = emulator.state();
+//! assert_eq!(state.identity_sources[0].id, "0oaemulator000000001");
+//! emulator.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod auth;
+mod config;
+mod error;
+mod faults;
+mod handlers;
+mod ids;
+mod rate_limit;
+mod reply;
+mod router;
+mod server;
+mod shared;
+mod snapshot;
+mod state;
+mod sync;
+mod worker;
+
+use std::fmt;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use config::{DEFAULT_IDENTITY_SOURCE, DEFAULT_TOKEN, Faults};
+pub use snapshot::{
+    GroupSnapshot, IdentitySourceSnapshot, SessionSnapshot, StateSnapshot, Stats, UserSnapshot,
+};
+
+use config::Config;
+use shared::Shared;
+
+/// The port the `okta-idsrc emulator` command listens on by default (on 127.0.0.1).
+pub const DEFAULT_PORT: u16 = 8080;
+
+/// Live Okta's cool-down between two session creations of one identity source (5 minutes);
+/// the emulator's default is none, see [`EmulatorBuilder::session_cooldown`].
+pub const LIVE_SESSION_COOLDOWN: Duration = Duration::from_secs(5 * 60);
+
+/// Live Okta's idle time after which a CREATED or IN_PROGRESS session expires (24 hours), the
+/// emulator's default.
+pub const LIVE_SESSION_IDLE_EXPIRY: Duration =
+    Duration::from_secs(okta_idsrc_core::limits::SESSION_IDLE_EXPIRY_SECS);
+
+/// The emulator. Start one with [`Emulator::builder`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Emulator;
+
+impl Emulator {
+    /// A builder with the defaults: token [`DEFAULT_TOKEN`], one identity source
+    /// [`DEFAULT_IDENTITY_SOURCE`], no rate limit, no faults, instant processing, no
+    /// cool-down, 24 h idle expiry, a random seed, `127.0.0.1:0`.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+
+    /// Starts an emulator with the defaults.
+    pub async fn start() -> io::Result<EmulatorHandle> {
+        Self::builder().start().await
+    }
+}
+
+/// Configures and starts an [`Emulator`].
+#[derive(Debug, Clone)]
+pub struct EmulatorBuilder {
+    config: Config,
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        Self {
+            config: Config {
+                token: DEFAULT_TOKEN.to_owned(),
+                identity_sources: Vec::new(),
+                rate_limit: None,
+                session_rate_limit: None,
+                concurrency_limit: None,
+                faults: Faults::NONE,
+                latency: Duration::ZERO,
+                import_delay: Duration::ZERO,
+                session_cooldown: Duration::ZERO,
+                session_idle_expiry: LIVE_SESSION_IDLE_EXPIRY,
+                seed: fastrand::u64(..),
+                listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            },
+        }
+    }
+}
+
+impl EmulatorBuilder {
+    /// The token accepted as `Authorization: SSWS <token>` or `Bearer <token>`.
+    #[must_use]
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.config.token = token.into();
+        self
+    }
+
+    /// Adds an identity source (repeatable). Without any, the emulator serves
+    /// [`DEFAULT_IDENTITY_SOURCE`]; others are 404 E0000007.
+    #[must_use]
+    pub fn identity_source(mut self, id: impl Into<String>) -> Self {
+        self.config.identity_sources.push(id.into());
+        self
+    }
+
+    /// Requests allowed per 60-second window in the general `/api/v1` bucket (everything but
+    /// session creation). Default: no limit (the headers still say 1,000,000).
+    #[must_use]
+    pub fn rate_limit(mut self, per_minute: u32) -> Self {
+        self.config.rate_limit = Some(per_minute);
+        self
+    }
+
+    /// Session creations (`POST …/sessions`) allowed per 60-second window, a bucket of its own
+    /// (a live org showed 15). Default: no limit.
+    #[must_use]
+    pub fn session_rate_limit(mut self, per_minute: u32) -> Self {
+        self.config.session_rate_limit = Some(per_minute);
+        self
+    }
+
+    /// Requests in flight at once; more get 429 with `X-Rate-Limit-Limit: 0` and
+    /// `X-Rate-Limit-Remaining: 0`, Okta's concurrent-limit signal. Default: no limit.
+    #[must_use]
+    pub fn concurrency_limit(mut self, n: usize) -> Self {
+        self.config.concurrency_limit = Some(n);
+        self
+    }
+
+    /// The faults to inject (default: none).
+    #[must_use]
+    pub fn faults(mut self, faults: Faults) -> Self {
+        self.config.faults = faults;
+        self
+    }
+
+    /// Latency added to every `/api/v1` request, counted as in flight (default: none).
+    #[must_use]
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.config.latency = latency;
+        self
+    }
+
+    /// How long a triggered session waits before it is processed (default: zero — processed
+    /// promptly, yet after start-import has answered TRIGGERED).
+    #[must_use]
+    pub fn import_delay(mut self, delay: Duration) -> Self {
+        self.config.import_delay = delay;
+        self
+    }
+
+    /// The minimum time between two session creations of one identity source. Default: zero;
+    /// live Okta uses five minutes ([`LIVE_SESSION_COOLDOWN`]).
+    #[must_use]
+    pub fn session_cooldown(mut self, cooldown: Duration) -> Self {
+        self.config.session_cooldown = cooldown;
+        self
+    }
+
+    /// The idle time after which a CREATED or IN_PROGRESS session becomes EXPIRED (default:
+    /// 24 hours, as live).
+    #[must_use]
+    pub fn session_idle_expiry(mut self, idle: Duration) -> Self {
+        self.config.session_idle_expiry = idle;
+        self
+    }
+
+    /// The seed of ids and faults: the same seed and the same request order give the same
+    /// faults. Default: random (see [`EmulatorHandle::seed`]).
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.config.seed = seed;
+        self
+    }
+
+    /// The address to listen on (default `127.0.0.1:0`, an ephemeral loopback port). Anything
+    /// but loopback must be asked for explicitly.
+    #[must_use]
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.config.listen = addr;
+        self
+    }
+
+    /// Binds the socket and starts serving on the current tokio runtime. The emulator accepts
+    /// connections when this returns.
+    pub async fn start(self) -> io::Result<EmulatorHandle> {
+        let mut config = self.config;
+        if config.identity_sources.is_empty() {
+            config
+                .identity_sources
+                .push(DEFAULT_IDENTITY_SOURCE.to_owned());
+        }
+        let listener = TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(config, addr));
+        let (shutdown, rx) = watch::channel(false);
+        let workers = shared
+            .sources
+            .iter()
+            .map(|source| tokio::spawn(worker::run(shared.clone(), source.clone(), rx.clone())))
+            .collect();
+        let server = tokio::spawn(server::serve(listener, shared.clone(), rx));
+        Ok(EmulatorHandle {
+            shared,
+            shutdown,
+            server: Some(server),
+            workers,
+        })
+    }
+}
+
+/// A running emulator. Dropping it stops the server (without waiting); prefer
+/// [`shutdown`](Self::shutdown), which lets open requests finish.
+pub struct EmulatorHandle {
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+    server: Option<JoinHandle<()>>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl fmt::Debug for EmulatorHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorHandle")
+            .field("addr", &self.shared.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EmulatorHandle {
+    /// `http://ADDR`, e.g. `http://127.0.0.1:41234`: the org URL to point a client at.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.shared.addr)
+    }
+
+    /// The address the emulator listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.shared.addr
+    }
+
+    /// The token it accepts.
+    pub fn token(&self) -> &str {
+        &self.shared.config.token
+    }
+
+    /// The identity sources it serves.
+    pub fn identity_sources(&self) -> &[String] {
+        &self.shared.config.identity_sources
+    }
+
+    /// The seed of its ids and faults.
+    pub fn seed(&self) -> u64 {
+        self.shared.config.seed
+    }
+
+    /// Everything it holds: what `GET /__emulator/state` returns.
+    pub fn state(&self) -> StateSnapshot {
+        self.shared.snapshot()
+    }
+
+    /// Empties users, groups, sessions and counters, as `POST /__emulator/reset` does.
+    pub fn reset(&self) {
+        self.shared.reset();
+    }
+
+    /// Stops accepting connections, lets open requests finish (up to 5 s), and stops the
+    /// import workers.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        for worker in std::mem::take(&mut self.workers) {
+            let _ = worker.await;
+        }
+    }
+}
+
+impl Drop for EmulatorHandle {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}

@@ -1,0 +1,193 @@
+//! Okta's rate limits: 60-second windows per bucket, and the concurrent-request limit.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::time::Instant;
+
+use crate::sync::lock;
+
+/// The length of a rate-limit window.
+pub(crate) const WINDOW: Duration = Duration::from_secs(60);
+
+/// The `X-Rate-Limit-Limit` reported by a bucket without a limit: large enough that no client
+/// sees it run out (remaining never drops below 1 either).
+pub(crate) const UNLIMITED: u64 = 1_000_000;
+
+/// What the three rate-limit headers say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RateState {
+    pub limit: u64,
+    pub remaining: u64,
+    /// Epoch seconds when the window resets.
+    pub reset: u64,
+}
+
+impl RateState {
+    /// The concurrent-limit signal: limit and remaining both 0.
+    pub(crate) fn concurrent(reset: u64) -> Self {
+        Self {
+            limit: 0,
+            remaining: 0,
+            reset,
+        }
+    }
+}
+
+/// One bucket: a window of 60 s that starts with the first request after the previous one
+/// ended (windows are not aligned to the minute).
+pub(crate) struct Bucket {
+    limit: Option<u64>,
+    window: Mutex<Window>,
+}
+
+#[derive(Default)]
+struct Window {
+    start: Option<Instant>,
+    reset: u64,
+    used: u64,
+}
+
+impl Bucket {
+    pub(crate) fn new(limit: Option<u32>) -> Self {
+        Self {
+            limit: limit.map(u64::from),
+            window: Mutex::new(Window::default()),
+        }
+    }
+
+    fn roll(w: &mut Window) {
+        let now = Instant::now();
+        if w.start.is_none_or(|s| now.duration_since(s) >= WINDOW) {
+            w.start = Some(now);
+            w.reset = reset_after(SystemTime::now(), WINDOW);
+            w.used = 0;
+        }
+    }
+
+    fn state(&self, w: &Window) -> RateState {
+        match self.limit {
+            Some(limit) => RateState {
+                limit,
+                remaining: limit.saturating_sub(w.used),
+                reset: w.reset,
+            },
+            None => RateState {
+                limit: UNLIMITED,
+                remaining: UNLIMITED.saturating_sub(w.used).max(1),
+                reset: w.reset,
+            },
+        }
+    }
+
+    /// Counts one request: `Ok` with the headers to send, or `Err` (429) when the window has no
+    /// request left.
+    pub(crate) fn take(&self) -> Result<RateState, RateState> {
+        let mut w = lock(&self.window);
+        Self::roll(&mut w);
+        if self.limit.is_some_and(|limit| w.used >= limit) {
+            return Err(self.state(&w));
+        }
+        w.used += 1;
+        Ok(self.state(&w))
+    }
+
+    /// The headers to send without counting a request (for a 401).
+    pub(crate) fn peek(&self) -> RateState {
+        let mut w = lock(&self.window);
+        Self::roll(&mut w);
+        self.state(&w)
+    }
+
+    /// Forgets the current window.
+    pub(crate) fn clear(&self) {
+        *lock(&self.window) = Window::default();
+    }
+}
+
+/// Epoch seconds of `now + after`, rounded up so that a client waiting until then is never
+/// early.
+pub(crate) fn reset_after(now: SystemTime, after: Duration) -> u64 {
+    let at = now.duration_since(UNIX_EPOCH).unwrap_or_default() + after;
+    at.as_secs() + u64::from(at.subsec_nanos() > 0)
+}
+
+/// Requests in flight, against an optional limit.
+pub(crate) struct Concurrency {
+    limit: Option<usize>,
+    in_flight: AtomicUsize,
+}
+
+/// One request in flight; leaving drops it.
+pub(crate) struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Concurrency {
+    pub(crate) fn new(limit: Option<usize>) -> Self {
+        Self {
+            limit,
+            in_flight: AtomicUsize::new(0),
+        }
+    }
+
+    /// Enters a request, or `None` when that would put more than the limit in flight.
+    pub(crate) fn enter(&self) -> Option<InFlight<'_>> {
+        let n = self.in_flight.fetch_add(1, Ordering::AcqRel) + 1;
+        let guard = InFlight(&self.in_flight);
+        match self.limit {
+            Some(limit) if n > limit => None, // the guard's drop undoes the increment
+            _ => Some(guard),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_counts_down_and_refuses() {
+        let b = Bucket::new(Some(2));
+        assert_eq!(b.take().unwrap().remaining, 1);
+        assert_eq!(b.take().unwrap().remaining, 0);
+        let refused = b.take().unwrap_err();
+        assert_eq!((refused.limit, refused.remaining), (2, 0));
+        assert_eq!(b.peek().remaining, 0);
+        b.clear();
+        assert_eq!(b.take().unwrap().remaining, 1);
+    }
+
+    #[test]
+    fn unlimited_never_refuses() {
+        let b = Bucket::new(None);
+        for _ in 0..10 {
+            let s = b.take().unwrap();
+            assert_eq!(s.limit, UNLIMITED);
+        }
+        assert_eq!(b.peek().remaining, UNLIMITED - 10);
+    }
+
+    #[test]
+    fn concurrency_guard_releases() {
+        let c = Concurrency::new(Some(1));
+        let a = c.enter();
+        assert!(a.is_some());
+        assert!(c.enter().is_none());
+        drop(a);
+        assert!(c.enter().is_some());
+    }
+
+    #[test]
+    fn reset_rounds_up() {
+        let t = UNIX_EPOCH + Duration::from_millis(1_000_500);
+        assert_eq!(reset_after(t, WINDOW), 1_061);
+        let t = UNIX_EPOCH + Duration::from_secs(1_000);
+        assert_eq!(reset_after(t, WINDOW), 1_060);
+    }
+}

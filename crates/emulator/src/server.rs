@@ -1,0 +1,287 @@
+//! The HTTP server: accept loop, connections (HTTP/1.1 and h2c), and the request pipeline —
+//! faults, concurrency, latency, auth, rate limits, then the operation.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, DATE, HeaderValue, LINK};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use okta_idsrc_core::headers::{
+    X_OKTA_REQUEST_ID, X_RATE_LIMIT_LIMIT, X_RATE_LIMIT_REMAINING, X_RATE_LIMIT_RESET,
+};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::error::ApiError;
+use crate::faults::RequestFault;
+use crate::handlers::{self, MAX_BODY_BYTES, body_too_large, lacks_length, takes_body};
+use crate::rate_limit::{RateState, WINDOW, reset_after};
+use crate::reply::Reply;
+use crate::router::{self, Route};
+use crate::shared::{Counters, Shared};
+
+/// How long a shutdown waits for connections to finish their requests.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// The response body type.
+type Body = Full<Bytes>;
+
+/// The service's error: hyper closes the connection without a response.
+#[derive(Debug)]
+struct DropConnection;
+
+impl fmt::Display for DropConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("fault injected: connection dropped")
+    }
+}
+
+impl std::error::Error for DropConnection {}
+
+/// Accepts connections until `shutdown` says so, then lets open requests finish.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let graceful = GracefulShutdown::new();
+    let builder = auto::Builder::new(TokioExecutor::new());
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "emulator: accept failed");
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let shared = shared.clone();
+                let service = service_fn(move |req| handle(shared.clone(), req));
+                let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "emulator: connection ended");
+                    }
+                });
+            }
+            _ = shutdown.changed() => break,
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(GRACE, graceful.shutdown()).await;
+}
+
+/// Every request: inspection, or the API pipeline.
+async fn handle(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, DropConnection> {
+    let path = req.uri().path();
+    if path.starts_with("/__emulator/") {
+        return Ok(inspect(&shared, &req));
+    }
+    if !path.starts_with("/api/v1/") {
+        let error = ApiError::not_found(path, "Resource");
+        return Ok(error_response(&shared, &error, &shared.ids.request(), None));
+    }
+    Counters::bump(&shared.stats.requests);
+
+    let fault = shared.faults.decide();
+    match fault {
+        Some(RequestFault::Error503) => {
+            Counters::bump(&shared.stats.faults_injected);
+            return Ok(service_unavailable());
+        }
+        Some(RequestFault::DropBeforeApply) => {
+            Counters::bump(&shared.stats.faults_injected);
+            return Err(DropConnection);
+        }
+        _ => {}
+    }
+
+    let request_id = shared.ids.request();
+    let Some(_in_flight) = shared.concurrency.enter() else {
+        Counters::bump(&shared.stats.rate_limited);
+        let rate = RateState::concurrent(reset_after(SystemTime::now(), WINDOW));
+        return Ok(error_response(
+            &shared,
+            &ApiError::rate_limited(),
+            &request_id,
+            Some(rate),
+        ));
+    };
+    if !shared.config.latency.is_zero() {
+        tokio::time::sleep(shared.config.latency).await;
+    }
+
+    let (parts, body) = req.into_parts();
+    let route = router::parse(parts.uri.path());
+    let bucket = match &route {
+        Some((_, Route::Sessions)) if parts.method == Method::POST => &shared.session_creation,
+        _ => &shared.general,
+    };
+    if !shared.auth.authenticate(&parts.headers) {
+        return Ok(error_response(
+            &shared,
+            &ApiError::unauthorized(),
+            &request_id,
+            Some(bucket.peek()),
+        ));
+    }
+    let rate = match bucket.take() {
+        Ok(rate) => rate,
+        Err(rate) => {
+            Counters::bump(&shared.stats.rate_limited);
+            return Ok(error_response(
+                &shared,
+                &ApiError::rate_limited(),
+                &request_id,
+                Some(rate),
+            ));
+        }
+    };
+    if fault == Some(RequestFault::Error500) {
+        Counters::bump(&shared.stats.faults_injected);
+        return Ok(error_response(
+            &shared,
+            &ApiError::internal(),
+            &request_id,
+            Some(rate),
+        ));
+    }
+
+    let result = match route {
+        None => Err(ApiError::not_found(parts.uri.path(), "Resource")),
+        Some((source, route)) => {
+            if lacks_length(&parts) {
+                Ok(Reply::empty(StatusCode::LENGTH_REQUIRED))
+            } else if takes_body(&route, &parts.method) {
+                match read_body(body).await {
+                    Ok(bytes) => handlers::dispatch(&shared, &parts, &source, route, &bytes),
+                    Err(e) => Err(e),
+                }
+            } else {
+                handlers::dispatch(&shared, &parts, &source, route, &[])
+            }
+        }
+    };
+    let response = match result {
+        Ok(reply) => reply_response(&request_id, rate, reply),
+        Err(error) => error_response(&shared, &error, &request_id, Some(rate)),
+    };
+    if fault == Some(RequestFault::DropAfterApply) {
+        Counters::bump(&shared.stats.faults_injected);
+        return Err(DropConnection);
+    }
+    Ok(response)
+}
+
+/// The request body, at most [`MAX_BODY_BYTES`].
+async fn read_body(body: Incoming) -> Result<Bytes, ApiError> {
+    match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<LengthLimitError>() => Err(body_too_large()),
+        Err(_) => Err(ApiError::malformed()),
+    }
+}
+
+/// `GET /__emulator/state` and `POST /__emulator/reset`; no auth, limits or faults.
+fn inspect(shared: &Shared, req: &Request<Incoming>) -> Response<Body> {
+    let request_id = shared.ids.request();
+    let reply = match (req.method(), req.uri().path()) {
+        (&Method::GET, "/__emulator/state") => {
+            let body =
+                serde_json::to_vec(&shared.snapshot()).expect("a snapshot always serializes");
+            Reply::json(StatusCode::OK, body)
+        }
+        (&Method::POST, "/__emulator/reset") => {
+            shared.reset();
+            Reply::empty(StatusCode::NO_CONTENT)
+        }
+        (_, "/__emulator/state" | "/__emulator/reset") => {
+            return error_response(shared, &ApiError::method_not_allowed(), &request_id, None);
+        }
+        (_, path) => {
+            return error_response(
+                shared,
+                &ApiError::not_found(path, "Resource"),
+                &request_id,
+                None,
+            );
+        }
+    };
+    base_response(reply.status, reply.body, &request_id)
+}
+
+/// A 503 as a load balancer sends it: plain text, no Okta headers.
+fn service_unavailable() -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::from_static(b"503 Service Unavailable\n")));
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    response
+}
+
+/// Status, body, `Content-Type` (with a body), `X-Okta-Request-Id` and `Date`.
+fn base_response(status: StatusCode, body: Option<Vec<u8>>, request_id: &str) -> Response<Body> {
+    let has_body = body.is_some();
+    let mut response = Response::new(Full::new(body.map(Bytes::from).unwrap_or_default()));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    if has_body {
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        headers.insert(X_OKTA_REQUEST_ID, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(SystemTime::now())) {
+        headers.insert(DATE, v);
+    }
+    response
+}
+
+fn with_rate(mut response: Response<Body>, rate: Option<RateState>) -> Response<Body> {
+    if let Some(rate) = rate {
+        let headers = response.headers_mut();
+        headers.insert(X_RATE_LIMIT_LIMIT, HeaderValue::from(rate.limit));
+        headers.insert(X_RATE_LIMIT_REMAINING, HeaderValue::from(rate.remaining));
+        headers.insert(X_RATE_LIMIT_RESET, HeaderValue::from(rate.reset));
+    }
+    response
+}
+
+fn reply_response(request_id: &str, rate: RateState, reply: Reply) -> Response<Body> {
+    let mut response = with_rate(
+        base_response(reply.status, reply.body, request_id),
+        Some(rate),
+    );
+    for link in reply.links {
+        if let Ok(v) = HeaderValue::try_from(link) {
+            response.headers_mut().append(LINK, v);
+        }
+    }
+    response
+}
+
+fn error_response(
+    shared: &Shared,
+    error: &ApiError,
+    request_id: &str,
+    rate: Option<RateState>,
+) -> Response<Body> {
+    let body = error.body(&shared.ids.error());
+    with_rate(base_response(error.status, Some(body), request_id), rate)
+}

@@ -1,0 +1,118 @@
+//! The state every connection and worker shares.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::time::Instant;
+
+use crate::auth::{Authenticate, StaticToken};
+use crate::config::Config;
+use crate::faults::FaultInjector;
+use crate::ids::{IdGen, now_timestamp};
+use crate::rate_limit::{Bucket, Concurrency};
+use crate::snapshot::{self, StateSnapshot, Stats};
+use crate::state::{Source, SourceState};
+
+/// Request counters.
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub requests: AtomicU64,
+    pub rate_limited: AtomicU64,
+    pub faults_injected: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// One emulator's configuration and state.
+pub(crate) struct Shared {
+    pub config: Config,
+    pub addr: SocketAddr,
+    pub auth: Box<dyn Authenticate>,
+    pub sources: Vec<Arc<Source>>,
+    source_index: HashMap<String, usize>,
+    pub ids: IdGen,
+    pub faults: FaultInjector,
+    /// Everything under `/api/v1` but session creation.
+    pub general: Bucket,
+    /// `POST …/sessions`.
+    pub session_creation: Bucket,
+    pub concurrency: Concurrency,
+    pub stats: Counters,
+}
+
+impl Shared {
+    pub(crate) fn new(config: Config, addr: SocketAddr) -> Self {
+        let mut sources = Vec::new();
+        let mut source_index = HashMap::new();
+        for id in &config.identity_sources {
+            if !source_index.contains_key(id) {
+                source_index.insert(id.clone(), sources.len());
+                sources.push(Arc::new(Source::new(id.clone())));
+            }
+        }
+        Self {
+            addr,
+            auth: Box::new(StaticToken::new(config.token.clone())),
+            sources,
+            source_index,
+            ids: IdGen::new(config.seed),
+            faults: FaultInjector::new(config.faults, config.seed),
+            general: Bucket::new(config.rate_limit),
+            session_creation: Bucket::new(config.session_rate_limit),
+            concurrency: Concurrency::new(config.concurrency_limit),
+            stats: Counters::default(),
+            config,
+        }
+    }
+
+    pub(crate) fn source(&self, id: &str) -> Option<&Arc<Source>> {
+        self.source_index.get(id).map(|&i| &self.sources[i])
+    }
+
+    /// The whole state; idle sessions expire first.
+    pub(crate) fn snapshot(&self) -> StateSnapshot {
+        let now = Instant::now();
+        let timestamp = now_timestamp();
+        let identity_sources = self
+            .sources
+            .iter()
+            .map(|source| {
+                let mut state = source.lock();
+                state.expire_idle(self.config.session_idle_expiry, now, &timestamp);
+                snapshot::identity_source(&source.id, &state)
+            })
+            .collect();
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let stats = Stats {
+            requests: load(&self.stats.requests),
+            rate_limited: load(&self.stats.rate_limited),
+            faults_injected: load(&self.stats.faults_injected),
+        };
+        StateSnapshot {
+            identity_sources,
+            stats,
+        }
+    }
+
+    /// Empties every identity source, the counters and the rate-limit windows.
+    pub(crate) fn reset(&self) {
+        for source in &self.sources {
+            *source.lock() = SourceState::default();
+        }
+        for c in [
+            &self.stats.requests,
+            &self.stats.rate_limited,
+            &self.stats.faults_injected,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+        self.general.clear();
+        self.session_creation.clear();
+    }
+}

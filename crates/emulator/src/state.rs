@@ -1,0 +1,511 @@
+//! The in-memory state of one identity source: users, groups and their members, sessions.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indexmap::{IndexMap, IndexSet};
+use okta_idsrc_core::json::{WriteJson, write_str};
+use okta_idsrc_core::models::{
+    BulkGroupUpsertRequestBodyProfilesInner, BulkUpsertRequestBodyProfilesInner,
+    IdentitySourceGroupMembershipsUpsertProfileInner, IdentitySourceGroupProfileForUpsert,
+    IdentitySourceSessionStatus, IdentitySourceUserProfileForDelete,
+    IdentitySourceUserProfileForUpsert, Nullable,
+};
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use crate::ids::IdGen;
+use crate::sync::lock;
+
+/// One identity source: its state behind a mutex, and the wake-up of its import worker.
+pub(crate) struct Source {
+    pub id: String,
+    pub state: Mutex<SourceState>,
+    pub wake: Notify,
+}
+
+impl Source {
+    pub(crate) fn new(id: String) -> Self {
+        Self {
+            id,
+            state: Mutex::new(SourceState::default()),
+            wake: Notify::new(),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, SourceState> {
+        lock(&self.state)
+    }
+}
+
+/// A user of the identity source.
+#[derive(Debug, Clone)]
+pub(crate) struct User {
+    pub id: String,
+    pub active: bool,
+    /// Normalized: absent nullable attributes are explicit nulls, as Okta returns them.
+    pub profile: IdentitySourceUserProfileForUpsert,
+    pub created: String,
+    pub last_updated: String,
+}
+
+/// A group and its members (user external ids, in insertion order).
+#[derive(Debug, Clone)]
+pub(crate) struct Group {
+    pub id: String,
+    /// Normalized: an absent description is an explicit null.
+    pub profile: IdentitySourceGroupProfileForUpsert,
+    pub members: IndexSet<String>,
+}
+
+/// One accepted bulk load, kept until the session is processed or discarded.
+#[derive(Debug)]
+pub(crate) enum Load {
+    UserUpsert(Vec<BulkUpsertRequestBodyProfilesInner>),
+    UserDelete(Vec<IdentitySourceUserProfileForDelete>),
+    GroupUpsert(Vec<BulkGroupUpsertRequestBodyProfilesInner>),
+    GroupDelete(Vec<String>),
+    MembershipUpsert(Vec<IdentitySourceGroupMembershipsUpsertProfileInner>),
+    MembershipDelete(Vec<IdentitySourceGroupMembershipsUpsertProfileInner>),
+}
+
+/// An import session.
+#[derive(Debug)]
+pub(crate) struct Session {
+    pub id: String,
+    pub status: IdentitySourceSessionStatus,
+    pub created: String,
+    pub last_updated: String,
+    /// The last request that touched the session, for idle expiry.
+    pub last_activity: Instant,
+    pub loads: Vec<Load>,
+    /// Loads accepted, kept after the loads themselves are applied or discarded.
+    pub load_count: usize,
+}
+
+impl Session {
+    /// Writes the `IdentitySourceSession` JSON object.
+    pub(crate) fn write_json(&self, identity_source_id: &str, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"id\":");
+        write_str(out, &self.id);
+        out.extend_from_slice(b",\"identitySourceId\":");
+        write_str(out, identity_source_id);
+        out.extend_from_slice(b",\"status\":");
+        write_str(out, self.status.as_str());
+        out.extend_from_slice(b",\"importType\":\"INCREMENTAL\",\"created\":");
+        write_str(out, &self.created);
+        out.extend_from_slice(b",\"lastUpdated\":");
+        write_str(out, &self.last_updated);
+        out.push(b'}');
+    }
+}
+
+/// Everything one identity source holds.
+#[derive(Debug, Default)]
+pub(crate) struct SourceState {
+    /// By external id, in creation order.
+    pub users: IndexMap<String, User>,
+    /// By external id, in creation order.
+    pub groups: IndexMap<String, Group>,
+    /// Okta group id → external id.
+    pub group_ids: HashMap<String, String>,
+    /// By session id, in creation order.
+    pub sessions: IndexMap<String, Session>,
+    /// The active (CREATED, IN_PROGRESS or TRIGGERED) session, if any.
+    pub active: Option<String>,
+    /// When the last session was created, for the cool-down.
+    pub last_created: Option<Instant>,
+    /// Triggered sessions waiting for the worker, in order.
+    pub queue: VecDeque<String>,
+}
+
+/// `Absent` and `Null` alike.
+fn same_nullable(a: &Nullable<String>, b: &Nullable<String>) -> bool {
+    a.as_ref() == b.as_ref()
+}
+
+fn null_if_absent(v: &mut Nullable<String>) {
+    if v.is_absent() {
+        *v = Nullable::Null;
+    }
+}
+
+/// Makes every nullable attribute explicit, as live Okta returns users.
+pub(crate) fn normalize_user_profile(p: &mut IdentitySourceUserProfileForUpsert) {
+    null_if_absent(&mut p.first_name);
+    null_if_absent(&mut p.last_name);
+    null_if_absent(&mut p.mobile_phone);
+    null_if_absent(&mut p.home_address);
+    null_if_absent(&mut p.second_email);
+}
+
+/// Whether two user profiles say the same, absent and null nullable attributes alike.
+pub(crate) fn same_user_profile(
+    a: &IdentitySourceUserProfileForUpsert,
+    b: &IdentitySourceUserProfileForUpsert,
+) -> bool {
+    a.email == b.email
+        && a.user_name == b.user_name
+        && same_nullable(&a.first_name, &b.first_name)
+        && same_nullable(&a.last_name, &b.last_name)
+        && same_nullable(&a.mobile_phone, &b.mobile_phone)
+        && same_nullable(&a.home_address, &b.home_address)
+        && same_nullable(&a.second_email, &b.second_email)
+        && a.additional_properties == b.additional_properties
+}
+
+/// Makes an absent description explicit.
+pub(crate) fn normalize_group_profile(p: &mut IdentitySourceGroupProfileForUpsert) {
+    null_if_absent(&mut p.description);
+}
+
+fn same_group_profile(
+    a: &IdentitySourceGroupProfileForUpsert,
+    b: &IdentitySourceGroupProfileForUpsert,
+) -> bool {
+    a.display_name == b.display_name
+        && same_nullable(&a.description, &b.description)
+        && a.additional_properties == b.additional_properties
+}
+
+/// Writes a user as `UserResponseSchema`.
+pub(crate) fn write_user(out: &mut Vec<u8>, external_id: &str, user: &User) {
+    out.extend_from_slice(b"{\"id\":");
+    write_str(out, &user.id);
+    out.extend_from_slice(b",\"externalId\":");
+    write_str(out, external_id);
+    out.extend_from_slice(b",\"created\":");
+    write_str(out, &user.created);
+    out.extend_from_slice(b",\"lastUpdated\":");
+    write_str(out, &user.last_updated);
+    out.extend_from_slice(b",\"profile\":");
+    user.profile.write_json(out);
+    out.push(b'}');
+}
+
+/// Writes a group as live Okta does: `{"id","externalId","profile":{displayName, description}}`.
+pub(crate) fn write_group(out: &mut Vec<u8>, external_id: &str, group: &Group) {
+    out.extend_from_slice(b"{\"id\":");
+    write_str(out, &group.id);
+    out.extend_from_slice(b",\"externalId\":");
+    write_str(out, external_id);
+    out.extend_from_slice(b",\"profile\":");
+    group.profile.write_json(out);
+    out.push(b'}');
+}
+
+impl SourceState {
+    /// Expires the active session when it is CREATED or IN_PROGRESS and idle for longer than
+    /// `idle`; its loads are discarded.
+    pub(crate) fn expire_idle(&mut self, idle: Duration, now: Instant, timestamp: &str) {
+        let Some(id) = &self.active else { return };
+        let Some(session) = self.sessions.get_mut(id) else {
+            return;
+        };
+        if session.status.accepts_loads() && now.duration_since(session.last_activity) > idle {
+            session.status = IdentitySourceSessionStatus::Expired;
+            session.last_updated = timestamp.to_owned();
+            session.loads = Vec::new();
+            self.active = None;
+        }
+    }
+
+    /// The external id of the group named by its Okta id or its external id.
+    pub(crate) fn resolve_group(&self, group_or_external_id: &str) -> Option<&str> {
+        if let Some((ext, _)) = self.groups.get_key_value(group_or_external_id) {
+            return Some(ext);
+        }
+        self.group_ids.get(group_or_external_id).map(String::as_str)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Mutations shared by the processing of loads and the individual operations.
+
+    /// Creates or updates (and reactivates) a user; `profile` must be normalized. Returns
+    /// whether anything changed.
+    pub(crate) fn upsert_user(
+        &mut self,
+        external_id: String,
+        profile: IdentitySourceUserProfileForUpsert,
+        ids: &IdGen,
+        now: &str,
+    ) -> bool {
+        match self.users.get_mut(&external_id) {
+            Some(user) => {
+                if user.active && same_user_profile(&user.profile, &profile) {
+                    return false;
+                }
+                user.profile = profile;
+                user.active = true;
+                user.last_updated = now.to_owned();
+            }
+            None => {
+                let user = User {
+                    id: ids.user(),
+                    active: true,
+                    profile,
+                    created: now.to_owned(),
+                    last_updated: now.to_owned(),
+                };
+                self.users.insert(external_id, user);
+            }
+        }
+        true
+    }
+
+    /// Deactivates a user; unknown ids are ignored. Returns whether anything changed.
+    pub(crate) fn deactivate_user(&mut self, external_id: &str, now: &str) -> bool {
+        match self.users.get_mut(external_id) {
+            Some(user) if user.active => {
+                user.active = false;
+                user.last_updated = now.to_owned();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Removes a user and its memberships.
+    pub(crate) fn remove_user(&mut self, external_id: &str) -> Option<User> {
+        let user = self.users.shift_remove(external_id)?;
+        for group in self.groups.values_mut() {
+            group.members.shift_remove(external_id);
+        }
+        Some(user)
+    }
+
+    /// Creates or updates a group; `profile` must be normalized. Returns whether anything
+    /// changed.
+    pub(crate) fn upsert_group(
+        &mut self,
+        external_id: String,
+        profile: IdentitySourceGroupProfileForUpsert,
+        ids: &IdGen,
+    ) -> bool {
+        match self.groups.get_mut(&external_id) {
+            Some(group) => {
+                if same_group_profile(&group.profile, &profile) {
+                    return false;
+                }
+                group.profile = profile;
+            }
+            None => {
+                let id = ids.group();
+                self.group_ids.insert(id.clone(), external_id.clone());
+                self.groups.insert(
+                    external_id,
+                    Group {
+                        id,
+                        profile,
+                        members: IndexSet::new(),
+                    },
+                );
+            }
+        }
+        true
+    }
+
+    /// Removes a group; unknown ids are ignored. Returns whether anything changed.
+    pub(crate) fn remove_group(&mut self, external_id: &str) -> bool {
+        match self.groups.shift_remove(external_id) {
+            Some(group) => {
+                self.group_ids.remove(&group.id);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Adds a member; unknown groups and users are ignored. Returns whether anything changed.
+    pub(crate) fn add_member(&mut self, group_external_id: &str, member: &str) -> bool {
+        if !self.users.contains_key(member) {
+            return false;
+        }
+        match self.groups.get_mut(group_external_id) {
+            Some(group) if !group.members.contains(member) => {
+                group.members.insert(member.to_owned())
+            }
+            _ => false,
+        }
+    }
+
+    /// Removes a member; returns whether it was one.
+    pub(crate) fn remove_member(&mut self, group_external_id: &str, member: &str) -> bool {
+        self.groups
+            .get_mut(group_external_id)
+            .is_some_and(|g| g.members.shift_remove(member))
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Loads.
+
+    /// Whether applying `load` to the current state would change anything; O(entities).
+    pub(crate) fn load_changes(&self, load: &Load) -> bool {
+        match load {
+            Load::UserUpsert(users) => users.iter().any(|e| {
+                let (Some(ext), Some(profile)) = (&e.external_id, &e.profile) else {
+                    return false;
+                };
+                self.users
+                    .get(ext)
+                    .is_none_or(|u| !u.active || !same_user_profile(&u.profile, profile))
+            }),
+            Load::UserDelete(users) => users.iter().any(|e| {
+                e.external_id
+                    .as_deref()
+                    .and_then(|ext| self.users.get(ext))
+                    .is_some_and(|u| u.active)
+            }),
+            Load::GroupUpsert(groups) => groups.iter().any(|g| {
+                let (Some(ext), Some(profile)) = (&g.external_id, &g.profile) else {
+                    return false;
+                };
+                self.groups
+                    .get(ext)
+                    .is_none_or(|existing| !same_group_profile(&existing.profile, profile))
+            }),
+            Load::GroupDelete(ids) => ids.iter().any(|ext| self.groups.contains_key(ext)),
+            Load::MembershipUpsert(memberships) => memberships.iter().any(|m| {
+                let Some(group) = m
+                    .group_external_id
+                    .as_deref()
+                    .and_then(|g| self.groups.get(g))
+                else {
+                    return false;
+                };
+                m.member_external_ids.iter().flatten().any(|member| {
+                    self.users.contains_key(member) && !group.members.contains(member)
+                })
+            }),
+            Load::MembershipDelete(memberships) => memberships.iter().any(|m| {
+                let Some(group) = m
+                    .group_external_id
+                    .as_deref()
+                    .and_then(|g| self.groups.get(g))
+                else {
+                    return false;
+                };
+                m.member_external_ids
+                    .iter()
+                    .flatten()
+                    .any(|member| group.members.contains(member))
+            }),
+        }
+    }
+
+    /// Applies one load, consuming it (profiles move into the state, no copies).
+    pub(crate) fn apply_load(&mut self, load: Load, ids: &IdGen, now: &str) {
+        match load {
+            Load::UserUpsert(users) => {
+                for e in users {
+                    if let (Some(ext), Some(mut profile)) = (e.external_id, e.profile) {
+                        normalize_user_profile(&mut profile);
+                        self.upsert_user(ext, profile, ids, now);
+                    }
+                }
+            }
+            Load::UserDelete(users) => {
+                for e in users {
+                    if let Some(ext) = e.external_id {
+                        self.deactivate_user(&ext, now);
+                    }
+                }
+            }
+            Load::GroupUpsert(groups) => {
+                for g in groups {
+                    if let (Some(ext), Some(mut profile)) = (g.external_id, g.profile) {
+                        normalize_group_profile(&mut profile);
+                        self.upsert_group(ext, profile, ids);
+                    }
+                }
+            }
+            Load::GroupDelete(external_ids) => {
+                for ext in external_ids {
+                    self.remove_group(&ext);
+                }
+            }
+            Load::MembershipUpsert(memberships) => {
+                for m in memberships {
+                    let Some(group) = m.group_external_id else {
+                        continue;
+                    };
+                    for member in m.member_external_ids.into_iter().flatten() {
+                        self.add_member(&group, &member);
+                    }
+                }
+            }
+            Load::MembershipDelete(memberships) => {
+                for m in memberships {
+                    let Some(group) = m.group_external_id else {
+                        continue;
+                    };
+                    for member in m.member_external_ids.into_iter().flatten() {
+                        self.remove_member(&group, &member);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(email: &str) -> IdentitySourceUserProfileForUpsert {
+        IdentitySourceUserProfileForUpsert::new()
+            .email(email)
+            .user_name(email)
+    }
+
+    #[test]
+    fn upsert_changes_only_when_different() {
+        let ids = IdGen::new(1);
+        let mut s = SourceState::default();
+        let load = |email: &str| {
+            Load::UserUpsert(vec![BulkUpsertRequestBodyProfilesInner::with(
+                "u1",
+                profile(email),
+            )])
+        };
+        assert!(s.load_changes(&load("a@example.com")));
+        s.apply_load(load("a@example.com"), &ids, "t0");
+        assert!(!s.load_changes(&load("a@example.com")));
+        assert!(s.load_changes(&load("b@example.com")));
+        let del = Load::UserDelete(vec![IdentitySourceUserProfileForDelete::with("u1")]);
+        assert!(s.load_changes(&del));
+        s.apply_load(del, &ids, "t1");
+        assert!(!s.users["u1"].active);
+        assert!(
+            s.load_changes(&load("a@example.com")),
+            "reactivation is a change"
+        );
+        let unknown = Load::UserDelete(vec![IdentitySourceUserProfileForDelete::with("nobody")]);
+        assert!(!s.load_changes(&unknown));
+    }
+
+    #[test]
+    fn memberships_need_group_and_user() {
+        let ids = IdGen::new(1);
+        let mut s = SourceState::default();
+        let m = || {
+            Load::MembershipUpsert(vec![
+                IdentitySourceGroupMembershipsUpsertProfileInner::with("g1", ["u1"]),
+            ])
+        };
+        assert!(!s.load_changes(&m()));
+        s.upsert_user("u1".into(), profile("a@example.com"), &ids, "t");
+        s.upsert_group(
+            "g1".into(),
+            IdentitySourceGroupProfileForUpsert::new().display_name("G"),
+            &ids,
+        );
+        assert!(s.load_changes(&m()));
+        s.apply_load(m(), &ids, "t");
+        assert!(!s.load_changes(&m()));
+        assert_eq!(s.groups["g1"].members.len(), 1);
+        s.remove_user("u1");
+        assert!(s.groups["g1"].members.is_empty());
+    }
+}

@@ -1,0 +1,285 @@
+//! A small hyper client over loopback for the emulator's tests.
+
+#![allow(dead_code, missing_docs)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use okta_idsrc_emulator::EmulatorHandle;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts an Okta error body with `code` and returns it.
+    pub fn assert_error(&self, status: u16, code: &str) -> Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        let body = self.json();
+        assert_eq!(body["errorCode"], code, "{body}");
+        assert_eq!(body["errorLink"], code, "{body}");
+        assert!(body["errorSummary"].is_string(), "{body}");
+        assert!(
+            body["errorId"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("oae")),
+            "{body}"
+        );
+        assert!(body["errorCauses"].is_array(), "{body}");
+        assert_eq!(self.header("content-type"), Some("application/json"));
+        body
+    }
+
+    /// The `errorSummary` of each cause.
+    pub fn causes(&self) -> Vec<String> {
+        self.json()["errorCauses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["errorSummary"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+/// A client bound to one emulator and identity source.
+#[derive(Clone)]
+pub struct Client {
+    inner: HyperClient<HttpConnector, Full<Bytes>>,
+    pub base: String,
+    pub token: String,
+    pub source: String,
+}
+
+impl Client {
+    pub fn new(emulator: &EmulatorHandle) -> Self {
+        Self::build(emulator, false)
+    }
+
+    /// HTTP/2 with prior knowledge (h2c).
+    pub fn h2(emulator: &EmulatorHandle) -> Self {
+        Self::build(emulator, true)
+    }
+
+    fn build(emulator: &EmulatorHandle, h2: bool) -> Self {
+        let mut builder = HyperClient::builder(TokioExecutor::new());
+        builder.http2_only(h2);
+        Self {
+            inner: builder.build_http(),
+            base: emulator.base_url(),
+            token: emulator.token().to_owned(),
+            source: emulator.identity_sources()[0].clone(),
+        }
+    }
+
+    pub fn for_source(&self, source: &str) -> Self {
+        Self {
+            source: source.to_owned(),
+            ..self.clone()
+        }
+    }
+
+    /// `base` + `/api/v1/identity-sources/{source}` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!(
+            "{}/api/v1/identity-sources/{}{}",
+            self.base, self.source, path
+        )
+    }
+
+    pub fn request(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<Vec<u8>>,
+    ) -> http::request::Builder {
+        let mut b = Request::builder()
+            .method(method.clone())
+            .uri(url)
+            .header("authorization", format!("SSWS {}", self.token))
+            .header("accept", "application/json");
+        if body.is_some() {
+            b = b.header("content-type", "application/json");
+        } else if matches!(method, Method::POST | Method::PUT | Method::PATCH) {
+            b = b.header("content-length", "0");
+        }
+        b
+    }
+
+    pub async fn try_send(
+        &self,
+        req: Request<Full<Bytes>>,
+    ) -> Result<Resp, hyper_util::client::legacy::Error> {
+        let response = self.inner.request(req).await?;
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.expect("response body").to_bytes();
+        Ok(Resp {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        })
+    }
+
+    pub async fn send_raw(&self, method: Method, url: &str, body: Option<Vec<u8>>) -> Resp {
+        let req = self
+            .request(method, url, body.clone())
+            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .unwrap();
+        self.try_send(req).await.expect("request failed")
+    }
+
+    /// A request to `path` under the identity source, with an optional JSON body.
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
+        let body = body.map(|b| serde_json::to_vec(&b).unwrap());
+        self.send_raw(method, &self.url(path), body).await
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.call(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Resp {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    /// Creates a session and returns its id.
+    pub async fn create_session(&self) -> String {
+        let r = self.call(Method::POST, "/sessions", None).await;
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+        r.json()["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn load(&self, session: &str, action: &str, body: Value) -> Resp {
+        self.post(&format!("/sessions/{session}/{action}"), body)
+            .await
+    }
+
+    pub async fn start_import(&self, session: &str) -> Resp {
+        self.call(
+            Method::POST,
+            &format!("/sessions/{session}/start-import"),
+            None,
+        )
+        .await
+    }
+
+    pub async fn session_status(&self, session: &str) -> String {
+        self.get(&format!("/sessions/{session}")).await.json()["status"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Polls the session until its status is `status` (5 s at most).
+    pub async fn wait_status(&self, session: &str, status: &str) {
+        for _ in 0..500 {
+            if self.session_status(session).await == status {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!(
+            "session {session} never reached {status}; it is {}",
+            self.session_status(session).await
+        );
+    }
+
+    /// Creates a session, uploads `users` (one load), triggers it and waits for COMPLETED.
+    pub async fn import_users(&self, users: Value) -> String {
+        let s = self.create_session().await;
+        assert_eq!(
+            self.load(&s, "bulk-upsert", users).await.status,
+            StatusCode::ACCEPTED
+        );
+        assert_eq!(self.start_import(&s).await.status, StatusCode::OK);
+        self.wait_status(&s, "COMPLETED").await;
+        s
+    }
+}
+
+/// A user profile entry of a bulk upsert.
+pub fn user(ext: &str) -> Value {
+    json!({
+        "externalId": ext,
+        "profile": {
+            "userName": format!("{ext}@example.com"),
+            "email": format!("{ext}@example.com"),
+            "firstName": "First",
+            "lastName": "Last",
+        }
+    })
+}
+
+/// A bulk upsert body of users `EXT{from}`..`EXT{to}` (exclusive).
+pub fn users(from: usize, to: usize) -> Value {
+    json!({ "entityType": "USERS", "profiles": (from..to).map(|i| user(&format!("EXT{i}"))).collect::<Vec<_>>() })
+}
+
+/// A bulk delete body.
+pub fn deletes(ids: &[&str]) -> Value {
+    json!({ "entityType": "USERS", "profiles": ids.iter().map(|id| json!({"externalId": id})).collect::<Vec<_>>() })
+}
+
+/// Writes `request` on a fresh connection and reads until the server closes it (2 s at most).
+pub async fn raw_http(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(2), stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Err(_) => return out,
+            Ok(Ok(n)) => {
+                out.extend_from_slice(&buf[..n]);
+                // A complete response with a Content-Length: stop reading.
+                if let Some(complete) = complete_response(&out) {
+                    out.truncate(complete);
+                    return out;
+                }
+            }
+            Ok(Err(_)) => return out,
+        }
+    }
+}
+
+fn complete_response(data: &[u8]) -> Option<usize> {
+    let text = std::str::from_utf8(data).ok()?;
+    let head_end = text.find("\r\n\r\n")? + 4;
+    let len = text[..head_end].lines().find_map(|l| {
+        l.to_ascii_lowercase()
+            .strip_prefix("content-length:")
+            .map(|v| v.trim().parse::<usize>().ok())
+    })??;
+    (data.len() >= head_end + len).then_some(head_end + len)
+}
