@@ -163,6 +163,19 @@ mod tests {
         assert_eq!(b.take().unwrap().remaining, 1);
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn windows_roll_after_sixty_seconds() {
+        let b = Bucket::new(Some(1));
+        let first = b.take().unwrap();
+        assert!(b.take().is_err());
+        tokio::time::advance(Duration::from_secs(59)).await;
+        assert!(b.take().is_err(), "still the same window");
+        tokio::time::advance(Duration::from_secs(1)).await;
+        let next = b.take().unwrap();
+        assert_eq!(next.remaining, 0);
+        assert!(next.reset >= first.reset);
+    }
+
     #[test]
     fn unlimited_never_refuses() {
         let b = Bucket::new(None);

@@ -388,3 +388,114 @@ async fn inspection_and_reset() {
     emu.reset();
     assert!(emu.state().identity_sources[0].sessions.is_empty());
 }
+
+#[tokio::test]
+async fn membership_pages_follow_link_headers() {
+    let emu = Emulator::start().await.unwrap();
+    let c = Client::new(&emu);
+    let s = c.create_session().await;
+    c.load(&s, "bulk-upsert", users(0, 200)).await;
+    c.load(&s, "bulk-upsert", users(200, 250)).await;
+    c.load(
+        &s,
+        "bulk-groups-upsert",
+        json!({"profiles": [{"externalId": "G/1", "profile": {"displayName": "Big"}}]}),
+    )
+    .await;
+    // Members with characters that need encoding in a cursor.
+    let members: Vec<String> = (0..250).map(|i| format!("EXT{i}")).collect();
+    for chunk in members.chunks(200) {
+        let r = c
+            .load(
+                &s,
+                "bulk-group-memberships-upsert",
+                json!({"memberships": [{"groupExternalId": "G/1", "memberExternalIds": chunk}]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED);
+    }
+    c.start_import(&s).await;
+    c.wait_status(&s, "COMPLETED").await;
+    let gid = emu.state().identity_sources[0]
+        .group("G/1")
+        .unwrap()
+        .id
+        .clone();
+
+    let mut url = c.url(&format!("/groups/{gid}/membership?limit=100"));
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    loop {
+        let r = c.send_raw(Method::GET, &url, None).await;
+        assert_eq!(r.status, StatusCode::OK);
+        pages += 1;
+        let lines: Vec<_> = r
+            .headers
+            .get_all("link")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        let links = okta_idsrc_core::headers::parse_link_headers(&r.headers).unwrap();
+        let self_link = links.iter().find(|l| l.has_rel("self")).expect("self link");
+        assert_eq!(self_link.uri, url, "self is the page asked for");
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.starts_with(&format!("<{}/api/v1/identity-sources/", c.base))),
+            "{lines:?}"
+        );
+        let ids = r.json()["memberExternalIds"].as_array().unwrap().clone();
+        seen.extend(ids.iter().map(|v| v.as_str().unwrap().to_owned()));
+        match okta_idsrc_core::headers::next_link(&r.headers).unwrap() {
+            Some(next) => {
+                assert_eq!(lines.len(), 2, "one Link header per rel");
+                assert_eq!(ids.len(), 100);
+                assert!(
+                    next.contains("after=") && next.ends_with("&limit=100"),
+                    "{next}"
+                );
+                url = next;
+            }
+            None => {
+                assert_eq!(lines.len(), 1);
+                break;
+            }
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, members, "every member once, in insertion order");
+    // The default page size is 100, and the external id names the group too.
+    let r = c.get("/groups/G%2F1/membership").await;
+    assert_eq!(r.json()["memberExternalIds"].as_array().unwrap().len(), 100);
+    // The listing over HTTP/2 carries the same links.
+    let r = Client::h2(&emu)
+        .get(&format!("/groups/{gid}/membership?limit=200"))
+        .await;
+    assert_eq!(r.headers.get_all("link").iter().count(), 2);
+}
+
+#[tokio::test]
+async fn shutdown_and_drop_stop_the_server() {
+    let emu = Emulator::start().await.unwrap();
+    let addr = emu.addr();
+    let c = Client::new(&emu);
+    assert_eq!(c.get("/sessions").await.status, StatusCode::OK); // a pooled keep-alive connection
+    tokio::time::timeout(std::time::Duration::from_secs(3), emu.shutdown())
+        .await
+        .expect("graceful shutdown is prompt");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "no longer listening"
+    );
+
+    let emu = Emulator::start().await.unwrap();
+    let addr = emu.addr();
+    drop(emu);
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(addr).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("still listening after drop");
+}

@@ -89,7 +89,7 @@ impl Client {
 
     fn build(emulator: &EmulatorHandle, h2: bool) -> Self {
         let mut builder = HyperClient::builder(TokioExecutor::new());
-        builder.http2_only(h2);
+        builder.http2_only(h2).retry_canceled_requests(false);
         Self {
             inner: builder.build_http(),
             base: emulator.base_url(),
@@ -126,8 +126,10 @@ impl Client {
             .header("accept", "application/json");
         if body.is_some() {
             b = b.header("content-type", "application/json");
-        } else if matches!(method, Method::POST | Method::PUT | Method::PATCH) {
-            b = b.header("content-length", "0");
+        }
+        // hyper's client sends no `Content-Length: 0` for an empty body; Okta wants one.
+        if matches!(method, Method::POST | Method::PUT | Method::PATCH) {
+            b = b.header("content-length", body.as_ref().map_or(0, Vec::len));
         }
         b
     }
