@@ -44,6 +44,16 @@ impl ApiError {
         Self::validation(field, violations.iter().map(ToString::to_string).collect())
     }
 
+    /// 400 E0000001 naming `externalId`: a `kind` (`user`, `group`) with that id exists.
+    pub(crate) fn already_exists(kind: &str, external_id: &str) -> Self {
+        Self::validation(
+            "externalId",
+            vec![format!(
+                "externalId: a {kind} with external id {external_id} already exists"
+            )],
+        )
+    }
+
     /// 400 E0000003 `The request body was not well-formed.`
     pub(crate) fn malformed() -> Self {
         Self::new(

@@ -7,6 +7,25 @@
 //! bodies, rate limits with Okta's headers and 429s, and seeded fault injection. State lives in
 //! memory; `GET /__emulator/state` shows it and `POST /__emulator/reset` empties it.
 //!
+//! # Choices where `BEHAVIOR.md` is silent
+//!
+//! - `POST /users` and `POST /groups` for an external id that exists: 400 E0000001 naming
+//!   `externalId`. `DELETE /users/{externalId}` removes the user and its memberships (a bulk
+//!   delete only deactivates). `PUT /users/…` and `POST /groups/{id}` need no `externalId` in the
+//!   body (the path names the entity).
+//! - `POST …/membership` for a user that does not exist, and `DELETE …/membership/{id}` for a
+//!   user who is not a member: 404 E0000007. Bulk membership loads ignore unknown groups and
+//!   users instead, as BEHAVIOR.md says.
+//! - Membership pages: 100 members by default, `limit` 1–1000 (else 400 E0000001); the cursor
+//!   is opaque, and one whose member has since left the group ends the listing.
+//! - A bulk load's 404 (unknown session) comes before any check of its body; the body is then
+//!   checked (200 KB, malformed JSON, core's validation) before the session's state.
+//! - Without a configured limit, the rate-limit headers still come, with
+//!   `X-Rate-Limit-Limit: 1000000` and a remaining count that never reaches 0.
+//! - A `411` has Okta's headers and no body. HTTP/2 requests need no `Content-Length`.
+//! - Faults are drawn before authentication (a 503 or a drop comes from in front of Okta); a
+//!   500 comes after the rate limit, so it counts against the bucket.
+//!
 //! ```
 //! use okta_idsrc_emulator::Emulator;
 //!

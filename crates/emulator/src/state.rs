@@ -366,31 +366,13 @@ impl SourceState {
                     .is_none_or(|existing| !same_group_profile(&existing.profile, profile))
             }),
             Load::GroupDelete(ids) => ids.iter().any(|ext| self.groups.contains_key(ext)),
-            Load::MembershipUpsert(memberships) => memberships.iter().any(|m| {
-                let Some(group) = m
-                    .group_external_id
-                    .as_deref()
-                    .and_then(|g| self.groups.get(g))
-                else {
-                    return false;
-                };
-                m.member_external_ids.iter().flatten().any(|member| {
+            Load::MembershipUpsert(memberships) => self
+                .any_membership(memberships, |group, member| {
                     self.users.contains_key(member) && !group.members.contains(member)
-                })
-            }),
-            Load::MembershipDelete(memberships) => memberships.iter().any(|m| {
-                let Some(group) = m
-                    .group_external_id
-                    .as_deref()
-                    .and_then(|g| self.groups.get(g))
-                else {
-                    return false;
-                };
-                m.member_external_ids
-                    .iter()
-                    .flatten()
-                    .any(|member| group.members.contains(member))
-            }),
+                }),
+            Load::MembershipDelete(memberships) => {
+                self.any_membership(memberships, |group, member| group.members.contains(member))
+            }
         }
     }
 
@@ -426,24 +408,47 @@ impl SourceState {
                 }
             }
             Load::MembershipUpsert(memberships) => {
-                for m in memberships {
-                    let Some(group) = m.group_external_id else {
-                        continue;
-                    };
-                    for member in m.member_external_ids.into_iter().flatten() {
-                        self.add_member(&group, &member);
-                    }
-                }
+                self.apply_memberships(memberships, Self::add_member)
             }
             Load::MembershipDelete(memberships) => {
-                for m in memberships {
-                    let Some(group) = m.group_external_id else {
-                        continue;
-                    };
-                    for member in m.member_external_ids.into_iter().flatten() {
-                        self.remove_member(&group, &member);
-                    }
-                }
+                self.apply_memberships(memberships, Self::remove_member)
+            }
+        }
+    }
+
+    /// Whether `changes` holds for any (known group, member) pair of `memberships`.
+    fn any_membership(
+        &self,
+        memberships: &[IdentitySourceGroupMembershipsUpsertProfileInner],
+        changes: impl Fn(&Group, &str) -> bool,
+    ) -> bool {
+        memberships.iter().any(|m| {
+            let Some(group) = m
+                .group_external_id
+                .as_deref()
+                .and_then(|g| self.groups.get(g))
+            else {
+                return false;
+            };
+            m.member_external_ids
+                .iter()
+                .flatten()
+                .any(|member| changes(group, member))
+        })
+    }
+
+    /// Runs `op` (add or remove) on every (group, member) pair of `memberships`.
+    fn apply_memberships(
+        &mut self,
+        memberships: Vec<IdentitySourceGroupMembershipsUpsertProfileInner>,
+        op: fn(&mut Self, &str, &str) -> bool,
+    ) {
+        for m in memberships {
+            let Some(group) = m.group_external_id else {
+                continue;
+            };
+            for member in m.member_external_ids.into_iter().flatten() {
+                op(self, &group, &member);
             }
         }
     }

@@ -156,6 +156,28 @@ async fn create_session_through_faults(c: &Client) -> String {
     panic!("no session could be created");
 }
 
+/// Sends 40 loads into one session through `faults`: each load's outcome (`None` for a dropped
+/// connection) and the loads the session stored.
+async fn forty_loads(faults: Faults, seed: u64) -> (Vec<Option<StatusCode>>, usize) {
+    let emu = Emulator::builder()
+        .faults(faults)
+        .seed(seed)
+        .start()
+        .await
+        .unwrap();
+    let c = Client::new(&emu);
+    let s = create_session_through_faults(&c).await;
+    let mut outcomes = Vec::new();
+    for i in 0..40 {
+        outcomes.push(try_load(&c, &s, i).await);
+    }
+    let stored = emu.state().identity_sources[0]
+        .session(&s)
+        .unwrap()
+        .load_count;
+    (outcomes, stored)
+}
+
 #[tokio::test]
 async fn failed_loads_are_never_applied_and_applied_ones_never_fail() {
     // Drops before applying, 500s and 503s: only the 202s are stored.
@@ -165,60 +187,31 @@ async fn failed_loads_are_never_applied_and_applied_ones_never_fail() {
         drop_before_apply_rate: 0.2,
         ..Faults::NONE
     };
-    let emu = Emulator::builder()
-        .faults(faults)
-        .seed(11)
-        .start()
-        .await
-        .unwrap();
-    let c = Client::new(&emu);
-    let s = create_session_through_faults(&c).await;
-    let mut accepted = 0;
-    let mut failed = 0;
-    for i in 0..40 {
-        match try_load(&c, &s, i).await {
-            Some(StatusCode::ACCEPTED) => accepted += 1,
-            _ => failed += 1,
-        }
-    }
-    assert!(accepted > 0 && failed > 0, "{accepted} {failed}");
-    assert_eq!(
-        emu.state().identity_sources[0]
-            .session(&s)
-            .unwrap()
-            .load_count,
-        accepted
-    );
+    let (outcomes, stored) = forty_loads(faults, 11).await;
+    let accepted = outcomes
+        .iter()
+        .filter(|o| **o == Some(StatusCode::ACCEPTED))
+        .count();
+    assert!(accepted > 0 && accepted < 40, "{outcomes:?}");
+    assert_eq!(stored, accepted);
 
     // Drops after applying: every dropped load was stored nonetheless.
-    let faults = Faults {
-        drop_after_apply_rate: 0.4,
-        ..Faults::NONE
-    };
-    let emu = Emulator::builder()
-        .faults(faults)
-        .seed(12)
-        .start()
-        .await
-        .unwrap();
-    let c = Client::new(&emu);
-    let s = create_session_through_faults(&c).await;
-    let mut dropped = 0;
-    for i in 0..40 {
-        match try_load(&c, &s, i).await {
-            Some(StatusCode::ACCEPTED) => {}
-            None => dropped += 1,
-            Some(other) => panic!("{other}"),
-        }
-    }
-    assert!(dropped > 0);
-    assert_eq!(
-        emu.state().identity_sources[0]
-            .session(&s)
-            .unwrap()
-            .load_count,
-        40
+    let (outcomes, stored) = forty_loads(
+        Faults {
+            drop_after_apply_rate: 0.4,
+            ..Faults::NONE
+        },
+        12,
+    )
+    .await;
+    assert!(outcomes.contains(&None), "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, None | Some(StatusCode::ACCEPTED))),
+        "{outcomes:?}"
     );
+    assert_eq!(stored, 40);
 }
 
 /// The outcome of `n` sequential requests: a status, or 0 for a dropped connection.

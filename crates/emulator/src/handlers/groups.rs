@@ -8,14 +8,22 @@ use super::{parse_body, parse_body_except};
 use crate::error::ApiError;
 use crate::reply::{HandlerResult, Reply};
 use crate::shared::Shared;
-use crate::state::{Group, Source, normalize_group_profile, write_group};
+use crate::state::{Group, Source, SourceState, normalize_group_profile, write_group};
 
-pub(super) const GROUP: &str = "IdentitySourceGroup";
-
-fn group_json(external_id: &str, group: &Group) -> Vec<u8> {
+fn group_reply(external_id: &str, group: &Group) -> HandlerResult {
     let mut out = Vec::with_capacity(256);
     write_group(&mut out, external_id, group);
-    out
+    Ok(Reply::json(StatusCode::OK, out))
+}
+
+/// The external id of the group a path names by Okta id or external id; 404 when none.
+pub(super) fn resolve<'s>(
+    state: &'s SourceState,
+    group_or_external_id: &str,
+) -> Result<&'s str, ApiError> {
+    state
+        .resolve_group(group_or_external_id)
+        .ok_or_else(|| ApiError::not_found(group_or_external_id, "IdentitySourceGroup"))
 }
 
 /// `POST /groups`: 200 with the new group (flat profile, as live); an existing external id is
@@ -28,30 +36,17 @@ pub(super) fn create(shared: &Shared, source: &Source, body: &[u8]) -> HandlerRe
     normalize_group_profile(&mut profile);
     let mut state = source.lock();
     if state.groups.contains_key(&external_id) {
-        return Err(ApiError::validation(
-            "externalId",
-            vec![format!(
-                "externalId: a group with external id {external_id} already exists"
-            )],
-        ));
+        return Err(ApiError::already_exists("group", &external_id));
     }
     state.upsert_group(external_id.clone(), profile, &shared.ids);
-    Ok(Reply::json(
-        StatusCode::OK,
-        group_json(&external_id, &state.groups[&external_id]),
-    ))
+    group_reply(&external_id, &state.groups[&external_id])
 }
 
 /// `GET /groups/{groupOrExternalId}`.
 pub(super) fn get(source: &Source, group_or_external_id: &str) -> HandlerResult {
     let state = source.lock();
-    let ext = state
-        .resolve_group(group_or_external_id)
-        .ok_or_else(|| ApiError::not_found(group_or_external_id, GROUP))?;
-    Ok(Reply::json(
-        StatusCode::OK,
-        group_json(ext, &state.groups[ext]),
-    ))
+    let ext = resolve(&state, group_or_external_id)?;
+    group_reply(ext, &state.groups[ext])
 }
 
 /// `POST /groups/{groupOrExternalId}`: the profile is replaced.
@@ -62,25 +57,19 @@ pub(super) fn update(source: &Source, group_or_external_id: &str, body: &[u8]) -
     let mut profile = request.profile.unwrap_or_default();
     normalize_group_profile(&mut profile);
     let mut state = source.lock();
-    let ext = state
-        .resolve_group(group_or_external_id)
-        .ok_or_else(|| ApiError::not_found(group_or_external_id, GROUP))?
-        .to_owned();
+    let ext = resolve(&state, group_or_external_id)?.to_owned();
     let group = state
         .groups
         .get_mut(&ext)
         .expect("resolved under the same lock");
     group.profile = profile;
-    Ok(Reply::json(StatusCode::OK, group_json(&ext, group)))
+    group_reply(&ext, group)
 }
 
 /// `DELETE /groups/{groupOrExternalId}`: 200 with an empty body, as live Okta answers.
 pub(super) fn delete(source: &Source, group_or_external_id: &str) -> HandlerResult {
     let mut state = source.lock();
-    let ext = state
-        .resolve_group(group_or_external_id)
-        .ok_or_else(|| ApiError::not_found(group_or_external_id, GROUP))?
-        .to_owned();
+    let ext = resolve(&state, group_or_external_id)?.to_owned();
     state.remove_group(&ext);
     Ok(Reply::empty(StatusCode::OK))
 }

@@ -7,7 +7,7 @@ use okta_idsrc_core::limits::MAX_MEMBERSHIP_PAGE_LIMIT;
 use okta_idsrc_core::models::MembershipRequestSchema;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
-use super::groups::GROUP;
+use super::groups::resolve;
 use super::{no_content, parse_body};
 use crate::error::ApiError;
 use crate::reply::{HandlerResult, Reply};
@@ -71,9 +71,7 @@ pub(super) fn list(
 ) -> HandlerResult {
     let query = parse_query(parts.uri.query())?;
     let state = source.lock();
-    let ext = state
-        .resolve_group(group_or_external_id)
-        .ok_or_else(|| ApiError::not_found(group_or_external_id, GROUP))?;
+    let ext = resolve(&state, group_or_external_id)?;
     let members = &state.groups[ext].members;
     let start = match &query.after {
         None => 0,
@@ -136,10 +134,7 @@ pub(super) fn create(source: &Source, group_or_external_id: &str, body: &[u8]) -
     let request: MembershipRequestSchema = parse_body(body)?;
     let member = request.member_external_id.unwrap_or_default();
     let mut state = source.lock();
-    let ext = state
-        .resolve_group(group_or_external_id)
-        .ok_or_else(|| ApiError::not_found(group_or_external_id, GROUP))?
-        .to_owned();
+    let ext = resolve(&state, group_or_external_id)?.to_owned();
     if !state.users.contains_key(&member) {
         return Err(ApiError::not_found(&member, "IdentitySourceUser"));
     }
@@ -151,10 +146,7 @@ pub(super) fn create(source: &Source, group_or_external_id: &str, body: &[u8]) -
 /// is not a member.
 pub(super) fn delete(source: &Source, group_or_external_id: &str, member: &str) -> HandlerResult {
     let mut state = source.lock();
-    let ext = state
-        .resolve_group(group_or_external_id)
-        .ok_or_else(|| ApiError::not_found(group_or_external_id, GROUP))?
-        .to_owned();
+    let ext = resolve(&state, group_or_external_id)?.to_owned();
     if !state.remove_member(&ext, member) {
         return Err(ApiError::not_found(member, "IdentitySourceGroupMembership"));
     }

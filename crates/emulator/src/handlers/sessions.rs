@@ -32,6 +32,14 @@ fn locked<'a>(
     state
 }
 
+/// The session `id`; 404 E0000007 when there is none.
+fn session_mut<'s>(state: &'s mut SourceState, id: &str) -> Result<&'s mut Session, ApiError> {
+    state
+        .sessions
+        .get_mut(id)
+        .ok_or_else(|| ApiError::not_found(id, SESSION))
+}
+
 fn session_json(source: &Source, session: &Session) -> Vec<u8> {
     let mut out = Vec::with_capacity(192);
     session.write_json(&source.id, &mut out);
@@ -104,10 +112,7 @@ pub(super) fn create(shared: &Shared, source: &Source) -> HandlerResult {
 pub(super) fn get(shared: &Shared, source: &Source, id: &str) -> HandlerResult {
     let now = Instant::now();
     let mut state = locked(shared, source, now, &now_timestamp());
-    let session = state
-        .sessions
-        .get_mut(id)
-        .ok_or_else(|| ApiError::not_found(id, SESSION))?;
+    let session = session_mut(&mut state, id)?;
     session.last_activity = now;
     Ok(Reply::json(StatusCode::OK, session_json(source, session)))
 }
@@ -116,10 +121,7 @@ pub(super) fn get(shared: &Shared, source: &Source, id: &str) -> HandlerResult {
 pub(super) fn delete(shared: &Shared, source: &Source, id: &str) -> HandlerResult {
     let timestamp = now_timestamp();
     let mut state = locked(shared, source, Instant::now(), &timestamp);
-    let session = state
-        .sessions
-        .get_mut(id)
-        .ok_or_else(|| ApiError::not_found(id, SESSION))?;
+    let session = session_mut(&mut state, id)?;
     if !session.status.accepts_loads() {
         // Exactly the live body (BEHAVIOR.md §2).
         return Err(ApiError::validation(
@@ -144,10 +146,7 @@ pub(super) fn start_import(shared: &Shared, source: &Source, id: &str) -> Handle
     let now = Instant::now();
     let timestamp = now_timestamp();
     let mut state = locked(shared, source, now, &timestamp);
-    let session = state
-        .sessions
-        .get_mut(id)
-        .ok_or_else(|| ApiError::not_found(id, SESSION))?;
+    let session = session_mut(&mut state, id)?;
     if session.status != Status::InProgress {
         return Err(ApiError::validation(
             "importSessionId",
@@ -224,9 +223,7 @@ pub(super) fn load(
     let now = Instant::now();
     let timestamp = now_timestamp();
     let mut state = locked(shared, source, now, &timestamp);
-    let Some(session) = state.sessions.get(id) else {
-        return Err(ApiError::not_found(id, SESSION));
-    };
+    let session = session_mut(&mut state, id)?;
     if !session.status.accepts_loads() {
         return Err(ApiError::validation(
             "importSessionId",

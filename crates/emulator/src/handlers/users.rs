@@ -1,7 +1,9 @@
 //! Individual users: create, get, replace, update, delete.
 
 use http::StatusCode;
-use okta_idsrc_core::models::{Nullable, UserRequestSchema, UsersUpdateRequestSchema};
+use okta_idsrc_core::models::{
+    IdentitySourceUserProfileForUpsert, Nullable, UserRequestSchema, UsersUpdateRequestSchema,
+};
 use okta_idsrc_core::validate::Violation;
 
 use super::{no_content, parse_body, parse_body_except};
@@ -13,10 +15,10 @@ use crate::state::{Source, User, normalize_user_profile, write_user};
 
 const USER: &str = "IdentitySourceUser";
 
-fn user_json(external_id: &str, user: &User) -> Vec<u8> {
+fn user_reply(external_id: &str, user: &User) -> HandlerResult {
     let mut out = Vec::with_capacity(512);
     write_user(&mut out, external_id, user);
-    out
+    Ok(Reply::json(StatusCode::OK, out))
 }
 
 /// The path names the user; a body without `externalId` is fine.
@@ -34,18 +36,10 @@ pub(super) fn create(shared: &Shared, source: &Source, body: &[u8]) -> HandlerRe
     let timestamp = now_timestamp();
     let mut state = source.lock();
     if state.users.contains_key(&external_id) {
-        return Err(ApiError::validation(
-            "externalId",
-            vec![format!(
-                "externalId: a user with external id {external_id} already exists"
-            )],
-        ));
+        return Err(ApiError::already_exists("user", &external_id));
     }
     state.upsert_user(external_id.clone(), profile, &shared.ids, &timestamp);
-    Ok(Reply::json(
-        StatusCode::OK,
-        user_json(&external_id, &state.users[&external_id]),
-    ))
+    user_reply(&external_id, &state.users[&external_id])
 }
 
 /// `GET /users/{externalId}`.
@@ -55,7 +49,24 @@ pub(super) fn get(source: &Source, external_id: &str) -> HandlerResult {
         .users
         .get(external_id)
         .ok_or_else(|| ApiError::not_found(external_id, USER))?;
-    Ok(Reply::json(StatusCode::OK, user_json(external_id, user)))
+    user_reply(external_id, user)
+}
+
+/// Changes an existing user's profile with `change` and answers with the user.
+fn modify(
+    source: &Source,
+    external_id: &str,
+    change: impl FnOnce(&mut IdentitySourceUserProfileForUpsert),
+) -> HandlerResult {
+    let timestamp = now_timestamp();
+    let mut state = source.lock();
+    let user = state
+        .users
+        .get_mut(external_id)
+        .ok_or_else(|| ApiError::not_found(external_id, USER))?;
+    change(&mut user.profile);
+    user.last_updated = timestamp;
+    user_reply(external_id, user)
 }
 
 /// `PUT /users/{externalId}`: the profile is replaced.
@@ -63,48 +74,33 @@ pub(super) fn replace(source: &Source, external_id: &str, body: &[u8]) -> Handle
     let request: UserRequestSchema = parse_body_except(body, missing_external_id)?;
     let mut profile = request.profile.unwrap_or_default();
     normalize_user_profile(&mut profile);
-    let timestamp = now_timestamp();
-    let mut state = source.lock();
-    let user = state
-        .users
-        .get_mut(external_id)
-        .ok_or_else(|| ApiError::not_found(external_id, USER))?;
-    user.profile = profile;
-    user.last_updated = timestamp;
-    Ok(Reply::json(StatusCode::OK, user_json(external_id, user)))
+    modify(source, external_id, |p| *p = profile)
 }
 
 /// `PATCH /users/{externalId}`: the attributes sent replace those stored; the others stay.
 pub(super) fn update(source: &Source, external_id: &str, body: &[u8]) -> HandlerResult {
     let request: UsersUpdateRequestSchema = parse_body(body)?;
     let patch = request.profile.unwrap_or_default();
-    let timestamp = now_timestamp();
-    let mut state = source.lock();
-    let user = state
-        .users
-        .get_mut(external_id)
-        .ok_or_else(|| ApiError::not_found(external_id, USER))?;
-    let p = &mut user.profile;
-    if patch.email.is_some() {
-        p.email = patch.email;
-    }
-    if patch.user_name.is_some() {
-        p.user_name = patch.user_name;
-    }
-    for (field, value) in [
-        (&mut p.first_name, patch.first_name),
-        (&mut p.last_name, patch.last_name),
-        (&mut p.mobile_phone, patch.mobile_phone),
-        (&mut p.home_address, patch.home_address),
-        (&mut p.second_email, patch.second_email),
-    ] {
-        if !matches!(value, Nullable::Absent) {
-            *field = value;
+    modify(source, external_id, |p| {
+        if patch.email.is_some() {
+            p.email = patch.email;
         }
-    }
-    p.additional_properties.extend(patch.additional_properties);
-    user.last_updated = timestamp;
-    Ok(Reply::json(StatusCode::OK, user_json(external_id, user)))
+        if patch.user_name.is_some() {
+            p.user_name = patch.user_name;
+        }
+        for (field, value) in [
+            (&mut p.first_name, patch.first_name),
+            (&mut p.last_name, patch.last_name),
+            (&mut p.mobile_phone, patch.mobile_phone),
+            (&mut p.home_address, patch.home_address),
+            (&mut p.second_email, patch.second_email),
+        ] {
+            if !matches!(value, Nullable::Absent) {
+                *field = value;
+            }
+        }
+        p.additional_properties.extend(patch.additional_properties);
+    })
 }
 
 /// `DELETE /users/{externalId}`: the user and its memberships are removed; 204.
