@@ -27,9 +27,8 @@ fn profile(i: usize) -> IdentitySourceUserProfileForUpsert {
         .first_name(f)
         .last_name(l)
         .mobile_phone(format!("+1-555-{:03}-{:04}", i % 1000, (i * 7) % 10000))
-        .home_address(format!("{} Market Street, Suite {}, San Francisco, CA 94105", 100 + i, i % 90))
+        .home_address(format!("{} Market St #{}, San Francisco, CA", 100 + i, i % 90))
         .custom_attribute("department", DEPTS[i % 4])
-        .custom_attribute("title", "Senior Software Engineer")
         .custom_attribute("costCenter", format!("CC-{:05}", i % 300))
 }
 

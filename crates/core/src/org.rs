@@ -48,7 +48,7 @@ impl OrgUrl {
 
     fn parse_with(url: &str, allow_http: bool) -> Result<Self, OrgUrlError> {
         let err = |reason: &str| OrgUrlError {
-            url: url.to_owned(),
+            url: redact_userinfo(url),
             reason: reason.to_owned(),
         };
         let trimmed = url.trim();
@@ -138,6 +138,19 @@ impl OrgUrl {
     }
 }
 
+/// `url` without any `user:password@` part, for error messages.
+fn redact_userinfo(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}<redacted>@{}", &url[..scheme_end], &rest[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
 /// Whether `host` is `localhost` or a loopback IP literal.
 pub fn is_loopback_host(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
@@ -189,6 +202,8 @@ mod tests {
         assert!(OrgUrl::parse("http://localhost:1234").is_ok());
         assert!(OrgUrl::parse("http://[::1]:1234").is_ok());
         assert!(OrgUrl::parse_allow_http("http://okta.internal").is_ok());
+        let e = OrgUrl::parse("https://user:s3cret@acme.okta.com").unwrap_err();
+        assert!(!e.to_string().contains("s3cret"), "{e}");
         let e = OrgUrl::parse("https://acme-admin.okta.com").unwrap_err();
         assert!(e.to_string().contains("-admin"), "{e}");
     }

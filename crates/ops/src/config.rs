@@ -1,0 +1,865 @@
+//! Configuration as Okta's SDKs read it — environment variables and `okta.yaml` files — with
+//! one documented precedence, typed values and errors that name where a bad value came from.
+//!
+//! # Sources, lowest to highest precedence
+//!
+//! 1. Defaults: `SSWS` authorization; everything else unset (the transport's and layers'
+//!    own defaults apply).
+//! 2. `HTTPS_PROXY` (or `https_proxy`) and `NO_PROXY` (or `no_proxy`): the proxy, used only
+//!    when no Okta source below names one.
+//! 3. `~/.okta/okta.yaml`.
+//! 4. `./okta.yaml` (in the working directory).
+//! 5. Environment variables `OKTA_CLIENT_*`.
+//! 6. Code: assign the fields of the loaded [`Config`] (or use the `with_*` setters).
+//!
+//! Each setting is taken from the highest source that sets it; an empty environment
+//! variable or a YAML `null` does not set it. Every source that is read is validated, even
+//! when a higher one overrides its values.
+//!
+//! | Setting | Environment variable | `okta.yaml` key (under `okta.client`) | Type |
+//! |---|---|---|---|
+//! | org URL | `OKTA_CLIENT_ORGURL` | `orgUrl` | checked by [`OrgUrl::parse`] |
+//! | token | `OKTA_CLIENT_TOKEN` | `token` | secret string |
+//! | authorization mode | `OKTA_CLIENT_AUTHORIZATIONMODE` | `authorizationMode` | `SSWS` or `Bearer`, any case |
+//! | connection timeout | `OKTA_CLIENT_CONNECTIONTIMEOUT` | `connectionTimeout` | whole seconds |
+//! | request timeout | `OKTA_CLIENT_REQUESTTIMEOUT` | `requestTimeout` | whole seconds, `0`: no limit |
+//! | max retries | `OKTA_CLIENT_RATELIMIT_MAXRETRIES` | `rateLimit.maxRetries` | whole number |
+//! | proxy host | `OKTA_CLIENT_PROXY_HOST` | `proxy.host` | host name or IP |
+//! | proxy port | `OKTA_CLIENT_PROXY_PORT` | `proxy.port` | 1–65535 |
+//! | proxy username | `OKTA_CLIENT_PROXY_USERNAME` | `proxy.username` | string |
+//! | proxy password | `OKTA_CLIENT_PROXY_PASSWORD` | `proxy.password` | secret string |
+//!
+//! Proxy fields merge across Okta sources like the others (for example host and port in a
+//! file, the password in the environment).
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use std::path::Path;
+//! use okta_idsrc_ops::config::{AuthorizationMode, Config};
+//!
+//! let env = HashMap::from([
+//!     ("OKTA_CLIENT_ORGURL", "https://acme.okta.com"),
+//!     ("OKTA_CLIENT_TOKEN", "00abc-secret"),
+//!     ("OKTA_CLIENT_AUTHORIZATIONMODE", "bearer"),
+//! ]);
+//! let lookup = |name: &str| env.get(name).map(|v| v.to_string());
+//! let config = Config::load_from(&lookup, None, Path::new("/nonexistent")).unwrap();
+//! assert_eq!(config.authorization_mode, AuthorizationMode::Bearer);
+//! assert!(!format!("{config:?}").contains("00abc-secret"));
+//!
+//! let err = Config::load_from(
+//!     &|name: &str| (name == "OKTA_CLIENT_CONNECTIONTIMEOUT").then(|| "ten".to_string()),
+//!     None,
+//!     Path::new("/nonexistent"),
+//! )
+//! .unwrap_err();
+//! assert_eq!(err.to_string(), r#"OKTA_CLIENT_CONNECTIONTIMEOUT: expected whole seconds, got "ten""#);
+//! ```
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use okta_idsrc_core::{Credentials, OrgUrl};
+use secrecy::{ExposeSecret, SecretString};
+use serde_yaml_ng::Value;
+
+/// `OKTA_CLIENT_ORGURL`: the org URL.
+pub const ENV_ORG_URL: &str = "OKTA_CLIENT_ORGURL";
+/// `OKTA_CLIENT_TOKEN`: the API token or access token.
+pub const ENV_TOKEN: &str = "OKTA_CLIENT_TOKEN";
+/// `OKTA_CLIENT_AUTHORIZATIONMODE`: `SSWS` or `Bearer`.
+pub const ENV_AUTHORIZATION_MODE: &str = "OKTA_CLIENT_AUTHORIZATIONMODE";
+/// `OKTA_CLIENT_CONNECTIONTIMEOUT`: seconds to establish a connection.
+pub const ENV_CONNECTION_TIMEOUT: &str = "OKTA_CLIENT_CONNECTIONTIMEOUT";
+/// `OKTA_CLIENT_REQUESTTIMEOUT`: seconds a request may take, retries included.
+pub const ENV_REQUEST_TIMEOUT: &str = "OKTA_CLIENT_REQUESTTIMEOUT";
+/// `OKTA_CLIENT_RATELIMIT_MAXRETRIES`: retries of a rate-limited request.
+pub const ENV_MAX_RETRIES: &str = "OKTA_CLIENT_RATELIMIT_MAXRETRIES";
+/// `OKTA_CLIENT_PROXY_HOST`.
+pub const ENV_PROXY_HOST: &str = "OKTA_CLIENT_PROXY_HOST";
+/// `OKTA_CLIENT_PROXY_PORT`.
+pub const ENV_PROXY_PORT: &str = "OKTA_CLIENT_PROXY_PORT";
+/// `OKTA_CLIENT_PROXY_USERNAME`.
+pub const ENV_PROXY_USERNAME: &str = "OKTA_CLIENT_PROXY_USERNAME";
+/// `OKTA_CLIENT_PROXY_PASSWORD`.
+pub const ENV_PROXY_PASSWORD: &str = "OKTA_CLIENT_PROXY_PASSWORD";
+
+/// How the token authenticates: the `Authorization` scheme.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthorizationMode {
+    /// An API token: `Authorization: SSWS <token>` (the default).
+    #[default]
+    Ssws,
+    /// An OAuth 2.0 access token: `Authorization: Bearer <token>`.
+    Bearer,
+}
+
+impl AuthorizationMode {
+    /// The values accepted, as written in messages.
+    pub const ACCEPTED: &'static str = "SSWS or Bearer";
+
+    /// Parses a mode, ignoring case. `PrivateKey` (Okta's OAuth client-credentials mode) is
+    /// recognised but not supported yet.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let v = value.trim();
+        if v.eq_ignore_ascii_case("SSWS") {
+            Ok(Self::Ssws)
+        } else if v.eq_ignore_ascii_case("Bearer") {
+            Ok(Self::Bearer)
+        } else if v.eq_ignore_ascii_case("PrivateKey") {
+            Err(format!(
+                "authorization mode \"PrivateKey\" is not supported yet; expected {}",
+                Self::ACCEPTED
+            ))
+        } else {
+            Err(format!(
+                "unknown authorization mode {v:?}; expected {}",
+                Self::ACCEPTED
+            ))
+        }
+    }
+
+    /// The mode's name (`SSWS`, `Bearer`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ssws => "SSWS",
+            Self::Bearer => "Bearer",
+        }
+    }
+}
+
+impl fmt::Display for AuthorizationMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An HTTP proxy, as Okta's SDKs configure one. `Debug` never shows the password.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ProxyConfig {
+    /// The proxy's host name or IP address (a `http://` or `https://` prefix is kept).
+    pub host: String,
+    /// The proxy's port; without one, the scheme's default.
+    pub port: Option<u16>,
+    /// The username for Basic proxy authentication.
+    pub username: Option<String>,
+    /// The password for Basic proxy authentication.
+    pub password: Option<SecretString>,
+}
+
+impl ProxyConfig {
+    /// A proxy at `host` and `port`, without credentials.
+    pub fn new(host: impl Into<String>, port: Option<u16>) -> Self {
+        Self {
+            host: host.into(),
+            port,
+            username: None,
+            password: None,
+        }
+    }
+
+    /// Sets the Basic credentials.
+    #[must_use]
+    pub fn with_credentials(
+        mut self,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        self.username = Some(username.into());
+        self.password = Some(SecretString::from(password.into()));
+        self
+    }
+
+    /// The proxy's URL without credentials: `http://host:port` (`http://` unless the host
+    /// says otherwise).
+    pub fn url(&self) -> String {
+        let host = self.host.trim().trim_end_matches('/');
+        let with_scheme = if host.contains("://") {
+            host.to_owned()
+        } else {
+            format!("http://{host}")
+        };
+        match self.port {
+            Some(port) => format!("{with_scheme}:{port}"),
+            None => with_scheme,
+        }
+    }
+}
+
+impl fmt::Debug for ProxyConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProxyConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| Redacted))
+            .finish()
+    }
+}
+
+/// The client's configuration. Load it with [`Config::from_env`] (or
+/// [`Config::load_from`] in tests), then override any field in code.
+///
+/// `Debug` never shows the token or the proxy password.
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub struct Config {
+    /// The org URL.
+    pub org_url: Option<OrgUrl>,
+    /// The API token (`SSWS`) or access token (`Bearer`).
+    pub token: Option<SecretString>,
+    /// How the token is sent. Default `SSWS`.
+    pub authorization_mode: AuthorizationMode,
+    /// Time allowed to establish a connection. Unset: the transport's default.
+    pub connection_timeout: Option<Duration>,
+    /// Time a request may take, retries included. `Duration::ZERO`: no limit (Okta's `0`).
+    /// Unset: the transport's and retry layer's defaults.
+    pub request_timeout: Option<Duration>,
+    /// How many times a rate-limited request is retried (`0`: never). Unset: the retry
+    /// layer's default.
+    pub max_retries: Option<u32>,
+    /// The proxy to tunnel through.
+    pub proxy: Option<ProxyConfig>,
+    /// Hosts that bypass the proxy, in `NO_PROXY` syntax (from `NO_PROXY` / `no_proxy`).
+    pub no_proxy: Option<String>,
+}
+
+struct Redacted;
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("org_url", &self.org_url)
+            .field("token", &self.token.as_ref().map(|_| Redacted))
+            .field("authorization_mode", &self.authorization_mode)
+            .field("connection_timeout", &self.connection_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_retries", &self.max_retries)
+            .field("proxy", &self.proxy)
+            .field("no_proxy", &self.no_proxy)
+            .finish()
+    }
+}
+
+/// Where a configuration value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Origin {
+    /// An environment variable.
+    Env(&'static str),
+    /// A key of a YAML file (`okta.client.…`).
+    File {
+        /// The file.
+        path: PathBuf,
+        /// The key's full path, e.g. `okta.client.connectionTimeout`.
+        key: String,
+    },
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Env(name) => f.write_str(name),
+            Self::File { path, key } => write!(f, "{}: {key}", path.display()),
+        }
+    }
+}
+
+/// A configuration that cannot be loaded or used.
+///
+/// Messages name the variable or the file and key, and quote the bad value — never a token
+/// or a password.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A value of the wrong type or out of range.
+    #[error("{origin}: {message}")]
+    Invalid {
+        /// The variable, or the file and key.
+        origin: Origin,
+        /// What is wrong, with the value when it is not secret.
+        message: String,
+    },
+    /// A configuration file that exists but cannot be read.
+    #[error("cannot read {}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// A configuration file that is not YAML, or not of Okta's shape.
+    #[error("{}: {message}", path.display())]
+    Yaml {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong and where.
+        message: String,
+    },
+    /// A setting that no source gives but that is required.
+    #[error("{0}")]
+    Missing(&'static str),
+}
+
+impl Config {
+    /// The defaults only: `SSWS`, nothing else set. Fill fields in code.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Loads the configuration from the process environment, `~/.okta/okta.yaml` (home from
+    /// `HOME`, or `USERPROFILE` on Windows) and `./okta.yaml`. See the
+    /// [module docs](self) for the precedence.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let env = |name: &str| std::env::var(name).ok();
+        let home = env("HOME")
+            .or_else(|| env("USERPROFILE"))
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from);
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        Self::load_from(&env, home.as_deref(), &cwd)
+    }
+
+    /// Loads the configuration from the given environment lookup, `home`'s
+    /// `.okta/okta.yaml` and `cwd`'s `okta.yaml`, without touching the process: the
+    /// testable form of [`from_env`](Self::from_env). Missing files are skipped.
+    pub fn load_from(
+        env: &dyn Fn(&str) -> Option<String>,
+        home: Option<&Path>,
+        cwd: &Path,
+    ) -> Result<Self, ConfigError> {
+        let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let mut merged = Partial::default();
+        if let Some(home) = home {
+            merged = merged.overlay(Partial::from_file(&home.join(".okta").join("okta.yaml"))?);
+        }
+        merged = merged.overlay(Partial::from_file(&cwd.join("okta.yaml"))?);
+        merged = merged.overlay(Partial::from_env(&env)?);
+
+        let okta_proxy = merged.proxy.into_config()?;
+        let generic_proxy = match env("HTTPS_PROXY").or_else(|| env("https_proxy")) {
+            Some(url) => Some(
+                proxy_from_url(&url).map_err(|message| ConfigError::Invalid {
+                    origin: Origin::Env("HTTPS_PROXY"),
+                    message,
+                })?,
+            ),
+            None => None,
+        };
+        Ok(Self {
+            org_url: merged.org_url,
+            token: merged.token,
+            authorization_mode: merged.authorization_mode.unwrap_or_default(),
+            connection_timeout: merged.connection_timeout,
+            request_timeout: merged.request_timeout,
+            max_retries: merged.max_retries,
+            proxy: okta_proxy.or(generic_proxy),
+            no_proxy: env("NO_PROXY").or_else(|| env("no_proxy")),
+        })
+    }
+
+    /// Sets the org URL.
+    #[must_use]
+    pub fn with_org_url(mut self, org_url: OrgUrl) -> Self {
+        self.org_url = Some(org_url);
+        self
+    }
+
+    /// Sets the token.
+    #[must_use]
+    pub fn with_token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(SecretString::from(token.into()));
+        self
+    }
+
+    /// Sets the authorization mode.
+    #[must_use]
+    pub fn with_authorization_mode(mut self, mode: AuthorizationMode) -> Self {
+        self.authorization_mode = mode;
+        self
+    }
+
+    /// The org URL, or an error saying where to set it.
+    pub fn require_org_url(&self) -> Result<&OrgUrl, ConfigError> {
+        self.org_url.as_ref().ok_or(ConfigError::Missing(
+            "no org URL: set OKTA_CLIENT_ORGURL or okta.client.orgUrl in okta.yaml",
+        ))
+    }
+
+    /// The credentials for the token and the authorization mode, or an error saying where to
+    /// set the token.
+    pub fn credentials(&self) -> Result<Credentials, ConfigError> {
+        let token = self.token.as_ref().ok_or(ConfigError::Missing(
+            "no token: set OKTA_CLIENT_TOKEN or okta.client.token in okta.yaml",
+        ))?;
+        Ok(match self.authorization_mode {
+            AuthorizationMode::Ssws => Credentials::api_token(token.expose_secret()),
+            AuthorizationMode::Bearer => Credentials::bearer(token.expose_secret()),
+        })
+    }
+}
+
+/// The settings one source gives, parsed.
+#[derive(Default)]
+struct Partial {
+    org_url: Option<OrgUrl>,
+    token: Option<SecretString>,
+    authorization_mode: Option<AuthorizationMode>,
+    connection_timeout: Option<Duration>,
+    request_timeout: Option<Duration>,
+    max_retries: Option<u32>,
+    proxy: PartialProxy,
+}
+
+/// Proxy fields as one source gives them, with the origin of the first one set (for the
+/// error when the host is missing).
+#[derive(Default)]
+struct PartialProxy {
+    host: Option<String>,
+    port: Option<u16>,
+    username: Option<String>,
+    password: Option<SecretString>,
+    origin: Option<Origin>,
+}
+
+impl PartialProxy {
+    fn is_empty(&self) -> bool {
+        self.host.is_none()
+            && self.port.is_none()
+            && self.username.is_none()
+            && self.password.is_none()
+    }
+
+    fn overlay(self, higher: Self) -> Self {
+        Self {
+            host: higher.host.or(self.host),
+            port: higher.port.or(self.port),
+            username: higher.username.or(self.username),
+            password: higher.password.or(self.password),
+            origin: higher.origin.or(self.origin),
+        }
+    }
+
+    /// The proxy, when any field is set; an error when fields are set without a host.
+    fn into_config(self) -> Result<Option<ProxyConfig>, ConfigError> {
+        if self.is_empty() {
+            return Ok(None);
+        }
+        let Some(host) = self.host else {
+            let origin = self.origin.unwrap_or(Origin::Env(ENV_PROXY_HOST));
+            return Err(ConfigError::Invalid {
+                origin,
+                message: format!(
+                    "a proxy port, username or password is set but no proxy host \
+                     ({ENV_PROXY_HOST} or okta.client.proxy.host)"
+                ),
+            });
+        };
+        Ok(Some(ProxyConfig {
+            host,
+            port: self.port,
+            username: self.username,
+            password: self.password,
+        }))
+    }
+}
+
+impl Partial {
+    /// `self` with every setting of `higher` replacing its own.
+    fn overlay(self, higher: Self) -> Self {
+        Self {
+            org_url: higher.org_url.or(self.org_url),
+            token: higher.token.or(self.token),
+            authorization_mode: higher.authorization_mode.or(self.authorization_mode),
+            connection_timeout: higher.connection_timeout.or(self.connection_timeout),
+            request_timeout: higher.request_timeout.or(self.request_timeout),
+            max_retries: higher.max_retries.or(self.max_retries),
+            proxy: self.proxy.overlay(higher.proxy),
+        }
+    }
+
+    fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut p = Self {
+            org_url: env_value(env, ENV_ORG_URL, parse_org_url)?,
+            token: env(ENV_TOKEN).map(|v| SecretString::from(v.trim().to_owned())),
+            authorization_mode: env_value(env, ENV_AUTHORIZATION_MODE, AuthorizationMode::parse)?,
+            connection_timeout: env_value(env, ENV_CONNECTION_TIMEOUT, parse_seconds)?,
+            request_timeout: env_value(env, ENV_REQUEST_TIMEOUT, parse_seconds)?,
+            max_retries: env_value(env, ENV_MAX_RETRIES, parse_count)?,
+            proxy: PartialProxy {
+                host: env_value(env, ENV_PROXY_HOST, |v| Ok(v.trim().to_owned()))?,
+                port: env_value(env, ENV_PROXY_PORT, parse_port)?,
+                username: env(ENV_PROXY_USERNAME),
+                password: env(ENV_PROXY_PASSWORD).map(SecretString::from),
+                origin: None,
+            },
+        };
+        if !p.proxy.is_empty() {
+            let first = [
+                ENV_PROXY_HOST,
+                ENV_PROXY_PORT,
+                ENV_PROXY_USERNAME,
+                ENV_PROXY_PASSWORD,
+            ]
+            .into_iter()
+            .find(|name| env(name).is_some())
+            .unwrap_or(ENV_PROXY_HOST);
+            p.proxy.origin = Some(Origin::Env(first));
+        }
+        Ok(p)
+    }
+
+    /// Reads `path` (Okta's `okta.yaml` shape); a missing file gives nothing.
+    fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        };
+        let yaml_error = |message: String| ConfigError::Yaml {
+            path: path.to_owned(),
+            message,
+        };
+        let root: Value = serde_yaml_ng::from_str(&text)
+            .map_err(|e| yaml_error(format!("not valid YAML: {e}")))?;
+        let file = YamlFile { path, root: &root };
+        if file.mapping(&["okta", "client"])?.is_none() {
+            return Ok(Self::default());
+        }
+        let mut p = Self {
+            org_url: file.parse(&["okta", "client", "orgUrl"], Scalar::string, parse_org_url)?,
+            token: file
+                .parse(&["okta", "client", "token"], Scalar::secret, |v| {
+                    Ok(v.trim().to_owned())
+                })?
+                .map(SecretString::from),
+            authorization_mode: file.parse(
+                &["okta", "client", "authorizationMode"],
+                Scalar::string,
+                AuthorizationMode::parse,
+            )?,
+            connection_timeout: file.parse(
+                &["okta", "client", "connectionTimeout"],
+                Scalar::any,
+                parse_seconds,
+            )?,
+            request_timeout: file.parse(
+                &["okta", "client", "requestTimeout"],
+                Scalar::any,
+                parse_seconds,
+            )?,
+            max_retries: file.parse(
+                &["okta", "client", "rateLimit", "maxRetries"],
+                Scalar::any,
+                parse_count,
+            )?,
+            proxy: PartialProxy {
+                host: file.parse(&["okta", "client", "proxy", "host"], Scalar::string, |v| {
+                    Ok(v.trim().to_owned())
+                })?,
+                port: file.parse(
+                    &["okta", "client", "proxy", "port"],
+                    Scalar::any,
+                    parse_port,
+                )?,
+                username: file.parse(
+                    &["okta", "client", "proxy", "username"],
+                    Scalar::string,
+                    |v| Ok(v.to_owned()),
+                )?,
+                password: file
+                    .parse(
+                        &["okta", "client", "proxy", "password"],
+                        Scalar::secret,
+                        |v| Ok(v.to_owned()),
+                    )?
+                    .map(SecretString::from),
+                origin: None,
+            },
+        };
+        if !p.proxy.is_empty() {
+            p.proxy.origin = Some(Origin::File {
+                path: path.to_owned(),
+                key: "okta.client.proxy.host".into(),
+            });
+        }
+        Ok(p)
+    }
+}
+
+/// A parsed YAML file, for typed lookups that name the file and key in errors.
+struct YamlFile<'a> {
+    path: &'a Path,
+    root: &'a Value,
+}
+
+/// How a YAML scalar is read into text before parsing.
+struct Scalar;
+
+impl Scalar {
+    /// Strings only (numbers and booleans are refused: `"expected a string"`).
+    fn string(value: &Value) -> Result<String, String> {
+        match value {
+            Value::String(s) => Ok(s.clone()),
+            other => Err(format!("expected a string, got {}", describe(other))),
+        }
+    }
+
+    /// Strings only, without quoting the value in errors.
+    fn secret(value: &Value) -> Result<String, String> {
+        match value {
+            Value::String(s) => Ok(s.clone()),
+            _ => Err("expected a string".to_owned()),
+        }
+    }
+
+    /// Strings, numbers and booleans, as text.
+    fn any(value: &Value) -> Result<String, String> {
+        match value {
+            Value::String(s) => Ok(s.clone()),
+            Value::Number(n) => Ok(n.to_string()),
+            Value::Bool(b) => Ok(b.to_string()),
+            other => Err(format!("expected a value, got {}", describe(other))),
+        }
+    }
+}
+
+impl YamlFile<'_> {
+    fn origin(&self, key: &[&str]) -> Origin {
+        Origin::File {
+            path: self.path.to_owned(),
+            key: key.join("."),
+        }
+    }
+
+    /// The value at `key`, `None` when absent or `null`; an error when a parent is not a
+    /// mapping.
+    fn get(&self, key: &[&str]) -> Result<Option<&Value>, ConfigError> {
+        let mut current = self.root;
+        for (i, part) in key.iter().enumerate() {
+            match current {
+                Value::Null => return Ok(None),
+                Value::Mapping(map) => match map.get(*part) {
+                    Some(v) => current = v,
+                    None => return Ok(None),
+                },
+                other => {
+                    return Err(ConfigError::Invalid {
+                        origin: self.origin(&key[..i]),
+                        message: format!("expected a mapping, got {}", describe(other)),
+                    });
+                }
+            }
+        }
+        Ok(match current {
+            Value::Null => None,
+            v => Some(v),
+        })
+    }
+
+    /// The mapping at `key`, if any.
+    fn mapping(&self, key: &[&str]) -> Result<Option<&serde_yaml_ng::Mapping>, ConfigError> {
+        match self.get(key)? {
+            None => Ok(None),
+            Some(Value::Mapping(m)) => Ok(Some(m)),
+            Some(other) => Err(ConfigError::Invalid {
+                origin: self.origin(key),
+                message: format!("expected a mapping, got {}", describe(other)),
+            }),
+        }
+    }
+
+    /// The value at `key`, read by `scalar` and parsed by `parse`.
+    fn parse<T>(
+        &self,
+        key: &[&str],
+        scalar: fn(&Value) -> Result<String, String>,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, ConfigError> {
+        let Some(value) = self.get(key)? else {
+            return Ok(None);
+        };
+        let invalid = |message| ConfigError::Invalid {
+            origin: self.origin(key),
+            message,
+        };
+        let text = scalar(value).map_err(invalid)?;
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        parse(&text).map(Some).map_err(invalid)
+    }
+}
+
+/// The variable `name` of `env`, parsed by `parse`; errors name the variable.
+fn env_value<T>(
+    env: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Option<T>, ConfigError> {
+    env(name)
+        .map(|v| {
+            parse(&v).map_err(|message| ConfigError::Invalid {
+                origin: Origin::Env(name),
+                message,
+            })
+        })
+        .transpose()
+}
+
+/// A short description of a YAML value for messages.
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("{s:?}"),
+        Value::Sequence(_) => "a list".to_owned(),
+        Value::Mapping(_) => "a mapping".to_owned(),
+        Value::Tagged(_) => "a tagged value".to_owned(),
+    }
+}
+
+fn parse_org_url(value: &str) -> Result<OrgUrl, String> {
+    OrgUrl::parse(value).map_err(|e| {
+        if value.contains('@') {
+            format!("invalid org URL: {}", e.reason)
+        } else {
+            format!("invalid org URL {:?}: {}", value.trim(), e.reason)
+        }
+    })
+}
+
+fn parse_seconds(value: &str) -> Result<Duration, String> {
+    value
+        .trim()
+        .parse::<u64>()
+        .map(Duration::from_secs)
+        .map_err(|_| format!("expected whole seconds, got {:?}", value))
+}
+
+fn parse_count(value: &str) -> Result<u32, String> {
+    value
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| format!("expected a whole number, got {value:?}"))
+}
+
+fn parse_port(value: &str) -> Result<u16, String> {
+    match value.trim().parse::<u16>() {
+        Ok(port) if port > 0 => Ok(port),
+        _ => Err(format!(
+            "expected a port number from 1 to 65535, got {value:?}"
+        )),
+    }
+}
+
+/// A proxy from a URL such as `http://user:pass@proxy.corp:3128` (`HTTPS_PROXY`).
+fn proxy_from_url(url: &str) -> Result<ProxyConfig, String> {
+    let url = url.trim();
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme.to_ascii_lowercase()), rest),
+        None => (None, url),
+    };
+    if let Some(s) = &scheme {
+        if s != "http" && s != "https" {
+            return Err(format!(
+                "expected an http:// or https:// proxy URL, got scheme {s:?}"
+            ));
+        }
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let (userinfo, host_port) = match authority.rsplit_once('@') {
+        Some((userinfo, host_port)) => (Some(userinfo), host_port),
+        None => (None, authority),
+    };
+    let (host, port) = match host_port.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') => (host, Some(parse_port(port)?)),
+        _ => (host_port, None),
+    };
+    if host.is_empty() {
+        return Err("the proxy URL has no host".to_owned());
+    }
+    let host = match scheme.as_deref() {
+        Some("https") => format!("https://{host}"),
+        _ => host.to_owned(),
+    };
+    let mut proxy = ProxyConfig::new(host, port);
+    if let Some(userinfo) = userinfo {
+        let (user, pass) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        proxy.username = Some(decode(user));
+        proxy.password = Some(SecretString::from(decode(pass)));
+    }
+    Ok(proxy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_urls() {
+        let p = proxy_from_url("http://al%40ice:s3cret@proxy.corp:3128/").expect("parses");
+        assert_eq!(p.host, "proxy.corp");
+        assert_eq!(p.port, Some(3128));
+        assert_eq!(p.username.as_deref(), Some("al@ice"));
+        assert_eq!(
+            p.password
+                .as_ref()
+                .map(|s| s.expose_secret().to_owned())
+                .as_deref(),
+            Some("s3cret")
+        );
+        assert_eq!(p.url(), "http://proxy.corp:3128");
+        assert!(!format!("{p:?}").contains("s3cret"));
+        let p = proxy_from_url("https://[::1]:8443").expect("parses");
+        assert_eq!(p.url(), "https://[::1]:8443");
+        let p = proxy_from_url("proxy.corp").expect("parses");
+        assert_eq!(p.url(), "http://proxy.corp");
+        assert!(proxy_from_url("socks5://proxy:1080").is_err());
+        assert!(proxy_from_url("http://proxy:notaport").is_err());
+    }
+
+    #[test]
+    fn modes() {
+        assert_eq!(
+            AuthorizationMode::parse("ssws"),
+            Ok(AuthorizationMode::Ssws)
+        );
+        assert_eq!(
+            AuthorizationMode::parse(" BEARER "),
+            Ok(AuthorizationMode::Bearer)
+        );
+        assert!(
+            AuthorizationMode::parse("PrivateKey")
+                .unwrap_err()
+                .contains("not supported yet")
+        );
+        assert!(
+            AuthorizationMode::parse("Basic")
+                .unwrap_err()
+                .contains("SSWS or Bearer")
+        );
+    }
+}

@@ -1,0 +1,160 @@
+//! [`ImportError`]: why a run stopped.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use okta_idsrc_core::models::IdentitySourceSessionStatus;
+
+use super::input::InputError;
+use super::report::SessionReport;
+
+/// Why an import stopped. Messages name what and where (source, line, field, session,
+/// load), never a token or a profile. `Display` does not repeat the
+/// [`source`](std::error::Error::source): print the chain.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImportError {
+    /// Invalid entities, with [`InvalidPolicy::Stop`](super::InvalidPolicy::Stop): nothing
+    /// was sent.
+    #[error("{}", InvalidSummary { problems, total: *total })]
+    InvalidInput {
+        /// The problems, in input order (at most
+        /// [`max_reported_problems`](super::ImportOptions::max_reported_problems)).
+        problems: Vec<InputError>,
+        /// Invalid entities, all of them.
+        total: u64,
+    },
+    /// The input holds no entity to import (or, with
+    /// [`InvalidPolicy::Skip`](super::InvalidPolicy::Skip), only invalid ones).
+    #[error("the input holds no entity to import{}", if *skipped > 0 { format!(" ({skipped} invalid entities skipped)") } else { String::new() })]
+    EmptyInput {
+        /// Invalid entities skipped.
+        skipped: u64,
+    },
+    /// A source could not be opened or read.
+    #[error("cannot read the input: {0}")]
+    Input(InputError),
+    /// A source yielded something else on the upload pass than on the validation pass.
+    #[error("the input changed while it was being imported: {message}")]
+    InputChanged {
+        /// What differs.
+        message: String,
+    },
+    /// The identity source has an active session that this run did not start (and
+    /// [`cancel_stale`](super::ImportOptions::cancel_stale) is off).
+    #[error(
+        "identity source has an active session {id} in status {status} that this import did not start; \
+         finish or cancel it, or run with cancel_stale (--cancel-stale) to cancel it"
+    )]
+    StaleSession {
+        /// The session id.
+        id: String,
+        /// Its status (CREATED or IN_PROGRESS).
+        status: IdentitySourceSessionStatus,
+    },
+    /// A session failed (ERROR, EXPIRED, or closed under the importer) more often than
+    /// [`session_retries`](super::ImportOptions::session_retries) allows.
+    #[error("{session}; giving up after {attempts} sessions failed in a row")]
+    SessionFailed {
+        /// The last failed session and what it held.
+        session: Box<SessionReport>,
+        /// Sessions that failed in a row.
+        attempts: u32,
+    },
+    /// The journal records another input (or another policy).
+    #[error(
+        "journal {} records another input (fingerprint {found}, this input's is {expected}); \
+         use a new journal file for a new input",
+        path.display()
+    )]
+    JournalMismatch {
+        /// The journal file.
+        path: PathBuf,
+        /// This input's fingerprint.
+        expected: String,
+        /// The journal's.
+        found: String,
+    },
+    /// The journal could not be read or written.
+    #[error("journal {}: {message}", path.display())]
+    Journal {
+        /// The journal file.
+        path: PathBuf,
+        /// What failed.
+        message: String,
+        /// The I/O error, if any.
+        #[source]
+        source: Option<std::io::Error>,
+    },
+    /// A request failed for good (after the retry layer's and the importer's retries).
+    #[error("{doing}")]
+    Api {
+        /// What the importer was doing (`uploading load 12 (users.csv lines 2401–2600) to
+        /// session aps…`).
+        doing: String,
+        /// The client's error.
+        #[source]
+        source: okta_idsrc_core::Error,
+    },
+    /// Okta kept refusing to open a session (its cool-down after the last one) for longer
+    /// than [`cooldown_max_wait`](super::ImportOptions::cooldown_max_wait).
+    #[error("no session could be opened within {waited:?}: Okta keeps refusing new sessions")]
+    CooldownTimeout {
+        /// How long the importer waited.
+        waited: Duration,
+        /// Okta's last answer.
+        #[source]
+        source: okta_idsrc_core::Error,
+    },
+}
+
+impl ImportError {
+    pub(crate) fn api(doing: impl Into<String>, source: okta_idsrc_core::Error) -> Self {
+        Self::Api { doing: doing.into(), source }
+    }
+
+    pub(crate) fn journal(path: &std::path::Path, message: impl Into<String>, source: Option<std::io::Error>) -> Self {
+        Self::Journal { path: path.to_owned(), message: message.into(), source }
+    }
+}
+
+/// The first problems and the count.
+struct InvalidSummary<'a> {
+    problems: &'a [InputError],
+    total: u64,
+}
+
+impl fmt::Display for InvalidSummary<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let entities = if self.total == 1 { "entity" } else { "entities" };
+        write!(f, "{} invalid {entities}; nothing was sent", self.total)?;
+        for p in self.problems.iter().take(3) {
+            write!(f, "; {p}")?;
+        }
+        if self.problems.len() > 3 {
+            write!(f, "; and {} more problems", self.problems.len() - 3)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_input_names_lines() {
+        let e = ImportError::InvalidInput {
+            problems: vec![
+                InputError::new("users.csv", "is 3 characters; at least 5 required").at_line(3).in_field("email"),
+            ],
+            total: 1,
+        };
+        assert_eq!(
+            e.to_string(),
+            "1 invalid entity; nothing was sent; users.csv line 3, column email: is 3 characters; at least 5 required"
+        );
+        assert_eq!(ImportError::EmptyInput { skipped: 0 }.to_string(), "the input holds no entity to import");
+    }
+}

@@ -1,0 +1,127 @@
+//! The bulk importer: streams of user upserts and deactivations, group upserts and deletes,
+//! and membership upserts and deletes, driven through Okta's import sessions end to end.
+//!
+//! An [`Importer`] run:
+//! 1. **validates** every entity first, streaming each [`InputSource`] once: core's rules
+//!    (lengths, required fields, 4-byte characters…), an entity too big for a load, and
+//!    duplicate external ids within a kind. Problems name the source, line and field; the
+//!    [`InvalidPolicy`] stops the run before anything is sent (the default) or skips them.
+//! 2. **packs** the entities into bulk loads of at most 200 entities and 200 KB, in the
+//!    order the kinds are applied ([`EntityKind::ALL`]: user upserts, group upserts,
+//!    membership upserts, membership deletes, group deletes, user deactivations), streaming
+//!    the sources again — memory stays flat whatever the input's size.
+//! 3. **drives sessions**: opens one (waiting for a TRIGGERED session to finish, reporting —
+//!    or with [`cancel_stale`](ImportOptions::cancel_stale) cancelling — a stale one, and
+//!    waiting out Okta's cool-down between sessions), uploads up to
+//!    [`max_loads_per_session`](ImportOptions::max_loads_per_session) loads to it,
+//!    [`concurrency`](ImportOptions::concurrency) at a time (a kind starts once every load of
+//!    the kinds before it is acknowledged), starts the import, polls until it ends, and
+//!    rolls over to the next session until the input is exhausted.
+//!
+//! Faults are survived without losing anything: requests are retried (by the client's retry
+//! layer, then by the importer); a load refused because the session's 50-load cap is reached
+//! (Okta may count a load whose response was lost, and the one sent again) goes to the next
+//! session; start-import is never blindly repeated; a session that ends in ERROR or EXPIRED
+//! is reported with the loads and lines it held and its loads are uploaded again in a new
+//! session ([`session_retries`](ImportOptions::session_retries) times).
+//!
+//! With a [`journal`](ImportOptions::journal), a run killed at any point and started again
+//! with the same input and journal continues where it stopped and ends in the same state as
+//! an uninterrupted run (see the [`journal`] module for the format).
+//!
+//! ```no_run
+//! use okta_idsrc_ops::Client;
+//! use okta_idsrc_ops::import::{Entity, EntityKind, ImportOptions, Importer, VecSource};
+//! use okta_idsrc_core::models::*;
+//!
+//! # async fn run(client: Client) -> Result<(), Box<dyn std::error::Error>> {
+//! let users = VecSource::new("users", EntityKind::UserUpsert, [Entity::UserUpsert(
+//!     BulkUpsertRequestBodyProfilesInner::with(
+//!         "EXT123",
+//!         IdentitySourceUserProfileForUpsert::new()
+//!             .user_name("isaac.brock@example.com")
+//!             .email("isaac.brock@example.com"),
+//!     ),
+//! )]);
+//! let options = ImportOptions::default()
+//!     .with_journal("hr-sync.journal")
+//!     .with_on_progress(|p| eprintln!("{} of {:?} loads", p.loads_acknowledged, p.loads_total));
+//! let importer = Importer::new(client, "0oa1234567890abcdefg", options);
+//! let report = importer.run(&[&users]).await?;
+//! println!("{} loads in {} sessions", report.loads, report.sessions.len());
+//! # Ok(())
+//! # }
+//! ```
+
+mod error;
+mod fingerprint;
+mod hash;
+mod input;
+pub mod journal;
+mod load_op;
+mod options;
+mod pack;
+mod progress;
+mod report;
+mod run;
+mod validate;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use okta_idsrc_core::transport::BoxError;
+use tower::Service;
+
+pub use error::ImportError;
+pub use input::{Entity, EntityKind, InputError, InputSource, Record, Records, VecSource};
+pub use options::{ImportOptions, InvalidPolicy, ProgressCallback};
+pub use progress::{PROGRESS_INTERVAL, Phase, Progress};
+pub use report::{EntityCounts, ImportReport, LineRange, SessionReport};
+pub use run::REQUEST_ATTEMPTS;
+
+use crate::Client;
+
+/// Imports entities into one identity source through a [`Client`]. See the
+/// [module docs](self).
+///
+/// The client should carry the [retry](crate::retry) and [rate-limit](crate::rate_limit)
+/// layers; give the retry layer to [`ImportOptions::with_retry_layer`] for its counts in the
+/// report.
+#[derive(Debug, Clone)]
+pub struct Importer<S> {
+    client: Client<S>,
+    identity_source_id: String,
+    options: ImportOptions,
+}
+
+impl<S> Importer<S> {
+    /// An importer into identity source `identity_source_id` (`0oa…`).
+    pub fn new(client: Client<S>, identity_source_id: impl Into<String>, options: ImportOptions) -> Self {
+        Self { client, identity_source_id: identity_source_id.into(), options }
+    }
+
+    /// The options.
+    pub fn options(&self) -> &ImportOptions {
+        &self.options
+    }
+
+    /// The identity source.
+    pub fn identity_source_id(&self) -> &str {
+        &self.identity_source_id
+    }
+}
+
+impl<S> Importer<S>
+where
+    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + Sync + 'static,
+    S::Future: Send,
+    S::Error: Into<BoxError>,
+{
+    /// Imports `sources` (any number, of any kinds; sources of one kind are read in the order
+    /// given). Returns what was done, or why it stopped.
+    ///
+    /// Dropping the future stops the run between two requests; with a journal, running again
+    /// continues from there.
+    pub async fn run(&self, sources: &[&dyn InputSource]) -> Result<ImportReport, ImportError> {
+        run::run(self, sources).await
+    }
+}

@@ -1,0 +1,248 @@
+//! [`ImportOptions`]: how an import runs.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use okta_idsrc_core::limits::MAX_LOADS_PER_SESSION;
+
+use super::progress::Progress;
+use crate::retry::{RetryLayer, RetryStats};
+
+/// What the importer does about invalid entities.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum InvalidPolicy {
+    /// Report every problem and stop before anything is uploaded (the default).
+    #[default]
+    Stop,
+    /// Import the valid entities and list the skipped ones in the report.
+    Skip,
+}
+
+/// A progress callback: called from the importer's task, at most ten times a second (and
+/// always on a phase change and at the end). Keep it quick.
+pub type ProgressCallback = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+/// How an [`Importer`](super::Importer) runs. Start from [`Default`] and change what you need:
+///
+/// ```
+/// use std::time::Duration;
+/// use okta_idsrc_ops::import::{ImportOptions, InvalidPolicy};
+///
+/// let options = ImportOptions::default()
+///     .with_concurrency(8)
+///     .with_invalid_policy(InvalidPolicy::Skip)
+///     .with_journal("import.journal")
+///     .with_poll_interval(Duration::from_millis(200), Duration::from_secs(10));
+/// assert_eq!(options.max_loads_per_session, 45);
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ImportOptions {
+    /// Loads in flight at once (default 4; at least 1).
+    pub concurrency: usize,
+    /// Loads planned per session (default 45, at most 50). Okta accepts 50; the headroom is
+    /// for loads sent again after a lost response, which Okta may have counted.
+    pub max_loads_per_session: usize,
+    /// What to do about invalid entities (default [`InvalidPolicy::Stop`]).
+    pub invalid_policy: InvalidPolicy,
+    /// Cancel an active CREATED or IN_PROGRESS session that this run's journal does not know
+    /// (default false: stop with [`ImportError::StaleSession`](super::ImportError::StaleSession)).
+    pub cancel_stale: bool,
+    /// The journal file that makes the run resumable (default none).
+    pub journal: Option<PathBuf>,
+    /// `fsync` the journal after each record (default false: records are flushed to the OS,
+    /// which survives the process being killed but not the machine losing power).
+    pub sync_journal: bool,
+    /// Validate and pack, report the loads and sessions it would take, send nothing.
+    pub dry_run: bool,
+    /// The first wait between two polls of a session (default 100 ms); it doubles up to
+    /// [`poll_interval_max`](Self::poll_interval_max).
+    pub poll_interval_min: Duration,
+    /// The longest wait between two polls of a session (default 5 s).
+    pub poll_interval_max: Duration,
+    /// How many times the loads of a session that ends in ERROR or EXPIRED (or is closed
+    /// under the importer) are uploaded again in a new session (default 1).
+    pub session_retries: u32,
+    /// How long to keep trying to open a session while Okta refuses because one was opened
+    /// recently (live Okta: 5 minutes after the last one; default 6 minutes).
+    pub cooldown_max_wait: Duration,
+    /// How many problems an [`InvalidInput`](super::ImportError::InvalidInput) error lists
+    /// (default 100; the total is always counted).
+    pub max_reported_problems: usize,
+    /// How many skipped entities the report lists (default 10,000; the total is always
+    /// counted).
+    pub max_reported_skipped: usize,
+    /// Called with the run's [`Progress`].
+    pub on_progress: Option<ProgressCallback>,
+    /// The retry layer the client was built with, if any: the report then counts its
+    /// retries and 429s during the run.
+    pub retry_layer: Option<RetryLayer>,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: 4,
+            max_loads_per_session: 45,
+            invalid_policy: InvalidPolicy::Stop,
+            cancel_stale: false,
+            journal: None,
+            sync_journal: false,
+            dry_run: false,
+            poll_interval_min: Duration::from_millis(100),
+            poll_interval_max: Duration::from_secs(5),
+            session_retries: 1,
+            cooldown_max_wait: Duration::from_secs(6 * 60),
+            max_reported_problems: 100,
+            max_reported_skipped: 10_000,
+            on_progress: None,
+            retry_layer: None,
+        }
+    }
+}
+
+impl ImportOptions {
+    /// The defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets [`concurrency`](Self::concurrency).
+    #[must_use]
+    pub fn with_concurrency(mut self, loads_in_flight: usize) -> Self {
+        self.concurrency = loads_in_flight;
+        self
+    }
+
+    /// Sets [`max_loads_per_session`](Self::max_loads_per_session).
+    #[must_use]
+    pub fn with_max_loads_per_session(mut self, loads: usize) -> Self {
+        self.max_loads_per_session = loads;
+        self
+    }
+
+    /// Sets [`invalid_policy`](Self::invalid_policy).
+    #[must_use]
+    pub fn with_invalid_policy(mut self, policy: InvalidPolicy) -> Self {
+        self.invalid_policy = policy;
+        self
+    }
+
+    /// Sets [`cancel_stale`](Self::cancel_stale).
+    #[must_use]
+    pub fn with_cancel_stale(mut self, cancel: bool) -> Self {
+        self.cancel_stale = cancel;
+        self
+    }
+
+    /// Sets the [`journal`](Self::journal) file.
+    #[must_use]
+    pub fn with_journal(mut self, path: impl Into<PathBuf>) -> Self {
+        self.journal = Some(path.into());
+        self
+    }
+
+    /// Sets [`sync_journal`](Self::sync_journal).
+    #[must_use]
+    pub fn with_sync_journal(mut self, sync: bool) -> Self {
+        self.sync_journal = sync;
+        self
+    }
+
+    /// Sets [`dry_run`](Self::dry_run).
+    #[must_use]
+    pub fn with_dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
+    /// Sets the bounds of the session polling interval.
+    #[must_use]
+    pub fn with_poll_interval(mut self, min: Duration, max: Duration) -> Self {
+        self.poll_interval_min = min;
+        self.poll_interval_max = max;
+        self
+    }
+
+    /// Sets [`session_retries`](Self::session_retries).
+    #[must_use]
+    pub fn with_session_retries(mut self, retries: u32) -> Self {
+        self.session_retries = retries;
+        self
+    }
+
+    /// Sets [`cooldown_max_wait`](Self::cooldown_max_wait).
+    #[must_use]
+    pub fn with_cooldown_max_wait(mut self, wait: Duration) -> Self {
+        self.cooldown_max_wait = wait;
+        self
+    }
+
+    /// Sets [`max_reported_problems`](Self::max_reported_problems).
+    #[must_use]
+    pub fn with_max_reported_problems(mut self, problems: usize) -> Self {
+        self.max_reported_problems = problems;
+        self
+    }
+
+    /// Sets [`max_reported_skipped`](Self::max_reported_skipped).
+    #[must_use]
+    pub fn with_max_reported_skipped(mut self, skipped: usize) -> Self {
+        self.max_reported_skipped = skipped;
+        self
+    }
+
+    /// Sets the progress callback.
+    #[must_use]
+    pub fn with_on_progress(mut self, callback: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
+        self.on_progress = Some(Arc::new(callback));
+        self
+    }
+
+    /// Counts the retries and 429s of `layer` (the retry layer the client was built with) in
+    /// the report.
+    #[must_use]
+    pub fn with_retry_layer(mut self, layer: RetryLayer) -> Self {
+        self.retry_layer = Some(layer);
+        self
+    }
+
+    /// The concurrency actually used (at least 1).
+    pub(crate) fn effective_concurrency(&self) -> usize {
+        self.concurrency.max(1)
+    }
+
+    /// The loads actually planned per session (1 to 50).
+    pub(crate) fn effective_max_loads(&self) -> usize {
+        self.max_loads_per_session.clamp(1, MAX_LOADS_PER_SESSION)
+    }
+
+    /// The retry layer's counters now (zero without one).
+    pub(crate) fn retry_stats(&self) -> RetryStats {
+        self.retry_layer.as_ref().map(RetryLayer::stats).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for ImportOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ImportOptions")
+            .field("concurrency", &self.concurrency)
+            .field("max_loads_per_session", &self.max_loads_per_session)
+            .field("invalid_policy", &self.invalid_policy)
+            .field("cancel_stale", &self.cancel_stale)
+            .field("journal", &self.journal)
+            .field("sync_journal", &self.sync_journal)
+            .field("dry_run", &self.dry_run)
+            .field("poll_interval_min", &self.poll_interval_min)
+            .field("poll_interval_max", &self.poll_interval_max)
+            .field("session_retries", &self.session_retries)
+            .field("cooldown_max_wait", &self.cooldown_max_wait)
+            .field("max_reported_problems", &self.max_reported_problems)
+            .field("max_reported_skipped", &self.max_reported_skipped)
+            .field("on_progress", &self.on_progress.as_ref().map(|_| "Fn(&Progress)"))
+            .field("retry_layer", &self.retry_layer.is_some())
+            .finish()
+    }
+}

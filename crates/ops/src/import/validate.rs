@@ -1,0 +1,386 @@
+//! The validation pass: every record read once, checked, fingerprinted and counted into
+//! loads, before anything is sent.
+//!
+//! Duplicate external ids within a kind are found with one 64-bit hash per valid entity
+//! (8 bytes each: 8 MB for a million users), sorted at the end; only when two hashes are
+//! equal are the sources of that kind read again, to compare the ids themselves and name
+//! both lines.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use okta_idsrc_core::limits::MAX_LOAD_BYTES;
+use okta_idsrc_core::models::{
+    BulkGroupDeleteRequestBody, IdentitySourceGroupMembershipsUpsertProfileInner, IdentitySourceUserProfileForDelete,
+};
+use okta_idsrc_core::validate::Validate;
+
+use super::error::ImportError;
+use super::fingerprint::Fingerprint;
+use super::hash::hash_parts;
+use super::input::{Entity, EntityKind, InputError, InputSource, Record};
+use super::options::{ImportOptions, InvalidPolicy};
+use super::pack::{Packer, Scratch, identity, ordered, serialize};
+use super::progress::Reporter;
+use super::report::EntityCounts;
+
+/// The records validation rejected, by source index and line: 8 bytes each, sorted.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct SkipSet {
+    locations: Vec<u64>,
+}
+
+impl SkipSet {
+    const LINE_BITS: u32 = 44;
+
+    fn key(source: usize, line: u64) -> u64 {
+        ((source as u64) << Self::LINE_BITS) | (line & ((1 << Self::LINE_BITS) - 1))
+    }
+
+    fn from_unsorted(mut locations: Vec<u64>) -> Self {
+        locations.sort_unstable();
+        locations.dedup();
+        Self { locations }
+    }
+
+    /// Whether the record at `line` of the source at `source` (its index in the caller's
+    /// slice) was rejected.
+    pub(crate) fn contains(&self, source: usize, line: u64) -> bool {
+        self.locations.binary_search(&Self::key(source, line)).is_ok()
+    }
+}
+
+/// What validation found.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub fingerprint: Fingerprint,
+    pub skip: SkipSet,
+    /// The problems of the skipped entities (capped).
+    pub skipped: Vec<InputError>,
+    /// Invalid entities.
+    pub invalid_total: u64,
+    /// Valid entities, by kind.
+    pub entities: EntityCounts,
+    /// Loads, by kind.
+    pub loads_by_kind: [u64; 6],
+}
+
+impl Plan {
+    pub(crate) fn loads_total(&self) -> u64 {
+        self.loads_by_kind.iter().sum()
+    }
+}
+
+/// Collects problems, up to a cap.
+struct Problems {
+    list: Vec<InputError>,
+    cap: usize,
+    invalid: u64,
+    locations: Vec<u64>,
+}
+
+impl Problems {
+    fn entity(&mut self, source: usize, line: u64, problems: impl IntoIterator<Item = InputError>) {
+        self.invalid += 1;
+        self.locations.push(SkipSet::key(source, line));
+        for p in problems {
+            if self.list.len() < self.cap {
+                self.list.push(p);
+            }
+        }
+    }
+}
+
+/// Reads every source once (kinds in application order) and checks every entity.
+pub(crate) fn validate(
+    sources: &[&dyn InputSource],
+    options: &ImportOptions,
+    reporter: &Reporter,
+) -> Result<Plan, ImportError> {
+    let ordered = ordered(sources);
+    let policy = options.invalid_policy;
+    let mut fingerprint = Fingerprint::new(policy);
+    let mut scratch = Scratch::default();
+    let mut ids: [Vec<u64>; 6] = Default::default();
+    let cap = match policy {
+        InvalidPolicy::Stop => options.max_reported_problems,
+        InvalidPolicy::Skip => options.max_reported_skipped,
+    };
+    let mut problems = Problems { list: Vec::new(), cap, invalid: 0, locations: Vec::new() };
+    let mut entities = EntityCounts::default();
+    let mut loads_by_kind = [0u64; 6];
+    let mut packer: Option<Packer> = None;
+
+    for &(index, source) in &ordered {
+        let kind = source.kind();
+        if packer.as_ref().is_some_and(|p| p.kind() != kind) {
+            loads_by_kind[packer.as_ref().map_or(0, |p| p.kind().index())] +=
+                u64::from(packer.as_mut().and_then(Packer::close).is_some());
+            packer = None;
+        }
+        let packer = packer.get_or_insert_with(|| Packer::new(kind, false));
+        let name: Arc<str> = Arc::from(source.name());
+        fingerprint.source(&name, kind);
+        for record in source.open().map_err(ImportError::Input)? {
+            let invalid_before = problems.invalid;
+            match record {
+                Err(e) => {
+                    let Some(line) = e.line else { return Err(ImportError::Input(e)) };
+                    fingerprint.record(line, None);
+                    problems.entity(index, line, [e]);
+                }
+                Ok(r) if r.entity.kind() != kind => {
+                    fingerprint.record(r.line, None);
+                    let message = format!("a {} in a source of {}s", r.entity.kind(), kind);
+                    problems.entity(index, r.line, [InputError::new(Arc::clone(&name), message).at_line(r.line)]);
+                }
+                Ok(r) => {
+                    let mut found = entity_problems(&r, &name);
+                    let item = serialize(&r.entity, &mut scratch);
+                    fingerprint.record(r.line, Some(item.parts()));
+                    let size = item.lone_size(kind);
+                    if size > MAX_LOAD_BYTES {
+                        found.push(
+                            InputError::new(
+                                Arc::clone(&name),
+                                format!(
+                                    "serialized, it takes {size} bytes in a load; a load holds at most \
+                                     {MAX_LOAD_BYTES} bytes"
+                                ),
+                            )
+                            .at_line(r.line),
+                        );
+                    }
+                    if found.is_empty() {
+                        ids[kind.index()].push(hash_parts(&identity(&r.entity)));
+                        entities.add(kind, 1);
+                        if packer.push(item, &name, r.line).is_some() {
+                            loads_by_kind[kind.index()] += 1;
+                        }
+                    } else {
+                        problems.entity(index, r.line, found);
+                    }
+                }
+            }
+            let invalid = problems.invalid > invalid_before;
+            reporter.update(false, |p| {
+                p.entities_validated += 1;
+                p.entities_invalid += u64::from(invalid);
+            });
+        }
+    }
+    if let Some(p) = packer.as_mut() {
+        loads_by_kind[p.kind().index()] += u64::from(p.close().is_some());
+    }
+
+    let mut skip = SkipSet::from_unsorted(std::mem::take(&mut problems.locations));
+    for kind in EntityKind::ALL {
+        let mut hashes = std::mem::take(&mut ids[kind.index()]);
+        hashes.sort_unstable();
+        let dups: HashSet<u64> = hashes.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+        drop(hashes);
+        if dups.is_empty() {
+            continue;
+        }
+        let before = problems.invalid;
+        let loads = find_duplicates(&ordered, kind, &dups, &skip, &mut problems)?;
+        loads_by_kind[kind.index()] = loads;
+        let found = problems.invalid - before;
+        entities.remove(kind, found);
+        reporter.update(false, |p| p.entities_invalid += found);
+        let mut all = skip.locations;
+        all.append(&mut problems.locations);
+        skip = SkipSet::from_unsorted(all);
+    }
+
+    if problems.invalid > 0 && policy == InvalidPolicy::Stop {
+        return Err(ImportError::InvalidInput { problems: problems.list, total: problems.invalid });
+    }
+    if entities.total() == 0 {
+        return Err(ImportError::EmptyInput { skipped: problems.invalid });
+    }
+    Ok(Plan {
+        fingerprint,
+        skip,
+        skipped: problems.list,
+        invalid_total: problems.invalid,
+        entities,
+        loads_by_kind,
+    })
+}
+
+/// Reads the sources of `kind` again: entities whose id hash is in `dups` are compared for
+/// real, and every one after the first of an id is a problem naming both lines. Returns the
+/// kind's load count without the duplicates.
+fn find_duplicates(
+    ordered: &[(usize, &dyn InputSource)],
+    kind: EntityKind,
+    dups: &HashSet<u64>,
+    skip: &SkipSet,
+    problems: &mut Problems,
+) -> Result<u64, ImportError> {
+    let mut seen: HashMap<u64, Vec<(Vec<u8>, Arc<str>, u64)>> = HashMap::new();
+    let mut packer = Packer::new(kind, false);
+    let mut scratch = Scratch::default();
+    let mut loads = 0;
+    for &(index, source) in ordered.iter().filter(|(_, s)| s.kind() == kind) {
+        let name: Arc<str> = Arc::from(source.name());
+        for record in source.open().map_err(ImportError::Input)? {
+            let Ok(r) = record else { continue };
+            if r.entity.kind() != kind || skip.contains(index, r.line) {
+                continue;
+            }
+            let parts = identity(&r.entity);
+            let hash = hash_parts(&parts);
+            if dups.contains(&hash) {
+                let mut key = parts[0].to_vec();
+                key.push(0);
+                key.extend_from_slice(parts[1]);
+                let entries = seen.entry(hash).or_default();
+                if let Some((_, first_source, first_line)) = entries.iter().find(|(k, _, _)| *k == key) {
+                    let problem = duplicate_problem(&r, &name, first_source, *first_line);
+                    problems.entity(index, r.line, [problem]);
+                    continue;
+                }
+                entries.push((key, Arc::clone(&name), r.line));
+            }
+            let item = serialize(&r.entity, &mut scratch);
+            loads += u64::from(packer.push(item, &name, r.line).is_some());
+        }
+    }
+    loads += u64::from(packer.close().is_some());
+    Ok(loads)
+}
+
+fn duplicate_problem(r: &Record, source: &Arc<str>, first_source: &str, first_line: u64) -> InputError {
+    let at = if **source == *first_source {
+        format!("line {first_line}")
+    } else {
+        format!("{first_source} line {first_line}")
+    };
+    let (field, message) = match &r.entity {
+        Entity::UserUpsert(u) => (
+            "externalId",
+            format!("duplicate user externalId {:?}; first at {at}", u.external_id.as_deref().unwrap_or_default()),
+        ),
+        Entity::GroupUpsert(g) => (
+            "externalId",
+            format!("duplicate group externalId {:?}; first at {at}", g.external_id.as_deref().unwrap_or_default()),
+        ),
+        Entity::UserDeactivate(id) => ("externalId", format!("duplicate user externalId {id:?}; first at {at}")),
+        Entity::GroupDelete(id) => ("externalId", format!("duplicate group externalId {id:?}; first at {at}")),
+        Entity::MembershipUpsert { group, member } | Entity::MembershipDelete { group, member } => (
+            "memberExternalId",
+            format!("duplicate membership of {member:?} in group {group:?}; first at {at}"),
+        ),
+    };
+    InputError::new(Arc::clone(source), message).at_line(r.line).in_field(field)
+}
+
+/// The entity's violations of core's rules, as problems of `source` at the record's line.
+fn entity_problems(r: &Record, source: &Arc<str>) -> Vec<InputError> {
+    let violations = match &r.entity {
+        Entity::UserUpsert(u) => u.violations(),
+        Entity::UserDeactivate(id) => IdentitySourceUserProfileForDelete::with(id.as_str()).violations(),
+        Entity::GroupUpsert(g) => g.violations(),
+        Entity::GroupDelete(id) => BulkGroupDeleteRequestBody::new().external_ids(vec![id.clone()]).violations(),
+        Entity::MembershipUpsert { group, member } | Entity::MembershipDelete { group, member } => {
+            IdentitySourceGroupMembershipsUpsertProfileInner::with(group.as_str(), [member.as_str()]).violations()
+        }
+    };
+    violations
+        .into_iter()
+        .map(|v| InputError::new(Arc::clone(source), v.message).at_line(r.line).in_field(field_name(&v.field)))
+        .collect()
+}
+
+/// A violation's path as a field name: `profile.email` → `email`, `externalIds[0]` →
+/// `externalId`.
+fn field_name(path: &str) -> String {
+    let p = path.strip_prefix("profile.").unwrap_or(path);
+    match p {
+        "externalIds[0]" => "externalId",
+        "memberExternalIds[0]" => "memberExternalId",
+        other => other,
+    }
+    .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::input::VecSource;
+    use okta_idsrc_core::models::{BulkUpsertRequestBodyProfilesInner, IdentitySourceUserProfileForUpsert};
+
+    fn user(id: &str, email: &str) -> Entity {
+        Entity::UserUpsert(BulkUpsertRequestBodyProfilesInner::with(
+            id,
+            IdentitySourceUserProfileForUpsert::new().email(email).user_name(email),
+        ))
+    }
+
+    fn run(sources: &[&dyn InputSource], policy: InvalidPolicy) -> Result<Plan, ImportError> {
+        validate(sources, &ImportOptions::default().with_invalid_policy(policy), &Reporter::new(None))
+    }
+
+    #[test]
+    fn reports_line_and_field() {
+        let users = VecSource::new("users.csv", EntityKind::UserUpsert, [user("u1", "a@example.com"), user("u2", "a@b")]);
+        let Err(ImportError::InvalidInput { problems, total }) = run(&[&users], InvalidPolicy::Stop) else {
+            panic!("expected invalid input")
+        };
+        assert_eq!(total, 1);
+        assert_eq!(problems[0].to_string(), "users.csv line 2, column email: is 3 characters; at least 5 required");
+    }
+
+    #[test]
+    fn duplicates_name_both_lines_and_skip_keeps_the_first() {
+        let users = VecSource::new(
+            "users.csv",
+            EntityKind::UserUpsert,
+            [user("u1", "a@example.com"), user("u2", "b@example.com"), user("u1", "c@example.com")],
+        );
+        let Err(ImportError::InvalidInput { problems, .. }) = run(&[&users], InvalidPolicy::Stop) else {
+            panic!("expected invalid input")
+        };
+        assert_eq!(problems[0].to_string(), "users.csv line 3, column externalId: duplicate user externalId \"u1\"; first at line 1");
+        let plan = run(&[&users], InvalidPolicy::Skip).unwrap();
+        assert_eq!(plan.entities.get(EntityKind::UserUpsert), 2);
+        assert!(plan.skip.contains(0, 3) && !plan.skip.contains(0, 1));
+        assert_eq!(plan.loads_total(), 1);
+    }
+
+    #[test]
+    fn memberships_and_kinds() {
+        let m = VecSource::new(
+            "m",
+            EntityKind::MembershipUpsert,
+            [
+                Entity::MembershipUpsert { group: "g".into(), member: "u1".into() },
+                Entity::MembershipUpsert { group: "g".into(), member: "u1".into() },
+                Entity::GroupDelete("g".into()),
+            ],
+        );
+        let plan = run(&[&m], InvalidPolicy::Skip).unwrap();
+        assert_eq!(plan.invalid_total, 2);
+        assert_eq!(plan.skipped[0].to_string(), "m line 3: a group delete in a source of membership upserts");
+        assert!(plan.skipped[1].message.starts_with("duplicate membership of \"u1\" in group \"g\""));
+    }
+
+    #[test]
+    fn empty_input_is_an_error() {
+        let none = VecSource::new("users.csv", EntityKind::UserUpsert, []);
+        assert!(matches!(run(&[&none], InvalidPolicy::Stop), Err(ImportError::EmptyInput { skipped: 0 })));
+        assert!(matches!(run(&[], InvalidPolicy::Stop), Err(ImportError::EmptyInput { .. })));
+        let bad = VecSource::new("users.csv", EntityKind::UserUpsert, [user("u1", "x")]);
+        assert!(matches!(run(&[&bad], InvalidPolicy::Skip), Err(ImportError::EmptyInput { skipped: 1 })));
+    }
+
+    #[test]
+    fn four_byte_characters_are_refused() {
+        let users = VecSource::new("u", EntityKind::UserUpsert, [user("u\u{1F600}", "a@example.com")]);
+        let Err(ImportError::InvalidInput { problems, .. }) = run(&[&users], InvalidPolicy::Stop) else { panic!() };
+        assert_eq!(problems[0].field.as_deref(), Some("externalId"));
+        assert!(problems[0].message.contains("4-byte"));
+    }
+}

@@ -1,0 +1,229 @@
+//! Adapters between core's object-safe [`Transport`] and tower services, and the type-erased
+//! [`BoxedService`] the batteries-included client runs on.
+//!
+//! - [`TransportService`] turns an embedder's own HTTP stack (any [`Transport`]) into a tower
+//!   service, so that it can sit under the retry and rate-limit layers and a [`Client`].
+//! - [`ServiceTransport`] goes the other way: any tower service becomes a [`Transport`], for
+//!   code written against the object-safe trait (`Arc<dyn Transport>`).
+//! - [`boxed`] erases a service's type into a [`BoxedService`].
+//!
+//! ```
+//! use std::sync::Arc;
+//! use bytes::Bytes;
+//! use okta_idsrc_core::transport::{Transport, TransportError};
+//! use okta_idsrc_ops::service::{boxed, BoxedService, TransportService};
+//!
+//! struct Canned;
+//!
+//! #[async_trait::async_trait]
+//! impl Transport for Canned {
+//!     async fn send(
+//!         &self,
+//!         _request: http::Request<Bytes>,
+//!     ) -> Result<http::Response<Bytes>, TransportError> {
+//!         Ok(http::Response::builder().status(204).body(Bytes::new()).unwrap())
+//!     }
+//! }
+//!
+//! let service: BoxedService = boxed(TransportService::new(Canned));
+//! # drop(service);
+//! ```
+//!
+//! [`Client`]: crate::Client
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{Request, Response};
+use okta_idsrc_core::transport::{BoxError, Transport, TransportError, TransportErrorKind};
+use tower::util::BoxCloneSyncService;
+use tower::{Service, ServiceExt};
+
+/// A type-erased, cloneable, `Send + Sync` service from `http::Request<Bytes>` to
+/// `http::Response<Bytes>` with boxed errors: what `okta_idsrc::Client` runs on.
+pub type BoxedService = BoxCloneSyncService<Request<Bytes>, Response<Bytes>, BoxError>;
+
+/// Erases `service`'s type (and its error type) into a [`BoxedService`].
+pub fn boxed<S>(service: S) -> BoxedService
+where
+    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + Sync + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+{
+    BoxCloneSyncService::new(service.map_err(Into::into))
+}
+
+/// The future of a [`TransportService`] call.
+pub type TransportFuture =
+    Pin<Box<dyn Future<Output = Result<Response<Bytes>, TransportError>> + Send + 'static>>;
+
+/// A tower service over an object-safe [`Transport`]: plugs an embedder's own HTTP stack into
+/// tower layers and the [`Client`](crate::Client).
+///
+/// Always ready; cheap to clone (the transport is shared behind an `Arc`). Errors are the
+/// transport's [`TransportError`]s, whose kind drives retries.
+pub struct TransportService<T: ?Sized> {
+    transport: Arc<T>,
+}
+
+impl<T: Transport> TransportService<T> {
+    /// A service over `transport`.
+    pub fn new(transport: T) -> Self {
+        Self {
+            transport: Arc::new(transport),
+        }
+    }
+}
+
+impl<T: Transport + ?Sized> TransportService<T> {
+    /// A service over a shared transport, e.g. an `Arc<dyn Transport>`.
+    pub fn from_arc(transport: Arc<T>) -> Self {
+        Self { transport }
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &Arc<T> {
+        &self.transport
+    }
+}
+
+impl<T: ?Sized> Clone for TransportService<T> {
+    fn clone(&self) -> Self {
+        Self {
+            transport: Arc::clone(&self.transport),
+        }
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for TransportService<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransportService")
+            .field("transport", &std::any::type_name::<T>())
+            .finish()
+    }
+}
+
+impl<T: Transport + ?Sized> Service<Request<Bytes>> for TransportService<T> {
+    type Response = Response<Bytes>;
+    type Error = TransportError;
+    type Future = TransportFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Bytes>) -> Self::Future {
+        let transport = Arc::clone(&self.transport);
+        Box::pin(async move { transport.send(request).await })
+    }
+}
+
+/// Core's object-safe [`Transport`] over a tower service: hands a tower stack (for example
+/// the hyper transport under the retry and rate-limit layers) to code that takes an
+/// `Arc<dyn Transport>`.
+///
+/// Each request is sent on a clone of the service (`oneshot`). A service error that is (or
+/// wraps) a [`TransportError`] keeps its kind; any other error becomes a
+/// [`TransportErrorKind::Other`] whose source is the original error.
+#[derive(Clone)]
+pub struct ServiceTransport<S> {
+    service: S,
+}
+
+impl<S> ServiceTransport<S> {
+    /// A transport over `service`.
+    pub fn new(service: S) -> Self {
+        Self { service }
+    }
+
+    /// The service.
+    pub fn into_inner(self) -> S {
+        self.service
+    }
+}
+
+impl<S> fmt::Debug for ServiceTransport<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServiceTransport")
+            .field("service", &std::any::type_name::<S>())
+            .finish()
+    }
+}
+
+#[async_trait::async_trait]
+impl<S> Transport for ServiceTransport<S>
+where
+    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + Sync + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send,
+{
+    async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, TransportError> {
+        self.service
+            .clone()
+            .oneshot(request)
+            .await
+            .map_err(|e| into_transport_error(e.into()))
+    }
+}
+
+/// Turns a service error into a [`TransportError`], keeping a transport error as it is.
+fn into_transport_error(error: BoxError) -> TransportError {
+    match error.downcast::<TransportError>() {
+        Ok(t) => *t,
+        Err(other) => {
+            let kind = TransportError::find_in(&*other)
+                .map_or(TransportErrorKind::Other, TransportError::kind);
+            TransportError::new(kind, "the service failed").with_source(other)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Echo;
+
+    #[async_trait::async_trait]
+    impl Transport for Echo {
+        async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, TransportError> {
+            if request.uri().path() == "/fail" {
+                return Err(TransportError::new(TransportErrorKind::Timeout, "too slow"));
+            }
+            Ok(Response::builder()
+                .status(200)
+                .body(request.into_body())
+                .expect("response"))
+        }
+    }
+
+    fn request(path: &str) -> Request<Bytes> {
+        Request::post(path)
+            .body(Bytes::from_static(b"hello"))
+            .expect("request")
+    }
+
+    #[tokio::test]
+    async fn round_trips_both_ways() {
+        let service = TransportService::new(Echo);
+        let response = service.clone().oneshot(request("/ok")).await.expect("ok");
+        assert_eq!(response.body(), "hello");
+
+        let transport: Arc<dyn Transport> = Arc::new(ServiceTransport::new(boxed(service)));
+        let response = transport.send(request("/ok")).await.expect("ok");
+        assert_eq!(response.body(), "hello");
+        let err = transport.send(request("/fail")).await.expect_err("fails");
+        assert_eq!(err.kind(), TransportErrorKind::Timeout);
+    }
+
+    #[test]
+    fn other_errors_become_other() {
+        let err = into_transport_error("boom".into());
+        assert_eq!(err.kind(), TransportErrorKind::Other);
+        assert!(std::error::Error::source(&err).is_some());
+    }
+}

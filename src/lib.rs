@@ -1,0 +1,183 @@
+//! `okta-idsrc`: a Rust SDK for Okta's Identity Sources ("Anything-as-a-Source") API.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let org = okta_idsrc::OrgUrl::parse("https://acme.okta.com")?;
+//! let client = okta_idsrc::client(org, okta_idsrc::Credentials::api_token("00abc…"))?;
+//! let source = client.identity_source("0oa1234567890abcdefg");
+//! let session = source.create_identity_source_session().await?;
+//! println!("session {:?} is {:?}", session.id, session.status);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! [`client`] builds the batteries-included [`Client`]: the hyper transport under Okta's
+//! retry and rate-limit layers, with their defaults. [`client_from_env`] reads the
+//! configuration as Okta's SDKs do (`OKTA_CLIENT_*` variables, `okta.yaml` files; see
+//! [`ops::config`]) and [`client_from_config`] applies a [`ClientConfig`]. For your own
+//! service or layers, start from [`ops::Client::builder`].
+//!
+//! This façade re-exports the workspace crates:
+//! - [`core`]: transport-agnostic models and sans-IO request/response builders,
+//! - [`hyper`]: the hyper-based transport,
+//! - [`ops`]: the async client, middleware, pagination, configuration and the bulk importer.
+
+use okta_idsrc_hyper::{HyperTransport, Proxy};
+use okta_idsrc_ops::rate_limit::RateLimitConfig;
+use okta_idsrc_ops::retry::RetryConfig;
+use secrecy::ExposeSecret;
+
+pub use okta_idsrc_core as core;
+pub use okta_idsrc_hyper as hyper;
+pub use okta_idsrc_ops as ops;
+
+pub use okta_idsrc_core::transport::{Transport, TransportError, TransportErrorKind};
+pub use okta_idsrc_core::{ApiError, Credentials, Error, Operation, OrgUrl, models, operations};
+pub use okta_idsrc_ops::config::{AuthorizationMode, Config as ClientConfig, ConfigError};
+pub use okta_idsrc_ops::{BoxedService, ClientBuilder, IdentitySource, MembershipPager};
+
+/// The batteries-included client: [`ops::Client`] over the type-erased [`BoxedService`].
+pub type Client = okta_idsrc_ops::Client<BoxedService>;
+
+/// A client for `org` authenticated with `credentials`: the hyper transport (HTTPS, pooled
+/// connections, default timeouts, no proxy) under the default retry and rate-limit layers.
+///
+/// Fails only when the transport cannot be built (its TLS setup).
+pub fn client(org: OrgUrl, credentials: Credentials) -> Result<Client, Error> {
+    let transport = HyperTransport::builder().build()?;
+    Ok(okta_idsrc_ops::Client::builder(org)
+        .credentials(credentials)
+        .service(transport)
+        .default_layers(RetryConfig::default(), RateLimitConfig::default())
+        .build()
+        .boxed())
+}
+
+/// A client configured as Okta's SDKs are: `OKTA_CLIENT_*` environment variables,
+/// `./okta.yaml`, `~/.okta/okta.yaml` and `HTTPS_PROXY` (see [`ops::config`] for the
+/// precedence). Applies the configuration with [`client_from_config`].
+pub fn client_from_env() -> Result<Client, SetupError> {
+    client_from_config(&ClientConfig::from_env()?)
+}
+
+/// A client from `config`: its org URL and credentials (both required), and on the hyper
+/// transport and the layers:
+/// - `connection_timeout`: the transport's connect timeout;
+/// - `request_timeout`: the deadline across all attempts and the limit of each attempt
+///   (`0`: no deadline, the transport's default per attempt);
+/// - `max_retries`: the retries after the first attempt;
+/// - `proxy` (with `no_proxy`): the proxy requests are tunnelled through.
+pub fn client_from_config(config: &ClientConfig) -> Result<Client, SetupError> {
+    let org = config.require_org_url()?.clone();
+    let credentials = config.credentials()?;
+    let mut transport = HyperTransport::builder();
+    let mut retry = RetryConfig::default();
+    if let Some(timeout) = config.connection_timeout {
+        transport = transport.connect_timeout(timeout);
+    }
+    match config.request_timeout {
+        Some(timeout) if timeout.is_zero() => retry = retry.with_deadline(None),
+        Some(timeout) => {
+            retry = retry.with_deadline(Some(timeout));
+            transport = transport.request_timeout(timeout);
+        }
+        None => {}
+    }
+    if let Some(retries) = config.max_retries {
+        retry = retry.with_max_attempts(retries.saturating_add(1));
+    }
+    if let Some(proxy_config) = &config.proxy {
+        let mut proxy = Proxy::new(&proxy_config.url())?;
+        if let Some(username) = &proxy_config.username {
+            let password = proxy_config
+                .password
+                .as_ref()
+                .map_or("", |p| p.expose_secret());
+            proxy = proxy.basic_auth(username.as_str(), password);
+        }
+        if let Some(no_proxy) = &config.no_proxy {
+            proxy = proxy.no_proxy(no_proxy);
+        }
+        transport = transport.proxy(proxy);
+    }
+    Ok(okta_idsrc_ops::Client::builder(org)
+        .credentials(credentials)
+        .service(transport.build()?)
+        .default_layers(retry, RateLimitConfig::default())
+        .build()
+        .boxed())
+}
+
+/// Why [`client_from_env`] or [`client_from_config`] could not make a client.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// The configuration is invalid or incomplete.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The transport could not be built (TLS roots, proxy URL).
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use okta_idsrc_emulator::{DEFAULT_IDENTITY_SOURCE, Emulator};
+    use okta_idsrc_ops::config::ProxyConfig;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn clients_reach_the_emulator() {
+        let emulator = Emulator::builder().start().await.expect("emulator");
+        let org = OrgUrl::parse(&emulator.base_url()).expect("org");
+        let plain = client(org.clone(), Credentials::api_token(emulator.token())).expect("client");
+        assert!(
+            plain
+                .list_identity_source_sessions(DEFAULT_IDENTITY_SOURCE)
+                .await
+                .expect("list")
+                .is_empty()
+        );
+
+        let mut config = ClientConfig::new()
+            .with_org_url(org)
+            .with_token(emulator.token());
+        config.connection_timeout = Some(Duration::from_secs(3));
+        config.request_timeout = Some(Duration::from_secs(20));
+        config.max_retries = Some(1);
+        // Loopback hosts bypass the proxy.
+        config.proxy =
+            Some(ProxyConfig::new("proxy.invalid", Some(3128)).with_credentials("u", "p"));
+        let configured = client_from_config(&config).expect("client");
+        let shown = format!("{configured:?}");
+        assert!(!shown.contains(emulator.token()), "{shown}");
+        assert!(
+            configured
+                .list_identity_source_sessions(DEFAULT_IDENTITY_SOURCE)
+                .await
+                .expect("list")
+                .is_empty()
+        );
+        emulator.shutdown().await;
+    }
+
+    #[test]
+    fn setup_errors_say_what_is_missing_or_wrong() {
+        let org = OrgUrl::parse("https://acme.okta.com").expect("org");
+        let e = client_from_config(&ClientConfig::new()).expect_err("no org");
+        assert!(
+            matches!(e, SetupError::Config(_)) && e.to_string().contains("OKTA_CLIENT_ORGURL"),
+            "{e}"
+        );
+        let e = client_from_config(&ClientConfig::new().with_org_url(org.clone()))
+            .expect_err("no token");
+        assert!(e.to_string().contains("OKTA_CLIENT_TOKEN"), "{e}");
+        let mut config = ClientConfig::new().with_org_url(org).with_token("t");
+        config.proxy = Some(ProxyConfig::new("socks5://proxy.corp", Some(1080)));
+        let e = client_from_config(&config).expect_err("bad proxy");
+        assert!(matches!(e, SetupError::Transport(_)), "{e:?}");
+    }
+}
