@@ -1,15 +1,34 @@
-//! The okta-idsrc command-line tool.
+//! The okta-idsrc command-line tool: bulk imports into an identity source (into an embedded
+//! emulator when no org is configured), thin operator commands over the client, and the
+//! emulator itself.
+//!
+//! Exit codes: 0 success, 1 import or API failure, 2 usage or input error — always with a
+//! one-line reason on stderr.
 
+mod commands;
+mod connect;
 mod emulator_cmd;
+mod error;
+mod import_cmd;
+mod input;
+mod progress;
+mod sample;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::connect::ConnArgs;
+use crate::error::CliError;
 
 /// Okta Identity Sources toolkit.
 #[derive(Debug, Parser)]
 #[command(name = "okta-idsrc", version, about)]
 struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -17,13 +36,88 @@ struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Import users (and deactivations, groups, memberships) from CSV or JSON Lines files.
+    Import(import_cmd::ImportArgs),
     /// Run a local emulator of Okta's Identity Sources API.
     Emulator(emulator_cmd::EmulatorArgs),
+    /// Manage import sessions.
+    Sessions {
+        #[command(flatten)]
+        conn: ConnArgs,
+        #[command(subcommand)]
+        command: commands::SessionsCommand,
+    },
+    /// Manage identity source users one at a time.
+    Users {
+        #[command(flatten)]
+        conn: ConnArgs,
+        #[command(subcommand)]
+        command: commands::UsersCommand,
+    },
+    /// Manage identity source groups one at a time.
+    Groups {
+        #[command(flatten)]
+        conn: ConnArgs,
+        #[command(subcommand)]
+        command: commands::GroupsCommand,
+    },
+    /// List, add and remove group members one at a time.
+    Memberships {
+        #[command(flatten)]
+        conn: ConnArgs,
+        #[command(subcommand)]
+        command: commands::MembershipsCommand,
+    },
+    /// Write a deterministic sample of users (and groups, memberships) as CSV.
+    #[command(hide = true)]
+    Sample(sample::SampleArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Emulator(args) => emulator_cmd::run(args),
+    init_logging(cli.verbose);
+    let result = match cli.command {
+        Command::Emulator(args) => return emulator_cmd::run(args),
+        Command::Sample(args) => sample::run(&args),
+        command => run_async(command),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => e.report(),
     }
+}
+
+/// Runs a command that talks to an org (or the embedded emulator) on a tokio runtime.
+fn run_async(command: Command) -> Result<(), CliError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::failure(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async move {
+        match command {
+            Command::Import(args) => import_cmd::run(args).await,
+            Command::Sessions { conn, command } => commands::sessions(&conn, command).await,
+            Command::Users { conn, command } => commands::users(&conn, command).await,
+            Command::Groups { conn, command } => commands::groups(&conn, command).await,
+            Command::Memberships { conn, command } => commands::memberships(&conn, command).await,
+            Command::Emulator(_) | Command::Sample(_) => unreachable!("run without a runtime"),
+        }
+    })
+}
+
+/// Logs to stderr: `RUST_LOG` if set, else warnings (and more with `-v`). Requests are logged
+/// by operation and status only, never with a token or a profile.
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }

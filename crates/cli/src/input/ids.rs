@@ -1,0 +1,160 @@
+//! External ids of users to deactivate: one a line (plain text), a CSV with an `externalId`
+//! column, or JSON Lines `{"externalId":…}`.
+
+use std::io::{BufRead, Read};
+use std::path::PathBuf;
+
+use okta_idsrc_core::models::IdentitySourceUserProfileForDelete;
+
+use super::table::CsvTable;
+use super::{Entries, Format, InputProblem, Located, is_empty_file, jsonl, open_file};
+
+/// How an ids file is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// One external id a line; blank lines and a first line `externalId` are skipped.
+    Plain,
+    /// CSV or JSON Lines.
+    Structured(Format),
+}
+
+/// A file of user external ids to deactivate.
+#[derive(Debug, Clone)]
+pub struct IdsFile {
+    path: PathBuf,
+    layout: Layout,
+}
+
+impl IdsFile {
+    /// An ids file at `path`: CSV for `.csv`, JSON Lines for `.jsonl`/`.ndjson`, else one id
+    /// a line.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        let layout = Format::from_path(&path).map_or(Layout::Plain, Layout::Structured);
+        Self { path, layout }
+    }
+
+    /// Opens the file (again) and streams its ids.
+    pub fn open(&self) -> Result<Entries<IdentitySourceUserProfileForDelete>, InputProblem> {
+        if is_empty_file(&self.path)? {
+            return Err(InputProblem::file(
+                "is empty; expected one user external id a line",
+            ));
+        }
+        let reader = open_file(&self.path)?;
+        Ok(match self.layout {
+            Layout::Plain => Box::new(PlainIds {
+                reader,
+                buffer: Vec::new(),
+                line: 0,
+            }),
+            Layout::Structured(Format::Csv) => Box::new(CsvIds::new(reader)?),
+            Layout::Structured(Format::JsonLines) => Box::new(jsonl::JsonLines::new(reader)),
+        })
+    }
+}
+
+/// One id a line.
+struct PlainIds<R> {
+    reader: R,
+    buffer: Vec<u8>,
+    line: u64,
+}
+
+impl<R: BufRead> Iterator for PlainIds<R> {
+    type Item = Result<Located<IdentitySourceUserProfileForDelete>, InputProblem>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            self.buffer.clear();
+            match self.reader.read_until(b'\n', &mut self.buffer) {
+                Ok(0) => return None,
+                Ok(_) => {}
+                Err(e) => return Some(Err(InputProblem::file(format!("cannot read it: {e}")))),
+            }
+            self.line += 1;
+            let bytes = self.buffer.trim_ascii();
+            let bytes = if self.line == 1 {
+                bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+            } else {
+                bytes
+            };
+            if bytes.is_empty() || (self.line == 1 && bytes == b"externalId") {
+                continue;
+            }
+            let line = self.line;
+            return Some(match std::str::from_utf8(bytes) {
+                Ok(id) => Ok(Located {
+                    line,
+                    value: IdentitySourceUserProfileForDelete::with(id),
+                }),
+                Err(e) => Err(InputProblem::at(
+                    line,
+                    format!(
+                        "is not valid UTF-8 (byte {} of the line); save the file as UTF-8",
+                        e.valid_up_to() + 1
+                    ),
+                )),
+            });
+        }
+    }
+}
+
+/// A CSV with an `externalId` column (other columns are ignored).
+struct CsvIds<R> {
+    table: CsvTable<R>,
+    external_id: usize,
+}
+
+impl<R: Read> CsvIds<R> {
+    fn new(reader: R) -> Result<Self, InputProblem> {
+        let table = CsvTable::new(reader)?;
+        Ok(Self {
+            external_id: table.require("externalId", "an externalId column")?,
+            table,
+        })
+    }
+}
+
+impl<R: Read> Iterator for CsvIds<R> {
+    type Item = Result<Located<IdentitySourceUserProfileForDelete>, InputProblem>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let line = match self.table.advance()? {
+            Ok(line) => line,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(self.table.field(self.external_id).map(|id| Located {
+            line,
+            value: IdentitySourceUserProfileForDelete::with(id.unwrap_or_default()),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_ids() {
+        let text = "externalId\r\nu1\n\n  u2  \n";
+        let ids: Vec<_> = PlainIds {
+            reader: text.as_bytes(),
+            buffer: Vec::new(),
+            line: 0,
+        }
+        .map(|r| r.expect("ok"))
+        .map(|l| (l.line, l.value.external_id.expect("id")))
+        .collect();
+        assert_eq!(ids, [(2, "u1".to_owned()), (4, "u2".to_owned())]);
+    }
+
+    #[test]
+    fn csv_ids() {
+        let ids: Vec<_> = CsvIds::new("name,externalId\nAnn,u1\n".as_bytes())
+            .expect("header")
+            .map(|r| r.expect("ok").value.external_id.expect("id"))
+            .collect();
+        assert_eq!(ids, ["u1"]);
+    }
+}

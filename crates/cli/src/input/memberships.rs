@@ -1,0 +1,189 @@
+//! Memberships: CSV `groupExternalId,memberExternalId` or JSON Lines
+//! `{"groupExternalId":…,"memberExternalId":…}` (or `"memberExternalIds":[…]`).
+
+use std::collections::VecDeque;
+use std::io::Read;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use super::table::CsvTable;
+use super::{Entries, Format, InputProblem, Located, is_empty_file, jsonl, open_file};
+
+/// The columns of a memberships CSV.
+const COLUMNS: &str = "groupExternalId,memberExternalId";
+
+/// One user in one group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    /// The group's external id.
+    pub group_external_id: String,
+    /// The member's (user's) external id.
+    pub member_external_id: String,
+}
+
+/// A memberships file.
+#[derive(Debug, Clone)]
+pub struct MembershipsFile {
+    path: PathBuf,
+    format: Format,
+}
+
+impl MembershipsFile {
+    /// A memberships file at `path`, its format from its extension.
+    pub fn new(path: impl Into<PathBuf>) -> Result<Self, InputProblem> {
+        let path = path.into();
+        let format = Format::from_path(&path)?;
+        Ok(Self { path, format })
+    }
+
+    /// Opens the file (again) and streams its memberships, one member at a time.
+    pub fn open(&self) -> Result<Entries<Membership>, InputProblem> {
+        if is_empty_file(&self.path)? {
+            return Err(InputProblem::file(format!(
+                "is empty; expected a header row {COLUMNS}"
+            )));
+        }
+        let reader = open_file(&self.path)?;
+        Ok(match self.format {
+            Format::Csv => Box::new(CsvMemberships::new(reader)?),
+            Format::JsonLines => Box::new(JsonMemberships {
+                lines: jsonl::JsonLines::new(reader),
+                pending: VecDeque::new(),
+            }),
+        })
+    }
+}
+
+/// Streams memberships from CSV.
+struct CsvMemberships<R> {
+    table: CsvTable<R>,
+    group: usize,
+    member: usize,
+}
+
+impl<R: Read> CsvMemberships<R> {
+    fn new(reader: R) -> Result<Self, InputProblem> {
+        let table = CsvTable::new(reader)?;
+        if let Some(other) = table
+            .headers()
+            .iter()
+            .find(|h| !["groupExternalId", "memberExternalId"].contains(&h.as_str()))
+        {
+            return Err(InputProblem::in_column(
+                1,
+                other,
+                format!("unknown column; a memberships file has {COLUMNS}"),
+            ));
+        }
+        Ok(Self {
+            group: table.require("groupExternalId", COLUMNS)?,
+            member: table.require("memberExternalId", COLUMNS)?,
+            table,
+        })
+    }
+
+    fn membership(&self) -> Result<Membership, InputProblem> {
+        Ok(Membership {
+            group_external_id: self.table.field(self.group)?.unwrap_or_default().to_owned(),
+            member_external_id: self
+                .table
+                .field(self.member)?
+                .unwrap_or_default()
+                .to_owned(),
+        })
+    }
+}
+
+impl<R: Read> Iterator for CsvMemberships<R> {
+    type Item = Result<Located<Membership>, InputProblem>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let line = match self.table.advance()? {
+            Ok(line) => line,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(self.membership().map(|value| Located { line, value }))
+    }
+}
+
+/// One line of a memberships JSON Lines file.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MembershipLine {
+    group_external_id: String,
+    #[serde(default)]
+    member_external_id: Option<String>,
+    #[serde(default)]
+    member_external_ids: Vec<String>,
+}
+
+/// Streams memberships from JSON Lines, a line with several members giving several.
+struct JsonMemberships<R> {
+    lines: jsonl::JsonLines<R, MembershipLine>,
+    pending: VecDeque<Located<Membership>>,
+}
+
+impl<R: std::io::BufRead> Iterator for JsonMemberships<R> {
+    type Item = Result<Located<Membership>, InputProblem>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(m) = self.pending.pop_front() {
+                return Some(Ok(m));
+            }
+            let Located { line, value } = match self.lines.next()? {
+                Ok(located) => located,
+                Err(e) => return Some(Err(e)),
+            };
+            let members = value
+                .member_external_id
+                .into_iter()
+                .chain(value.member_external_ids);
+            self.pending.extend(members.map(|member| Located {
+                line,
+                value: Membership {
+                    group_external_id: value.group_external_id.clone(),
+                    member_external_id: member,
+                },
+            }));
+            if self.pending.is_empty() {
+                return Some(Err(InputProblem::at(
+                    line,
+                    "names no member (memberExternalId or memberExternalIds)",
+                )));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_and_jsonl() {
+        let csv: Vec<_> =
+            CsvMemberships::new("groupExternalId,memberExternalId\ng1,u1\ng1,u2\n".as_bytes())
+                .expect("header")
+                .map(|m| m.expect("row"))
+                .collect();
+        assert_eq!(csv.len(), 2);
+        assert_eq!(csv[1].line, 3);
+        assert_eq!(csv[1].value.member_external_id, "u2");
+
+        let text = "{\"groupExternalId\":\"g1\",\"memberExternalIds\":[\"u1\",\"u2\"]}\n{\"groupExternalId\":\"g2\",\"memberExternalId\":\"u3\"}\n{\"groupExternalId\":\"g3\"}\n";
+        let json: Vec<_> = JsonMemberships {
+            lines: jsonl::JsonLines::new(text.as_bytes()),
+            pending: VecDeque::new(),
+        }
+        .collect();
+        assert_eq!(json.len(), 4);
+        let lines: Vec<_> = json[..3]
+            .iter()
+            .map(|m| m.as_ref().expect("ok").line)
+            .collect();
+        assert_eq!(lines, [1, 1, 2]);
+        assert_eq!(json[3].as_ref().unwrap_err().line, Some(3));
+    }
+}

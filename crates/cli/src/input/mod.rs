@@ -1,0 +1,92 @@
+//! Input files: users (CSV or JSON Lines), external ids to deactivate, groups and
+//! memberships, read as streams of entities with their 1-based line numbers.
+//!
+//! Every reader opens its file on [`open`](UsersFile::open) and can be opened again, so a
+//! file can be checked in full before anything is uploaded and then read a second time to
+//! upload it. In CSV files the header is line 1 and data starts at line 2.
+
+mod csv_users;
+mod format;
+mod groups;
+mod ids;
+mod jsonl;
+mod memberships;
+mod problem;
+mod source;
+mod table;
+
+pub use csv_users::Attribute;
+pub use format::Format;
+pub use groups::GroupsFile;
+pub use ids::IdsFile;
+pub use memberships::MembershipsFile;
+pub use problem::{InputProblem, Located};
+pub use source::{FileSource, InputFile};
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use okta_idsrc_core::models::BulkUpsertRequestBodyProfilesInner;
+
+/// Bytes read from disk at a time.
+const READ_BUFFER: usize = 256 * 1024;
+
+/// A stream of located entities, or problems.
+pub type Entries<T> = Box<dyn Iterator<Item = Result<Located<T>, InputProblem>> + Send>;
+
+/// Opens `path` for buffered reading.
+fn open_file(path: &Path) -> Result<BufReader<File>, InputProblem> {
+    File::open(path)
+        .map(|f| BufReader::with_capacity(READ_BUFFER, f))
+        .map_err(|e| InputProblem::file(format!("cannot open it: {e}")))
+}
+
+/// Whether a file holds no byte at all.
+fn is_empty_file(path: &Path) -> Result<bool, InputProblem> {
+    let mut reader = open_file(path)?;
+    let mut byte = [0u8; 1];
+    reader
+        .read(&mut byte)
+        .map(|n| n == 0)
+        .map_err(|e| InputProblem::file(format!("cannot read it: {e}")))
+}
+
+/// A users file: CSV (a header row with `externalId` and profile attributes) or JSON Lines
+/// (`{"externalId":…,"profile":{…}}` per line).
+#[derive(Debug, Clone)]
+pub struct UsersFile {
+    path: PathBuf,
+    format: Format,
+}
+
+impl UsersFile {
+    /// A users file at `path` in `format` (from the extension when `None`).
+    pub fn new(path: impl Into<PathBuf>, format: Option<Format>) -> Result<Self, InputProblem> {
+        let path = path.into();
+        let format = match format {
+            Some(f) => f,
+            None => Format::from_path(&path)?,
+        };
+        Ok(Self { path, format })
+    }
+
+    /// Opens the file (again) and streams its users.
+    pub fn open(&self) -> Result<Entries<BulkUpsertRequestBodyProfilesInner>, InputProblem> {
+        if is_empty_file(&self.path)? {
+            return Err(InputProblem::file(match self.format {
+                Format::Csv => {
+                    "is empty; expected a header row naming externalId and profile attributes"
+                }
+                Format::JsonLines => {
+                    "is empty; expected one {\"externalId\":…,\"profile\":{…}} per line"
+                }
+            }));
+        }
+        let reader = open_file(&self.path)?;
+        Ok(match self.format {
+            Format::Csv => Box::new(csv_users::CsvUsers::new(reader)?),
+            Format::JsonLines => Box::new(jsonl::JsonLines::new(reader)),
+        })
+    }
+}

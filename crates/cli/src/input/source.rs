@@ -1,0 +1,99 @@
+//! [`FileSource`]: an input file as the importer's [`InputSource`].
+
+use std::sync::Arc;
+
+use okta_idsrc_ops::import::{Entity, EntityKind, InputError, InputSource, Record, Records};
+
+use super::{GroupsFile, IdsFile, InputProblem, Located, MembershipsFile, UsersFile};
+
+/// The file behind a [`FileSource`].
+#[derive(Debug, Clone)]
+pub enum InputFile {
+    /// Users to create or update.
+    Users(UsersFile),
+    /// External ids of users to deactivate.
+    Deactivate(IdsFile),
+    /// Groups to create or update.
+    Groups(GroupsFile),
+    /// Members to add to groups.
+    Memberships(MembershipsFile),
+}
+
+/// An input file, named as given on the command line, re-opened on each pass.
+#[derive(Debug, Clone)]
+pub struct FileSource {
+    name: Arc<str>,
+    file: InputFile,
+}
+
+impl FileSource {
+    /// `file`, named `name` in problems and reports.
+    pub fn new(name: impl Into<Arc<str>>, file: InputFile) -> Self {
+        Self {
+            name: name.into(),
+            file,
+        }
+    }
+
+    /// A problem of this file as the importer's error.
+    fn error(&self, problem: InputProblem) -> InputError {
+        let mut e = InputError::new(Arc::clone(&self.name), problem.message);
+        if let Some(line) = problem.line {
+            e = e.at_line(line);
+        }
+        if let Some(column) = problem.column {
+            e = e.in_field(column);
+        }
+        e
+    }
+
+    /// Maps a stream of located `T`s to records.
+    fn records<'a, T: 'a>(
+        &'a self,
+        entries: Box<dyn Iterator<Item = Result<Located<T>, InputProblem>> + Send + 'a>,
+        entity: fn(T) -> Entity,
+    ) -> Records<'a> {
+        Box::new(entries.map(move |r| match r {
+            Ok(Located { line, value }) => Ok(Record {
+                source: Arc::clone(&self.name),
+                line,
+                entity: entity(value),
+            }),
+            Err(problem) => Err(self.error(problem)),
+        }))
+    }
+}
+
+impl InputSource for FileSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn kind(&self) -> EntityKind {
+        match &self.file {
+            InputFile::Users(_) => EntityKind::UserUpsert,
+            InputFile::Deactivate(_) => EntityKind::UserDeactivate,
+            InputFile::Groups(_) => EntityKind::GroupUpsert,
+            InputFile::Memberships(_) => EntityKind::MembershipUpsert,
+        }
+    }
+
+    fn open(&self) -> Result<Records<'_>, InputError> {
+        let opened = match &self.file {
+            InputFile::Users(f) => f.open().map(|e| self.records(e, Entity::UserUpsert)),
+            InputFile::Deactivate(f) => f.open().map(|e| {
+                self.records(e, |d| {
+                    Entity::UserDeactivate(d.external_id.unwrap_or_default())
+                })
+            }),
+            InputFile::Groups(f) => f.open().map(|e| self.records(e, Entity::GroupUpsert)),
+            InputFile::Memberships(f) => f.open().map(|e| {
+                self.records(e, |m| Entity::MembershipUpsert {
+                    group: m.group_external_id,
+                    member: m.member_external_id,
+                })
+            }),
+        };
+        opened.map_err(|p| self.error(p))
+    }
+}
