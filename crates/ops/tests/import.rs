@@ -10,16 +10,18 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use okta_idsrc_core::models::{
-    BulkGroupUpsertRequestBodyProfilesInner, BulkUpsertRequestBody, BulkUpsertRequestBodyProfilesInner,
-    IdentitySourceGroupProfileForUpsert, IdentitySourceSessionStatus as Status, IdentitySourceUserProfileForUpsert,
-    Nullable,
+    BulkGroupUpsertRequestBodyProfilesInner, BulkUpsertRequestBody,
+    BulkUpsertRequestBodyProfilesInner, IdentitySourceGroupProfileForUpsert,
+    IdentitySourceSessionStatus as Status, IdentitySourceUserProfileForUpsert, Nullable,
 };
 use okta_idsrc_core::{Credentials, OrgUrl};
-use okta_idsrc_emulator::{DEFAULT_IDENTITY_SOURCE, Emulator, EmulatorBuilder, EmulatorHandle, Faults, StateSnapshot};
+use okta_idsrc_emulator::{
+    DEFAULT_IDENTITY_SOURCE, Emulator, EmulatorBuilder, EmulatorHandle, Faults, StateSnapshot,
+};
 use okta_idsrc_hyper::HyperTransport;
 use okta_idsrc_ops::import::{
-    Entity, EntityKind, ImportError, ImportOptions, ImportReport, Importer, InputSource, InvalidPolicy, Phase,
-    Progress, VecSource,
+    Entity, EntityKind, ImportError, ImportOptions, ImportReport, Importer, InputError,
+    InputSource, InvalidPolicy, Phase, Progress, Record, VecSource,
 };
 use okta_idsrc_ops::rate_limit::{RateLimitConfig, RateLimitLayer};
 use okta_idsrc_ops::retry::{RetryConfig, RetryLayer};
@@ -48,7 +50,9 @@ fn client(emulator: &EmulatorHandle) -> (Client<BoxedService>, RetryLayer) {
 
 fn importer(emulator: &EmulatorHandle, options: ImportOptions) -> Importer<BoxedService> {
     let (client, retry) = client(emulator);
-    let options = options.with_retry_layer(retry).with_poll_interval(Duration::from_millis(20), Duration::from_millis(500));
+    let options = options
+        .with_retry_layer(retry)
+        .with_poll_interval(Duration::from_millis(20), Duration::from_millis(500));
     Importer::new(client, DEFAULT_IDENTITY_SOURCE, options)
 }
 
@@ -92,41 +96,72 @@ impl Dataset {
     /// `(i + r) % groups` (so no pair repeats while there are fewer memberships than users
     /// times groups).
     fn pairs(&self) -> Vec<(usize, usize)> {
-        let mut pairs: Vec<(usize, usize)> =
-            (0..self.memberships).map(|k| ((k % self.users + k / self.users) % self.groups, k % self.users)).collect();
+        let mut pairs: Vec<(usize, usize)> = (0..self.memberships)
+            .map(|k| {
+                (
+                    (k % self.users + k / self.users) % self.groups,
+                    k % self.users,
+                )
+            })
+            .collect();
         pairs.sort_unstable();
         pairs
     }
 
     /// The memberships deleted: the first members of group 0.
     fn deleted_pairs(&self) -> Vec<(usize, usize)> {
-        self.pairs().into_iter().filter(|(g, _)| *g == 0).take(self.membership_deletes).collect()
+        self.pairs()
+            .into_iter()
+            .filter(|(g, _)| *g == 0)
+            .take(self.membership_deletes)
+            .collect()
     }
 
     fn sources(&self) -> Vec<VecSource> {
         let users = (0..self.users).map(|i| Entity::UserUpsert(user(i)));
         let groups = (0..self.groups).map(|j| {
-            let mut profile = IdentitySourceGroupProfileForUpsert::new().display_name(format!("Group {j}"));
+            let mut profile =
+                IdentitySourceGroupProfileForUpsert::new().display_name(format!("Group {j}"));
             if j % 2 == 0 {
                 profile = profile.description(format!("The group number {j}"));
             }
-            Entity::GroupUpsert(BulkGroupUpsertRequestBodyProfilesInner::with(group_id(j), profile))
+            Entity::GroupUpsert(BulkGroupUpsertRequestBodyProfilesInner::with(
+                group_id(j),
+                profile,
+            ))
         });
-        let memberships =
-            self.pairs().into_iter().map(|(g, i)| Entity::MembershipUpsert { group: group_id(g), member: user_id(i) });
-        let membership_deletes = self
-            .deleted_pairs()
+        let memberships = self
+            .pairs()
             .into_iter()
-            .map(|(g, i)| Entity::MembershipDelete { group: group_id(g), member: user_id(i) });
-        let group_deletes = (self.groups - self.group_deletes..self.groups).map(|j| Entity::GroupDelete(group_id(j)));
+            .map(|(g, i)| Entity::MembershipUpsert {
+                group: group_id(g),
+                member: user_id(i),
+            });
+        let membership_deletes =
+            self.deleted_pairs()
+                .into_iter()
+                .map(|(g, i)| Entity::MembershipDelete {
+                    group: group_id(g),
+                    member: user_id(i),
+                });
+        let group_deletes = (self.groups - self.group_deletes..self.groups)
+            .map(|j| Entity::GroupDelete(group_id(j)));
         let deactivations = (0..self.deactivations).map(|i| Entity::UserDeactivate(user_id(i)));
         // Given out of order on purpose: the importer orders the kinds itself.
         vec![
-            VecSource::new("deactivations.csv", EntityKind::UserDeactivate, deactivations),
+            VecSource::new(
+                "deactivations.csv",
+                EntityKind::UserDeactivate,
+                deactivations,
+            ),
             VecSource::new("memberships.csv", EntityKind::MembershipUpsert, memberships),
             VecSource::new("users.csv", EntityKind::UserUpsert, users),
             VecSource::new("groups.csv", EntityKind::GroupUpsert, groups),
-            VecSource::new("membership-deletes.csv", EntityKind::MembershipDelete, membership_deletes),
+            VecSource::new(
+                "membership-deletes.csv",
+                EntityKind::MembershipDelete,
+                membership_deletes,
+            ),
             VecSource::new("group-deletes.csv", EntityKind::GroupDelete, group_deletes),
         ]
     }
@@ -142,30 +177,64 @@ impl Dataset {
 
     /// Asserts the emulator holds exactly what the input says.
     fn assert_applied(&self, state: &StateSnapshot) {
-        let source = state.identity_source(DEFAULT_IDENTITY_SOURCE).expect("identity source");
+        let source = state
+            .identity_source(DEFAULT_IDENTITY_SOURCE)
+            .expect("identity source");
         assert_eq!(source.users.len(), self.users, "users");
-        let users: HashMap<&str, _> = source.users.iter().map(|u| (u.external_id.as_str(), u)).collect();
+        let users: HashMap<&str, _> = source
+            .users
+            .iter()
+            .map(|u| (u.external_id.as_str(), u))
+            .collect();
         for i in 0..self.users {
             let expected = user(i);
-            let got = users.get(user_id(i).as_str()).unwrap_or_else(|| panic!("user {} missing", user_id(i)));
-            assert_eq!(got.active, i >= self.deactivations, "user {} active", user_id(i));
-            assert_eq!(got.profile, normalized(expected.profile.expect("profile")), "user {} profile", user_id(i));
+            let got = users
+                .get(user_id(i).as_str())
+                .unwrap_or_else(|| panic!("user {} missing", user_id(i)));
+            assert_eq!(
+                got.active,
+                i >= self.deactivations,
+                "user {} active",
+                user_id(i)
+            );
+            assert_eq!(
+                got.profile,
+                normalized(expected.profile.expect("profile")),
+                "user {} profile",
+                user_id(i)
+            );
         }
         let kept = self.groups - self.group_deletes;
         let deleted: HashSet<(usize, usize)> = self.deleted_pairs().into_iter().collect();
         let mut expected_members: HashMap<usize, BTreeSet<String>> = HashMap::new();
         for p in self.pairs().into_iter().filter(|p| !deleted.contains(p)) {
-            expected_members.entry(p.0).or_default().insert(user_id(p.1));
+            expected_members
+                .entry(p.0)
+                .or_default()
+                .insert(user_id(p.1));
         }
         assert_eq!(source.groups.len(), kept, "groups");
         for g in 0..kept {
-            let got = source.group(&group_id(g)).unwrap_or_else(|| panic!("group {} missing", group_id(g)));
-            assert_eq!(got.profile.display_name.as_deref(), Some(format!("Group {g}").as_str()));
+            let got = source
+                .group(&group_id(g))
+                .unwrap_or_else(|| panic!("group {} missing", group_id(g)));
+            assert_eq!(
+                got.profile.display_name.as_deref(),
+                Some(format!("Group {g}").as_str())
+            );
             let description = (g % 2 == 0).then(|| format!("The group number {g}"));
-            assert_eq!(got.profile.description.as_deref(), description.as_deref(), "group {g} description");
+            assert_eq!(
+                got.profile.description.as_deref(),
+                description.as_deref(),
+                "group {g} description"
+            );
             let expected = expected_members.remove(&g).unwrap_or_default();
             let members: BTreeSet<String> = got.members.iter().cloned().collect();
-            assert_eq!(members.len(), got.members.len(), "group {g} has a member twice");
+            assert_eq!(
+                members.len(),
+                got.members.len(),
+                "group {g} has a member twice"
+            );
             assert_eq!(members, expected, "members of group {g}");
         }
     }
@@ -173,7 +242,13 @@ impl Dataset {
 
 /// A user profile as the emulator keeps it: absent nullable attributes are null.
 fn normalized(mut p: IdentitySourceUserProfileForUpsert) -> IdentitySourceUserProfileForUpsert {
-    for field in [&mut p.first_name, &mut p.last_name, &mut p.mobile_phone, &mut p.home_address, &mut p.second_email] {
+    for field in [
+        &mut p.first_name,
+        &mut p.last_name,
+        &mut p.mobile_phone,
+        &mut p.home_address,
+        &mut p.second_email,
+    ] {
         if field.is_absent() {
             *field = Nullable::Null;
         }
@@ -186,7 +261,13 @@ fn refs(sources: &[VecSource]) -> Vec<&dyn InputSource> {
 }
 
 fn statuses(state: &StateSnapshot) -> Vec<Status> {
-    state.identity_source(DEFAULT_IDENTITY_SOURCE).expect("source").sessions.iter().map(|s| s.status.clone()).collect()
+    state
+        .identity_source(DEFAULT_IDENTITY_SOURCE)
+        .expect("source")
+        .sessions
+        .iter()
+        .map(|s| s.status.clone())
+        .collect()
 }
 
 fn temp_journal(name: &str) -> PathBuf {
@@ -205,7 +286,11 @@ fn journal_events(path: &PathBuf) -> Vec<serde_json::Value> {
 }
 
 /// Runs `importer` until `kill` says so (from a progress callback), then drops the run.
-async fn run_until_killed(importer: &Importer<BoxedService>, sources: &[&dyn InputSource], kill: Arc<Notify>) {
+async fn run_until_killed(
+    importer: &Importer<BoxedService>,
+    sources: &[&dyn InputSource],
+    kill: Arc<Notify>,
+) {
     tokio::select! {
         result = importer.run(sources) => panic!("the run ended before it was killed: {result:?}"),
         () = kill.notified() => {}
@@ -231,7 +316,14 @@ fn report_line(name: &str, started: Instant, report: &ImportReport) {
 async fn a_small_import_leaves_exactly_the_input() {
     let started = Instant::now();
     let emulator = emulator(Emulator::builder()).await;
-    let data = Dataset { users: 500, groups: 20, memberships: 600, deactivations: 50, membership_deletes: 10, group_deletes: 2 };
+    let data = Dataset {
+        users: 500,
+        groups: 20,
+        memberships: 600,
+        deactivations: 50,
+        membership_deletes: 10,
+        group_deletes: 2,
+    };
     let sources = data.sources();
     let phases = Arc::new(Mutex::new(Vec::<Phase>::new()));
     let seen = Arc::clone(&phases);
@@ -244,12 +336,20 @@ async fn a_small_import_leaves_exactly_the_input() {
         }
         *keep.lock().unwrap() = Some(p.clone());
     });
-    let report = importer(&emulator, options).run(&refs(&sources)).await.expect("import");
+    let importer = importer(&emulator, options);
+    let sources_ref = refs(&sources);
+    let run = importer.run(&sources_ref);
+    fn assert_send<T: Send>(_: &T) {}
+    assert_send(&run);
+    let report = run.await.expect("import");
     report_line("small", started, &report);
     data.assert_applied(&emulator.state());
 
     assert_eq!(report.entities_by_kind.total(), data.entities());
-    assert_eq!(report.entities_by_kind.get(EntityKind::MembershipUpsert), 600);
+    assert_eq!(
+        report.entities_by_kind.get(EntityKind::MembershipUpsert),
+        600
+    );
     // 3 user loads, 1 group, 3 membership upserts, 1 delete, 1 group delete, 1 deactivation.
     assert_eq!(report.loads_total, 10);
     assert_eq!(report.loads, 10);
@@ -268,9 +368,20 @@ async fn a_small_import_leaves_exactly_the_input() {
     assert_eq!(last.entities_uploaded, data.entities());
     assert_eq!(last.entities_total, Some(data.entities()));
 
-    // The same input again changes nothing: Okta keeps that session CREATED, the importer
+    // The same input again: its user upserts reactivate the deactivated users, then its
+    // deactivations deactivate them again.
+    let again = importer.run(&refs(&sources)).await.expect("second import");
+    assert_eq!(again.sessions.len(), 1);
+    assert_eq!(again.sessions[0].status, Status::Completed);
+    data.assert_applied(&emulator.state());
+    // The active users again change nothing: Okta keeps that session CREATED, the importer
     // cancels it and counts it done.
-    let again = importer(&emulator, ImportOptions::default()).run(&refs(&sources)).await.expect("second import");
+    let active = VecSource::new(
+        "users.csv",
+        EntityKind::UserUpsert,
+        (50..500).map(|i| Entity::UserUpsert(user(i))),
+    );
+    let again = importer.run(&[&active]).await.expect("third import");
     assert_eq!(again.sessions.len(), 1);
     assert!(again.sessions[0].applied);
     assert_eq!(again.sessions[0].status, Status::Closed);
@@ -280,10 +391,22 @@ async fn a_small_import_leaves_exactly_the_input() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_sends_nothing() {
     let emulator = emulator(Emulator::builder()).await;
-    let data = Dataset { users: 9_500, groups: 1, memberships: 0, deactivations: 0, membership_deletes: 0, group_deletes: 0 };
+    let data = Dataset {
+        users: 9_500,
+        groups: 1,
+        memberships: 0,
+        deactivations: 0,
+        membership_deletes: 0,
+        group_deletes: 0,
+    };
     let sources = data.sources();
-    let options = ImportOptions::default().with_dry_run(true).with_max_loads_per_session(20);
-    let report = importer(&emulator, options).run(&refs(&sources)).await.expect("dry run");
+    let options = ImportOptions::default()
+        .with_dry_run(true)
+        .with_max_loads_per_session(20);
+    let report = importer(&emulator, options)
+        .run(&refs(&sources))
+        .await
+        .expect("dry run");
     assert!(report.dry_run);
     assert_eq!(report.loads_total, 49);
     assert_eq!(report.sessions_planned, 3);
@@ -303,7 +426,13 @@ async fn twenty_five_thousand_users_through_faults_and_a_tight_rate_limit() {
         drop_after_apply_rate: 0.01,
         ..Faults::NONE
     };
-    let emulator = emulator(Emulator::builder().faults(faults).rate_limit(600).session_rate_limit(15)).await;
+    let emulator = emulator(
+        Emulator::builder()
+            .faults(faults)
+            .rate_limit(600)
+            .session_rate_limit(15),
+    )
+    .await;
     let data = Dataset {
         users: 25_000,
         groups: 100,
@@ -313,11 +442,18 @@ async fn twenty_five_thousand_users_through_faults_and_a_tight_rate_limit() {
         group_deletes: 2,
     };
     let sources = data.sources();
-    let report = importer(&emulator, ImportOptions::default()).run(&refs(&sources)).await.expect("import");
+    let report = importer(&emulator, ImportOptions::default())
+        .run(&refs(&sources))
+        .await
+        .expect("import");
     report_line("25k with faults", started, &report);
     let state = emulator.state();
     data.assert_applied(&state);
-    assert!(report.sessions_applied().count() >= 3, "{} sessions", report.sessions.len());
+    assert!(
+        report.sessions_applied().count() >= 3,
+        "{} sessions",
+        report.sessions.len()
+    );
     assert!(report.retries > 0, "the faults were retried");
     assert!(state.stats.faults_injected > 0);
     assert!(report.loads >= report.loads_total);
@@ -331,26 +467,55 @@ async fn twenty_five_thousand_users_through_faults_and_a_tight_rate_limit() {
 /// to the next session.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn loads_refused_at_the_session_cap_roll_over() {
-    let emulator =
-        emulator(Emulator::builder().faults(Faults { drop_after_apply_rate: 0.15, ..Faults::NONE })).await;
-    let data = Dataset { users: 10_200, groups: 1, memberships: 0, deactivations: 0, membership_deletes: 0, group_deletes: 0 };
+    let emulator = emulator(Emulator::builder().faults(Faults {
+        drop_after_apply_rate: 0.15,
+        ..Faults::NONE
+    }))
+    .await;
+    let data = Dataset {
+        users: 10_200,
+        groups: 1,
+        memberships: 0,
+        deactivations: 0,
+        membership_deletes: 0,
+        group_deletes: 0,
+    };
     let sources = data.sources();
     let options = ImportOptions::default().with_max_loads_per_session(50);
-    let report = importer(&emulator, options).run(&refs(&sources)).await.expect("import");
+    let report = importer(&emulator, options)
+        .run(&refs(&sources))
+        .await
+        .expect("import");
     data.assert_applied(&emulator.state());
     assert_eq!(report.loads_total, 52);
     assert!(report.sessions.len() >= 2, "{:?}", report.sessions);
-    assert!(report.sessions[0].loads.len() < 50, "the first session hit its cap: {:?}", report.sessions[0].loads);
+    assert!(
+        report.sessions[0].loads.len() < 50,
+        "the first session hit its cap: {:?}",
+        report.sessions[0].loads
+    );
     let snapshot = emulator.state();
-    let source = snapshot.identity_source(DEFAULT_IDENTITY_SOURCE).expect("source");
-    assert_eq!(source.sessions[0].load_count, 50, "Okta counted the lost loads");
+    let source = snapshot
+        .identity_source(DEFAULT_IDENTITY_SOURCE)
+        .expect("source");
+    assert_eq!(
+        source.sessions[0].load_count, 50,
+        "Okta counted the lost loads"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
 // 3. Killed and resumed.
 
 fn resume_dataset() -> Dataset {
-    Dataset { users: 3_000, groups: 30, memberships: 2_400, deactivations: 100, membership_deletes: 20, group_deletes: 3 }
+    Dataset {
+        users: 3_000,
+        groups: 30,
+        memberships: 2_400,
+        deactivations: 100,
+        membership_deletes: 20,
+        group_deletes: 3,
+    }
 }
 
 /// Kills a run when `when` says so, runs again with the same journal, and checks the state
@@ -360,7 +525,12 @@ async fn kill_and_resume(name: &str, when: impl Fn(&Progress) -> bool + Send + S
     let data = resume_dataset();
     let sources = data.sources();
     let journal = temp_journal(name);
-    let base = || ImportOptions::default().with_journal(&journal).with_max_loads_per_session(6).with_concurrency(3);
+    let base = || {
+        ImportOptions::default()
+            .with_journal(&journal)
+            .with_max_loads_per_session(6)
+            .with_concurrency(3)
+    };
 
     let kill = Arc::new(Notify::new());
     let trigger = Arc::clone(&kill);
@@ -395,23 +565,43 @@ async fn kill_and_resume(name: &str, when: impl Fn(&Progress) -> bool + Send + S
         .filter_map(|e| e["load"].as_u64())
         .collect();
     // A session the first run left triggered or completed, settled by the second.
-    let resume_at = after.iter().position(|e| e["event"] == "resume").expect("a resume record");
+    let resume_at = after
+        .iter()
+        .position(|e| e["event"] == "resume")
+        .expect("a resume record");
     let settled: HashSet<&str> = after[..resume_at]
         .iter()
         .filter(|e| e["event"] == "done" && e["applied"] == true)
         .filter_map(|e| e["session"].as_str())
-        .filter(|s| before.iter().any(|e| e["event"] == "session" && e["session"] == *s))
+        .filter(|s| {
+            before
+                .iter()
+                .any(|e| e["event"] == "session" && e["session"] == *s)
+        })
         .collect();
-    for e in before.iter().filter(|e| e["event"] == "load" && settled.contains(e["session"].as_str().unwrap())) {
+    for e in before
+        .iter()
+        .filter(|e| e["event"] == "load" && settled.contains(e["session"].as_str().unwrap()))
+    {
         imported_before.insert(e["load"].as_u64().unwrap());
     }
     let resume = &after[resume_at];
-    let sent_after: Vec<u64> = after.iter().filter(|e| e["event"] == "load").filter_map(|e| e["load"].as_u64()).collect();
+    let sent_after: Vec<u64> = after
+        .iter()
+        .filter(|e| e["event"] == "load")
+        .filter_map(|e| e["load"].as_u64())
+        .collect();
     for load in &sent_after {
-        assert!(!imported_before.contains(load), "load {load} was imported before the kill and sent again");
+        assert!(
+            !imported_before.contains(load),
+            "load {load} was imported before the kill and sent again"
+        );
     }
     assert_eq!(report.loads_resumed, imported_before.len() as u64, "{name}");
-    assert_eq!(resume["loadsDone"].as_u64(), Some(imported_before.len() as u64));
+    assert_eq!(
+        resume["loadsDone"].as_u64(),
+        Some(imported_before.len() as u64)
+    );
     assert!(after.last().is_some_and(|e| e["event"] == "finished"));
     eprintln!(
         "{name}: {} loads imported before the kill, {} sent after, {} sessions in the second run",
@@ -421,7 +611,10 @@ async fn kill_and_resume(name: &str, when: impl Fn(&Progress) -> bool + Send + S
     );
 
     // Running once more with the finished journal sends no load.
-    let third = importer(&emulator, base()).run(&refs(&sources)).await.expect("third run");
+    let third = importer(&emulator, base())
+        .run(&refs(&sources))
+        .await
+        .expect("third run");
     assert_eq!(third.loads, 0);
     assert_eq!(third.loads_resumed, third.loads_total);
     data.assert_applied(&emulator.state());
@@ -449,7 +642,10 @@ async fn killed_while_importing_then_resumed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_once_a_session_is_opened_then_resumed() {
-    kill_and_resume("opened", |p| p.sessions_completed == 2 && matches!(p.phase, Phase::Uploading { .. })).await;
+    kill_and_resume("opened", |p| {
+        p.sessions_completed == 2 && matches!(p.phase, Phase::Uploading { .. })
+    })
+    .await;
 }
 
 /// Killed between creating a session and journaling it: the session the request created is
@@ -460,13 +656,18 @@ async fn a_session_created_just_before_a_kill_is_adopted() {
     let data = resume_dataset();
     let sources = data.sources();
     let journal = temp_journal("orphan");
-    let base = || ImportOptions::default().with_journal(&journal).with_max_loads_per_session(10);
+    let base = || {
+        ImportOptions::default()
+            .with_journal(&journal)
+            .with_max_loads_per_session(10)
+    };
     let kill = Arc::new(Notify::new());
     let trigger = Arc::clone(&kill);
     let first = importer(
         &emulator,
         base().with_on_progress(move |p| {
-            if matches!(p.phase, Phase::Importing { .. }) {
+            // Session 1 is done (and journaled as such); session 2 is about to be opened.
+            if p.sessions_completed == 1 {
                 trigger.notify_one();
             }
         }),
@@ -474,18 +675,29 @@ async fn a_session_created_just_before_a_kill_is_adopted() {
     run_until_killed(&first, &refs(&sources), kill).await;
     // The kill lands while session 2 is being created: its request went through, its
     // journal record did not.
-    while statuses(&emulator.state()).iter().any(Status::is_active) {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let mut file = std::fs::OpenOptions::new().append(true).open(&journal).expect("journal");
+    assert!(!statuses(&emulator.state()).iter().any(Status::is_active));
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&journal)
+        .expect("journal");
     std::io::Write::write_all(&mut file, b"{\"event\":\"creating\"}\n").expect("append");
     let (client, _) = client(&emulator);
     let orphan = open_session_with_one_user(&client, false).await;
 
-    let report = importer(&emulator, base()).run(&refs(&sources)).await.expect("resumed import");
+    let report = importer(&emulator, base())
+        .run(&refs(&sources))
+        .await
+        .expect("resumed import");
     data.assert_applied(&emulator.state());
-    assert!(report.sessions.iter().any(|s| s.id == orphan && s.applied), "the orphan was adopted");
-    assert!(statuses(&emulator.state()).iter().all(|s| *s == Status::Completed));
+    assert!(
+        report.sessions.iter().any(|s| s.id == orphan && s.applied),
+        "the orphan was adopted"
+    );
+    assert!(
+        statuses(&emulator.state())
+            .iter()
+            .all(|s| *s == Status::Completed)
+    );
     let _ = std::fs::remove_dir_all(journal.parent().expect("dir"));
 }
 
@@ -493,11 +705,24 @@ async fn a_session_created_just_before_a_kill_is_adopted() {
 async fn a_journal_of_another_input_is_refused() {
     let emulator = emulator(Emulator::builder()).await;
     let journal = temp_journal("mismatch");
-    let a = Dataset { users: 10, groups: 1, memberships: 0, deactivations: 0, membership_deletes: 0, group_deletes: 0 };
+    let a = Dataset {
+        users: 10,
+        groups: 1,
+        memberships: 0,
+        deactivations: 0,
+        membership_deletes: 0,
+        group_deletes: 0,
+    };
     let b = Dataset { users: 11, ..a };
     let options = || ImportOptions::default().with_journal(&journal);
-    importer(&emulator, options()).run(&refs(&a.sources())).await.expect("first input");
-    let err = importer(&emulator, options()).run(&refs(&b.sources())).await.expect_err("another input");
+    importer(&emulator, options())
+        .run(&refs(&a.sources()))
+        .await
+        .expect("first input");
+    let err = importer(&emulator, options())
+        .run(&refs(&b.sources()))
+        .await
+        .expect_err("another input");
     assert!(matches!(err, ImportError::JournalMismatch { .. }), "{err}");
     let _ = std::fs::remove_dir_all(journal.parent().expect("dir"));
 }
@@ -508,10 +733,17 @@ async fn a_journal_of_another_input_is_refused() {
 fn bad_users() -> VecSource {
     let mut users: Vec<Entity> = (0..20).map(|i| Entity::UserUpsert(user(i))).collect();
     // Line 4: an email too short. Line 8: a duplicate of line 2. Line 13: an emoji.
-    let Entity::UserUpsert(u) = &mut users[3] else { unreachable!() };
+    let Entity::UserUpsert(u) = &mut users[3] else {
+        unreachable!()
+    };
     u.profile.as_mut().expect("profile").email = Some("a@b".to_owned());
-    users[7] = Entity::UserUpsert(BulkUpsertRequestBodyProfilesInner::with(user_id(1), user(7).profile.expect("p")));
-    let Entity::UserUpsert(u) = &mut users[12] else { unreachable!() };
+    users[7] = Entity::UserUpsert(BulkUpsertRequestBodyProfilesInner::with(
+        user_id(1),
+        user(7).profile.expect("p"),
+    ));
+    let Entity::UserUpsert(u) = &mut users[12] else {
+        unreachable!()
+    };
     u.profile.as_mut().expect("profile").first_name = Nullable::Value("Smile \u{1F600}".to_owned());
     VecSource::new("users.csv", EntityKind::UserUpsert, users)
 }
@@ -520,35 +752,186 @@ fn bad_users() -> VecSource {
 async fn invalid_input_stops_before_anything_is_sent() {
     let emulator = emulator(Emulator::builder()).await;
     let users = bad_users();
-    let err = importer(&emulator, ImportOptions::default()).run(&[&users]).await.expect_err("invalid input");
-    let ImportError::InvalidInput { problems, total } = &err else { panic!("{err}") };
+    let err = importer(&emulator, ImportOptions::default())
+        .run(&[&users])
+        .await
+        .expect_err("invalid input");
+    let ImportError::InvalidInput { problems, total } = &err else {
+        panic!("{err}")
+    };
     assert_eq!(*total, 3);
     let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
-    assert_eq!(lines[0], "users.csv line 4, column email: is 3 characters; at least 5 required");
-    assert!(lines[1].starts_with("users.csv line 13, column firstName: contains a 4-byte UTF-8 character"), "{lines:?}");
-    assert_eq!(lines[2], "users.csv line 8, column externalId: duplicate user externalId \"u000001\"; first at line 2");
-    assert!(err.to_string().starts_with("3 invalid entities; nothing was sent; users.csv line 4"));
+    assert_eq!(
+        lines[0],
+        "users.csv line 4, column email: is 3 characters; at least 5 required"
+    );
+    assert!(
+        lines[1]
+            .starts_with("users.csv line 13, column firstName: contains a 4-byte UTF-8 character"),
+        "{lines:?}"
+    );
+    assert_eq!(
+        lines[2],
+        "users.csv line 8, column externalId: duplicate user externalId \"u000001\"; first at line 2"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("3 invalid entities; nothing was sent; users.csv line 4")
+    );
     assert_eq!(emulator.state().stats.requests, 0, "nothing was sent");
 
     // Skip imports the rest and lists what it skipped.
-    let report = importer(&emulator, ImportOptions::default().with_invalid_policy(InvalidPolicy::Skip))
-        .run(&[&users])
-        .await
-        .expect("import with skips");
+    let report = importer(
+        &emulator,
+        ImportOptions::default().with_invalid_policy(InvalidPolicy::Skip),
+    )
+    .run(&[&users])
+    .await
+    .expect("import with skips");
     assert_eq!(report.skipped_total, 3);
     let skipped: BTreeSet<u64> = report.skipped.iter().filter_map(|e| e.line).collect();
     assert_eq!(skipped, BTreeSet::from([4, 8, 13]));
     let state = emulator.state();
-    let source = state.identity_source(DEFAULT_IDENTITY_SOURCE).expect("source");
+    let source = state
+        .identity_source(DEFAULT_IDENTITY_SOURCE)
+        .expect("source");
     assert_eq!(source.users.len(), 17);
     assert!(source.user(&user_id(3)).is_none() && source.user(&user_id(12)).is_none());
     // The first of the duplicates is kept.
-    assert_eq!(source.user(&user_id(1)).expect("u1").profile.email.as_deref(), Some("user1@example.com"));
+    assert_eq!(
+        source
+            .user(&user_id(1))
+            .expect("u1")
+            .profile
+            .email
+            .as_deref(),
+        Some("user1@example.com")
+    );
 
     // Nothing at all is an error too.
     let empty = VecSource::new("users.csv", EntityKind::UserUpsert, []);
-    let err = importer(&emulator, ImportOptions::default()).run(&[&empty]).await.expect_err("empty");
-    assert!(matches!(err, ImportError::EmptyInput { skipped: 0 }), "{err}");
+    let err = importer(&emulator, ImportOptions::default())
+        .run(&[&empty])
+        .await
+        .expect_err("empty");
+    assert!(
+        matches!(err, ImportError::EmptyInput { skipped: 0 }),
+        "{err}"
+    );
+}
+
+/// A source whose records are given per pass: `passes[n]` is what the n-th open yields (the
+/// last one again once they run out). `Err` records are unreadable lines.
+struct Passes {
+    passes: Vec<Vec<Result<Entity, String>>>,
+    opened: std::sync::atomic::AtomicUsize,
+}
+
+impl InputSource for Passes {
+    fn name(&self) -> &str {
+        "users.jsonl"
+    }
+
+    fn kind(&self) -> EntityKind {
+        EntityKind::UserUpsert
+    }
+
+    fn open(&self) -> Result<okta_idsrc_ops::import::Records<'_>, InputError> {
+        let n = self
+            .opened
+            .fetch_add(1, Ordering::SeqCst)
+            .min(self.passes.len() - 1);
+        let name: Arc<str> = Arc::from(self.name());
+        Ok(Box::new(self.passes[n].iter().enumerate().map(
+            move |(i, r)| {
+                let line = i as u64 + 1;
+                match r {
+                    Ok(entity) => Ok(Record {
+                        source: Arc::clone(&name),
+                        line,
+                        entity: entity.clone(),
+                    }),
+                    Err(message) => Err(InputError::new(Arc::clone(&name), message.clone())
+                        .at_line(line)
+                        .in_field("email")),
+                }
+            },
+        )))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_lines_follow_the_policy_and_a_changing_input_is_caught() {
+    let emulator = emulator(Emulator::builder()).await;
+    let lines = vec![
+        Ok(Entity::UserUpsert(user(1))),
+        Err("not a string".to_owned()),
+        Ok(Entity::UserUpsert(user(3))),
+    ];
+    let source = || Passes {
+        passes: vec![lines.clone()],
+        opened: Default::default(),
+    };
+    let err = importer(&emulator, ImportOptions::default())
+        .run(&[&source()])
+        .await
+        .expect_err("stop");
+    let ImportError::InvalidInput { problems, .. } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(
+        problems[0].to_string(),
+        "users.jsonl line 2, column email: not a string"
+    );
+    let report = importer(
+        &emulator,
+        ImportOptions::default().with_invalid_policy(InvalidPolicy::Skip),
+    )
+    .run(&[&source()])
+    .await
+    .expect("skip");
+    assert_eq!((report.skipped_total, report.loads), (1, 1));
+
+    // The second pass reads another email than the first: caught.
+    let mut changed = lines.clone();
+    changed[0] = Ok(Entity::UserUpsert(
+        BulkUpsertRequestBodyProfilesInner::with(
+            user_id(1),
+            IdentitySourceUserProfileForUpsert::new()
+                .email("changed@example.com")
+                .user_name("changed@example.com"),
+        ),
+    ));
+    let source = Passes {
+        passes: vec![lines.clone(), changed],
+        opened: Default::default(),
+    };
+    let err = importer(
+        &emulator,
+        ImportOptions::default().with_invalid_policy(InvalidPolicy::Skip),
+    )
+    .run(&[&source])
+    .await
+    .expect_err("changed");
+    assert!(matches!(err, ImportError::InputChanged { .. }), "{err}");
+    // A line valid when validated and unreadable when uploaded: caught before it is sent.
+    let broken = vec![
+        Ok(Entity::UserUpsert(user(1))),
+        Err("not a string".to_owned()),
+        Err("broken".to_owned()),
+    ];
+    let source = Passes {
+        passes: vec![lines, broken],
+        opened: Default::default(),
+    };
+    let err = importer(
+        &emulator,
+        ImportOptions::default().with_invalid_policy(InvalidPolicy::Skip),
+    )
+    .run(&[&source])
+    .await
+    .expect_err("changed");
+    assert!(err.to_string().contains("users.jsonl line 3"), "{err}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -556,12 +939,21 @@ async fn invalid_input_stops_before_anything_is_sent() {
 
 async fn open_session_with_one_user(client: &Client<BoxedService>, start: bool) -> String {
     let source = client.identity_source(DEFAULT_IDENTITY_SOURCE);
-    let session = source.create_identity_source_session().await.expect("create");
+    let session = source
+        .create_identity_source_session()
+        .await
+        .expect("create");
     let id = session.id.expect("id");
     if start {
         let body = BulkUpsertRequestBody::users(vec![user(99_999)]);
-        source.upload_identity_source_data_for_upsert(&id, body).await.expect("load");
-        let started = source.start_import_from_identity_source(&id).await.expect("start");
+        source
+            .upload_identity_source_data_for_upsert(&id, body)
+            .await
+            .expect("load");
+        let started = source
+            .start_import_from_identity_source(&id)
+            .await
+            .expect("start");
         assert_eq!(started.status, Some(Status::Triggered));
     }
     id
@@ -579,12 +971,30 @@ async fn a_triggered_session_is_waited_for() {
             flag.store(true, Ordering::SeqCst);
         }
     });
-    let data = Dataset { users: 300, groups: 3, memberships: 30, deactivations: 0, membership_deletes: 0, group_deletes: 0 };
-    let report = importer(&emulator, options).run(&refs(&data.sources())).await.expect("import");
-    assert!(waited.load(Ordering::SeqCst), "the importer waited for the triggered session");
+    let data = Dataset {
+        users: 300,
+        groups: 3,
+        memberships: 30,
+        deactivations: 0,
+        membership_deletes: 0,
+        group_deletes: 0,
+    };
+    let report = importer(&emulator, options)
+        .run(&refs(&data.sources()))
+        .await
+        .expect("import");
+    assert!(
+        waited.load(Ordering::SeqCst),
+        "the importer waited for the triggered session"
+    );
     let state = emulator.state();
-    let source = state.identity_source(DEFAULT_IDENTITY_SOURCE).expect("source");
-    assert_eq!(source.session(&other).expect("other").status, Status::Completed);
+    let source = state
+        .identity_source(DEFAULT_IDENTITY_SOURCE)
+        .expect("source");
+    assert_eq!(
+        source.session(&other).expect("other").status,
+        Status::Completed
+    );
     assert!(source.user(&user_id(99_999)).is_some());
     assert_eq!(report.sessions.len(), 1);
     assert_eq!(source.users.len(), 301);
@@ -595,10 +1005,22 @@ async fn a_stale_session_is_reported_or_cancelled() {
     let emulator = emulator(Emulator::builder()).await;
     let (client, _) = client(&emulator);
     let stale = open_session_with_one_user(&client, false).await;
-    let data = Dataset { users: 50, groups: 1, memberships: 0, deactivations: 0, membership_deletes: 0, group_deletes: 0 };
+    let data = Dataset {
+        users: 50,
+        groups: 1,
+        memberships: 0,
+        deactivations: 0,
+        membership_deletes: 0,
+        group_deletes: 0,
+    };
     let sources = data.sources();
-    let err = importer(&emulator, ImportOptions::default()).run(&refs(&sources)).await.expect_err("stale");
-    let ImportError::StaleSession { id, status } = &err else { panic!("{err}") };
+    let err = importer(&emulator, ImportOptions::default())
+        .run(&refs(&sources))
+        .await
+        .expect_err("stale");
+    let ImportError::StaleSession { id, status } = &err else {
+        panic!("{err}")
+    };
     assert_eq!((id.as_str(), status), (stale.as_str(), &Status::Created));
     assert!(err.to_string().contains(&stale));
     assert_eq!(statuses(&emulator.state()), [Status::Created]);
@@ -607,8 +1029,60 @@ async fn a_stale_session_is_reported_or_cancelled() {
         .run(&refs(&sources))
         .await
         .expect("import cancelling the stale session");
-    assert_eq!(statuses(&emulator.state()), [Status::Closed, Status::Completed]);
+    assert_eq!(
+        statuses(&emulator.state()),
+        [Status::Closed, Status::Completed]
+    );
     data.assert_applied(&emulator.state());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cool_down_between_sessions_is_waited_out_up_to_a_bound() {
+    let emulator =
+        emulator(Emulator::builder().session_cooldown(Duration::from_millis(1500))).await;
+    let data = Dataset {
+        users: 450,
+        groups: 1,
+        memberships: 0,
+        deactivations: 0,
+        membership_deletes: 0,
+        group_deletes: 0,
+    };
+    let sources = data.sources();
+    let cooled = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&cooled);
+    let options = ImportOptions::default()
+        .with_max_loads_per_session(2)
+        .with_on_progress(move |p| {
+            if matches!(p.phase, Phase::CoolingDown { .. }) {
+                flag.store(true, Ordering::SeqCst);
+            }
+        });
+    let started = Instant::now();
+    let report = importer(&emulator, options)
+        .run(&refs(&sources))
+        .await
+        .expect("import");
+    assert_eq!(report.sessions.len(), 2);
+    assert!(cooled.load(Ordering::SeqCst), "the cool-down was reported");
+    assert!(started.elapsed() >= Duration::from_millis(1500));
+    data.assert_applied(&emulator.state());
+
+    // A cool-down longer than the bound ends the run.
+    let strict = Emulator::builder()
+        .session_cooldown(Duration::from_secs(60))
+        .start()
+        .await
+        .expect("emulator");
+    let options = ImportOptions::default()
+        .with_max_loads_per_session(2)
+        .with_cooldown_max_wait(Duration::from_millis(300));
+    let err = importer(&strict, options)
+        .run(&refs(&sources))
+        .await
+        .expect_err("cool-down");
+    assert!(matches!(err, ImportError::CooldownTimeout { .. }), "{err}");
+    assert_eq!(statuses(&strict.state()), [Status::Completed]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -617,28 +1091,55 @@ async fn a_stale_session_is_reported_or_cancelled() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_ending_in_error_is_reported_and_retried() {
     // Every import fails: reported with its lines, retried once, then given up.
-    let emulator = emulator(Emulator::builder().faults(Faults { import_error_rate: 1.0, ..Faults::NONE })).await;
-    let data = Dataset { users: 450, groups: 2, memberships: 0, deactivations: 0, membership_deletes: 0, group_deletes: 0 };
-    let err = importer(&emulator, ImportOptions::default()).run(&refs(&data.sources())).await.expect_err("fails");
-    let ImportError::SessionFailed { session, attempts } = &err else { panic!("{err}") };
+    let emulator = emulator(Emulator::builder().faults(Faults {
+        import_error_rate: 1.0,
+        ..Faults::NONE
+    }))
+    .await;
+    let data = Dataset {
+        users: 450,
+        groups: 2,
+        memberships: 0,
+        deactivations: 0,
+        membership_deletes: 0,
+        group_deletes: 0,
+    };
+    let err = importer(&emulator, ImportOptions::default())
+        .run(&refs(&data.sources()))
+        .await
+        .expect_err("fails");
+    let ImportError::SessionFailed { session, attempts } = &err else {
+        panic!("{err}")
+    };
     assert_eq!(*attempts, 2);
     assert_eq!(session.status, Status::Error);
     assert_eq!(session.loads, [0, 1, 2, 3]);
     assert_eq!(session.entities_by_kind.get(EntityKind::UserUpsert), 450);
     let text = err.to_string();
-    assert!(text.contains("users.csv lines 1–450") && text.contains("groups.csv lines 1–2"), "{text}");
+    assert!(
+        text.contains("users.csv lines 1–450") && text.contains("groups.csv lines 1–2"),
+        "{text}"
+    );
     assert_eq!(statuses(&emulator.state()), [Status::Error, Status::Error]);
 
     // Half the imports fail: some seed fails the first session, and the retry completes.
     for seed in 1..40 {
         let emulator = Emulator::builder()
             .seed(seed)
-            .faults(Faults { import_error_rate: 0.5, ..Faults::NONE })
+            .faults(Faults {
+                import_error_rate: 0.5,
+                ..Faults::NONE
+            })
             .start()
             .await
             .expect("emulator");
         let options = ImportOptions::default().with_session_retries(3);
-        let Ok(report) = importer(&emulator, options).run(&refs(&data.sources())).await else { continue };
+        let Ok(report) = importer(&emulator, options)
+            .run(&refs(&data.sources()))
+            .await
+        else {
+            continue;
+        };
         if report.sessions_failed().count() == 0 {
             continue;
         }

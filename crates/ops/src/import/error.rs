@@ -97,6 +97,12 @@ pub enum ImportError {
         #[source]
         source: okta_idsrc_core::Error,
     },
+    /// Okta answered in a way the importer cannot make progress with.
+    #[error("{message}")]
+    Unexpected {
+        /// What happened.
+        message: String,
+    },
     /// Okta kept refusing to open a session (its cool-down after the last one) for longer
     /// than [`cooldown_max_wait`](super::ImportOptions::cooldown_max_wait).
     #[error("no session could be opened within {waited:?}: Okta keeps refusing new sessions")]
@@ -111,11 +117,22 @@ pub enum ImportError {
 
 impl ImportError {
     pub(crate) fn api(doing: impl Into<String>, source: okta_idsrc_core::Error) -> Self {
-        Self::Api { doing: doing.into(), source }
+        Self::Api {
+            doing: doing.into(),
+            source,
+        }
     }
 
-    pub(crate) fn journal(path: &std::path::Path, message: impl Into<String>, source: Option<std::io::Error>) -> Self {
-        Self::Journal { path: path.to_owned(), message: message.into(), source }
+    pub(crate) fn journal(
+        path: &std::path::Path,
+        message: impl Into<String>,
+        source: Option<std::io::Error>,
+    ) -> Self {
+        Self::Journal {
+            path: path.to_owned(),
+            message: message.into(),
+            source,
+        }
     }
 }
 
@@ -127,7 +144,11 @@ struct InvalidSummary<'a> {
 
 impl fmt::Display for InvalidSummary<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let entities = if self.total == 1 { "entity" } else { "entities" };
+        let entities = if self.total == 1 {
+            "entity"
+        } else {
+            "entities"
+        };
         write!(f, "{} invalid {entities}; nothing was sent", self.total)?;
         for p in self.problems.iter().take(3) {
             write!(f, "; {p}")?;
@@ -147,7 +168,9 @@ mod tests {
     fn invalid_input_names_lines() {
         let e = ImportError::InvalidInput {
             problems: vec![
-                InputError::new("users.csv", "is 3 characters; at least 5 required").at_line(3).in_field("email"),
+                InputError::new("users.csv", "is 3 characters; at least 5 required")
+                    .at_line(3)
+                    .in_field("email"),
             ],
             total: 1,
         };
@@ -155,6 +178,9 @@ mod tests {
             e.to_string(),
             "1 invalid entity; nothing was sent; users.csv line 3, column email: is 3 characters; at least 5 required"
         );
-        assert_eq!(ImportError::EmptyInput { skipped: 0 }.to_string(), "the input holds no entity to import");
+        assert_eq!(
+            ImportError::EmptyInput { skipped: 0 }.to_string(),
+            "the input holds no entity to import"
+        );
     }
 }

@@ -3,7 +3,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use okta_idsrc_core::models::{BulkGroupUpsertRequestBodyProfilesInner, BulkUpsertRequestBodyProfilesInner};
+use okta_idsrc_core::models::{
+    BulkGroupUpsertRequestBodyProfilesInner, BulkUpsertRequestBodyProfilesInner,
+};
 
 /// The six kinds of change the importer uploads, declared in the order they are applied:
 /// within a run and within each session, user upserts go first and user deactivations last.
@@ -144,7 +146,12 @@ pub struct InputError {
 impl InputError {
     /// A problem with `source` as a whole (it cannot be opened, say).
     pub fn new(source: impl Into<Arc<str>>, message: impl Into<String>) -> Self {
-        Self { source: source.into(), line: None, field: None, message: message.into() }
+        Self {
+            source: source.into(),
+            line: None,
+            field: None,
+            message: message.into(),
+        }
     }
 
     /// The same problem, at `line`.
@@ -219,8 +226,16 @@ pub struct VecSource {
 
 impl VecSource {
     /// A source named `name` of `kind` holding `entities` (line numbers from 1).
-    pub fn new(name: impl Into<Arc<str>>, kind: EntityKind, entities: impl IntoIterator<Item = Entity>) -> Self {
-        Self { name: name.into(), kind, entities: entities.into_iter().collect() }
+    pub fn new(
+        name: impl Into<Arc<str>>,
+        kind: EntityKind,
+        entities: impl IntoIterator<Item = Entity>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            kind,
+            entities: entities.into_iter().collect(),
+        }
     }
 
     /// The entities.
@@ -239,9 +254,15 @@ impl InputSource for VecSource {
     }
 
     fn open(&self) -> Result<Records<'_>, InputError> {
-        Ok(Box::new(self.entities.iter().enumerate().map(|(i, entity)| {
-            Ok(Record { source: Arc::clone(&self.name), line: i as u64 + 1, entity: entity.clone() })
-        })))
+        Ok(Box::new(self.entities.iter().enumerate().map(
+            |(i, entity)| {
+                Ok(Record {
+                    source: Arc::clone(&self.name),
+                    line: i as u64 + 1,
+                    entity: entity.clone(),
+                })
+            },
+        )))
     }
 }
 
@@ -251,9 +272,17 @@ mod tests {
 
     #[test]
     fn display_names_source_line_and_column() {
-        let e = InputError::new("users.csv", "is 3 characters; at least 5 required").at_line(12).in_field("email");
-        assert_eq!(e.to_string(), "users.csv line 12, column email: is 3 characters; at least 5 required");
-        assert_eq!(InputError::new("users.csv", "cannot open").to_string(), "users.csv: cannot open");
+        let e = InputError::new("users.csv", "is 3 characters; at least 5 required")
+            .at_line(12)
+            .in_field("email");
+        assert_eq!(
+            e.to_string(),
+            "users.csv line 12, column email: is 3 characters; at least 5 required"
+        );
+        assert_eq!(
+            InputError::new("users.csv", "cannot open").to_string(),
+            "users.csv: cannot open"
+        );
     }
 
     #[test]

@@ -1,21 +1,6 @@
 //! The journal: an append-only JSON Lines file of what a run did, so that a run killed at
-//! any point can be started again and continue where it stopped.
-//!
-//! ```text
-//! {"event":"start","input":"<fingerprint>","version":1}
-//! {"event":"creating"}
-//! {"event":"session","session":"aps…","firstLoad":0}
-//! {"event":"load","session":"aps…","load":3}
-//! {"event":"startImport","session":"aps…"}
-//! {"event":"done","session":"aps…","status":"COMPLETED","applied":true,"lastLoad":44}
-//! {"event":"resume","input":"<fingerprint>","loadsDone":45}
-//! {"event":"finished","loads":130,"sessions":3}
-//! ```
-//!
-//! Each record is written with one `write` call and so reaches the operating system before
-//! the importer goes on (it survives the process being killed); it is `fsync`ed only with
-//! [`sync_journal`](super::ImportOptions::sync_journal). A last line cut short by a kill is
-//! ignored (and cut off); unknown events are ignored, for forward compatibility.
+//! any point can be started again and continue where it stopped. The format is described in
+//! the [module docs](super).
 
 use std::collections::{BTreeSet, HashSet};
 use std::fs::{File, OpenOptions};
@@ -31,7 +16,11 @@ pub(crate) const JOURNAL_VERSION: u32 = 1;
 
 /// One journal record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "event",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub(crate) enum Event {
     /// A journal starts: the input's fingerprint.
     Start { input: String, version: u32 },
@@ -122,7 +111,10 @@ impl JournalState {
         if let Some(i) = self.sessions.iter().position(|s| s.id == id) {
             return &mut self.sessions[i];
         }
-        self.sessions.push(JournalSession { id: id.to_owned(), ..JournalSession::default() });
+        self.sessions.push(JournalSession {
+            id: id.to_owned(),
+            ..JournalSession::default()
+        });
         self.sessions.last_mut().expect("just pushed")
     }
 
@@ -141,10 +133,18 @@ impl JournalState {
             Event::Load { session, load } => {
                 self.session_mut(&session).acked.insert(load);
             }
-            Event::Done { session, status, applied, .. } => {
+            Event::Done {
+                session,
+                status,
+                applied,
+                ..
+            } => {
                 self.session_mut(&session).done = Some((status, applied));
             }
-            Event::Resume { .. } | Event::StartImport { .. } | Event::Finished { .. } | Event::Unknown => {}
+            Event::Resume { .. }
+            | Event::StartImport { .. }
+            | Event::Finished { .. }
+            | Event::Unknown => {}
         }
     }
 
@@ -169,7 +169,11 @@ pub(crate) struct Journal {
 impl Journal {
     /// Opens (or creates) the journal at `path` for the input with `fingerprint`; returns
     /// it, what it already says, and whether it is new.
-    pub(crate) fn open(path: &Path, fingerprint: &str, sync: bool) -> Result<(Self, JournalState), ImportError> {
+    pub(crate) fn open(
+        path: &Path,
+        fingerprint: &str,
+        sync: bool,
+    ) -> Result<(Self, JournalState), ImportError> {
         let io = |message: &str, e: std::io::Error| ImportError::journal(path, message, Some(e));
         let mut file = OpenOptions::new()
             .read(true)
@@ -178,8 +182,10 @@ impl Journal {
             .open(path)
             .map_err(|e| io("cannot open", e))?;
         let mut text = String::new();
-        file.read_to_string(&mut text).map_err(|e| io("cannot read", e))?;
-        let (state, keep) = JournalState::parse(&text).map_err(|m| ImportError::journal(path, m, None))?;
+        file.read_to_string(&mut text)
+            .map_err(|e| io("cannot read", e))?;
+        let (state, keep) =
+            JournalState::parse(&text).map_err(|m| ImportError::journal(path, m, None))?;
         if let Some(found) = &state.fingerprint {
             if found != fingerprint {
                 return Err(ImportError::JournalMismatch {
@@ -193,13 +199,21 @@ impl Journal {
         }
         if keep < text.len() {
             // A torn last record: cut it off so that the next one starts on its own line.
-            file.set_len(keep as u64).map_err(|e| io("cannot cut off the torn last record", e))?;
+            file.set_len(keep as u64)
+                .map_err(|e| io("cannot cut off the torn last record", e))?;
         } else if !text.is_empty() && !text.ends_with('\n') {
             file.write_all(b"\n").map_err(|e| io("cannot write", e))?;
         }
-        let mut journal = Self { path: path.to_owned(), file, sync };
+        let mut journal = Self {
+            path: path.to_owned(),
+            file,
+            sync,
+        };
         if state.fingerprint.is_none() {
-            journal.write(&Event::Start { input: fingerprint.to_owned(), version: JOURNAL_VERSION })?;
+            journal.write(&Event::Start {
+                input: fingerprint.to_owned(),
+                version: JOURNAL_VERSION,
+            })?;
         }
         Ok((journal, state))
     }
@@ -212,7 +226,9 @@ impl Journal {
             .write_all(&line)
             .map_err(|e| ImportError::journal(&self.path, "cannot write", Some(e)))?;
         if self.sync {
-            self.file.sync_data().map_err(|e| ImportError::journal(&self.path, "cannot sync", Some(e)))?;
+            self.file
+                .sync_data()
+                .map_err(|e| ImportError::journal(&self.path, "cannot sync", Some(e)))?;
         }
         Ok(())
     }
@@ -242,7 +258,10 @@ mod tests {
         assert_eq!(state.fingerprint.as_deref(), Some("abc"));
         assert_eq!(state.sessions.len(), 2);
         assert_eq!(state.sessions[0].done, Some(("COMPLETED".to_owned(), true)));
-        assert_eq!(state.sessions[1].acked.iter().copied().collect::<Vec<_>>(), [2]);
+        assert_eq!(
+            state.sessions[1].acked.iter().copied().collect::<Vec<_>>(),
+            [2]
+        );
         assert!(!state.creating_pending);
         assert_eq!(state.done_loads(), HashSet::from([0, 1]));
     }
@@ -259,8 +278,13 @@ mod tests {
         assert_eq!(keep, unterminated.len());
         assert!(state.creating_pending);
         // A broken line in the middle is an error.
-        let broken = format!("{{\"event\":\"start\",\"input\":\"abc\",\"version\":1}}\nnot json\n{TEXT}");
-        assert!(JournalState::parse(&broken).unwrap_err().starts_with("line 2"));
+        let broken =
+            format!("{{\"event\":\"start\",\"input\":\"abc\",\"version\":1}}\nnot json\n{TEXT}");
+        assert!(
+            JournalState::parse(&broken)
+                .unwrap_err()
+                .starts_with("line 2")
+        );
     }
 
     #[test]
@@ -272,8 +296,16 @@ mod tests {
         {
             let (mut j, state) = Journal::open(&path, "fp", false).unwrap();
             assert_eq!(state.fingerprint, None);
-            j.write(&Event::Session { session: "aps1".into(), first_load: Some(0) }).unwrap();
-            j.write(&Event::Load { session: "aps1".into(), load: 0 }).unwrap();
+            j.write(&Event::Session {
+                session: "aps1".into(),
+                first_load: Some(0),
+            })
+            .unwrap();
+            j.write(&Event::Load {
+                session: "aps1".into(),
+                load: 0,
+            })
+            .unwrap();
         }
         // Simulate a kill in the middle of a record.
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
@@ -282,13 +314,23 @@ mod tests {
         {
             let (mut j, state) = Journal::open(&path, "fp", false).unwrap();
             assert_eq!(state.sessions[0].acked.len(), 1);
-            j.write(&Event::Load { session: "aps1".into(), load: 1 }).unwrap();
+            j.write(&Event::Load {
+                session: "aps1".into(),
+                load: 1,
+            })
+            .unwrap();
         }
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.ends_with("{\"event\":\"load\",\"session\":\"aps1\",\"load\":1}\n"), "{text}");
+        assert!(
+            text.ends_with("{\"event\":\"load\",\"session\":\"aps1\",\"load\":1}\n"),
+            "{text}"
+        );
         let (state, _) = JournalState::parse(&text).unwrap();
         assert_eq!(state.sessions[0].acked.len(), 2);
-        assert!(matches!(Journal::open(&path, "other", false), Err(ImportError::JournalMismatch { .. })));
+        assert!(matches!(
+            Journal::open(&path, "other", false),
+            Err(ImportError::JournalMismatch { .. })
+        ));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

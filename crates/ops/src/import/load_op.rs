@@ -14,8 +14,9 @@ use http::header::CONTENT_LENGTH;
 use http::{HeaderValue, Request, Response};
 use okta_idsrc_core::models::{
     BulkDeleteRequestBody, BulkGroupDeleteRequestBody, BulkGroupMembershipsDeleteRequestBody,
-    BulkGroupMembershipsUpsertRequestBody, BulkGroupUpsertRequestBody, BulkGroupUpsertRequestBodyProfilesInner,
-    BulkUpsertRequestBody, BulkUpsertRequestBodyProfilesInner, IdentitySourceGroupMembershipsUpsertProfileInner,
+    BulkGroupMembershipsUpsertRequestBody, BulkGroupUpsertRequestBody,
+    BulkGroupUpsertRequestBodyProfilesInner, BulkUpsertRequestBody,
+    BulkUpsertRequestBodyProfilesInner, IdentitySourceGroupMembershipsUpsertProfileInner,
     IdentitySourceGroupProfileForUpsert, IdentitySourceUserProfileForUpsert,
 };
 use okta_idsrc_core::operations::{
@@ -33,14 +34,25 @@ pub(crate) trait BulkOperation: Operation<Output = ()> {
 
 impl BulkOperation for UploadIdentitySourceDataForUpsert {
     fn placeholder(identity_source_id: &str, session_id: &str) -> Self {
-        let user = BulkUpsertRequestBodyProfilesInner::with("x", IdentitySourceUserProfileForUpsert::new());
-        Self::new(identity_source_id, session_id, BulkUpsertRequestBody::users(vec![user]))
+        let user = BulkUpsertRequestBodyProfilesInner::with(
+            "x",
+            IdentitySourceUserProfileForUpsert::new(),
+        );
+        Self::new(
+            identity_source_id,
+            session_id,
+            BulkUpsertRequestBody::users(vec![user]),
+        )
     }
 }
 
 impl BulkOperation for UploadIdentitySourceDataForDelete {
     fn placeholder(identity_source_id: &str, session_id: &str) -> Self {
-        Self::new(identity_source_id, session_id, BulkDeleteRequestBody::users(["x"]))
+        Self::new(
+            identity_source_id,
+            session_id,
+            BulkDeleteRequestBody::users(["x"]),
+        )
     }
 }
 
@@ -50,7 +62,11 @@ impl BulkOperation for UploadIdentitySourceGroupsForUpsert {
             "x",
             IdentitySourceGroupProfileForUpsert::new().display_name("x"),
         );
-        Self::new(identity_source_id, session_id, BulkGroupUpsertRequestBody::new().profiles(vec![group]))
+        Self::new(
+            identity_source_id,
+            session_id,
+            BulkGroupUpsertRequestBody::new().profiles(vec![group]),
+        )
     }
 }
 
@@ -65,7 +81,10 @@ impl BulkOperation for UploadIdentitySourceGroupsDataForDelete {
 }
 
 fn membership() -> Vec<IdentitySourceGroupMembershipsUpsertProfileInner> {
-    vec![IdentitySourceGroupMembershipsUpsertProfileInner::with("x", ["x"])]
+    vec![IdentitySourceGroupMembershipsUpsertProfileInner::with(
+        "x",
+        ["x"],
+    )]
 }
 
 impl BulkOperation for UploadIdentitySourceGroupMembershipsForUpsert {
@@ -98,7 +117,12 @@ pub(crate) struct PreparedLoad<'a, O> {
 
 impl<'a, O> PreparedLoad<'a, O> {
     pub(crate) fn new(identity_source_id: &'a str, session_id: &'a str, body: Bytes) -> Self {
-        Self { identity_source_id, session_id, body, operation: PhantomData }
+        Self {
+            identity_source_id,
+            session_id,
+            body,
+            operation: PhantomData,
+        }
     }
 }
 
@@ -108,7 +132,9 @@ impl<O: BulkOperation> Operation for PreparedLoad<'_, O> {
 
     fn build(&self, ctx: &ApiContext) -> Result<Request<Bytes>, Error> {
         let mut request = O::placeholder(self.identity_source_id, self.session_id).build(ctx)?;
-        request.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(self.body.len()));
+        request
+            .headers_mut()
+            .insert(CONTENT_LENGTH, HeaderValue::from(self.body.len()));
         *request.body_mut() = self.body.clone();
         Ok(request)
     }
@@ -125,16 +151,26 @@ mod tests {
 
     #[test]
     fn the_prepared_body_replaces_the_placeholder() {
-        let ctx = ApiContext::new(OrgUrl::parse("https://acme.okta.com").unwrap(), Some(Credentials::api_token("t")));
+        let ctx = ApiContext::new(
+            OrgUrl::parse("https://acme.okta.com").unwrap(),
+            Some(Credentials::api_token("t")),
+        );
         let body = Bytes::from_static(br#"{"externalIds":["g1","g2"]}"#);
-        let op = PreparedLoad::<UploadIdentitySourceGroupsDataForDelete>::new("0oa1", "aps1", body.clone());
+        let op = PreparedLoad::<UploadIdentitySourceGroupsDataForDelete>::new(
+            "0oa1",
+            "aps1",
+            body.clone(),
+        );
         let request = op.build(&ctx).unwrap();
         assert_eq!(
             request.uri(),
             "https://acme.okta.com/api/v1/identity-sources/0oa1/sessions/aps1/bulk-groups-delete"
         );
         assert_eq!(request.body(), &body);
-        assert_eq!(request.headers()[CONTENT_LENGTH], body.len().to_string().as_str());
+        assert_eq!(
+            request.headers()[CONTENT_LENGTH],
+            body.len().to_string().as_str()
+        );
         assert_eq!(
             OperationInfo::of(&request).map(|i| i.name),
             Some("uploadIdentitySourceGroupsDataForDelete")

@@ -27,7 +27,7 @@
 //!
 //! With a [`journal`](ImportOptions::journal), a run killed at any point and started again
 //! with the same input and journal continues where it stopped and ends in the same state as
-//! an uninterrupted run (see the [`journal`] module for the format).
+//! an uninterrupted run.
 //!
 //! ```no_run
 //! use okta_idsrc_ops::Client;
@@ -52,12 +52,51 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # The journal
+//!
+//! An append-only JSON Lines file:
+//!
+//! ```text
+//! {"event":"start","input":"<fingerprint>","version":1}
+//! {"event":"creating"}
+//! {"event":"session","session":"aps…","firstLoad":0}
+//! {"event":"load","session":"aps…","load":3}
+//! {"event":"startImport","session":"aps…"}
+//! {"event":"done","session":"aps…","status":"COMPLETED","applied":true,"lastLoad":44}
+//! {"event":"resume","input":"<fingerprint>","loadsDone":45}
+//! {"event":"finished","loads":130,"sessions":3}
+//! ```
+//!
+//! - `input` is a fingerprint of the input (every source's name and kind, every record's
+//!   line and serialized entity) and of the invalid-entity policy: a journal of another input
+//!   is refused ([`ImportError::JournalMismatch`]).
+//! - Loads are numbered from 0 in packing order, which is deterministic. A load counts as
+//!   imported once a `load` record names it in a session whose `done` record says `applied`
+//!   (COMPLETED; or CLOSED after Okta kept it CREATED because nothing changed).
+//! - On a new run, sessions without a `done` record are read back: COMPLETED ones count,
+//!   TRIGGERED ones are waited for, a CREATED or IN_PROGRESS one is continued (its
+//!   acknowledged loads are not sent again), and the loads of ERROR, EXPIRED or CLOSED ones go
+//!   to a new session. `creating` without a `session` after it means a kill while a session was
+//!   being opened: the CREATED session found then is adopted rather than reported as stale.
+//! - Each record is written with one `write` call, so it reaches the operating system before
+//!   the importer goes on and survives the process being killed; it is `fsync`ed only with
+//!   [`sync_journal`](ImportOptions::sync_journal). A last line cut short by a kill is ignored
+//!   (and cut off); unknown events are ignored.
+//!
+//! # Memory
+//!
+//! The input is streamed twice and never held. What grows with it: one 8-byte hash per
+//! valid entity, kept during validation to find duplicate external ids (8 MB for a million
+//! users), and the journal's records of a resumed run. Besides that, a run holds one
+//! session's loads (at most 50 × 200 KB) so that they can be sent again if the session
+//! fails.
 
 mod error;
 mod fingerprint;
 mod hash;
 mod input;
-pub mod journal;
+mod journal;
 mod load_op;
 mod options;
 mod pack;
@@ -95,8 +134,16 @@ pub struct Importer<S> {
 
 impl<S> Importer<S> {
     /// An importer into identity source `identity_source_id` (`0oa…`).
-    pub fn new(client: Client<S>, identity_source_id: impl Into<String>, options: ImportOptions) -> Self {
-        Self { client, identity_source_id: identity_source_id.into(), options }
+    pub fn new(
+        client: Client<S>,
+        identity_source_id: impl Into<String>,
+        options: ImportOptions,
+    ) -> Self {
+        Self {
+            client,
+            identity_source_id: identity_source_id.into(),
+            options,
+        }
     }
 
     /// The options.

@@ -196,7 +196,10 @@ impl ImportOptions {
 
     /// Sets the progress callback.
     #[must_use]
-    pub fn with_on_progress(mut self, callback: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
+    pub fn with_on_progress(
+        mut self,
+        callback: impl Fn(&Progress) + Send + Sync + 'static,
+    ) -> Self {
         self.on_progress = Some(Arc::new(callback));
         self
     }
@@ -221,7 +224,10 @@ impl ImportOptions {
 
     /// The retry layer's counters now (zero without one).
     pub(crate) fn retry_stats(&self) -> RetryStats {
-        self.retry_layer.as_ref().map(RetryLayer::stats).unwrap_or_default()
+        self.retry_layer
+            .as_ref()
+            .map(RetryLayer::stats)
+            .unwrap_or_default()
     }
 }
 
@@ -241,7 +247,10 @@ impl fmt::Debug for ImportOptions {
             .field("cooldown_max_wait", &self.cooldown_max_wait)
             .field("max_reported_problems", &self.max_reported_problems)
             .field("max_reported_skipped", &self.max_reported_skipped)
-            .field("on_progress", &self.on_progress.as_ref().map(|_| "Fn(&Progress)"))
+            .field(
+                "on_progress",
+                &self.on_progress.as_ref().map(|_| "Fn(&Progress)"),
+            )
             .field("retry_layer", &self.retry_layer.is_some())
             .finish()
     }

@@ -25,7 +25,9 @@ use super::validate::SkipSet;
 /// The body's opening, before the first entity.
 fn prefix(kind: EntityKind) -> &'static [u8] {
     match kind {
-        EntityKind::UserUpsert | EntityKind::UserDeactivate => br#"{"entityType":"USERS","profiles":["#,
+        EntityKind::UserUpsert | EntityKind::UserDeactivate => {
+            br#"{"entityType":"USERS","profiles":["#
+        }
         EntityKind::GroupUpsert => br#"{"profiles":["#,
         EntityKind::GroupDelete => br#"{"externalIds":["#,
         EntityKind::MembershipUpsert | EntityKind::MembershipDelete => br#"{"memberships":["#,
@@ -56,12 +58,15 @@ impl Item<'_> {
         let inner = match self {
             Item::Whole(b) => b.len(),
             Item::Member { group, member } => {
-                ENTRY_GROUP.len() + group.len() + ENTRY_MEMBERS.len() + member.len() + ENTRY_END.len()
+                ENTRY_GROUP.len()
+                    + group.len()
+                    + ENTRY_MEMBERS.len()
+                    + member.len()
+                    + ENTRY_END.len()
             }
         };
         prefix(kind).len() + inner + SUFFIX.len()
     }
-
 }
 
 impl<'a> Item<'a> {
@@ -104,15 +109,18 @@ pub(crate) fn serialize<'s>(entity: &Entity, scratch: &'s mut Scratch) -> Item<'
         Entity::MembershipUpsert { group, member } | Entity::MembershipDelete { group, member } => {
             write_str(a, group);
             write_str(b, member);
-            return Item::Member { group: a, member: b };
+            return Item::Member {
+                group: a,
+                member: b,
+            };
         }
     }
     Item::Whole(a)
 }
 
-/// The id bytes that identify `item` among entities of its kind: the external id of a user
-/// or group (the serialized object's `externalId`), or a membership's group and member.
-pub(crate) fn identity<'e>(entity: &'e Entity) -> [&'e [u8]; 2] {
+/// The id bytes that identify `entity` among entities of its kind: the external id of a
+/// user or group, or a membership's group and member.
+pub(crate) fn identity(entity: &Entity) -> [&[u8]; 2] {
     match entity {
         Entity::UserUpsert(u) => [u.external_id.as_deref().unwrap_or_default().as_bytes(), b""],
         Entity::GroupUpsert(g) => [g.external_id.as_deref().unwrap_or_default().as_bytes(), b""],
@@ -152,7 +160,15 @@ pub(crate) struct Packer {
 impl Packer {
     /// A packer of `kind` loads; `keep` false only counts them.
     pub(crate) fn new(kind: EntityKind, keep: bool) -> Self {
-        Self { kind, buf: Vec::new(), count: 0, group: Vec::new(), ranges: Vec::new(), keep, last_len: 4096 }
+        Self {
+            kind,
+            buf: Vec::new(),
+            count: 0,
+            group: Vec::new(),
+            ranges: Vec::new(),
+            keep,
+            last_len: 4096,
+        }
     }
 
     /// The kind of the loads.
@@ -170,7 +186,11 @@ impl Packer {
                 if self.count > 0 && self.group == group {
                     base + 1 + member.len() + entry_closing
                 } else {
-                    let close_open_entry = if self.count > 0 { ENTRY_END.len() + 1 } else { 0 };
+                    let close_open_entry = if self.count > 0 {
+                        ENTRY_END.len() + 1
+                    } else {
+                        0
+                    };
                     base + close_open_entry
                         + ENTRY_GROUP.len()
                         + group.len()
@@ -226,7 +246,11 @@ impl Packer {
                     r.first = r.first.min(line);
                     r.last = r.last.max(line);
                 }
-                _ => self.ranges.push(LineRange { source: Arc::clone(source), first: line, last: line }),
+                _ => self.ranges.push(LineRange {
+                    source: Arc::clone(source),
+                    first: line,
+                    last: line,
+                }),
             }
         }
         closed
@@ -237,17 +261,29 @@ impl Packer {
         if self.count == 0 {
             return None;
         }
-        if matches!(self.kind, EntityKind::MembershipUpsert | EntityKind::MembershipDelete) {
+        if matches!(
+            self.kind,
+            EntityKind::MembershipUpsert | EntityKind::MembershipDelete
+        ) {
             self.buf.extend_from_slice(ENTRY_END);
         }
         self.buf.extend_from_slice(SUFFIX);
         debug_assert!(self.buf.len() <= MAX_LOAD_BYTES);
         self.last_len = self.buf.len();
-        let body = if self.keep { std::mem::take(&mut self.buf) } else { Vec::new() };
+        let body = if self.keep {
+            std::mem::take(&mut self.buf)
+        } else {
+            Vec::new()
+        };
         self.buf.clear();
         self.group.clear();
         let entities = std::mem::take(&mut self.count);
-        Some(Closed { kind: self.kind, entities, body, ranges: std::mem::take(&mut self.ranges) })
+        Some(Closed {
+            kind: self.kind,
+            entities,
+            body,
+            ranges: std::mem::take(&mut self.ranges),
+        })
     }
 }
 
@@ -366,13 +402,18 @@ impl<'a> LoadProducer<'a> {
                 return Ok(());
             };
             self.next_source += 1;
-            if self.packer.as_ref().is_some_and(|p| p.kind() != source.kind()) {
+            if self
+                .packer
+                .as_ref()
+                .is_some_and(|p| p.kind() != source.kind())
+            {
                 if let Some(closed) = self.packer.as_mut().and_then(Packer::close) {
                     self.emit(closed);
                 }
                 self.packer = None;
             }
-            self.packer.get_or_insert_with(|| Packer::new(source.kind(), true));
+            self.packer
+                .get_or_insert_with(|| Packer::new(source.kind(), true));
             self.fingerprint.source(source.name(), source.kind());
             let records = source.open().map_err(ImportError::Input)?;
             self.records = Some((index, Arc::from(source.name()), records));
@@ -387,7 +428,10 @@ impl<'a> LoadProducer<'a> {
             Some(r) => r,
         };
         let name = Arc::clone(name);
-        let packer = self.packer.as_mut().expect("a packer exists while a source is open");
+        let packer = self
+            .packer
+            .as_mut()
+            .expect("a packer exists while a source is open");
         let record: Record = match record {
             Ok(r) if r.entity.kind() == packer.kind() => r,
             Ok(r) => {
@@ -395,7 +439,9 @@ impl<'a> LoadProducer<'a> {
                 return self.expect_skipped(index, &name, r.line);
             }
             Err(e) => {
-                let Some(line) = e.line else { return Err(ImportError::Input(e)) };
+                let Some(line) = e.line else {
+                    return Err(ImportError::Input(e));
+                };
                 fingerprint_record(&mut self.fingerprint, line, None);
                 return self.expect_skipped(index, &name, line);
             }
@@ -407,7 +453,10 @@ impl<'a> LoadProducer<'a> {
         }
         if item.lone_size(packer.kind()) > MAX_LOAD_BYTES {
             return Err(ImportError::InputChanged {
-                message: format!("{name} line {}: the entity no longer fits in a load", record.line),
+                message: format!(
+                    "{name} line {}: the entity no longer fits in a load",
+                    record.line
+                ),
             });
         }
         if let Some(closed) = packer.push(item, &record.source, record.line) {
@@ -432,8 +481,8 @@ impl<'a> LoadProducer<'a> {
 mod tests {
     use super::*;
     use okta_idsrc_core::models::{
-        BulkGroupMembershipsUpsertRequestBody, BulkUpsertRequestBody, BulkUpsertRequestBodyProfilesInner,
-        IdentitySourceUserProfileForUpsert,
+        BulkGroupMembershipsUpsertRequestBody, BulkUpsertRequestBody,
+        BulkUpsertRequestBodyProfilesInner, IdentitySourceUserProfileForUpsert,
     };
 
     fn user(i: usize, pad: usize) -> Entity {
@@ -473,8 +522,18 @@ mod tests {
                 _ => unreachable!(),
             })
             .collect();
-        assert_eq!(loads[0].body, okta_idsrc_core::json::to_vec(&BulkUpsertRequestBody::users(profiles)));
-        assert_eq!(loads[1].ranges, [LineRange { source: Arc::from("test"), first: 201, last: 400 }]);
+        assert_eq!(
+            loads[0].body,
+            okta_idsrc_core::json::to_vec(&BulkUpsertRequestBody::users(profiles))
+        );
+        assert_eq!(
+            loads[1].ranges,
+            [LineRange {
+                source: Arc::from("test"),
+                first: 201,
+                last: 400
+            }]
+        );
     }
 
     #[test]
@@ -484,7 +543,11 @@ mod tests {
         let loads = pack(EntityKind::UserUpsert, &users);
         assert!(loads.len() >= 3);
         for (i, l) in loads.iter().enumerate() {
-            assert!(l.body.len() <= MAX_LOAD_BYTES, "load {i}: {} bytes", l.body.len());
+            assert!(
+                l.body.len() <= MAX_LOAD_BYTES,
+                "load {i}: {} bytes",
+                l.body.len()
+            );
             serde_json::from_slice::<BulkUpsertRequestBody>(&l.body).expect("valid JSON");
         }
         // The first load is full: one more user would not have fitted.
@@ -507,16 +570,25 @@ mod tests {
         };
         let pad = (MAX_LOAD_BYTES - base) / 2;
         let extra = (MAX_LOAD_BYTES - base) % 2;
-        let loads = pack(EntityKind::UserUpsert, &[user(0, pad), user(1, pad + extra)]);
+        let loads = pack(
+            EntityKind::UserUpsert,
+            &[user(0, pad), user(1, pad + extra)],
+        );
         assert_eq!(loads.len(), 1);
         assert_eq!(loads[0].body.len(), MAX_LOAD_BYTES);
-        let loads = pack(EntityKind::UserUpsert, &[user(0, pad), user(1, pad + extra + 1)]);
+        let loads = pack(
+            EntityKind::UserUpsert,
+            &[user(0, pad), user(1, pad + extra + 1)],
+        );
         assert_eq!(loads.len(), 2);
     }
 
     #[test]
     fn memberships_group_consecutive_members() {
-        let m = |g: &str, u: usize| Entity::MembershipUpsert { group: g.into(), member: format!("u{u}") };
+        let m = |g: &str, u: usize| Entity::MembershipUpsert {
+            group: g.into(),
+            member: format!("u{u}"),
+        };
         let mut entities = vec![m("a", 1), m("a", 2), m("b", 3), m("a", 4)];
         let loads = pack(EntityKind::MembershipUpsert, &entities);
         assert_eq!(loads.len(), 1);
@@ -527,9 +599,13 @@ mod tests {
         // Each member counts: 450 members of one group make 200 + 200 + 50.
         entities = (0..450).map(|u| m("big", u)).collect();
         let loads = pack(EntityKind::MembershipUpsert, &entities);
-        assert_eq!(loads.iter().map(|l| l.entities).collect::<Vec<_>>(), [200, 200, 50]);
+        assert_eq!(
+            loads.iter().map(|l| l.entities).collect::<Vec<_>>(),
+            [200, 200, 50]
+        );
         for l in &loads {
-            let body: BulkGroupMembershipsUpsertRequestBody = serde_json::from_slice(&l.body).unwrap();
+            let body: BulkGroupMembershipsUpsertRequestBody =
+                serde_json::from_slice(&l.body).unwrap();
             assert_eq!(body.memberships.as_ref().unwrap().len(), 1);
             assert!(okta_idsrc_core::validate::Validate::violations(&body).is_empty());
         }
@@ -539,8 +615,12 @@ mod tests {
     fn membership_bytes_are_exact() {
         // Long ids of control characters (6 bytes each, escaped): bytes close the loads.
         let long = |c: char, i: usize| format!("{c}{i:0>4}{}", "\u{1}".repeat(250));
-        let entities: Vec<Entity> =
-            (0..200).map(|i| Entity::MembershipDelete { group: long('g', i / 3), member: long('m', i) }).collect();
+        let entities: Vec<Entity> = (0..200)
+            .map(|i| Entity::MembershipDelete {
+                group: long('g', i / 3),
+                member: long('m', i),
+            })
+            .collect();
         let loads = pack(EntityKind::MembershipDelete, &entities);
         for l in &loads {
             assert!(l.body.len() <= MAX_LOAD_BYTES);
@@ -551,17 +631,32 @@ mod tests {
         // Each closed load is full: the next member (in a new entry at worst) would overflow.
         let entry = ENTRY_GROUP.len() + 1507 + ENTRY_MEMBERS.len() + 1507 + ENTRY_END.len();
         for l in &loads[..loads.len() - 1] {
-            assert!(l.body.len() + 1 + 1507 > MAX_LOAD_BYTES || l.body.len() + 1 + entry > MAX_LOAD_BYTES);
-            assert!(l.body.len() > MAX_LOAD_BYTES - entry - 8, "{} bytes", l.body.len());
+            assert!(
+                l.body.len() + 1 + 1507 > MAX_LOAD_BYTES
+                    || l.body.len() + 1 + entry > MAX_LOAD_BYTES
+            );
+            assert!(
+                l.body.len() > MAX_LOAD_BYTES - entry - 8,
+                "{} bytes",
+                l.body.len()
+            );
         }
     }
 
     #[test]
     fn deletes_and_counting_mode() {
-        let ids: Vec<Entity> = (0..250).map(|i| Entity::UserDeactivate(format!("u{i}"))).collect();
+        let ids: Vec<Entity> = (0..250)
+            .map(|i| Entity::UserDeactivate(format!("u{i}")))
+            .collect();
         let loads = pack(EntityKind::UserDeactivate, &ids);
-        assert!(std::str::from_utf8(&loads[0].body).unwrap().starts_with(r#"{"entityType":"USERS","profiles":[{"externalId":"u0"},"#));
-        let groups: Vec<Entity> = (0..3).map(|i| Entity::GroupDelete(format!("g{i}"))).collect();
+        assert!(
+            std::str::from_utf8(&loads[0].body)
+                .unwrap()
+                .starts_with(r#"{"entityType":"USERS","profiles":[{"externalId":"u0"},"#)
+        );
+        let groups: Vec<Entity> = (0..3)
+            .map(|i| Entity::GroupDelete(format!("g{i}")))
+            .collect();
         let loads = pack(EntityKind::GroupDelete, &groups);
         assert_eq!(loads[0].body, br#"{"externalIds":["g0","g1","g2"]}"#);
         let mut counter = Packer::new(EntityKind::UserDeactivate, false);

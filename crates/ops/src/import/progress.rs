@@ -152,13 +152,16 @@ impl Reporter {
             }
             let due = force
                 || state.progress.phase != phase_before
-                || state.last_call.is_none_or(|last| now.duration_since(last) >= PROGRESS_INTERVAL);
+                || state
+                    .last_call
+                    .is_none_or(|last| now.duration_since(last) >= PROGRESS_INTERVAL);
             if !due || self.callback.is_none() {
                 return;
             }
             state.last_call = Some(now);
             let elapsed = now.duration_since(self.started);
-            let (rate, eta) = rate_and_eta(&state.progress, state.upload_start, state.run_uploaded, now);
+            let (rate, eta) =
+                rate_and_eta(&state.progress, state.upload_start, state.run_uploaded, now);
             let progress = &mut state.progress;
             progress.elapsed = elapsed;
             progress.rate_per_sec = rate;
@@ -178,14 +181,25 @@ impl Reporter {
     /// The progress now.
     #[cfg(test)]
     pub(crate) fn snapshot(&self) -> Progress {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner).progress.clone()
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .progress
+            .clone()
     }
 }
 
 /// The upload rate since the first acknowledged load (whose own entities are not counted:
 /// they were uploaded before it), and the time left at that rate.
-fn rate_and_eta(p: &Progress, start: Option<Instant>, done: u64, now: Instant) -> (f64, Option<Duration>) {
-    let Some(since) = start else { return (0.0, None) };
+fn rate_and_eta(
+    p: &Progress,
+    start: Option<Instant>,
+    done: u64,
+    now: Instant,
+) -> (f64, Option<Duration>) {
+    let Some(since) = start else {
+        return (0.0, None);
+    };
     let secs = now.duration_since(since).as_secs_f64();
     if secs < 0.05 || done == 0 {
         return (0.0, None);

@@ -36,7 +36,10 @@ impl EntityCounts {
 
     /// The non-zero counts, in the order the kinds are applied.
     pub fn iter(&self) -> impl Iterator<Item = (EntityKind, u64)> + '_ {
-        EntityKind::ALL.into_iter().map(|k| (k, self.get(k))).filter(|(_, n)| *n > 0)
+        EntityKind::ALL
+            .into_iter()
+            .map(|k| (k, self.get(k)))
+            .filter(|(_, n)| *n > 0)
     }
 }
 
@@ -82,7 +85,10 @@ impl fmt::Display for LineRange {
 /// overlap or touch.
 pub(crate) fn merge_range(ranges: &mut Vec<LineRange>, range: &LineRange) {
     if let Some(last) = ranges.last_mut() {
-        if last.source == range.source && range.first <= last.last.saturating_add(1) && range.last + 1 >= last.first {
+        if last.source == range.source
+            && range.first <= last.last.saturating_add(1)
+            && range.last + 1 >= last.first
+        {
             last.first = last.first.min(range.first);
             last.last = last.last.max(range.last);
             return;
@@ -115,7 +121,14 @@ pub struct SessionReport {
 
 impl fmt::Display for SessionReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "session {} {}: {} loads ({})", self.id, self.status, self.loads.len(), self.entities_by_kind)?;
+        write!(
+            f,
+            "session {} {}: {} loads ({})",
+            self.id,
+            self.status,
+            self.loads.len(),
+            self.entities_by_kind
+        )?;
         if !self.applied && !self.lines.is_empty() {
             f.write_str(", from ")?;
             for (i, r) in self.lines.iter().take(5).enumerate() {
@@ -190,7 +203,11 @@ mod tests {
     #[test]
     fn ranges_merge_when_touching() {
         let src: Arc<str> = Arc::from("u.csv");
-        let r = |a, b| LineRange { source: Arc::clone(&src), first: a, last: b };
+        let r = |a, b| LineRange {
+            source: Arc::clone(&src),
+            first: a,
+            last: b,
+        };
         let mut v = Vec::new();
         merge_range(&mut v, &r(1, 200));
         merge_range(&mut v, &r(201, 400));

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use http::{Request, Response, StatusCode};
 use okta_idsrc_core::Error;
 use okta_idsrc_core::models::{IdentitySourceSession, IdentitySourceSessionStatus as Status};
@@ -40,6 +41,8 @@ const BASE_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
 /// start-import sends at most, when read-backs keep showing the session IN_PROGRESS.
 const MAX_START_SENDS: u32 = 4;
+/// Attempts to move a finished upload's session to an end (start, cancel) before giving up.
+const MAX_FINISH_STEPS: u32 = 10;
 /// The longest wait between two attempts to open a session during Okta's cool-down.
 const MAX_COOLDOWN_STEP: Duration = Duration::from_secs(30);
 
@@ -57,9 +60,32 @@ fn is_transient(e: &Error) -> bool {
     }
 }
 
+/// Whether a 400 answer to a load is about the load's body (a field Okta's validation
+/// names, or a malformed body) rather than about the session (its status, its load cap).
+fn refuses_body(e: &Error) -> bool {
+    let Some(api) = e.as_api() else { return false };
+    let names_body_field = |s: &str| {
+        let field = s.strip_prefix("Api validation failed: ").unwrap_or(s);
+        [
+            "profiles",
+            "memberships",
+            "externalIds",
+            "entityType",
+            "body",
+        ]
+        .iter()
+        .any(|p| field.starts_with(p))
+    };
+    api.error_code() == Some("E0000003")
+        || api.error_summary().is_some_and(names_body_field)
+        || api.causes().any(names_body_field)
+}
+
 /// The wait before attempt `attempt + 1`: exponential, with jitter in its upper half.
 fn backoff(attempt: u32) -> Duration {
-    let cap = BASE_BACKOFF.saturating_mul(1 << attempt.saturating_sub(1).min(16)).min(MAX_BACKOFF);
+    let cap = BASE_BACKOFF
+        .saturating_mul(1 << attempt.saturating_sub(1).min(16))
+        .min(MAX_BACKOFF);
     cap.mul_f64(0.5 + fastrand::f64() / 2.0)
 }
 
@@ -75,7 +101,10 @@ fn blocking<T>(work: impl FnOnce() -> T) -> T {
 }
 
 fn status_of(session: &IdentitySourceSession) -> Status {
-    session.status.clone().unwrap_or_else(|| Status::Unknown(String::new()))
+    session
+        .status
+        .clone()
+        .unwrap_or_else(|| Status::Unknown(String::new()))
 }
 
 fn record(journal: &mut Option<Journal>, event: Event) -> Result<(), ImportError> {
@@ -97,8 +126,16 @@ enum LoadOutcome {
     /// 400: the session refuses it (its load cap is reached, or it stopped accepting loads).
     Refused(Error),
     /// 404: the session is gone.
-    Gone(Error),
+    Gone,
     Failed(Error),
+}
+
+/// Why a session stopped taking a kind's loads.
+enum Refusal {
+    /// A load was refused (400) while the session may still accept loads.
+    Refused(Error),
+    /// The session is gone (404).
+    Gone,
 }
 
 /// How uploading a session's loads ended.
@@ -117,7 +154,10 @@ struct SessionEnd {
     acked: BTreeSet<u64>,
 }
 
-pub(super) async fn run<S>(importer: &Importer<S>, sources: &[&dyn InputSource]) -> Result<ImportReport, ImportError>
+pub(super) async fn run<S>(
+    importer: &Importer<S>,
+    sources: &[&dyn InputSource],
+) -> Result<ImportReport, ImportError>
 where
     S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + Sync + 'static,
     S::Future: Send,
@@ -164,7 +204,9 @@ where
             None => (None, JournalState::default()),
         };
         let mut driver = Driver {
-            source: importer.client.identity_source(importer.identity_source_id.as_str()),
+            source: importer
+                .client
+                .identity_source(importer.identity_source_id.as_str()),
             options,
             reporter: &reporter,
             journal,
@@ -176,11 +218,18 @@ where
         if state.fingerprint.is_some() {
             record(
                 &mut driver.journal,
-                Event::Resume { input: fingerprint.clone(), loads_done: done.len() as u64 },
+                Event::Resume {
+                    input: fingerprint.clone(),
+                    loads_done: done.len() as u64,
+                },
             )?;
         }
-        let mut producer =
-            LoadProducer::new(sources, &plan.skip, done, Fingerprint::new(options.invalid_policy));
+        let mut producer = LoadProducer::new(
+            sources,
+            &plan.skip,
+            done,
+            Fingerprint::new(options.invalid_policy),
+        );
         driver.import(&mut producer, resume).await?;
         if producer.fingerprint().finish() != fingerprint {
             return Err(ImportError::InputChanged {
@@ -192,7 +241,10 @@ where
         report.sessions_planned = report.sessions.len() as u64;
         record(
             &mut driver.journal,
-            Event::Finished { loads: loads_total, sessions: report.sessions.len() as u64 },
+            Event::Finished {
+                loads: loads_total,
+                sessions: report.sessions.len() as u64,
+            },
         )?;
     }
     let stats = options.retry_stats();
@@ -226,7 +278,11 @@ where
     // ---------------------------------------------------------------------------------------
     // Requests, with the importer's own retries of transient failures.
 
-    async fn retrying<T, F, Fut>(&self, doing: impl Fn() -> String, mut call: F) -> Result<T, ImportError>
+    async fn retrying<T, F, Fut>(
+        &self,
+        doing: impl Fn() -> String,
+        mut call: F,
+    ) -> Result<T, ImportError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Error>>,
@@ -246,20 +302,28 @@ where
     }
 
     async fn list_sessions(&self) -> Result<Vec<IdentitySourceSession>, ImportError> {
-        self.retrying(|| "listing the identity source's sessions".to_owned(), || {
-            self.source.list_identity_source_sessions()
-        })
+        self.retrying(
+            || "listing the identity source's sessions".to_owned(),
+            || self.source.list_identity_source_sessions(),
+        )
         .await
     }
 
     /// A session's status; [`not_found`] when it does not exist.
     async fn get_status(&self, id: &str) -> Result<Status, ImportError> {
         let result = self
-            .retrying(|| format!("reading session {id}"), || self.source.get_identity_source_session(id))
+            .retrying(
+                || format!("reading session {id}"),
+                || self.source.get_identity_source_session(id),
+            )
             .await;
         match result {
             Ok(session) => Ok(status_of(&session)),
-            Err(ImportError::Api { source, .. }) if source.status() == Some(StatusCode::NOT_FOUND) => Ok(not_found()),
+            Err(ImportError::Api { source, .. })
+                if source.status() == Some(StatusCode::NOT_FOUND) =>
+            {
+                Ok(not_found())
+            }
             Err(e) => Err(e),
         }
     }
@@ -267,12 +331,17 @@ where
     /// Cancels a CREATED or IN_PROGRESS session; returns its status afterwards.
     async fn cancel(&self, id: &str) -> Result<Status, ImportError> {
         let result = self
-            .retrying(|| format!("cancelling session {id}"), || self.source.delete_identity_source_session(id))
+            .retrying(
+                || format!("cancelling session {id}"),
+                || self.source.delete_identity_source_session(id),
+            )
             .await;
         match result {
             Ok(()) => Ok(Status::Closed),
             // It moved on (or was cancelled by a DELETE whose answer was lost).
-            Err(ImportError::Api { source, .. }) if source.status() == Some(StatusCode::BAD_REQUEST) => {
+            Err(ImportError::Api { source, .. })
+                if source.status() == Some(StatusCode::BAD_REQUEST) =>
+            {
                 self.get_status(id).await
             }
             Err(e) => Err(e),
@@ -281,11 +350,19 @@ where
 
     /// Polls a session until it is no longer TRIGGERED (or of an unknown status), backing
     /// off from `poll_interval_min` to `poll_interval_max`.
-    async fn wait_while_triggered(&self, id: &str, mut status: Status) -> Result<Status, ImportError> {
+    async fn wait_while_triggered(
+        &self,
+        id: &str,
+        mut status: Status,
+    ) -> Result<Status, ImportError> {
         let mut delay = self.options.poll_interval_min;
         while matches!(status, Status::Triggered | Status::Unknown(_)) && status != not_found() {
             tokio::time::sleep(delay).await;
-            delay = delay.saturating_mul(2).min(self.options.poll_interval_max.max(self.options.poll_interval_min));
+            delay = delay.saturating_mul(2).min(
+                self.options
+                    .poll_interval_max
+                    .max(self.options.poll_interval_min),
+            );
             status = self.get_status(id).await?;
         }
         Ok(status)
@@ -296,20 +373,29 @@ where
 
     /// Settles the sessions an earlier run left unfinished: completed ones count as done,
     /// triggered ones are waited for, a CREATED or IN_PROGRESS one is continued.
-    async fn reconcile(&mut self, state: &JournalState) -> Result<(HashSet<u64>, Option<Resumed>), ImportError> {
+    async fn reconcile(
+        &mut self,
+        state: &JournalState,
+    ) -> Result<(HashSet<u64>, Option<Resumed>), ImportError> {
         let mut done = state.done_loads();
         let mut resume = None;
         self.maybe_orphan = state.creating_pending;
-        self.ours.extend(state.sessions.iter().map(|s| s.id.clone()));
+        self.ours
+            .extend(state.sessions.iter().map(|s| s.id.clone()));
         for js in state.sessions.iter().filter(|s| s.done.is_none()) {
             let mut status = self.get_status(&js.id).await?;
             if status == Status::Triggered {
-                self.reporter.phase(Phase::WaitingForSession { session: js.id.clone() });
+                self.reporter.phase(Phase::WaitingForSession {
+                    session: js.id.clone(),
+                });
                 status = self.wait_while_triggered(&js.id, status).await?;
             }
             tracing::info!(session = %js.id, status = %status, loads = js.acked.len(), "session of an earlier run");
             if status.accepts_loads() {
-                resume = Some(Resumed { id: js.id.clone(), acked: js.acked.clone() });
+                resume = Some(Resumed {
+                    id: js.id.clone(),
+                    acked: js.acked.clone(),
+                });
                 continue;
             }
             let applied = status == Status::Completed;
@@ -336,8 +422,9 @@ where
                 lines: Vec::new(),
             });
         }
-        let done_count = done.len() as u64;
-        self.reporter.update(true, |p| p.loads_acknowledged += done_count);
+        let acked = done.len() + resume.as_ref().map_or(0, |r: &Resumed| r.acked.len());
+        self.reporter
+            .update(true, |p| p.loads_acknowledged += acked as u64);
         Ok((done, resume))
     }
 
@@ -346,7 +433,13 @@ where
 
     /// Records `id` as this import's session.
     fn adopt(&mut self, id: String, first_load: Option<u64>) -> Result<String, ImportError> {
-        record(&mut self.journal, Event::Session { session: id.clone(), first_load })?;
+        record(
+            &mut self.journal,
+            Event::Session {
+                session: id.clone(),
+                first_load,
+            },
+        )?;
         self.ours.insert(id.clone());
         tracing::info!(session = %id, "session opened");
         Ok(id)
@@ -361,14 +454,20 @@ where
         let mut create_failures = 0;
         loop {
             let sessions = self.list_sessions().await?;
-            if let Some(active) = sessions.iter().find(|s| s.status.as_ref().is_some_and(Status::is_active)) {
+            if let Some(active) = sessions
+                .iter()
+                .find(|s| s.status.as_ref().is_some_and(Status::is_active))
+            {
                 let id = active.id.clone().unwrap_or_default();
                 let status = status_of(active);
                 if status == Status::Triggered {
                     tracing::info!(session = %id, "waiting for an active session to finish");
-                    self.reporter.phase(Phase::WaitingForSession { session: id.clone() });
+                    self.reporter.phase(Phase::WaitingForSession {
+                        session: id.clone(),
+                    });
                     self.wait_while_triggered(&id, status).await?;
-                } else if self.maybe_orphan && status == Status::Created && !self.ours.contains(&id) {
+                } else if self.maybe_orphan && status == Status::Created && !self.ours.contains(&id)
+                {
                     // Created by this import just before it was stopped.
                     self.maybe_orphan = false;
                     return self.adopt(id, first_load);
@@ -396,15 +495,24 @@ where
             if let Some(e) = &error {
                 if e.status() == Some(StatusCode::BAD_REQUEST) {
                     let now = self.list_sessions().await?;
-                    if now.iter().any(|s| s.status.as_ref().is_some_and(Status::is_active)) {
+                    if now
+                        .iter()
+                        .any(|s| s.status.as_ref().is_some_and(Status::is_active))
+                    {
                         continue;
                     }
                     // Okta's cool-down after the last creation.
                     let waited = started.elapsed();
                     if waited >= self.options.cooldown_max_wait {
-                        return Err(ImportError::CooldownTimeout { waited, source: error.expect("checked") });
+                        return Err(ImportError::CooldownTimeout {
+                            waited,
+                            source: error.expect("checked"),
+                        });
                     }
-                    tracing::info!(waited_ms = waited.as_millis() as u64, "Okta refuses a new session yet; waiting");
+                    tracing::info!(
+                        waited_ms = waited.as_millis() as u64,
+                        "Okta refuses a new session yet; waiting"
+                    );
                     self.reporter.phase(Phase::CoolingDown { waited });
                     let step = cooldown_step.min(self.options.cooldown_max_wait - waited);
                     tokio::time::sleep(step).await;
@@ -412,21 +520,27 @@ where
                     continue;
                 }
                 if !is_transient(e) {
-                    return Err(ImportError::api("creating a session", error.expect("checked")));
+                    return Err(ImportError::api(
+                        "creating a session",
+                        error.expect("checked"),
+                    ));
                 }
                 create_failures += 1;
             }
             // Ambiguous: did the session get created? A new CREATED session is ours.
             let after = self.list_sessions().await?;
             let created = after.iter().find(|s| {
-                s.status == Some(Status::Created) && s.id.as_deref().is_some_and(|id| !before.contains(id))
+                s.status == Some(Status::Created)
+                    && s.id.as_deref().is_some_and(|id| !before.contains(id))
             });
             if let Some(id) = created.and_then(|s| s.id.clone()) {
                 return self.adopt(id, first_load);
             }
             if create_failures >= REQUEST_ATTEMPTS {
                 let e = error.unwrap_or_else(|| {
-                    Error::Service("createIdentitySourceSession answered without a session id".into())
+                    Error::Service(
+                        "createIdentitySourceSession answered without a session id".into(),
+                    )
                 });
                 return Err(ImportError::api("creating a session", e));
             }
@@ -444,23 +558,36 @@ where
             Err(e) if e.status() == Some(StatusCode::BAD_REQUEST) => {
                 let status = self.get_status(id).await?;
                 if status == Status::InProgress && *sends >= MAX_START_SENDS {
-                    return Err(ImportError::api(format!("starting the import of session {id}"), e));
+                    return Err(ImportError::api(
+                        format!("starting the import of session {id}"),
+                        e,
+                    ));
                 }
                 Ok(status)
             }
             Err(e) if is_transient(&e) && *sends < MAX_START_SENDS => self.get_status(id).await,
-            Err(e) => Err(ImportError::api(format!("starting the import of session {id}"), e)),
+            Err(e) => Err(ImportError::api(
+                format!("starting the import of session {id}"),
+                e,
+            )),
         }
     }
 
     /// Starts the session's import and waits for its end. Returns the final status and
     /// whether the session's loads are reflected in Okta.
     async fn finish(&mut self, id: &str) -> Result<(Status, bool), ImportError> {
-        record(&mut self.journal, Event::StartImport { session: id.to_owned() })?;
-        self.reporter.phase(Phase::Importing { session: id.to_owned() });
+        record(
+            &mut self.journal,
+            Event::StartImport {
+                session: id.to_owned(),
+            },
+        )?;
+        self.reporter.phase(Phase::Importing {
+            session: id.to_owned(),
+        });
         let mut sends = 0;
         let mut status = self.start_import(id, &mut sends).await?;
-        loop {
+        for _ in 0..MAX_FINISH_STEPS {
             status = self.wait_while_triggered(id, status).await?;
             match status {
                 Status::Completed => return Ok((status, true)),
@@ -477,6 +604,11 @@ where
                 _ => return Ok((status, false)),
             }
         }
+        Err(ImportError::Unexpected {
+            message: format!(
+                "session {id} is still {status} after {MAX_FINISH_STEPS} attempts to import or cancel it"
+            ),
+        })
     }
 
     // ---------------------------------------------------------------------------------------
@@ -488,17 +620,31 @@ where
         id: &str,
         loads: &[&PackedLoad],
         acked: &mut BTreeSet<u64>,
-    ) -> Result<Option<Result<Error, Error>>, ImportError> {
+    ) -> Result<Option<Refusal>, ImportError> {
         let source = &self.source;
-        let mut results = futures_util::stream::iter(loads.iter().copied())
-            .map(|load| async move { (load, upload_load(source, id, load).await) })
-            .buffer_unordered(self.options.effective_concurrency());
-        // Some(Ok(e)): a load was refused (400); Some(Err(e)): the session is gone (404).
-        let mut refused: Option<Result<Error, Error>> = None;
-        while let Some((load, outcome)) = results.next().await {
+        let concurrency = self.options.effective_concurrency();
+        let mut waiting = loads.iter().copied();
+        let mut in_flight = FuturesUnordered::new();
+        let mut refusal = None;
+        loop {
+            while in_flight.len() < concurrency {
+                match waiting.next() {
+                    Some(load) => in_flight.push(upload_load(source, id, load)),
+                    None => break,
+                }
+            }
+            let Some((load, outcome)) = in_flight.next().await else {
+                break;
+            };
             match outcome {
                 LoadOutcome::Acked => {
-                    record(&mut self.journal, Event::Load { session: id.to_owned(), load: load.number })?;
+                    record(
+                        &mut self.journal,
+                        Event::Load {
+                            session: id.to_owned(),
+                            load: load.number,
+                        },
+                    )?;
                     acked.insert(load.number);
                     self.report.loads += 1;
                     self.reporter.acknowledged(u64::from(load.entities));
@@ -513,20 +659,24 @@ where
                 }
                 LoadOutcome::Refused(e) => {
                     tracing::info!(session = %id, load = load.number, "load refused by the session");
-                    if refused.is_none() {
-                        refused = Some(Ok(e));
+                    if refusal.is_none() {
+                        refusal = Some(Refusal::Refused(e));
                     }
                 }
-                LoadOutcome::Gone(e) => refused = Some(Err(e)),
+                LoadOutcome::Gone => refusal = Some(Refusal::Gone),
                 LoadOutcome::Failed(e) => {
                     return Err(ImportError::api(
-                        format!("uploading load {} ({}) to session {id}", load.number, describe(load)),
+                        format!(
+                            "uploading load {} ({}) to session {id}",
+                            load.number,
+                            describe(load)
+                        ),
                         e,
                     ));
                 }
             }
         }
-        Ok(refused)
+        Ok(refusal)
     }
 
     /// Uploads the window's loads not yet acknowledged, kind after kind.
@@ -536,28 +686,38 @@ where
         window: &[PackedLoad],
         acked: &mut BTreeSet<u64>,
     ) -> Result<Uploaded, ImportError> {
-        self.reporter.phase(Phase::Uploading { session: id.to_owned() });
+        self.reporter.phase(Phase::Uploading {
+            session: id.to_owned(),
+        });
         for kind in EntityKind::ALL {
-            let todo: Vec<&PackedLoad> =
-                window.iter().filter(|l| l.kind == kind && !acked.contains(&l.number)).collect();
+            let todo: Vec<&PackedLoad> = window
+                .iter()
+                .filter(|l| l.kind == kind && !acked.contains(&l.number))
+                .collect();
             if todo.is_empty() {
                 continue;
             }
-            let acked_before = acked.len();
             match self.upload_kind(id, &todo, acked).await? {
                 None => {}
-                Some(Err(_gone)) => return Ok(Uploaded::Stopped(not_found())),
-                Some(Ok(refusal)) => {
+                Some(Refusal::Gone) => return Ok(Uploaded::Stopped(not_found())),
+                Some(Refusal::Refused(refusal)) => {
                     let status = self.get_status(id).await?;
                     if !status.accepts_loads() {
                         return Ok(Uploaded::Stopped(status));
                     }
-                    if acked.is_empty() && acked_before == 0 {
+                    if acked.is_empty() {
                         // A session with none of our loads in it cannot be at its cap:
                         // Okta refuses the load itself.
-                        let load = todo.iter().find(|l| !acked.contains(&l.number)).expect("a refused load");
+                        let load = todo
+                            .iter()
+                            .find(|l| !acked.contains(&l.number))
+                            .expect("a refused load");
                         return Err(ImportError::api(
-                            format!("uploading load {} ({}) to session {id}", load.number, describe(load)),
+                            format!(
+                                "uploading load {} ({}) to session {id}",
+                                load.number,
+                                describe(load)
+                            ),
                             refusal,
                         ));
                     }
@@ -591,7 +751,12 @@ where
         };
         record(
             &mut self.journal,
-            Event::Done { session: id.to_owned(), status: status.to_string(), applied, last_load: acked.last().copied() },
+            Event::Done {
+                session: id.to_owned(),
+                status: status.to_string(),
+                applied,
+                last_load: acked.last().copied(),
+            },
         )?;
         let mut entities = EntityCounts::default();
         let mut lines = Vec::new();
@@ -617,11 +782,19 @@ where
             tracing::warn!(session = %id, status = %status, loads = acked.len(), "session failed: {session}");
         }
         self.report.sessions.push(session);
-        Ok(SessionEnd { status, applied, acked })
+        Ok(SessionEnd {
+            status,
+            applied,
+            acked,
+        })
     }
 
     /// Drives sessions until every load is imported.
-    async fn import(&mut self, producer: &mut LoadProducer<'_>, mut resume: Option<Resumed>) -> Result<(), ImportError> {
+    async fn import(
+        &mut self,
+        producer: &mut LoadProducer<'_>,
+        mut resume: Option<Resumed>,
+    ) -> Result<(), ImportError> {
         let cap = self.options.effective_max_loads();
         let mut carry: VecDeque<PackedLoad> = VecDeque::new();
         let mut next = blocking(|| producer.next_load())?;
@@ -646,12 +819,23 @@ where
             let end = self.run_session(&id, &window, acked, resumed).await?;
             let again: Vec<PackedLoad> = if end.applied {
                 failures_in_a_row = 0;
-                window.into_iter().filter(|l| !end.acked.contains(&l.number)).collect()
+                window
+                    .into_iter()
+                    .filter(|l| !end.acked.contains(&l.number))
+                    .collect()
             } else {
                 failures_in_a_row += 1;
                 if failures_in_a_row > self.options.session_retries {
-                    let session = self.report.sessions.last().cloned().expect("the failed session is reported");
-                    return Err(ImportError::SessionFailed { session: Box::new(session), attempts: failures_in_a_row });
+                    let session = self
+                        .report
+                        .sessions
+                        .last()
+                        .cloned()
+                        .expect("the failed session is reported");
+                    return Err(ImportError::SessionFailed {
+                        session: Box::new(session),
+                        attempts: failures_in_a_row,
+                    });
                 }
                 tracing::warn!(session = %id, status = %end.status, "uploading the session's loads again in a new session");
                 window
@@ -666,7 +850,12 @@ where
 
 /// Where a load's entities came from, for messages.
 fn describe(load: &PackedLoad) -> String {
-    let ranges: Vec<String> = load.ranges.iter().take(3).map(ToString::to_string).collect();
+    let ranges: Vec<String> = load
+        .ranges
+        .iter()
+        .take(3)
+        .map(ToString::to_string)
+        .collect();
     let mut s = format!("{} {}s", load.entities, load.kind);
     if !ranges.is_empty() {
         s.push_str(" from ");
@@ -675,30 +864,47 @@ fn describe(load: &PackedLoad) -> String {
     s
 }
 
-/// Uploads one load, trying again after transient failures.
-async fn upload_load<S>(source: &IdentitySource<S>, session: &str, load: &PackedLoad) -> LoadOutcome
+/// Uploads one load, trying again after transient failures; returns the load with what
+/// happened to it.
+async fn upload_load<'a, S>(
+    source: &IdentitySource<S>,
+    session: &str,
+    load: &'a PackedLoad,
+) -> (&'a PackedLoad, LoadOutcome)
 where
     S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + Sync + 'static,
     S::Future: Send,
     S::Error: Into<BoxError>,
 {
     let mut attempt = 1;
-    loop {
+    let outcome = loop {
         match send_load(source, session, load).await {
-            Ok(()) => return LoadOutcome::Acked,
-            Err(e) if e.status() == Some(StatusCode::BAD_REQUEST) => return LoadOutcome::Refused(e),
-            Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => return LoadOutcome::Gone(e),
+            Ok(()) => break LoadOutcome::Acked,
+            Err(e) if e.status() == Some(StatusCode::BAD_REQUEST) && !refuses_body(&e) => {
+                break LoadOutcome::Refused(e);
+            }
+            Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => break LoadOutcome::Gone,
             Err(e) if is_transient(&e) && attempt < REQUEST_ATTEMPTS => {
-                tracing::debug!(session, load = load.number, attempt, "load failed; trying again");
+                tracing::debug!(
+                    session,
+                    load = load.number,
+                    attempt,
+                    "load failed; trying again"
+                );
                 tokio::time::sleep(backoff(attempt)).await;
                 attempt += 1;
             }
-            Err(e) => return LoadOutcome::Failed(e),
+            Err(e) => break LoadOutcome::Failed(e),
         }
-    }
+    };
+    (load, outcome)
 }
 
-async fn send_load<S>(source: &IdentitySource<S>, session: &str, load: &PackedLoad) -> Result<(), Error>
+async fn send_load<S>(
+    source: &IdentitySource<S>,
+    session: &str,
+    load: &PackedLoad,
+) -> Result<(), Error>
 where
     S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + Sync + 'static,
     S::Future: Send,
@@ -709,23 +915,45 @@ where
     let body = load.body.clone();
     match load.kind {
         EntityKind::UserUpsert => {
-            client.send(&PreparedLoad::<UploadIdentitySourceDataForUpsert>::new(id, session, body)).await
+            client
+                .send(&PreparedLoad::<UploadIdentitySourceDataForUpsert>::new(
+                    id, session, body,
+                ))
+                .await
         }
         EntityKind::UserDeactivate => {
-            client.send(&PreparedLoad::<UploadIdentitySourceDataForDelete>::new(id, session, body)).await
+            client
+                .send(&PreparedLoad::<UploadIdentitySourceDataForDelete>::new(
+                    id, session, body,
+                ))
+                .await
         }
         EntityKind::GroupUpsert => {
-            client.send(&PreparedLoad::<UploadIdentitySourceGroupsForUpsert>::new(id, session, body)).await
+            client
+                .send(&PreparedLoad::<UploadIdentitySourceGroupsForUpsert>::new(
+                    id, session, body,
+                ))
+                .await
         }
         EntityKind::GroupDelete => {
-            client.send(&PreparedLoad::<UploadIdentitySourceGroupsDataForDelete>::new(id, session, body)).await
+            client
+                .send(
+                    &PreparedLoad::<UploadIdentitySourceGroupsDataForDelete>::new(
+                        id, session, body,
+                    ),
+                )
+                .await
         }
         EntityKind::MembershipUpsert => {
-            let op = PreparedLoad::<UploadIdentitySourceGroupMembershipsForUpsert>::new(id, session, body);
+            let op = PreparedLoad::<UploadIdentitySourceGroupMembershipsForUpsert>::new(
+                id, session, body,
+            );
             client.send(&op).await
         }
         EntityKind::MembershipDelete => {
-            let op = PreparedLoad::<UploadIdentitySourceGroupMembershipsForDelete>::new(id, session, body);
+            let op = PreparedLoad::<UploadIdentitySourceGroupMembershipsForDelete>::new(
+                id, session, body,
+            );
             client.send(&op).await
         }
     }
@@ -735,10 +963,34 @@ where
 mod tests {
     use super::*;
 
+    fn api_400(body: &str) -> Error {
+        let e = okta_idsrc_core::ApiError::from_parts(
+            "uploadIdentitySourceDataForUpsert",
+            StatusCode::BAD_REQUEST,
+            &http::HeaderMap::new(),
+            body.as_bytes(),
+        );
+        Error::from(e)
+    }
+
+    #[test]
+    fn body_refusals_and_session_refusals() {
+        let cap = r#"{"errorCode":"E0000001","errorSummary":"Api validation failed: importSessionId","errorCauses":[{"errorSummary":"A session accepts at most 50 bulk loads"}]}"#;
+        assert!(!refuses_body(&api_400(cap)));
+        let field = r#"{"errorCode":"E0000001","errorSummary":"Api validation failed: profiles[3].profile.email","errorCauses":[{"errorSummary":"profiles[3].profile.email: is 3 characters"}]}"#;
+        assert!(refuses_body(&api_400(field)));
+        let malformed =
+            r#"{"errorCode":"E0000003","errorSummary":"The request body was not well-formed."}"#;
+        assert!(refuses_body(&api_400(malformed)));
+        assert!(!refuses_body(&api_400("")));
+    }
+
     #[test]
     fn backoff_grows_and_is_capped() {
         for attempt in 1..20 {
-            let cap = BASE_BACKOFF.saturating_mul(1 << (attempt - 1).min(16)).min(MAX_BACKOFF);
+            let cap = BASE_BACKOFF
+                .saturating_mul(1 << (attempt - 1).min(16))
+                .min(MAX_BACKOFF);
             let d = backoff(attempt);
             assert!(d <= cap && d >= cap / 2, "attempt {attempt}: {d:?}");
         }

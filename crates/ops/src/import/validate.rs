@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use okta_idsrc_core::limits::MAX_LOAD_BYTES;
 use okta_idsrc_core::models::{
-    BulkGroupDeleteRequestBody, IdentitySourceGroupMembershipsUpsertProfileInner, IdentitySourceUserProfileForDelete,
+    BulkGroupDeleteRequestBody, IdentitySourceGroupMembershipsUpsertProfileInner,
+    IdentitySourceUserProfileForDelete,
 };
 use okta_idsrc_core::validate::Validate;
 
@@ -46,7 +47,9 @@ impl SkipSet {
     /// Whether the record at `line` of the source at `source` (its index in the caller's
     /// slice) was rejected.
     pub(crate) fn contains(&self, source: usize, line: u64) -> bool {
-        self.locations.binary_search(&Self::key(source, line)).is_ok()
+        self.locations
+            .binary_search(&Self::key(source, line))
+            .is_ok()
     }
 }
 
@@ -106,7 +109,12 @@ pub(crate) fn validate(
         InvalidPolicy::Stop => options.max_reported_problems,
         InvalidPolicy::Skip => options.max_reported_skipped,
     };
-    let mut problems = Problems { list: Vec::new(), cap, invalid: 0, locations: Vec::new() };
+    let mut problems = Problems {
+        list: Vec::new(),
+        cap,
+        invalid: 0,
+        locations: Vec::new(),
+    };
     let mut entities = EntityCounts::default();
     let mut loads_by_kind = [0u64; 6];
     let mut packer: Option<Packer> = None;
@@ -125,14 +133,20 @@ pub(crate) fn validate(
             let invalid_before = problems.invalid;
             match record {
                 Err(e) => {
-                    let Some(line) = e.line else { return Err(ImportError::Input(e)) };
+                    let Some(line) = e.line else {
+                        return Err(ImportError::Input(e));
+                    };
                     fingerprint.record(line, None);
                     problems.entity(index, line, [e]);
                 }
                 Ok(r) if r.entity.kind() != kind => {
                     fingerprint.record(r.line, None);
                     let message = format!("a {} in a source of {}s", r.entity.kind(), kind);
-                    problems.entity(index, r.line, [InputError::new(Arc::clone(&name), message).at_line(r.line)]);
+                    problems.entity(
+                        index,
+                        r.line,
+                        [InputError::new(Arc::clone(&name), message).at_line(r.line)],
+                    );
                 }
                 Ok(r) => {
                     let mut found = entity_problems(&r, &name);
@@ -177,7 +191,11 @@ pub(crate) fn validate(
     for kind in EntityKind::ALL {
         let mut hashes = std::mem::take(&mut ids[kind.index()]);
         hashes.sort_unstable();
-        let dups: HashSet<u64> = hashes.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+        let dups: HashSet<u64> = hashes
+            .windows(2)
+            .filter(|w| w[0] == w[1])
+            .map(|w| w[0])
+            .collect();
         drop(hashes);
         if dups.is_empty() {
             continue;
@@ -194,10 +212,15 @@ pub(crate) fn validate(
     }
 
     if problems.invalid > 0 && policy == InvalidPolicy::Stop {
-        return Err(ImportError::InvalidInput { problems: problems.list, total: problems.invalid });
+        return Err(ImportError::InvalidInput {
+            problems: problems.list,
+            total: problems.invalid,
+        });
     }
     if entities.total() == 0 {
-        return Err(ImportError::EmptyInput { skipped: problems.invalid });
+        return Err(ImportError::EmptyInput {
+            skipped: problems.invalid,
+        });
     }
     Ok(Plan {
         fingerprint,
@@ -219,7 +242,8 @@ fn find_duplicates(
     skip: &SkipSet,
     problems: &mut Problems,
 ) -> Result<u64, ImportError> {
-    let mut seen: HashMap<u64, Vec<(Vec<u8>, Arc<str>, u64)>> = HashMap::new();
+    // Id hash → (id, source, line) of each distinct id seen with that hash.
+    let mut seen: HashMap<u64, Vec<Seen>> = HashMap::new();
     let mut packer = Packer::new(kind, false);
     let mut scratch = Scratch::default();
     let mut loads = 0;
@@ -237,7 +261,9 @@ fn find_duplicates(
                 key.push(0);
                 key.extend_from_slice(parts[1]);
                 let entries = seen.entry(hash).or_default();
-                if let Some((_, first_source, first_line)) = entries.iter().find(|(k, _, _)| *k == key) {
+                if let Some((_, first_source, first_line)) =
+                    entries.iter().find(|(k, _, _)| *k == key)
+                {
                     let problem = duplicate_problem(&r, &name, first_source, *first_line);
                     problems.entity(index, r.line, [problem]);
                     continue;
@@ -252,7 +278,15 @@ fn find_duplicates(
     Ok(loads)
 }
 
-fn duplicate_problem(r: &Record, source: &Arc<str>, first_source: &str, first_line: u64) -> InputError {
+/// An id seen on the second reading: the id's bytes, and where it was first.
+type Seen = (Vec<u8>, Arc<str>, u64);
+
+fn duplicate_problem(
+    r: &Record,
+    source: &Arc<str>,
+    first_source: &str,
+    first_line: u64,
+) -> InputError {
     let at = if **source == *first_source {
         format!("line {first_line}")
     } else {
@@ -261,36 +295,64 @@ fn duplicate_problem(r: &Record, source: &Arc<str>, first_source: &str, first_li
     let (field, message) = match &r.entity {
         Entity::UserUpsert(u) => (
             "externalId",
-            format!("duplicate user externalId {:?}; first at {at}", u.external_id.as_deref().unwrap_or_default()),
+            format!(
+                "duplicate user externalId {:?}; first at {at}",
+                u.external_id.as_deref().unwrap_or_default()
+            ),
         ),
         Entity::GroupUpsert(g) => (
             "externalId",
-            format!("duplicate group externalId {:?}; first at {at}", g.external_id.as_deref().unwrap_or_default()),
+            format!(
+                "duplicate group externalId {:?}; first at {at}",
+                g.external_id.as_deref().unwrap_or_default()
+            ),
         ),
-        Entity::UserDeactivate(id) => ("externalId", format!("duplicate user externalId {id:?}; first at {at}")),
-        Entity::GroupDelete(id) => ("externalId", format!("duplicate group externalId {id:?}; first at {at}")),
-        Entity::MembershipUpsert { group, member } | Entity::MembershipDelete { group, member } => (
-            "memberExternalId",
-            format!("duplicate membership of {member:?} in group {group:?}; first at {at}"),
+        Entity::UserDeactivate(id) => (
+            "externalId",
+            format!("duplicate user externalId {id:?}; first at {at}"),
         ),
+        Entity::GroupDelete(id) => (
+            "externalId",
+            format!("duplicate group externalId {id:?}; first at {at}"),
+        ),
+        Entity::MembershipUpsert { group, member } | Entity::MembershipDelete { group, member } => {
+            (
+                "memberExternalId",
+                format!("duplicate membership of {member:?} in group {group:?}; first at {at}"),
+            )
+        }
     };
-    InputError::new(Arc::clone(source), message).at_line(r.line).in_field(field)
+    InputError::new(Arc::clone(source), message)
+        .at_line(r.line)
+        .in_field(field)
 }
 
 /// The entity's violations of core's rules, as problems of `source` at the record's line.
 fn entity_problems(r: &Record, source: &Arc<str>) -> Vec<InputError> {
     let violations = match &r.entity {
         Entity::UserUpsert(u) => u.violations(),
-        Entity::UserDeactivate(id) => IdentitySourceUserProfileForDelete::with(id.as_str()).violations(),
+        Entity::UserDeactivate(id) => {
+            IdentitySourceUserProfileForDelete::with(id.as_str()).violations()
+        }
         Entity::GroupUpsert(g) => g.violations(),
-        Entity::GroupDelete(id) => BulkGroupDeleteRequestBody::new().external_ids(vec![id.clone()]).violations(),
+        Entity::GroupDelete(id) => BulkGroupDeleteRequestBody::new()
+            .external_ids(vec![id.clone()])
+            .violations(),
         Entity::MembershipUpsert { group, member } | Entity::MembershipDelete { group, member } => {
-            IdentitySourceGroupMembershipsUpsertProfileInner::with(group.as_str(), [member.as_str()]).violations()
+            IdentitySourceGroupMembershipsUpsertProfileInner::with(
+                group.as_str(),
+                [member.as_str()],
+            )
+            .violations()
         }
     };
     violations
         .into_iter()
-        .map(|v| InputError::new(Arc::clone(source), v.message).at_line(r.line).in_field(field_name(&v.field)))
+        .map(|v| {
+            InputError::new(Arc::clone(source), v.message)
+                .at_line(r.line)
+                .in_field(field_name(&v.field))
+        })
         .collect()
 }
 
@@ -310,27 +372,44 @@ fn field_name(path: &str) -> String {
 mod tests {
     use super::*;
     use crate::import::input::VecSource;
-    use okta_idsrc_core::models::{BulkUpsertRequestBodyProfilesInner, IdentitySourceUserProfileForUpsert};
+    use okta_idsrc_core::models::{
+        BulkUpsertRequestBodyProfilesInner, IdentitySourceUserProfileForUpsert,
+    };
 
     fn user(id: &str, email: &str) -> Entity {
         Entity::UserUpsert(BulkUpsertRequestBodyProfilesInner::with(
             id,
-            IdentitySourceUserProfileForUpsert::new().email(email).user_name(email),
+            IdentitySourceUserProfileForUpsert::new()
+                .email(email)
+                .user_name(email),
         ))
     }
 
     fn run(sources: &[&dyn InputSource], policy: InvalidPolicy) -> Result<Plan, ImportError> {
-        validate(sources, &ImportOptions::default().with_invalid_policy(policy), &Reporter::new(None))
+        validate(
+            sources,
+            &ImportOptions::default().with_invalid_policy(policy),
+            &Reporter::new(None),
+        )
     }
 
     #[test]
     fn reports_line_and_field() {
-        let users = VecSource::new("users.csv", EntityKind::UserUpsert, [user("u1", "a@example.com"), user("u2", "a@b")]);
-        let Err(ImportError::InvalidInput { problems, total }) = run(&[&users], InvalidPolicy::Stop) else {
+        let users = VecSource::new(
+            "users.csv",
+            EntityKind::UserUpsert,
+            [user("u1", "a@example.com"), user("u2", "a@b")],
+        );
+        let Err(ImportError::InvalidInput { problems, total }) =
+            run(&[&users], InvalidPolicy::Stop)
+        else {
             panic!("expected invalid input")
         };
         assert_eq!(total, 1);
-        assert_eq!(problems[0].to_string(), "users.csv line 2, column email: is 3 characters; at least 5 required");
+        assert_eq!(
+            problems[0].to_string(),
+            "users.csv line 2, column email: is 3 characters; at least 5 required"
+        );
     }
 
     #[test]
@@ -338,12 +417,20 @@ mod tests {
         let users = VecSource::new(
             "users.csv",
             EntityKind::UserUpsert,
-            [user("u1", "a@example.com"), user("u2", "b@example.com"), user("u1", "c@example.com")],
+            [
+                user("u1", "a@example.com"),
+                user("u2", "b@example.com"),
+                user("u1", "c@example.com"),
+            ],
         );
-        let Err(ImportError::InvalidInput { problems, .. }) = run(&[&users], InvalidPolicy::Stop) else {
+        let Err(ImportError::InvalidInput { problems, .. }) = run(&[&users], InvalidPolicy::Stop)
+        else {
             panic!("expected invalid input")
         };
-        assert_eq!(problems[0].to_string(), "users.csv line 3, column externalId: duplicate user externalId \"u1\"; first at line 1");
+        assert_eq!(
+            problems[0].to_string(),
+            "users.csv line 3, column externalId: duplicate user externalId \"u1\"; first at line 1"
+        );
         let plan = run(&[&users], InvalidPolicy::Skip).unwrap();
         assert_eq!(plan.entities.get(EntityKind::UserUpsert), 2);
         assert!(plan.skip.contains(0, 3) && !plan.skip.contains(0, 1));
@@ -356,30 +443,59 @@ mod tests {
             "m",
             EntityKind::MembershipUpsert,
             [
-                Entity::MembershipUpsert { group: "g".into(), member: "u1".into() },
-                Entity::MembershipUpsert { group: "g".into(), member: "u1".into() },
+                Entity::MembershipUpsert {
+                    group: "g".into(),
+                    member: "u1".into(),
+                },
+                Entity::MembershipUpsert {
+                    group: "g".into(),
+                    member: "u1".into(),
+                },
                 Entity::GroupDelete("g".into()),
             ],
         );
         let plan = run(&[&m], InvalidPolicy::Skip).unwrap();
         assert_eq!(plan.invalid_total, 2);
-        assert_eq!(plan.skipped[0].to_string(), "m line 3: a group delete in a source of membership upserts");
-        assert!(plan.skipped[1].message.starts_with("duplicate membership of \"u1\" in group \"g\""));
+        assert_eq!(
+            plan.skipped[0].to_string(),
+            "m line 3: a group delete in a source of membership upserts"
+        );
+        assert!(
+            plan.skipped[1]
+                .message
+                .starts_with("duplicate membership of \"u1\" in group \"g\"")
+        );
     }
 
     #[test]
     fn empty_input_is_an_error() {
         let none = VecSource::new("users.csv", EntityKind::UserUpsert, []);
-        assert!(matches!(run(&[&none], InvalidPolicy::Stop), Err(ImportError::EmptyInput { skipped: 0 })));
-        assert!(matches!(run(&[], InvalidPolicy::Stop), Err(ImportError::EmptyInput { .. })));
+        assert!(matches!(
+            run(&[&none], InvalidPolicy::Stop),
+            Err(ImportError::EmptyInput { skipped: 0 })
+        ));
+        assert!(matches!(
+            run(&[], InvalidPolicy::Stop),
+            Err(ImportError::EmptyInput { .. })
+        ));
         let bad = VecSource::new("users.csv", EntityKind::UserUpsert, [user("u1", "x")]);
-        assert!(matches!(run(&[&bad], InvalidPolicy::Skip), Err(ImportError::EmptyInput { skipped: 1 })));
+        assert!(matches!(
+            run(&[&bad], InvalidPolicy::Skip),
+            Err(ImportError::EmptyInput { skipped: 1 })
+        ));
     }
 
     #[test]
     fn four_byte_characters_are_refused() {
-        let users = VecSource::new("u", EntityKind::UserUpsert, [user("u\u{1F600}", "a@example.com")]);
-        let Err(ImportError::InvalidInput { problems, .. }) = run(&[&users], InvalidPolicy::Stop) else { panic!() };
+        let users = VecSource::new(
+            "u",
+            EntityKind::UserUpsert,
+            [user("u\u{1F600}", "a@example.com")],
+        );
+        let Err(ImportError::InvalidInput { problems, .. }) = run(&[&users], InvalidPolicy::Stop)
+        else {
+            panic!()
+        };
         assert_eq!(problems[0].field.as_deref(), Some("externalId"));
         assert!(problems[0].message.contains("4-byte"));
     }
