@@ -234,7 +234,7 @@ pub(crate) fn request(
     info: OperationInfo,
     method: Method,
     path_and_query: &str,
-    body: Option<Vec<u8>>,
+    body: Option<Bytes>,
 ) -> Result<Request<Bytes>, Error> {
     let uri = format!("{}{}", ctx.org.as_str(), path_and_query);
     request_to(ctx, info, method, &uri, body)
@@ -246,7 +246,7 @@ pub(crate) fn request_to(
     info: OperationInfo,
     method: Method,
     uri: &str,
-    body: Option<Vec<u8>>,
+    body: Option<Bytes>,
 ) -> Result<Request<Bytes>, Error> {
     let mut builder = Request::builder()
         .method(method.clone())
@@ -264,7 +264,7 @@ pub(crate) fn request_to(
             builder = builder
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .header(CONTENT_LENGTH, HeaderValue::from(b.len()));
-            Bytes::from(b)
+            b
         }
         None => {
             if matches!(method, Method::POST | Method::PUT | Method::PATCH) {

@@ -585,3 +585,32 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn prepared_bulk_loads_send_the_given_bytes() {
+    let body = bytes::Bytes::from_static(br#"{"externalIds":["g1","g2"]}"#);
+    let op =
+        PreparedBulkLoad::<UploadIdentitySourceGroupsDataForDelete>::new(IS, SESSION, body.clone());
+    let req = op.build(&ctx()).unwrap();
+    assert_eq!(req.method(), Method::POST);
+    assert_eq!(
+        req.uri().path(),
+        "/api/v1/identity-sources/0oa3l6l6WK6h0R0QW0g4/sessions/aps1qqonvr2SZv6o70h8/bulk-groups-delete"
+    );
+    assert_eq!(req.body(), &body);
+    assert_eq!(
+        req.headers()["content-length"],
+        body.len().to_string().as_str()
+    );
+    assert_eq!(req.headers()["content-type"], "application/json");
+    assert_eq!(
+        OperationInfo::of(&req).unwrap().name,
+        "uploadIdentitySourceGroupsDataForDelete"
+    );
+    let too_big = vec![b' '; 200_001];
+    let err = PreparedBulkLoad::<UploadIdentitySourceDataForUpsert>::new(IS, SESSION, too_big)
+        .build(&ctx())
+        .unwrap_err();
+    assert!(matches!(err, Error::Validation(_)), "{err:?}");
+    PreparedBulkLoad::<UploadIdentitySourceDataForUpsert>::parse(response(202, "")).unwrap();
+}

@@ -52,7 +52,7 @@ macro_rules! operation {
                 let $this = self;
                 let $path = PathBuilder::identity_source($op, &self.identity_source_id)?;
                 let (method, path, body): (Method, String, Option<Vec<u8>>) = $build;
-                request(ctx, Self::INFO, method, &path, body)
+                request(ctx, Self::INFO, method, &path, body.map(Bytes::from))
             }
 
             fn parse(response: Response<Bytes>) -> Result<$out, Error> {

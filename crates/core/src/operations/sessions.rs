@@ -1,5 +1,7 @@
 //! Sessions and bulk loads (operations 1–11).
 
+use std::marker::PhantomData;
+
 use super::*;
 use crate::models::{
     BulkDeleteRequestBody, BulkGroupDeleteRequestBody, BulkGroupMembershipsDeleteRequestBody,
@@ -82,7 +84,81 @@ macro_rules! bulk_load {
             );
             parse parse_empty;
         }
+
+        impl BulkLoad for $name {
+            const SUFFIX: &'static str = $suffix;
+        }
     };
+}
+
+/// One of the six bulk load operations (`POST /sessions/{sessionId}/<suffix>`, answered 202).
+pub trait BulkLoad: Operation<Output = ()> {
+    /// The path suffix after `/sessions/{sessionId}/`, e.g. `bulk-upsert`.
+    const SUFFIX: &'static str;
+}
+
+/// A bulk load of operation `O` whose body the caller already serialized and validated
+/// (the importer serializes each entity once while packing loads to the limits).
+///
+/// The body is sent as given; only its size is checked against the 200 KB limit.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct PreparedBulkLoad<O> {
+    /// The identity source (`0oa…`).
+    pub identity_source_id: String,
+    /// The session (`aps…`).
+    pub session_id: String,
+    /// The serialized JSON body.
+    pub body: Bytes,
+    operation: PhantomData<fn() -> O>,
+}
+
+impl<O: BulkLoad> PreparedBulkLoad<O> {
+    /// A load of `body` into `session_id`.
+    pub fn new(
+        identity_source_id: impl Into<String>,
+        session_id: impl Into<String>,
+        body: impl Into<Bytes>,
+    ) -> Self {
+        Self {
+            identity_source_id: identity_source_id.into(),
+            session_id: session_id.into(),
+            body: body.into(),
+            operation: PhantomData,
+        }
+    }
+}
+
+impl<O: BulkLoad> Operation for PreparedBulkLoad<O> {
+    type Output = ();
+    const INFO: OperationInfo = O::INFO;
+
+    fn build(&self, ctx: &ApiContext) -> Result<Request<Bytes>, Error> {
+        let name = Self::INFO.name;
+        if let Some(v) = crate::validate::check_body_size(self.body.len()) {
+            return Err(crate::validate::ValidationError {
+                operation: name,
+                violations: vec![v],
+            }
+            .into());
+        }
+        let path = PathBuilder::identity_source(name, &self.identity_source_id)?
+            .lit("sessions")
+            .with("sessionId", &self.session_id)?
+            .lit(O::SUFFIX)
+            .finish();
+        request(
+            ctx,
+            Self::INFO,
+            Method::POST,
+            &path,
+            Some(self.body.clone()),
+        )
+    }
+
+    fn parse(response: Response<Bytes>) -> Result<(), Error> {
+        O::parse(response)
+    }
 }
 
 bulk_load! {

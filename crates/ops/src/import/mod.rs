@@ -97,7 +97,6 @@ mod fingerprint;
 mod hash;
 mod input;
 mod journal;
-mod load_op;
 mod options;
 mod pack;
 mod progress;

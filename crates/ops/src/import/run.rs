@@ -12,7 +12,7 @@ use http::{Request, Response, StatusCode};
 use okta_idsrc_core::Error;
 use okta_idsrc_core::models::{IdentitySourceSession, IdentitySourceSessionStatus as Status};
 use okta_idsrc_core::operations::{
-    UploadIdentitySourceDataForDelete, UploadIdentitySourceDataForUpsert,
+    PreparedBulkLoad, UploadIdentitySourceDataForDelete, UploadIdentitySourceDataForUpsert,
     UploadIdentitySourceGroupMembershipsForDelete, UploadIdentitySourceGroupMembershipsForUpsert,
     UploadIdentitySourceGroupsDataForDelete, UploadIdentitySourceGroupsForUpsert,
 };
@@ -25,7 +25,6 @@ use super::error::ImportError;
 use super::fingerprint::Fingerprint;
 use super::input::{EntityKind, InputSource};
 use super::journal::{Event, Journal, JournalState};
-use super::load_op::PreparedLoad;
 use super::options::ImportOptions;
 use super::pack::{LoadProducer, PackedLoad};
 use super::progress::{Phase, Reporter};
@@ -916,21 +915,21 @@ where
     match load.kind {
         EntityKind::UserUpsert => {
             client
-                .send(&PreparedLoad::<UploadIdentitySourceDataForUpsert>::new(
+                .send(&PreparedBulkLoad::<UploadIdentitySourceDataForUpsert>::new(
                     id, session, body,
                 ))
                 .await
         }
         EntityKind::UserDeactivate => {
             client
-                .send(&PreparedLoad::<UploadIdentitySourceDataForDelete>::new(
+                .send(&PreparedBulkLoad::<UploadIdentitySourceDataForDelete>::new(
                     id, session, body,
                 ))
                 .await
         }
         EntityKind::GroupUpsert => {
             client
-                .send(&PreparedLoad::<UploadIdentitySourceGroupsForUpsert>::new(
+                .send(&PreparedBulkLoad::<UploadIdentitySourceGroupsForUpsert>::new(
                     id, session, body,
                 ))
                 .await
@@ -938,20 +937,20 @@ where
         EntityKind::GroupDelete => {
             client
                 .send(
-                    &PreparedLoad::<UploadIdentitySourceGroupsDataForDelete>::new(
+                    &PreparedBulkLoad::<UploadIdentitySourceGroupsDataForDelete>::new(
                         id, session, body,
                     ),
                 )
                 .await
         }
         EntityKind::MembershipUpsert => {
-            let op = PreparedLoad::<UploadIdentitySourceGroupMembershipsForUpsert>::new(
+            let op = PreparedBulkLoad::<UploadIdentitySourceGroupMembershipsForUpsert>::new(
                 id, session, body,
             );
             client.send(&op).await
         }
         EntityKind::MembershipDelete => {
-            let op = PreparedLoad::<UploadIdentitySourceGroupMembershipsForDelete>::new(
+            let op = PreparedBulkLoad::<UploadIdentitySourceGroupMembershipsForDelete>::new(
                 id, session, body,
             );
             client.send(&op).await
