@@ -13,8 +13,12 @@ use okta_idsrc::core::operations::UploadIdentitySourceDataForUpsert;
 use okta_idsrc::core::{ApiContext, Credentials, Operation, OrgUrl};
 use serde::{Deserialize, Serialize};
 
-const FIRST: [&str; 8] = ["Isaac", "Jane", "Émilie", "Sanjay", "Olu", "Mei", "Lukas", "Zoë"];
-const LAST: [&str; 8] = ["Brock", "Smith", "Müller", "Patel", "Adeyemi", "Chen", "Novák", "O'Neil"];
+const FIRST: [&str; 8] = [
+    "Isaac", "Jane", "Émilie", "Sanjay", "Olu", "Mei", "Lukas", "Zoë",
+];
+const LAST: [&str; 8] = [
+    "Brock", "Smith", "Müller", "Patel", "Adeyemi", "Chen", "Novák", "O'Neil",
+];
 const DEPTS: [&str; 4] = ["Engineering", "Sales", "Finance", "People Operations"];
 
 fn profile(i: usize) -> IdentitySourceUserProfileForUpsert {
@@ -27,7 +31,11 @@ fn profile(i: usize) -> IdentitySourceUserProfileForUpsert {
         .first_name(f)
         .last_name(l)
         .mobile_phone(format!("+1-555-{:03}-{:04}", i % 1000, (i * 7) % 10000))
-        .home_address(format!("{} Market St #{}, San Francisco, CA", 100 + i, i % 90))
+        .home_address(format!(
+            "{} Market St #{}, San Francisco, CA",
+            100 + i,
+            i % 90
+        ))
         .custom_attribute("department", DEPTS[i % 4])
         .custom_attribute("costCenter", format!("CC-{:05}", i % 300))
 }
@@ -35,7 +43,9 @@ fn profile(i: usize) -> IdentitySourceUserProfileForUpsert {
 fn body() -> BulkUpsertRequestBody {
     BulkUpsertRequestBody::users(
         (0..200)
-            .map(|i| BulkUpsertRequestBodyProfilesInner::with(format!("EXT{i:08}-HRIS"), profile(i)))
+            .map(|i| {
+                BulkUpsertRequestBodyProfilesInner::with(format!("EXT{i:08}-HRIS"), profile(i))
+            })
             .collect(),
     )
 }
@@ -104,15 +114,24 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("serialize");
     g.throughput(Throughput::Bytes(size));
-    g.bench_function("bulk_upsert_200/write_json", |b| b.iter(|| json::to_vec(black_box(&body))));
+    g.bench_function("bulk_upsert_200/write_json", |b| {
+        b.iter(|| json::to_vec(black_box(&body)))
+    });
     g.bench_function("bulk_upsert_200/serde_json_model", |b| {
         b.iter(|| serde_json::to_vec(black_box(&body)).unwrap())
     });
     g.bench_function("bulk_upsert_200/plain_serde_json_derive", |b| {
         b.iter(|| serde_json::to_vec(black_box(&plain)).unwrap())
     });
-    let ctx = ApiContext::new(OrgUrl::parse("https://acme.okta.com").unwrap(), Some(Credentials::api_token("t")));
-    let op = UploadIdentitySourceDataForUpsert::new("0oa3l6l6WK6h0R0QW0g4", "aps1qqonvr2SZv6o70h8", body.clone());
+    let ctx = ApiContext::new(
+        OrgUrl::parse("https://acme.okta.com").unwrap(),
+        Some(Credentials::api_token("t")),
+    );
+    let op = UploadIdentitySourceDataForUpsert::new(
+        "0oa3l6l6WK6h0R0QW0g4",
+        "aps1qqonvr2SZv6o70h8",
+        body.clone(),
+    );
     g.bench_function("bulk_upsert_200/request_build_with_validation", |b| {
         b.iter(|| black_box(&op).build(&ctx).unwrap())
     });
@@ -129,7 +148,9 @@ fn bench(c: &mut Criterion) {
     let sessions = sessions_json();
     g.throughput(Throughput::Bytes(sessions.len() as u64));
     g.bench_function("sessions_100/model", |b| {
-        b.iter(|| serde_json::from_slice::<Vec<IdentitySourceSession>>(black_box(&sessions)).unwrap())
+        b.iter(|| {
+            serde_json::from_slice::<Vec<IdentitySourceSession>>(black_box(&sessions)).unwrap()
+        })
     });
     g.bench_function("sessions_100/plain_serde_json_derive", |b| {
         b.iter(|| serde_json::from_slice::<Vec<PlainSession>>(black_box(&sessions)).unwrap())

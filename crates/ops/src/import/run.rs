@@ -929,9 +929,11 @@ where
         }
         EntityKind::GroupUpsert => {
             client
-                .send(&PreparedBulkLoad::<UploadIdentitySourceGroupsForUpsert>::new(
-                    id, session, body,
-                ))
+                .send(
+                    &PreparedBulkLoad::<UploadIdentitySourceGroupsForUpsert>::new(
+                        id, session, body,
+                    ),
+                )
                 .await
         }
         EntityKind::GroupDelete => {
