@@ -2,11 +2,15 @@
 
 use std::io::Write as _;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Args;
-use okta_idsrc_emulator::{DEFAULT_IDENTITY_SOURCE, DEFAULT_PORT, DEFAULT_TOKEN, Emulator, Faults};
+use clap::{ArgAction, Args};
+use okta_idsrc_emulator::{
+    DEFAULT_IDENTITY_SOURCE, DEFAULT_PORT, DEFAULT_TOKEN, Emulator, EmulatorHandle, Faults,
+    OAuthClient, OAuthSettings, SCOPE_MANAGE, SCOPE_READ,
+};
 
 /// Options of `okta-idsrc emulator`.
 #[derive(Debug, Args)]
@@ -47,6 +51,27 @@ pub(crate) struct EmulatorArgs {
     /// Minimum seconds between two session creations of one identity source (live Okta: 300).
     #[arg(long, value_name = "N", default_value_t = 0)]
     session_cooldown_secs: u64,
+    /// Register an OAuth 2.0 service app with this client id (private_key_jwt; needs
+    /// --oauth-jwks). Its tokens come from POST /oauth2/v1/token.
+    #[arg(long, value_name = "ID", requires = "oauth_jwks")]
+    oauth_client: Option<String>,
+    /// The service app's public keys: a JWK Set, one JWK, or a PEM private key (only the
+    /// public part is kept).
+    #[arg(long, value_name = "FILE", requires = "oauth_client")]
+    oauth_jwks: Option<PathBuf>,
+    /// Scopes granted to the service app (space- or comma-separated, repeatable).
+    #[arg(long, value_name = "SCOPE", num_args = 1.., value_delimiter = ',',
+          default_values_t = [SCOPE_MANAGE.to_owned(), SCOPE_READ.to_owned()])]
+    oauth_scopes: Vec<String>,
+    /// Whether the service app requires DPoP (as Okta's service apps do by default).
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = ArgAction::Set)]
+    oauth_dpop: bool,
+    /// Access-token lifetime in seconds (live Okta: 3600).
+    #[arg(long, value_name = "N", default_value_t = 3600)]
+    oauth_token_lifetime_secs: u64,
+    /// Require a DPoP nonce on resource requests too (off, as on Okta).
+    #[arg(long)]
+    oauth_resource_nonce: bool,
 }
 
 /// Runs the emulator until SIGINT or SIGTERM, then shuts it down gracefully.
@@ -65,6 +90,13 @@ pub(crate) fn run(args: EmulatorArgs) -> ExitCode {
 }
 
 async fn serve(args: EmulatorArgs) -> ExitCode {
+    let oauth_client = match oauth_client(&args) {
+        Ok(client) => client,
+        Err(e) => {
+            eprintln!("okta-idsrc emulator: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let mut builder = Emulator::builder()
         .listen(args.listen)
         .token(args.token)
@@ -90,6 +122,14 @@ async fn serve(args: EmulatorArgs) -> ExitCode {
     if let Some(seed) = args.seed {
         builder = builder.seed(seed);
     }
+    if let Some(client) = &oauth_client {
+        builder = builder.oauth_client(client.clone());
+    }
+    builder = builder.oauth(OAuthSettings {
+        token_lifetime: Duration::from_secs(args.oauth_token_lifetime_secs),
+        resource_nonce_mode: args.oauth_resource_nonce,
+        ..OAuthSettings::default()
+    });
     let emulator = match builder.start().await {
         Ok(e) => e,
         Err(e) => {
@@ -103,6 +143,9 @@ async fn serve(args: EmulatorArgs) -> ExitCode {
         "okta-idsrc emulator listening on {}",
         emulator.base_url()
     );
+    if let (Some(client), Some(jwks)) = (&oauth_client, &args.oauth_jwks) {
+        let _ = stdout.write_all(oauth_usage(&emulator, client, jwks).as_bytes());
+    }
     let _ = stdout.flush();
     drop(stdout);
 
@@ -113,6 +156,72 @@ async fn serve(args: EmulatorArgs) -> ExitCode {
     }
     emulator.shutdown().await;
     ExitCode::SUCCESS
+}
+
+/// The service app `--oauth-client` and `--oauth-jwks` describe, if any.
+fn oauth_client(args: &EmulatorArgs) -> Result<Option<OAuthClient>, String> {
+    let (Some(id), Some(path)) = (&args.oauth_client, &args.oauth_jwks) else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read --oauth-jwks {}: {e}", path.display()))?;
+    let jwks = OAuthClient::parse_keys(&text)
+        .map_err(|e| format!("--oauth-jwks {}: {e}", path.display()))?;
+    let scopes: Vec<String> = args
+        .oauth_scopes
+        .iter()
+        .flat_map(|s| s.split_whitespace())
+        .map(str::to_owned)
+        .collect();
+    Ok(Some(
+        OAuthClient::new(id.clone(), jwks)
+            .with_scopes(scopes)
+            .with_dpop(args.oauth_dpop),
+    ))
+}
+
+/// How to use the registered service app, printed after the first line.
+fn oauth_usage(emulator: &EmulatorHandle, client: &OAuthClient, jwks: &std::path::Path) -> String {
+    let base = emulator.base_url();
+    let token_url = emulator.token_url();
+    let id = &client.client_id;
+    let scopes = client.scopes.join(" ");
+    let kids: Vec<&str> = client
+        .jwks
+        .iter()
+        .filter_map(|k| k.kid.as_deref())
+        .collect();
+    let kids = if kids.is_empty() {
+        String::from("none")
+    } else {
+        kids.join(", ")
+    };
+    // With several keys, assertions must name theirs.
+    let key_id = if client.jwks.len() > 1 {
+        " OKTA_CLIENT_PRIVATEKEYID=<its kid>"
+    } else {
+        ""
+    };
+    let dpop = if client.dpop_bound {
+        "DPoP required: send a DPoP proof (an ephemeral key of its own) with every token and API\n\
+         request; the first token request is answered 400 use_dpop_nonce with a DPoP-Nonce header,\n\
+         retry with a new assertion and a proof carrying that nonce. Then call /api/v1 with\n\
+         `Authorization: DPoP <access_token>` and a fresh proof (htm, htu, ath) each time."
+    } else {
+        "DPoP not required: call /api/v1 with `Authorization: Bearer <access_token>`."
+    };
+    format!(
+        "OAuth service app {id}: keys from {jwks} (kid: {kids}), scopes: {scopes}\n\
+         token endpoint: POST {token_url} (form: grant_type=client_credentials, scope,\n\
+         client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer,\n\
+         client_assertion = a JWT signed by the private key: iss = sub = {id},\n\
+         aud = {token_url}, exp <= now + 1 h, a unique jti)\n\
+         {dpop}\n\
+         With okta-idsrc: OKTA_CLIENT_ORGURL={base} OKTA_CLIENT_AUTHORIZATIONMODE=PrivateKey \\\n\
+         \x20 OKTA_CLIENT_CLIENTID={id} OKTA_CLIENT_SCOPES=\"{scopes}\" \\\n\
+         \x20 OKTA_CLIENT_PRIVATEKEY=<private key file>{key_id} okta-idsrc ...\n",
+        jwks = jwks.display(),
+    )
 }
 
 /// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM.

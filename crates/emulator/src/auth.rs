@@ -1,19 +1,85 @@
 //! Who may call the API: the `Authorization` header check.
 //!
-//! Behind the [`Authenticate`] trait so that an OAuth 2.0 / DPoP validator (see
-//! `okta-spec/OAUTH-DPOP.md`) can be added beside the static token without touching the server.
+//! Behind the [`Authenticate`] trait: the static API token ([`StaticToken`]) and the OAuth 2.0
+//! access tokens of the org authorization server (`crate::oauth`) are tried in turn
+//! ([`FirstOf`]).
 
-use http::HeaderMap;
+use std::sync::Arc;
+
 use http::header::AUTHORIZATION;
+use http::{HeaderMap, Method, StatusCode};
 
-/// Decides whether a request's credentials are acceptable.
-pub(crate) trait Authenticate: Send + Sync + 'static {
-    /// `true` when the request may proceed; `false` gives 401 E0000011.
-    fn authenticate(&self, headers: &HeaderMap) -> bool;
+use crate::error::ApiError;
+
+/// What an authenticator sees of a request.
+pub(crate) struct AuthRequest<'a> {
+    pub method: &'a Method,
+    /// The path as received (percent-encoded).
+    pub path: &'a str,
+    pub headers: &'a HeaderMap,
+    /// `http://host:port` as the client addressed the emulator.
+    pub origin: &'a str,
 }
 
-/// One configured token, accepted as `SSWS <token>` (an API token) or `Bearer <token>` (an
-/// OAuth 2.0 access token). Scheme names are case-insensitive, as in HTTP.
+/// Why a request may not proceed.
+#[derive(Debug)]
+pub(crate) enum Denial {
+    /// No credentials this authenticator knows: 401 E0000011.
+    Unknown,
+    /// Credentials it knows, refused with a `WWW-Authenticate` challenge.
+    Challenge(Box<Challenge>),
+}
+
+/// A refusal with a `WWW-Authenticate` header.
+#[derive(Debug)]
+pub(crate) struct Challenge {
+    pub status: StatusCode,
+    pub www_authenticate: String,
+    /// A `DPoP-Nonce` header to send.
+    pub dpop_nonce: Option<String>,
+    /// The Okta error body; `None`: an empty body (Okta's DPoP failures).
+    pub error: Option<ApiError>,
+}
+
+/// Decides whether a request's credentials are acceptable (and sufficient for it).
+pub(crate) trait Authenticate: Send + Sync + 'static {
+    fn authenticate(&self, req: &AuthRequest<'_>) -> Result<(), Denial>;
+}
+
+/// The first authenticator that accepts; else the first challenge; else [`Denial::Unknown`].
+pub(crate) struct FirstOf(pub Vec<Arc<dyn Authenticate>>);
+
+impl Authenticate for FirstOf {
+    fn authenticate(&self, req: &AuthRequest<'_>) -> Result<(), Denial> {
+        let mut denial = Denial::Unknown;
+        for auth in &self.0 {
+            match auth.authenticate(req) {
+                Ok(()) => return Ok(()),
+                Err(Denial::Unknown) => {}
+                Err(challenge) => {
+                    if matches!(denial, Denial::Unknown) {
+                        denial = challenge;
+                    }
+                }
+            }
+        }
+        Err(denial)
+    }
+}
+
+/// The single `Authorization` header split into scheme and credentials; `None` when absent,
+/// sent twice, not text, or without credentials.
+pub(crate) fn authorization(headers: &HeaderMap) -> Option<(&str, &str)> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return None;
+    };
+    let (scheme, credentials) = value.to_str().ok()?.trim().split_once(' ')?;
+    Some((scheme, credentials.trim()))
+}
+
+/// One configured token, accepted as `SSWS <token>` (an API token) or `Bearer <token>`.
+/// Scheme names are case-insensitive, as in HTTP.
 pub(crate) struct StaticToken {
     token: String,
 }
@@ -27,20 +93,17 @@ impl StaticToken {
 }
 
 impl Authenticate for StaticToken {
-    fn authenticate(&self, headers: &HeaderMap) -> bool {
-        let mut values = headers.get_all(AUTHORIZATION).iter();
-        let (Some(value), None) = (values.next(), values.next()) else {
-            return false; // absent, or sent twice
-        };
-        let Ok(value) = value.to_str() else {
-            return false;
-        };
-        let Some((scheme, credentials)) = value.trim().split_once(' ') else {
-            return false;
+    fn authenticate(&self, req: &AuthRequest<'_>) -> Result<(), Denial> {
+        let Some((scheme, credentials)) = authorization(req.headers) else {
+            return Err(Denial::Unknown);
         };
         let scheme_ok =
             scheme.eq_ignore_ascii_case("SSWS") || scheme.eq_ignore_ascii_case("Bearer");
-        scheme_ok && constant_time_eq(credentials.trim().as_bytes(), self.token.as_bytes())
+        if scheme_ok && constant_time_eq(credentials.as_bytes(), self.token.as_bytes()) {
+            Ok(())
+        } else {
+            Err(Denial::Unknown)
+        }
     }
 }
 
@@ -58,7 +121,13 @@ mod tests {
         if let Some(v) = value {
             h.insert(AUTHORIZATION, v.parse().unwrap());
         }
-        StaticToken::new("tok").authenticate(&h)
+        let req = AuthRequest {
+            method: &Method::GET,
+            path: "/api/v1/x",
+            headers: &h,
+            origin: "http://127.0.0.1:1",
+        };
+        StaticToken::new("tok").authenticate(&req).is_ok()
     }
 
     #[test]

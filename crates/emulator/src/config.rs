@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::oauth::settings::{OAuthClient, OAuthSettings};
+
 /// Faults to inject, each a probability between 0 and 1.
 ///
 /// The four request faults hit `/api/v1` requests only (never `/__emulator`) and exclude each
@@ -102,4 +104,6 @@ pub(crate) struct Config {
     pub session_idle_expiry: Duration,
     pub seed: u64,
     pub listen: SocketAddr,
+    pub oauth_clients: Vec<OAuthClient>,
+    pub oauth: OAuthSettings,
 }

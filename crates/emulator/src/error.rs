@@ -90,6 +90,16 @@ impl ApiError {
         )
     }
 
+    /// 403 E0000006 `You do not have permission to perform the requested action` (an access
+    /// token without the operation's scope).
+    pub(crate) fn forbidden() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "E0000006",
+            "You do not have permission to perform the requested action",
+        )
+    }
+
     /// 429 E0000047.
     pub(crate) fn rate_limited() -> Self {
         Self::new(

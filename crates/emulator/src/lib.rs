@@ -26,6 +26,69 @@
 //! - Faults are drawn before authentication (a 503 or a drop comes from in front of Okta); a
 //!   500 comes after the rate limit, so it counts against the bucket.
 //!
+//! # OAuth 2.0 and DPoP
+//!
+//! Beside the static token, the emulator is Okta's org authorization server for service apps
+//! (`okta-spec/OAUTH-DPOP.md`). Register clients with [`EmulatorBuilder::oauth_client`]; tune
+//! with [`EmulatorBuilder::oauth`] ([`OAuthSettings`]: token lifetime, nonce rotation and grace,
+//! forced or repeated nonce challenges, resource nonce mode, a token-endpoint rate limit, and the
+//! [`Clock`] — a [`ManualClock`] makes expiry and rotation testable without waiting).
+//!
+//! - `POST {base_url}/oauth2/v1/token` (form-encoded): `grant_type=client_credentials`, `scope`
+//!   (required, each scope granted to the client), and a `private_key_jwt` client assertion:
+//!   `alg` RS256/384/512 or ES256/384 (ES512 is refused as unsupported), `kid` required when the
+//!   client has several keys, `iss` = `sub` = client id, `aud` exactly
+//!   [`EmulatorHandle::token_url`], `exp` in the future and at most one hour ahead (no skew
+//!   allowance), `iat` not in the future, a single-use `jti` — consumed as soon as the
+//!   assertion verifies, so a later `use_dpop_nonce` burns it. Failures: 401 `invalid_client`,
+//!   400 `invalid_scope`, 400 `invalid_dpop_proof`, 400 `use_dpop_nonce` with `DPoP-Nonce`;
+//!   429 E0000047 over [`OAuthSettings::token_rate_limit`].
+//! - A DPoP-bound client ([`OAuthClient::dpop_bound`]) must send a proof (`typ` `dpop+jwt`, a
+//!   public `jwk`, `htm` `POST`, `htu` the token URL, `iat` within the last 5 minutes, a fresh
+//!   `jti`, and a nonce the server handed out). A client that does not require DPoP gets a
+//!   Bearer token without a proof, and a DPoP-bound one when it sends a proof.
+//! - `/api/v1` accepts `Authorization: DPoP <token>` with a proof per request (`htm`, `htu` =
+//!   the URL without query with its path percent-decoded, `ath`, the key the token is bound
+//!   to), and `Bearer <token>` for Bearer tokens. Proof failures and a DPoP-bound token sent as
+//!   Bearer are 400 with an empty body and Okta's `WWW-Authenticate: DPoP algs=…, error=…`; an
+//!   expired token, or a Bearer token sent with the DPoP scheme, is 401 `invalid_token`
+//!   (`WWW-Authenticate` and the E0000011 body); an unknown token is 401 E0000011. Reads need
+//!   `okta.identitySources.read` or `.manage`, writes `.manage` (else 403 E0000006 with
+//!   `error="insufficient_scope"`).
+//! - URLs (`aud`, `htu`, `realm`) use the origin the client addressed: `http://` and the
+//!   request's authority or `Host` header.
+//! - Emulator choices: a token proof signed with one of the client's own keys is refused
+//!   (`invalid_dpop_proof`); the token endpoint has no faults, latency or concurrency limit, and
+//!   counts in `stats.tokenRequests`, not `stats.requests`; a reset keeps tokens, nonces and
+//!   used `jti`s.
+//!
+//! ```
+//! use std::time::Duration;
+//! use okta_idsrc_emulator::{Emulator, ManualClock, OAuthClient, OAuthSettings};
+//! use okta_idsrc_jose::PrivateKey;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let key = PrivateKey::generate_p256().unwrap().with_kid("key-1");
+//! let clock = ManualClock::starting_now();
+//! let emulator = Emulator::builder()
+//!     .oauth_client(OAuthClient::new("0oaservice0000000001", vec![key.public_jwk()]))
+//!     .oauth(OAuthSettings {
+//!         token_lifetime: Duration::from_secs(300),
+//!         clock: clock.clock(),
+//!         ..OAuthSettings::default()
+//!     })
+//!     .start()
+//!     .await?;
+//! assert_eq!(emulator.token_url(), format!("{}/oauth2/v1/token", emulator.base_url()));
+//! // Sign assertions with `key` and `clock.now()`; `clock.advance(…)` expires tokens.
+//! emulator.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Example
+//!
 //! ```
 //! use okta_idsrc_emulator::Emulator;
 //!
@@ -47,6 +110,7 @@ mod error;
 mod faults;
 mod handlers;
 mod ids;
+mod oauth;
 mod rate_limit;
 mod reply;
 mod router;
@@ -68,6 +132,13 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use config::{DEFAULT_IDENTITY_SOURCE, DEFAULT_TOKEN, Faults};
+pub use oauth::clock::{Clock, ManualClock};
+pub use oauth::settings::{
+    LIVE_NONCE_GRACE, LIVE_NONCE_ROTATION, LIVE_TOKEN_LIFETIME, OAuthClient, OAuthSettings,
+    SCOPE_MANAGE, SCOPE_READ, TOKEN_PATH,
+};
+/// The JOSE types the OAuth configuration takes ([`Jwk`] in [`OAuthClient::jwks`]).
+pub use okta_idsrc_jose::Jwk;
 pub use snapshot::{
     GroupSnapshot, IdentitySourceSnapshot, SessionSnapshot, StateSnapshot, Stats, UserSnapshot,
 };
@@ -128,13 +199,16 @@ impl Default for EmulatorBuilder {
                 session_idle_expiry: LIVE_SESSION_IDLE_EXPIRY,
                 seed: fastrand::u64(..),
                 listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+                oauth_clients: Vec::new(),
+                oauth: OAuthSettings::default(),
             },
         }
     }
 }
 
 impl EmulatorBuilder {
-    /// The token accepted as `Authorization: SSWS <token>` or `Bearer <token>`.
+    /// The token accepted as `Authorization: SSWS <token>` or `Bearer <token>`. It keeps
+    /// working beside OAuth access tokens.
     #[must_use]
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.config.token = token.into();
@@ -227,6 +301,24 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Registers an OAuth 2.0 service app (repeatable; a later client with the same id
+    /// replaces the earlier one). Its access tokens, from `POST {base_url}/oauth2/v1/token`,
+    /// are accepted on `/api/v1` beside the static token. See the crate docs, "OAuth 2.0 and
+    /// DPoP".
+    #[must_use]
+    pub fn oauth_client(mut self, client: OAuthClient) -> Self {
+        self.config.oauth_clients.push(client);
+        self
+    }
+
+    /// How the token endpoint and access tokens behave (default: [`OAuthSettings::default`],
+    /// live Okta's).
+    #[must_use]
+    pub fn oauth(mut self, settings: OAuthSettings) -> Self {
+        self.config.oauth = settings;
+        self
+    }
+
     /// Binds the socket and starts serving on the current tokio runtime. The emulator accepts
     /// connections when this returns.
     pub async fn start(self) -> io::Result<EmulatorHandle> {
@@ -296,6 +388,24 @@ impl EmulatorHandle {
     /// The seed of its ids and faults.
     pub fn seed(&self) -> u64 {
         self.shared.config.seed
+    }
+
+    /// `{base_url}/oauth2/v1/token`: the token endpoint, and the exact `aud` of client
+    /// assertions.
+    pub fn token_url(&self) -> String {
+        format!("{}{TOKEN_PATH}", self.base_url())
+    }
+
+    /// The DPoP nonce the token endpoint currently hands out (rotated first when due).
+    pub fn dpop_nonce(&self) -> String {
+        self.shared.oauth.current_nonce()
+    }
+
+    /// Forgets every DPoP nonce handed out, as if they had all gone stale: the next token
+    /// request (and, in resource nonce mode, the next resource request) carrying one is
+    /// answered `use_dpop_nonce` with a new nonce.
+    pub fn expire_dpop_nonces(&self) {
+        self.shared.oauth.expire_nonces();
     }
 
     /// Everything it holds: what `GET /__emulator/state` returns.

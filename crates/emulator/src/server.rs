@@ -1,12 +1,13 @@
 //! The HTTP server: accept loop, connections (HTTP/1.1 and h2c), and the request pipeline —
-//! faults, concurrency, latency, auth, rate limits, then the operation.
+//! faults, concurrency, latency, auth, rate limits, then the operation — and the OAuth token
+//! endpoint (`crate::oauth`) beside it.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, DATE, HeaderValue, LINK};
+use http::header::{CONTENT_TYPE, DATE, HeaderValue, LINK, WWW_AUTHENTICATE};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
@@ -20,9 +21,11 @@ use okta_idsrc_core::headers::{
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::auth::{AuthRequest, Challenge, Denial};
 use crate::error::ApiError;
 use crate::faults::RequestFault;
 use crate::handlers::{self, MAX_BODY_BYTES, body_too_large, lacks_length, takes_body};
+use crate::oauth;
 use crate::rate_limit::{RateState, WINDOW, reset_after};
 use crate::reply::Reply;
 use crate::router::{self, Route};
@@ -92,6 +95,9 @@ async fn handle(
     if path.starts_with("/__emulator/") {
         return Ok(inspect(&shared, &req));
     }
+    if path == oauth::settings::TOKEN_PATH {
+        return Ok(oauth::token_endpoint(&shared, req).await);
+    }
     if !path.starts_with("/api/v1/") {
         let error = ApiError::not_found(path, "Resource");
         return Ok(error_response(&shared, &error, &shared.ids.request(), None));
@@ -132,13 +138,31 @@ async fn handle(
         Some((_, Route::Sessions)) if parts.method == Method::POST => &shared.session_creation,
         _ => &shared.general,
     };
-    if !shared.auth.authenticate(&parts.headers) {
-        return Ok(error_response(
-            &shared,
-            &ApiError::unauthorized(),
-            &request_id,
-            Some(bucket.peek()),
-        ));
+    let origin = oauth::request_origin(&parts.uri, &parts.headers, shared.addr);
+    let credentials = AuthRequest {
+        method: &parts.method,
+        path: parts.uri.path(),
+        headers: &parts.headers,
+        origin: &origin,
+    };
+    match shared.auth.authenticate(&credentials) {
+        Ok(()) => {}
+        Err(Denial::Unknown) => {
+            return Ok(error_response(
+                &shared,
+                &ApiError::unauthorized(),
+                &request_id,
+                Some(bucket.peek()),
+            ));
+        }
+        Err(Denial::Challenge(challenge)) => {
+            return Ok(challenge_response(
+                &shared,
+                *challenge,
+                &request_id,
+                bucket.peek(),
+            ));
+        }
     }
     let rate = match bucket.take() {
         Ok(rate) => rate,
@@ -236,7 +260,11 @@ fn service_unavailable() -> Response<Body> {
 }
 
 /// Status, body, `Content-Type` (with a body), `X-Okta-Request-Id` and `Date`.
-fn base_response(status: StatusCode, body: Option<Vec<u8>>, request_id: &str) -> Response<Body> {
+pub(crate) fn base_response(
+    status: StatusCode,
+    body: Option<Vec<u8>>,
+    request_id: &str,
+) -> Response<Body> {
     let has_body = body.is_some();
     let mut response = Response::new(Full::new(body.map(Bytes::from).unwrap_or_default()));
     *response.status_mut() = status;
@@ -253,7 +281,8 @@ fn base_response(status: StatusCode, body: Option<Vec<u8>>, request_id: &str) ->
     response
 }
 
-fn with_rate(mut response: Response<Body>, rate: Option<RateState>) -> Response<Body> {
+/// Adds the three rate-limit headers.
+pub(crate) fn with_rate(mut response: Response<Body>, rate: Option<RateState>) -> Response<Body> {
     if let Some(rate) = rate {
         let headers = response.headers_mut();
         headers.insert(X_RATE_LIMIT_LIMIT, HeaderValue::from(rate.limit));
@@ -276,7 +305,8 @@ fn reply_response(request_id: &str, rate: RateState, reply: Reply) -> Response<B
     response
 }
 
-fn error_response(
+/// An Okta error body with its headers.
+pub(crate) fn error_response(
     shared: &Shared,
     error: &ApiError,
     request_id: &str,
@@ -284,4 +314,29 @@ fn error_response(
 ) -> Response<Body> {
     let body = error.body(&shared.ids.error());
     with_rate(base_response(error.status, Some(body), request_id), rate)
+}
+
+/// A refusal with `WWW-Authenticate` (and `DPoP-Nonce`): an Okta error body, or none.
+fn challenge_response(
+    shared: &Shared,
+    challenge: Challenge,
+    request_id: &str,
+    rate: RateState,
+) -> Response<Body> {
+    let body = challenge.error.map(|e| e.body(&shared.ids.error()));
+    let mut response = with_rate(
+        base_response(challenge.status, body, request_id),
+        Some(rate),
+    );
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::try_from(challenge.www_authenticate) {
+        headers.insert(WWW_AUTHENTICATE, v);
+    }
+    if let Some(v) = challenge
+        .dpop_nonce
+        .and_then(|n| HeaderValue::try_from(n).ok())
+    {
+        headers.insert("dpop-nonce", v);
+    }
+    response
 }

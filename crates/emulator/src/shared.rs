@@ -7,10 +7,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::time::Instant;
 
-use crate::auth::{Authenticate, StaticToken};
+use crate::auth::{Authenticate, FirstOf, StaticToken};
 use crate::config::Config;
 use crate::faults::FaultInjector;
 use crate::ids::{IdGen, now_timestamp};
+use crate::oauth::OAuth;
 use crate::rate_limit::{Bucket, Concurrency};
 use crate::snapshot::{self, StateSnapshot, Stats};
 use crate::state::{Source, SourceState};
@@ -34,6 +35,8 @@ pub(crate) struct Shared {
     pub config: Config,
     pub addr: SocketAddr,
     pub auth: Box<dyn Authenticate>,
+    /// The org authorization server: token endpoint and access tokens.
+    pub oauth: Arc<OAuth>,
     pub sources: Vec<Arc<Source>>,
     source_index: HashMap<String, usize>,
     pub ids: IdGen,
@@ -56,9 +59,15 @@ impl Shared {
                 sources.push(Arc::new(Source::new(id.clone())));
             }
         }
+        let oauth = Arc::new(OAuth::new(config.oauth.clone(), &config.oauth_clients));
+        let auth = FirstOf(vec![
+            Arc::new(StaticToken::new(config.token.clone())),
+            oauth.clone(),
+        ]);
         Self {
             addr,
-            auth: Box::new(StaticToken::new(config.token.clone())),
+            auth: Box::new(auth),
+            oauth,
             sources,
             source_index,
             ids: IdGen::new(config.seed),
@@ -93,6 +102,8 @@ impl Shared {
             requests: load(&self.stats.requests),
             rate_limited: load(&self.stats.rate_limited),
             faults_injected: load(&self.stats.faults_injected),
+            token_requests: load(&self.oauth.token_requests),
+            tokens_issued: load(&self.oauth.tokens_issued),
         };
         StateSnapshot {
             identity_sources,
@@ -100,7 +111,8 @@ impl Shared {
         }
     }
 
-    /// Empties every identity source, the counters and the rate-limit windows.
+    /// Empties every identity source, the counters and the rate-limit windows (issued tokens,
+    /// nonces and seen `jti`s stay).
     pub(crate) fn reset(&self) {
         for source in &self.sources {
             *source.lock() = SourceState::default();
@@ -114,5 +126,6 @@ impl Shared {
         }
         self.general.clear();
         self.session_creation.clear();
+        self.oauth.reset_counters();
     }
 }

@@ -133,6 +133,12 @@ pub struct Stats {
     pub rate_limited: u64,
     /// Faults injected: 500s, 503s, dropped connections and failed imports.
     pub faults_injected: u64,
+    /// Requests to the token endpoint (`/oauth2/v1/token`), counted apart from `requests`.
+    #[serde(default)]
+    pub token_requests: u64,
+    /// Access tokens issued.
+    #[serde(default)]
+    pub tokens_issued: u64,
 }
 
 pub(crate) fn identity_source(id: &str, state: &SourceState) -> IdentitySourceSnapshot {
