@@ -419,6 +419,7 @@ async fn a_dry_run_sends_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_five_thousand_users_through_faults_and_a_tight_rate_limit() {
+    const RATE_LIMIT: u32 = 200;
     let started = Instant::now();
     let faults = Faults {
         error_500_rate: 0.05,
@@ -429,7 +430,9 @@ async fn twenty_five_thousand_users_through_faults_and_a_tight_rate_limit() {
     let emulator = emulator(
         Emulator::builder()
             .faults(faults)
-            .rate_limit(600)
+            // Tight: the import needs more requests than one 60-second window allows, so
+            // the rate-limit layer must hold requests until the window resets.
+            .rate_limit(RATE_LIMIT)
             .session_rate_limit(15),
     )
     .await;
@@ -460,6 +463,16 @@ async fn twenty_five_thousand_users_through_faults_and_a_tight_rate_limit() {
     eprintln!(
         "25k: {} requests, {} faults injected, {} rate limited by the emulator",
         state.stats.requests, state.stats.faults_injected, state.stats.rate_limited
+    );
+    assert!(
+        state.stats.requests > u64::from(RATE_LIMIT),
+        "the run spans more than one rate-limit window"
+    );
+    assert!(
+        state.stats.rate_limited * 100 <= state.stats.requests,
+        "at most 1 % answered 429: {} of {}",
+        state.stats.rate_limited,
+        state.stats.requests
     );
 }
 
