@@ -62,6 +62,9 @@ pub fn client_from_env() -> Result<Client, SetupError> {
 
 /// A client from `config`: its org URL and credentials (both required), and on the hyper
 /// transport and the layers:
+/// - `authorization_mode`: `SSWS` or `Bearer` send the token; `PrivateKey` puts an
+///   [`OAuthLayer`](ops::oauth::OAuthLayer) (client id, scopes, private key, DPoP) between
+///   the rate-limit layer and the transport, so that every attempt gets a fresh DPoP proof;
 /// - `connection_timeout`: the transport's connect timeout;
 /// - `request_timeout`: the deadline across all attempts and the limit of each attempt
 ///   (`0`: no deadline, the transport's default per attempt);
@@ -69,7 +72,10 @@ pub fn client_from_env() -> Result<Client, SetupError> {
 /// - `proxy` (with `no_proxy`): the proxy requests are tunnelled through.
 pub fn client_from_config(config: &ClientConfig) -> Result<Client, SetupError> {
     let org = config.require_org_url()?.clone();
-    let credentials = config.credentials()?;
+    let auth = match config.authorization_mode {
+        AuthorizationMode::PrivateKey => Auth::OAuth(Box::new(config.oauth_config()?)),
+        _ => Auth::Token(config.credentials()?),
+    };
     let mut transport = HyperTransport::builder();
     let mut retry = RetryConfig::default();
     if let Some(timeout) = config.connection_timeout {
@@ -100,12 +106,27 @@ pub fn client_from_config(config: &ClientConfig) -> Result<Client, SetupError> {
         }
         transport = transport.proxy(proxy);
     }
-    Ok(okta_idsrc_ops::Client::builder(org)
-        .credentials(credentials)
-        .service(transport.build()?)
-        .default_layers(retry, RateLimitConfig::default())
-        .build()
-        .boxed())
+    let builder = okta_idsrc_ops::Client::builder(org).service(transport.build()?);
+    Ok(match auth {
+        Auth::OAuth(oauth) => builder
+            .oauth(*oauth)
+            .default_layers(retry, RateLimitConfig::default())
+            .build()
+            .boxed(),
+        Auth::Token(credentials) => builder
+            .credentials(credentials)
+            .default_layers(retry, RateLimitConfig::default())
+            .build()
+            .boxed(),
+    })
+}
+
+/// How a configured client authenticates.
+enum Auth {
+    /// A static token (`SSWS` or `Bearer`).
+    Token(Credentials),
+    /// An OAuth 2.0 service app (`PrivateKey`).
+    OAuth(Box<okta_idsrc_ops::oauth::OAuthConfig>),
 }
 
 /// Why [`client_from_env`] or [`client_from_config`] could not make a client.
@@ -160,6 +181,46 @@ mod tests {
                 .await
                 .expect("list")
                 .is_empty()
+        );
+        emulator.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn private_key_mode_reaches_the_emulator_with_dpop() {
+        use okta_idsrc_emulator::{OAuthClient, SCOPE_READ};
+        use okta_idsrc_ops::oauth::load_private_key;
+
+        const PEM: &str = include_str!("../crates/ops/tests/data/ec_p256_sec1.pem");
+        let public = load_private_key(PEM)
+            .expect("key")
+            .with_kid("k1")
+            .public_jwk();
+        let emulator = Emulator::builder()
+            .oauth_client(OAuthClient::new("0oaapp", vec![public]).with_scopes([SCOPE_READ]))
+            .start()
+            .await
+            .expect("emulator");
+        let config = ClientConfig::new()
+            .with_org_url(OrgUrl::parse(&emulator.base_url()).expect("org"))
+            .with_authorization_mode(AuthorizationMode::PrivateKey)
+            .with_client_id("0oaapp")
+            .with_scopes([SCOPE_READ])
+            .with_private_key(PEM)
+            .with_private_key_id("k1");
+        let client = client_from_config(&config).expect("client");
+        assert!(
+            client
+                .list_identity_source_sessions(DEFAULT_IDENTITY_SOURCE)
+                .await
+                .expect("list")
+                .is_empty()
+        );
+        let stats = emulator.state().stats;
+        assert_eq!(stats.tokens_issued, 1);
+        let shown = format!("{config:?} {client:?}");
+        assert!(
+            !shown.contains(PEM.lines().nth(1).expect("line")),
+            "{shown}"
         );
         emulator.shutdown().await;
     }

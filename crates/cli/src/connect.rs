@@ -8,7 +8,7 @@ use clap::Args;
 use okta_idsrc_core::{Credentials, OrgUrl};
 use okta_idsrc_emulator::{DEFAULT_IDENTITY_SOURCE, DEFAULT_TOKEN, Emulator, EmulatorHandle};
 use okta_idsrc_hyper::{HyperTransport, Proxy};
-use okta_idsrc_ops::config::ProxyConfig;
+use okta_idsrc_ops::config::{AuthorizationMode, ProxyConfig};
 use okta_idsrc_ops::rate_limit::{RateLimitConfig, RateLimitLayer};
 use okta_idsrc_ops::retry::{RetryConfig, RetryLayer};
 use okta_idsrc_ops::{Client, Config, IdentitySource};
@@ -34,6 +34,29 @@ impl fmt::Debug for Token {
     }
 }
 
+/// A private key given on the command line (PEM or JWK text, or a file's path); `Debug`
+/// never shows it.
+#[derive(Clone)]
+pub struct KeyArg(String);
+
+impl FromStr for KeyArg {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl fmt::Debug for KeyArg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyArg(<redacted>)")
+    }
+}
+
+fn parse_mode(value: &str) -> Result<AuthorizationMode, String> {
+    AuthorizationMode::parse(value)
+}
+
 /// The org, credentials and identity source of a command.
 ///
 /// Precedence: these flags, then `OKTA_CLIENT_*` environment variables, then `./okta.yaml`,
@@ -53,6 +76,26 @@ pub struct ConnArgs {
         global = true
     )]
     pub token: Option<Token>,
+    /// How to authenticate: SSWS (API token), Bearer (access token) or PrivateKey (an OAuth
+    /// service app: client id and private key, DPoP) (else OKTA_CLIENT_AUTHORIZATIONMODE or
+    /// okta.yaml).
+    #[arg(long, value_name = "MODE", value_parser = parse_mode, global = true)]
+    pub authorization_mode: Option<AuthorizationMode>,
+    /// The service app's client id, with PrivateKey (else OKTA_CLIENT_CLIENTID or okta.yaml).
+    #[arg(long, value_name = "ID", global = true)]
+    pub client_id: Option<String>,
+    /// The scopes to request, space- or comma-separated, with PrivateKey (else
+    /// OKTA_CLIENT_SCOPES or okta.yaml; default okta.identitySources.manage and .read).
+    #[arg(long, value_name = "SCOPES", global = true)]
+    pub scopes: Option<String>,
+    /// The service app's private key, with PrivateKey: a PEM or JWK file's path (or the text
+    /// itself) (else OKTA_CLIENT_PRIVATEKEY or okta.yaml).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub private_key: Option<KeyArg>,
+    /// The private key's id (kid), with PrivateKey (else OKTA_CLIENT_PRIVATEKEYID or
+    /// okta.yaml).
+    #[arg(long, value_name = "KID", global = true)]
+    pub private_key_id: Option<String>,
     /// The identity source id (0oa…); the embedded emulator's by default.
     #[arg(long, value_name = "ID", env = "OKTA_IDSRC_SOURCE", global = true)]
     pub source: Option<String>,
@@ -102,6 +145,7 @@ impl ConnArgs {
                 config = config.with_token(token.clone());
             }
         }
+        self.apply_oauth_flags(&mut config)?;
         let why = if self.emulator {
             Some("--emulator")
         } else if config.org_url.is_none() {
@@ -109,7 +153,7 @@ impl ConnArgs {
         } else {
             None
         };
-        let (org, credentials, emulator, source) = match why {
+        let (org, auth, emulator, source) = match why {
             Some(why) => {
                 let mut builder = Emulator::builder().token(DEFAULT_TOKEN);
                 if let Some(source) = &self.source {
@@ -131,38 +175,99 @@ impl ConnArgs {
                     .unwrap_or_else(|| DEFAULT_IDENTITY_SOURCE.to_owned());
                 (
                     org,
-                    Credentials::api_token(DEFAULT_TOKEN),
+                    Auth::Token(Credentials::api_token(DEFAULT_TOKEN)),
                     Some(emulator),
                     source,
                 )
             }
             None => {
                 let org = config.require_org_url()?.clone();
-                let credentials = config.credentials()?;
+                let auth = match config.authorization_mode {
+                    AuthorizationMode::PrivateKey => Auth::OAuth(Box::new(config.oauth_config()?)),
+                    _ => Auth::Token(config.credentials()?),
+                };
                 let source = self.source.clone().ok_or_else(|| {
                     CliError::usage(
                         "no identity source: give --source 0oa… (or set OKTA_IDSRC_SOURCE)",
                     )
                 })?;
-                (org, credentials, None, source)
+                (org, auth, None, source)
             }
         };
         let transport = transport(&config)?;
         let retry = RetryLayer::new(retry_config(&config));
-        let client = Client::builder(org)
-            .credentials(credentials)
+        let builder = Client::builder(org)
             .user_agent_suffix(concat!("okta-idsrc-cli/", env!("CARGO_PKG_VERSION")))
-            .service(transport)
-            .with_layer(RateLimitLayer::new(RateLimitConfig::default()))
-            .with_layer(retry.clone())
-            .build()
-            .boxed();
+            .service(transport);
+        // OAuth sits inside the retries, so that every attempt gets a fresh DPoP proof.
+        let client = match auth {
+            Auth::Token(credentials) => builder
+                .credentials(credentials)
+                .with_layer(RateLimitLayer::new(RateLimitConfig::default()))
+                .with_layer(retry.clone())
+                .build()
+                .boxed(),
+            Auth::OAuth(oauth) => builder
+                .oauth(*oauth)
+                .with_layer(RateLimitLayer::new(RateLimitConfig::default()))
+                .with_layer(retry.clone())
+                .build()
+                .boxed(),
+        };
         Ok(Target {
             source: client.identity_source(source),
             retry,
             emulator,
         })
     }
+}
+
+impl ConnArgs {
+    /// Puts the OAuth flags over the configuration's values.
+    fn apply_oauth_flags(&self, config: &mut Config) -> Result<(), CliError> {
+        if let Some(mode) = self.authorization_mode {
+            config.authorization_mode = mode;
+        }
+        if let Some(id) = self.client_id.as_deref().map(str::trim) {
+            if !id.is_empty() {
+                config.client_id = Some(id.to_owned());
+            }
+        }
+        if let Some(scopes) = &self.scopes {
+            let scopes: Vec<String> = scopes
+                .split(|c: char| c.is_whitespace() || c == ',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if scopes.is_empty() {
+                return Err(CliError::usage(
+                    "--scopes: expected scopes separated by spaces or commas",
+                ));
+            }
+            config.scopes = Some(scopes);
+        }
+        if let Some(KeyArg(key)) = &self.private_key {
+            if !key.trim().is_empty() {
+                okta_idsrc_ops::oauth::load_private_key(key)
+                    .map_err(|e| CliError::usage(format!("--private-key: {}", chain(&e))))?;
+                config.private_key = Some(key.clone().into());
+            }
+        }
+        if let Some(kid) = self.private_key_id.as_deref().map(str::trim) {
+            if !kid.is_empty() {
+                config.private_key_id = Some(kid.to_owned());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How the client authenticates.
+enum Auth {
+    /// A static token.
+    Token(Credentials),
+    /// An OAuth 2.0 service app.
+    OAuth(Box<okta_idsrc_ops::oauth::OAuthConfig>),
 }
 
 /// The retry settings: `max_retries` and `request_timeout` from the configuration, as the

@@ -20,7 +20,11 @@
 //! |---|---|---|---|
 //! | org URL | `OKTA_CLIENT_ORGURL` | `orgUrl` | checked by [`OrgUrl::parse`] |
 //! | token | `OKTA_CLIENT_TOKEN` | `token` | secret string |
-//! | authorization mode | `OKTA_CLIENT_AUTHORIZATIONMODE` | `authorizationMode` | `SSWS` or `Bearer`, any case |
+//! | authorization mode | `OKTA_CLIENT_AUTHORIZATIONMODE` | `authorizationMode` | `SSWS`, `Bearer` or `PrivateKey`, any case |
+//! | client id (`PrivateKey`) | `OKTA_CLIENT_CLIENTID` | `clientId` | string |
+//! | scopes (`PrivateKey`) | `OKTA_CLIENT_SCOPES` | `scopes` | space- or comma-separated, or a YAML list |
+//! | private key (`PrivateKey`) | `OKTA_CLIENT_PRIVATEKEY` | `privateKey` | PEM or JWK text, or a file's path; secret |
+//! | private key id (`PrivateKey`) | `OKTA_CLIENT_PRIVATEKEYID` | `privateKeyId` | the key's `kid` |
 //! | connection timeout | `OKTA_CLIENT_CONNECTIONTIMEOUT` | `connectionTimeout` | whole seconds |
 //! | request timeout | `OKTA_CLIENT_REQUESTTIMEOUT` | `requestTimeout` | whole seconds, `0`: no limit |
 //! | max retries | `OKTA_CLIENT_RATELIMIT_MAXRETRIES` | `rateLimit.maxRetries` | whole number |
@@ -31,6 +35,13 @@
 //!
 //! Proxy fields merge across Okta sources like the others (for example host and port in a
 //! file, the password in the environment).
+//!
+//! In `PrivateKey` mode (an OAuth 2.0 service app, see [`crate::oauth`]) the token is not
+//! used: [`Config::oauth_config`] gives the client id, the scopes (by default
+//! [`DEFAULT_SCOPES`](crate::oauth::DEFAULT_SCOPES)) and the key, read from PEM text
+//! (PKCS#1, PKCS#8, SEC1; `\n` escapes in an environment variable are understood), a JWK as
+//! Okta's admin console gives it, or a file holding either. The key is checked when the
+//! configuration is loaded; errors name where it came from, never its text.
 //!
 //! ```
 //! use std::collections::HashMap;
@@ -62,15 +73,28 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use okta_idsrc_core::{Credentials, OrgUrl};
+use okta_idsrc_jose::PrivateKey;
 use secrecy::{ExposeSecret, SecretString};
 use serde_yaml_ng::Value;
+
+use crate::oauth::{OAuthConfig, load_private_key};
 
 /// `OKTA_CLIENT_ORGURL`: the org URL.
 pub const ENV_ORG_URL: &str = "OKTA_CLIENT_ORGURL";
 /// `OKTA_CLIENT_TOKEN`: the API token or access token.
 pub const ENV_TOKEN: &str = "OKTA_CLIENT_TOKEN";
-/// `OKTA_CLIENT_AUTHORIZATIONMODE`: `SSWS` or `Bearer`.
+/// `OKTA_CLIENT_AUTHORIZATIONMODE`: `SSWS`, `Bearer` or `PrivateKey`.
 pub const ENV_AUTHORIZATION_MODE: &str = "OKTA_CLIENT_AUTHORIZATIONMODE";
+/// `OKTA_CLIENT_CLIENTID`: the service app's client id (`PrivateKey` mode).
+pub const ENV_CLIENT_ID: &str = "OKTA_CLIENT_CLIENTID";
+/// `OKTA_CLIENT_SCOPES`: the scopes to request, space- or comma-separated (`PrivateKey`
+/// mode).
+pub const ENV_SCOPES: &str = "OKTA_CLIENT_SCOPES";
+/// `OKTA_CLIENT_PRIVATEKEY`: the service app's private key, PEM or JWK text or a file's path
+/// (`PrivateKey` mode).
+pub const ENV_PRIVATE_KEY: &str = "OKTA_CLIENT_PRIVATEKEY";
+/// `OKTA_CLIENT_PRIVATEKEYID`: the private key's id, its `kid` (`PrivateKey` mode).
+pub const ENV_PRIVATE_KEY_ID: &str = "OKTA_CLIENT_PRIVATEKEYID";
 /// `OKTA_CLIENT_CONNECTIONTIMEOUT`: seconds to establish a connection.
 pub const ENV_CONNECTION_TIMEOUT: &str = "OKTA_CLIENT_CONNECTIONTIMEOUT";
 /// `OKTA_CLIENT_REQUESTTIMEOUT`: seconds a request may take, retries included.
@@ -86,23 +110,25 @@ pub const ENV_PROXY_USERNAME: &str = "OKTA_CLIENT_PROXY_USERNAME";
 /// `OKTA_CLIENT_PROXY_PASSWORD`.
 pub const ENV_PROXY_PASSWORD: &str = "OKTA_CLIENT_PROXY_PASSWORD";
 
-/// How the token authenticates: the `Authorization` scheme.
+/// How requests authenticate.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AuthorizationMode {
     /// An API token: `Authorization: SSWS <token>` (the default).
     #[default]
     Ssws,
-    /// An OAuth 2.0 access token: `Authorization: Bearer <token>`.
+    /// An OAuth 2.0 access token obtained by the caller: `Authorization: Bearer <token>`.
     Bearer,
+    /// An OAuth 2.0 service app: access tokens obtained with the client id and private key
+    /// (client credentials, `private_key_jwt`), DPoP-bound (see [`crate::oauth`]).
+    PrivateKey,
 }
 
 impl AuthorizationMode {
     /// The values accepted, as written in messages.
-    pub const ACCEPTED: &'static str = "SSWS or Bearer";
+    pub const ACCEPTED: &'static str = "SSWS, Bearer or PrivateKey";
 
-    /// Parses a mode, ignoring case. `PrivateKey` (Okta's OAuth client-credentials mode) is
-    /// recognised but not supported yet.
+    /// Parses a mode, ignoring case.
     pub fn parse(value: &str) -> Result<Self, String> {
         let v = value.trim();
         if v.eq_ignore_ascii_case("SSWS") {
@@ -110,10 +136,7 @@ impl AuthorizationMode {
         } else if v.eq_ignore_ascii_case("Bearer") {
             Ok(Self::Bearer)
         } else if v.eq_ignore_ascii_case("PrivateKey") {
-            Err(format!(
-                "authorization mode \"PrivateKey\" is not supported yet; expected {}",
-                Self::ACCEPTED
-            ))
+            Ok(Self::PrivateKey)
         } else {
             Err(format!(
                 "unknown authorization mode {v:?}; expected {}",
@@ -122,11 +145,12 @@ impl AuthorizationMode {
         }
     }
 
-    /// The mode's name (`SSWS`, `Bearer`).
+    /// The mode's name (`SSWS`, `Bearer`, `PrivateKey`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Ssws => "SSWS",
             Self::Bearer => "Bearer",
+            Self::PrivateKey => "PrivateKey",
         }
     }
 }
@@ -204,7 +228,7 @@ impl fmt::Debug for ProxyConfig {
 /// The client's configuration. Load it with [`Config::from_env`] (or
 /// [`Config::load_from`] in tests), then override any field in code.
 ///
-/// `Debug` never shows the token or the proxy password.
+/// `Debug` never shows the token, the private key or the proxy password.
 #[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct Config {
@@ -212,8 +236,19 @@ pub struct Config {
     pub org_url: Option<OrgUrl>,
     /// The API token (`SSWS`) or access token (`Bearer`).
     pub token: Option<SecretString>,
-    /// How the token is sent. Default `SSWS`.
+    /// How requests authenticate. Default `SSWS`.
     pub authorization_mode: AuthorizationMode,
+    /// The service app's client id (`PrivateKey` mode).
+    pub client_id: Option<String>,
+    /// The scopes to request (`PrivateKey` mode). Unset: the
+    /// [`DEFAULT_SCOPES`](crate::oauth::DEFAULT_SCOPES).
+    pub scopes: Option<Vec<String>>,
+    /// The service app's private key (`PrivateKey` mode): PEM or JWK text, or the path of a
+    /// file holding either.
+    pub private_key: Option<SecretString>,
+    /// The private key's id, sent as the assertion's `kid` (`PrivateKey` mode). Overrides
+    /// a JWK's own `kid`.
+    pub private_key_id: Option<String>,
     /// Time allowed to establish a connection. Unset: the transport's default.
     pub connection_timeout: Option<Duration>,
     /// Time a request may take, retries included. `Duration::ZERO`: no limit (Okta's `0`).
@@ -242,6 +277,10 @@ impl fmt::Debug for Config {
             .field("org_url", &self.org_url)
             .field("token", &self.token.as_ref().map(|_| Redacted))
             .field("authorization_mode", &self.authorization_mode)
+            .field("client_id", &self.client_id)
+            .field("scopes", &self.scopes)
+            .field("private_key", &self.private_key.as_ref().map(|_| Redacted))
+            .field("private_key_id", &self.private_key_id)
             .field("connection_timeout", &self.connection_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("max_retries", &self.max_retries)
@@ -257,6 +296,8 @@ impl fmt::Debug for Config {
 pub enum Origin {
     /// An environment variable.
     Env(&'static str),
+    /// A field of [`Config`] set in code.
+    Code(&'static str),
     /// A key of a YAML file (`okta.client.…`).
     File {
         /// The file.
@@ -270,6 +311,7 @@ impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Env(name) => f.write_str(name),
+            Self::Code(field) => write!(f, "Config::{field}"),
             Self::File { path, key } => write!(f, "{}: {key}", path.display()),
         }
     }
@@ -361,6 +403,10 @@ impl Config {
             org_url: merged.org_url,
             token: merged.token,
             authorization_mode: merged.authorization_mode.unwrap_or_default(),
+            client_id: merged.client_id,
+            scopes: merged.scopes,
+            private_key: merged.private_key,
+            private_key_id: merged.private_key_id,
             connection_timeout: merged.connection_timeout,
             request_timeout: merged.request_timeout,
             max_retries: merged.max_retries,
@@ -390,6 +436,38 @@ impl Config {
         self
     }
 
+    /// Sets the service app's client id (`PrivateKey` mode).
+    #[must_use]
+    pub fn with_client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_id = Some(client_id.into());
+        self
+    }
+
+    /// Sets the scopes (`PrivateKey` mode).
+    #[must_use]
+    pub fn with_scopes<I, T>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        self.scopes = Some(scopes.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets the private key: PEM or JWK text, or a file's path (`PrivateKey` mode).
+    #[must_use]
+    pub fn with_private_key(mut self, key: impl Into<String>) -> Self {
+        self.private_key = Some(SecretString::from(key.into()));
+        self
+    }
+
+    /// Sets the private key's id (`PrivateKey` mode).
+    #[must_use]
+    pub fn with_private_key_id(mut self, kid: impl Into<String>) -> Self {
+        self.private_key_id = Some(kid.into());
+        self
+    }
+
     /// The org URL, or an error saying where to set it.
     pub fn require_org_url(&self) -> Result<&OrgUrl, ConfigError> {
         self.org_url.as_ref().ok_or(ConfigError::Missing(
@@ -399,14 +477,66 @@ impl Config {
 
     /// The credentials for the token and the authorization mode, or an error saying where to
     /// set the token.
+    ///
+    /// In `PrivateKey` mode there is no static token: use
+    /// [`oauth_config`](Self::oauth_config).
     pub fn credentials(&self) -> Result<Credentials, ConfigError> {
+        if self.authorization_mode == AuthorizationMode::PrivateKey {
+            return Err(ConfigError::Missing(
+                "authorization mode PrivateKey has no static token: the client gets its \
+                 access tokens with the client id and private key",
+            ));
+        }
         let token = self.token.as_ref().ok_or(ConfigError::Missing(
             "no token: set OKTA_CLIENT_TOKEN or okta.client.token in okta.yaml",
         ))?;
         Ok(match self.authorization_mode {
-            AuthorizationMode::Ssws => Credentials::api_token(token.expose_secret()),
             AuthorizationMode::Bearer => Credentials::bearer(token.expose_secret()),
+            _ => Credentials::api_token(token.expose_secret()),
         })
+    }
+
+    /// The OAuth 2.0 settings of `PrivateKey` mode: the client id, the scopes (by default
+    /// [`DEFAULT_SCOPES`](crate::oauth::DEFAULT_SCOPES)) and the private key (with
+    /// `private_key_id` as its `kid`), or an error saying what to set. DPoP is on; change
+    /// the other settings on the returned [`OAuthConfig`].
+    ///
+    /// ```
+    /// use okta_idsrc_ops::config::{AuthorizationMode, Config};
+    ///
+    /// let config = Config::new()
+    ///     .with_authorization_mode(AuthorizationMode::PrivateKey)
+    ///     .with_client_id("0oa-client");
+    /// let err = config.oauth_config().unwrap_err();
+    /// assert!(err.to_string().contains("OKTA_CLIENT_PRIVATEKEY"));
+    /// ```
+    pub fn oauth_config(&self) -> Result<OAuthConfig, ConfigError> {
+        let client_id = self
+            .client_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .ok_or(ConfigError::Missing(
+                "no client id: set OKTA_CLIENT_CLIENTID or okta.client.clientId in okta.yaml",
+            ))?;
+        let key = self.private_key.as_ref().ok_or(ConfigError::Missing(
+            "no private key: set OKTA_CLIENT_PRIVATEKEY or okta.client.privateKey in okta.yaml \
+             (PEM or JWK text, or a file's path)",
+        ))?;
+        let key =
+            parse_private_key(key.expose_secret()).map_err(|message| ConfigError::Invalid {
+                origin: Origin::Code("private_key"),
+                message,
+            })?;
+        let key = match self.private_key_id.as_deref().map(str::trim) {
+            Some(kid) if !kid.is_empty() => key.with_kid(kid),
+            _ => key,
+        };
+        let mut oauth = OAuthConfig::new(client_id, key);
+        if let Some(scopes) = &self.scopes {
+            oauth = oauth.with_scopes(scopes.iter().map(String::as_str));
+        }
+        Ok(oauth)
     }
 }
 
@@ -416,6 +546,10 @@ struct Partial {
     org_url: Option<OrgUrl>,
     token: Option<SecretString>,
     authorization_mode: Option<AuthorizationMode>,
+    client_id: Option<String>,
+    scopes: Option<Vec<String>>,
+    private_key: Option<SecretString>,
+    private_key_id: Option<String>,
     connection_timeout: Option<Duration>,
     request_timeout: Option<Duration>,
     max_retries: Option<u32>,
@@ -482,6 +616,10 @@ impl Partial {
             org_url: higher.org_url.or(self.org_url),
             token: higher.token.or(self.token),
             authorization_mode: higher.authorization_mode.or(self.authorization_mode),
+            client_id: higher.client_id.or(self.client_id),
+            scopes: higher.scopes.or(self.scopes),
+            private_key: higher.private_key.or(self.private_key),
+            private_key_id: higher.private_key_id.or(self.private_key_id),
             connection_timeout: higher.connection_timeout.or(self.connection_timeout),
             request_timeout: higher.request_timeout.or(self.request_timeout),
             max_retries: higher.max_retries.or(self.max_retries),
@@ -494,6 +632,10 @@ impl Partial {
             org_url: env_value(env, ENV_ORG_URL, parse_org_url)?,
             token: env(ENV_TOKEN).map(|v| SecretString::from(v.trim().to_owned())),
             authorization_mode: env_value(env, ENV_AUTHORIZATION_MODE, AuthorizationMode::parse)?,
+            client_id: env_value(env, ENV_CLIENT_ID, |v| Ok(v.trim().to_owned()))?,
+            scopes: env_value(env, ENV_SCOPES, parse_scopes)?,
+            private_key: env_value(env, ENV_PRIVATE_KEY, checked_private_key)?,
+            private_key_id: env_value(env, ENV_PRIVATE_KEY_ID, |v| Ok(v.trim().to_owned()))?,
             connection_timeout: env_value(env, ENV_CONNECTION_TIMEOUT, parse_seconds)?,
             request_timeout: env_value(env, ENV_REQUEST_TIMEOUT, parse_seconds)?,
             max_retries: env_value(env, ENV_MAX_RETRIES, parse_count)?,
@@ -554,6 +696,18 @@ impl Partial {
                 Scalar::string,
                 AuthorizationMode::parse,
             )?,
+            client_id: file.parse(&["okta", "client", "clientId"], Scalar::string, |v| {
+                Ok(v.trim().to_owned())
+            })?,
+            scopes: file.scopes(&["okta", "client", "scopes"])?,
+            private_key: file.parse(
+                &["okta", "client", "privateKey"],
+                Scalar::secret,
+                checked_private_key,
+            )?,
+            private_key_id: file.parse(&["okta", "client", "privateKeyId"], Scalar::any, |v| {
+                Ok(v.trim().to_owned())
+            })?,
             connection_timeout: file.parse(
                 &["okta", "client", "connectionTimeout"],
                 Scalar::any,
@@ -685,6 +839,38 @@ impl YamlFile<'_> {
         }
     }
 
+    /// Scopes at `key`: a YAML list of strings, or one string of space- or comma-separated
+    /// scopes.
+    fn scopes(&self, key: &[&str]) -> Result<Option<Vec<String>>, ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            origin: self.origin(key),
+            message,
+        };
+        match self.get(key)? {
+            None => Ok(None),
+            Some(Value::Sequence(items)) => {
+                let mut scopes = Vec::with_capacity(items.len());
+                for item in items {
+                    match item {
+                        Value::String(s) => scopes.extend(split_scopes(s)),
+                        other => {
+                            return Err(invalid(format!(
+                                "expected a list of scopes, got {} in it",
+                                describe(other)
+                            )));
+                        }
+                    }
+                }
+                Ok((!scopes.is_empty()).then_some(scopes))
+            }
+            Some(Value::String(s)) => Ok(parse_scopes(s).ok()),
+            Some(other) => Err(invalid(format!(
+                "expected a list of scopes or a string, got {}",
+                describe(other)
+            ))),
+        }
+    }
+
     /// The value at `key`, read by `scalar` and parsed by `parse`.
     fn parse<T>(
         &self,
@@ -743,6 +929,48 @@ fn parse_org_url(value: &str) -> Result<OrgUrl, String> {
         } else {
             format!("invalid org URL {:?}: {}", value.trim(), e.reason)
         }
+    })
+}
+
+/// Scopes separated by spaces or commas; an error when there are none.
+fn parse_scopes(value: &str) -> Result<Vec<String>, String> {
+    let scopes = split_scopes(value);
+    if scopes.is_empty() {
+        Err("expected scopes separated by spaces or commas".to_owned())
+    } else {
+        Ok(scopes)
+    }
+}
+
+fn split_scopes(value: &str) -> Vec<String> {
+    value
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A private key value, checked: it must load (PEM, JWK or a readable file). The message
+/// never quotes the value.
+fn checked_private_key(value: &str) -> Result<SecretString, String> {
+    parse_private_key(value)?;
+    Ok(SecretString::from(value.to_owned()))
+}
+
+/// Loads a private key value; PEM with `\n` escapes (as environment variables often carry
+/// it) is understood.
+fn parse_private_key(value: &str) -> Result<PrivateKey, String> {
+    let trimmed = value.trim();
+    let unescaped;
+    let text = if trimmed.starts_with("-----BEGIN") && !trimmed.contains('\n') {
+        unescaped = trimmed.replace("\\n", "\n");
+        unescaped.as_str()
+    } else {
+        trimmed
+    };
+    load_private_key(text).map_err(|e| match std::error::Error::source(&e) {
+        Some(source) => format!("{e}: {source}"),
+        None => e.to_string(),
     })
 }
 
@@ -851,15 +1079,14 @@ mod tests {
             AuthorizationMode::parse(" BEARER "),
             Ok(AuthorizationMode::Bearer)
         );
-        assert!(
-            AuthorizationMode::parse("PrivateKey")
-                .unwrap_err()
-                .contains("not supported yet")
+        assert_eq!(
+            AuthorizationMode::parse("privatekey"),
+            Ok(AuthorizationMode::PrivateKey)
         );
         assert!(
             AuthorizationMode::parse("Basic")
                 .unwrap_err()
-                .contains("SSWS or Bearer")
+                .contains("SSWS, Bearer or PrivateKey")
         );
     }
 }

@@ -21,6 +21,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod import;
+pub mod oauth;
 pub mod pagination;
 pub mod rate_limit;
 pub mod retry;

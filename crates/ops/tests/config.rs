@@ -311,12 +311,17 @@ fn typed_errors_name_the_variable_and_quote_the_value() {
         (
             "OKTA_CLIENT_AUTHORIZATIONMODE",
             "Basic",
-            r#"OKTA_CLIENT_AUTHORIZATIONMODE: unknown authorization mode "Basic"; expected SSWS or Bearer"#,
+            r#"OKTA_CLIENT_AUTHORIZATIONMODE: unknown authorization mode "Basic"; expected SSWS, Bearer or PrivateKey"#,
         ),
         (
-            "OKTA_CLIENT_AUTHORIZATIONMODE",
-            "privatekey",
-            r#"OKTA_CLIENT_AUTHORIZATIONMODE: authorization mode "PrivateKey" is not supported yet; expected SSWS or Bearer"#,
+            "OKTA_CLIENT_PRIVATEKEY",
+            "/nonexistent/key.pem",
+            "OKTA_CLIENT_PRIVATEKEY: the private key is neither PEM text (-----BEGIN …), a JWK ({…}) nor a readable file: No such file or directory (os error 2)",
+        ),
+        (
+            "OKTA_CLIENT_SCOPES",
+            " , ",
+            "OKTA_CLIENT_SCOPES: expected scopes separated by spaces or commas",
         ),
         (
             "HTTPS_PROXY",
@@ -372,7 +377,7 @@ fn typed_errors_name_the_file_and_key() {
         ),
         (
             "authorizationMode: Basic",
-            "okta.client.authorizationMode: unknown authorization mode \"Basic\"; expected SSWS or Bearer",
+            "okta.client.authorizationMode: unknown authorization mode \"Basic\"; expected SSWS, Bearer or PrivateKey",
         ),
         (
             "connectionTimeout: [1, 2]",
@@ -533,4 +538,141 @@ fn debug_and_errors_never_show_secrets() {
 fn from_env_reads_the_process_without_failing_on_an_unconfigured_machine() {
     // Only checks that the real loader runs; its result depends on the machine.
     let _ = Config::from_env();
+}
+
+// ---------------------------------------------------------------------------------------------
+// PrivateKey mode (OAuth 2.0 service apps).
+
+const RSA_PKCS1: &str = include_str!("data/rsa_pkcs1.pem");
+const EC_SEC1: &str = include_str!("data/ec_p256_sec1.pem");
+const RSA_JWK: &str = include_str!("data/rsa_private.jwk.json");
+
+/// A line of each PEM that must never show.
+fn key_line(pem: &str) -> &str {
+    pem.lines().nth(2).expect("a body line")
+}
+
+#[test]
+fn private_key_mode_from_the_environment() {
+    let dirs = Dirs::new();
+    let escaped = EC_SEC1.trim().replace('\n', "\\n");
+    let c = dirs
+        .load(&[
+            ("OKTA_CLIENT_ORGURL", "https://acme.okta.com"),
+            ("OKTA_CLIENT_AUTHORIZATIONMODE", "PrivateKey"),
+            ("OKTA_CLIENT_CLIENTID", "0oa-service-app"),
+            (
+                "OKTA_CLIENT_SCOPES",
+                "okta.identitySources.manage, okta.identitySources.read",
+            ),
+            ("OKTA_CLIENT_PRIVATEKEY", &escaped),
+            ("OKTA_CLIENT_PRIVATEKEYID", "kid-7"),
+        ])
+        .expect("loads");
+    assert_eq!(c.authorization_mode, AuthorizationMode::PrivateKey);
+    let oauth = c.oauth_config().expect("oauth");
+    assert_eq!(oauth.client_id(), "0oa-service-app");
+    assert_eq!(
+        oauth.scopes(),
+        ["okta.identitySources.manage", "okta.identitySources.read"]
+    );
+    assert_eq!(oauth.key_id(), Some("kid-7"));
+    assert!(oauth.dpop());
+    let e = c.credentials().expect_err("no static token");
+    assert!(e.to_string().contains("PrivateKey"), "{e}");
+    for shown in [format!("{c:?}"), format!("{oauth:?}")] {
+        assert!(!shown.contains(key_line(EC_SEC1)), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+    }
+}
+
+#[test]
+fn private_key_mode_from_okta_yaml_pem_jwk_or_path() {
+    let dirs = Dirs::new();
+    let indented: String = RSA_PKCS1.lines().map(|l| format!("      {l}\n")).collect();
+    dirs.write_home(&format!(
+        "okta:\n  client:\n    orgUrl: https://acme.okta.com\n    authorizationMode: PrivateKey\n    clientId: 0oa-home\n    scopes:\n      - okta.identitySources.manage\n    privateKey: |\n{indented}"
+    ));
+    let c = dirs.load(&[]).expect("loads");
+    let oauth = c.oauth_config().expect("oauth");
+    assert_eq!(oauth.client_id(), "0oa-home");
+    assert_eq!(oauth.scopes(), ["okta.identitySources.manage"]);
+    assert_eq!(oauth.key_id(), None);
+
+    // A JWK keeps its kid; privateKeyId overrides it; scopes as one string.
+    let jwk_path = dirs.cwd().join("key.json");
+    std::fs::write(&jwk_path, RSA_JWK).expect("write");
+    dirs.write_cwd(&format!(
+        "okta:\n  client:\n    scopes: okta.identitySources.read okta.identitySources.manage\n    privateKey: {}\n",
+        jwk_path.display()
+    ));
+    let c = dirs.load(&[]).expect("loads");
+    let oauth = c.oauth_config().expect("oauth");
+    assert_eq!(oauth.client_id(), "0oa-home", "merged across files");
+    assert_eq!(
+        oauth.scopes(),
+        ["okta.identitySources.read", "okta.identitySources.manage"]
+    );
+    assert_eq!(oauth.key_id(), Some("console-kid"));
+    let c = dirs
+        .load(&[("OKTA_CLIENT_PRIVATEKEYID", "override")])
+        .expect("loads");
+    assert_eq!(c.oauth_config().expect("oauth").key_id(), Some("override"));
+
+    // Inline JWK text in the environment.
+    let c = dirs
+        .load(&[("OKTA_CLIENT_PRIVATEKEY", RSA_JWK)])
+        .expect("loads");
+    assert_eq!(
+        c.oauth_config().expect("oauth").key_id(),
+        Some("console-kid")
+    );
+}
+
+#[test]
+fn private_key_errors_name_the_source_never_the_key() {
+    // A PEM that is cut short: the message names the variable, not the text.
+    let broken: String = RSA_PKCS1.lines().take(5).collect::<Vec<_>>().join("\n")
+        + "\n-----END RSA PRIVATE KEY-----\n";
+    let msg = env_error(&[("OKTA_CLIENT_PRIVATEKEY", &broken)]);
+    assert!(msg.starts_with("OKTA_CLIENT_PRIVATEKEY: "), "{msg}");
+    assert!(!msg.contains(key_line(RSA_PKCS1)), "{msg}");
+
+    let dirs = Dirs::new();
+    dirs.write_cwd("okta:\n  client:\n    privateKey: 12345\n");
+    let msg = dirs.load(&[]).expect_err("a number").to_string();
+    assert!(
+        msg.ends_with("okta.client.privateKey: expected a string"),
+        "{msg}"
+    );
+    dirs.write_cwd("okta:\n  client:\n    scopes: {a: b}\n");
+    let msg = dirs.load(&[]).expect_err("a mapping").to_string();
+    assert!(msg.contains("okta.client.scopes"), "{msg}");
+
+    // What is missing, and where to set it.
+    let c = Config::new().with_authorization_mode(AuthorizationMode::PrivateKey);
+    let e = c.oauth_config().expect_err("no client id");
+    assert!(e.to_string().contains("OKTA_CLIENT_CLIENTID"), "{e}");
+    let e = c
+        .clone()
+        .with_client_id("0oa")
+        .oauth_config()
+        .expect_err("no key");
+    assert!(e.to_string().contains("OKTA_CLIENT_PRIVATEKEY"), "{e}");
+    let e = c
+        .with_client_id("0oa")
+        .with_private_key("not a key")
+        .oauth_config()
+        .expect_err("bad key");
+    assert!(
+        matches!(
+            &e,
+            ConfigError::Invalid {
+                origin: Origin::Code("private_key"),
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(!e.to_string().contains("not a key"), "{e}");
 }

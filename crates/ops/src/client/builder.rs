@@ -9,6 +9,7 @@ use okta_idsrc_core::{ApiContext, Credentials, OrgUrl};
 use tower::{Layer, Service};
 
 use super::Client;
+use crate::oauth::{OAuthConfig, OAuthLayer, OAuthService};
 use crate::rate_limit::{RateLimitConfig, RateLimitLayer, RateLimitService};
 use crate::retry::{RetryConfig, RetryLayer, RetryService};
 use crate::service::{BoxedService, TransportService};
@@ -117,6 +118,19 @@ where
     /// Wraps the service in `layer` (which becomes the outermost layer so far).
     pub fn with_layer<L: Layer<S>>(self, layer: L) -> ClientBuilder<L::Service> {
         self.map_service(|service| layer.layer(service))
+    }
+
+    /// Authenticates as an Okta service app: wraps the service in an [`OAuthLayer`] for
+    /// this builder's org (OAuth 2.0 client credentials with a `private_key_jwt`
+    /// assertion, and DPoP). Call it before [`default_layers`](Self::default_layers), so
+    /// that the retries sit outside and every attempt gets a fresh DPoP proof. No
+    /// [`credentials`](Self::credentials) are needed: the layer sets `Authorization`.
+    ///
+    /// To read the layer's [`stats`](OAuthLayer::stats), make the [`OAuthLayer`] yourself
+    /// and add it with [`with_layer`](Self::with_layer).
+    pub fn oauth(self, config: OAuthConfig) -> ClientBuilder<OAuthService<S>> {
+        let layer = OAuthLayer::new(&self.org, config);
+        self.with_layer(layer)
     }
 
     /// Wraps the service in Okta's default middleware: the [`RetryLayer`] outside, the

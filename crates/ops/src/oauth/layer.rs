@@ -1,0 +1,587 @@
+//! [`OAuthLayer`]: gets, caches and renews the access token, and authorizes every attempt
+//! with it (and a fresh DPoP proof).
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use http::{Request, Response, StatusCode};
+use okta_idsrc_core::headers::DPOP;
+use okta_idsrc_core::transport::BoxError;
+use okta_idsrc_core::{ApiError, OperationInfo, OrgUrl};
+use tower::{Layer, Service};
+
+use super::challenge::AuthChallenge;
+use super::config::OAuthConfig;
+use super::dpop::{DpopKey, htu};
+use super::error::{ErrorCode, NonceFailure, OAuthError, OAuthFailure, SharedError};
+use super::token::{
+    IssuedToken, TOKEN_OPERATION, TokenType, clear_authorization, dpop_nonce, issued_token,
+    oauth_failure, token_request,
+};
+use crate::retry::{RetryDecision, backoff, classify, rate_limit_wait, send_when_ready};
+
+/// Counts of what an [`OAuthLayer`] did, across every service it made.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OAuthStats {
+    /// HTTP requests sent to the token endpoint (nonce and rate-limit retries included).
+    pub token_requests: u64,
+    /// Access tokens obtained.
+    pub tokens_issued: u64,
+    /// Token requests repeated with a new DPoP nonce.
+    pub nonce_retries: u64,
+    /// Requests repeated with a new token after a 401 `invalid_token`.
+    pub invalid_token_retries: u64,
+    /// Requests repeated with the resource server's DPoP nonce.
+    pub resource_nonce_retries: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    token_requests: AtomicU64,
+    tokens_issued: AtomicU64,
+    nonce_retries: AtomicU64,
+    invalid_token_retries: AtomicU64,
+    resource_nonce_retries: AtomicU64,
+}
+
+fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The cache and the DPoP nonce, behind one short lock.
+#[derive(Default)]
+struct State {
+    token: Option<Arc<IssuedToken>>,
+    /// The last `DPoP-Nonce` any response carried.
+    nonce: Option<String>,
+    /// Whether the resource server asked for the nonce in its proofs.
+    resource_nonce: bool,
+    /// Token fetches finished (success or failure).
+    fetches: u64,
+    /// The failure of the last fetch, for the callers that waited for it.
+    last_failure: Option<OAuthError>,
+    /// Tokens issued, to number them.
+    serial: u64,
+    /// After a failed renewal, when to try again (the current token serves until then).
+    renew_after: Option<SystemTime>,
+}
+
+impl State {
+    /// The cached token, while it needs no renewal (or a failed renewal's pause lasts).
+    fn fresh(&self, now: SystemTime) -> Option<&Arc<IssuedToken>> {
+        self.token.as_ref().filter(|t| {
+            now < t.renew_at
+                || (self.renew_after.is_some_and(|r| now < r) && now + GRACE < t.expires_at)
+        })
+    }
+}
+
+/// A token this close to its expiry is not sent any more.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// How long after a failed renewal the next one is tried (the current token serves).
+const RENEWAL_PAUSE: Duration = Duration::from_secs(5);
+
+struct Shared {
+    config: OAuthConfig,
+    token_url: String,
+    state: Mutex<State>,
+    /// Held while a token is fetched: one token request however many calls wait.
+    fetching: tokio::sync::Mutex<()>,
+    counters: Counters,
+}
+
+impl Shared {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn now(&self) -> SystemTime {
+        self.config.clock.now()
+    }
+
+    /// A usable token: the cached one until its renewal time, else one fetched by exactly
+    /// one caller while the others wait for it.
+    async fn token<S>(&self, inner: S) -> Result<Arc<IssuedToken>, OAuthError>
+    where
+        S: Service<Request<Bytes>, Response = Response<Bytes>>,
+        S::Error: Into<BoxError>,
+    {
+        // While a renewal is in flight, the current token serves until it expires.
+        let (seen, current) = {
+            let state = self.state();
+            let now = self.now();
+            if let Some(token) = state.fresh(now) {
+                return Ok(Arc::clone(token));
+            }
+            let current = state
+                .token
+                .as_ref()
+                .filter(|t| now + GRACE < t.expires_at)
+                .map(Arc::clone);
+            (state.fetches, current)
+        };
+        let _fetching = match self.fetching.try_lock() {
+            Ok(guard) => guard,
+            Err(_) => match current {
+                Some(token) => return Ok(token),
+                None => self.fetching.lock().await,
+            },
+        };
+        {
+            let state = self.state();
+            if state.fetches != seen {
+                // A fetch finished while this call waited: share its outcome.
+                if let Some(token) = state.token.as_ref().filter(|t| self.now() < t.expires_at) {
+                    return Ok(Arc::clone(token));
+                }
+                if let Some(failure) = &state.last_failure {
+                    return Err(failure.clone());
+                }
+            }
+        }
+        let result = self.fetch(inner).await;
+        let mut state = self.state();
+        state.fetches += 1;
+        match result {
+            Ok(token) => {
+                let token = Arc::new(token);
+                state.token = Some(Arc::clone(&token));
+                state.last_failure = None;
+                state.renew_after = None;
+                Ok(token)
+            }
+            Err(error) => {
+                state.last_failure = Some(error.clone());
+                // A renewal ahead of expiry failed: the current token still works, and the
+                // next renewal waits a little.
+                let now = self.now();
+                if let Some(token) = state.token.clone().filter(|t| now + GRACE < t.expires_at) {
+                    tracing::warn!(
+                        error = %error,
+                        "token renewal failed; the current token serves until it expires"
+                    );
+                    state.renew_after = Some(now + RENEWAL_PAUSE);
+                    return Ok(token);
+                }
+                state.token = None;
+                Err(error)
+            }
+        }
+    }
+
+    /// The cached token, until its renewal time.
+    fn cached(&self) -> Option<Arc<IssuedToken>> {
+        let now = self.now();
+        self.state().fresh(now).map(Arc::clone)
+    }
+
+    /// Drops `token` from the cache, unless it was replaced already.
+    fn invalidate(&self, token: &IssuedToken) {
+        let mut state = self.state();
+        if state
+            .token
+            .as_ref()
+            .is_some_and(|t| t.serial == token.serial)
+        {
+            state.token = None;
+        }
+    }
+
+    fn observe_nonce(&self, headers: &http::HeaderMap) {
+        if let Some(nonce) = dpop_nonce(headers) {
+            let mut state = self.state();
+            if state.nonce.as_deref() != Some(nonce) {
+                state.nonce = Some(nonce.to_owned());
+            }
+        }
+    }
+
+    /// One token: sends token requests until one succeeds or a failure is final.
+    async fn fetch<S>(&self, mut inner: S) -> Result<IssuedToken, OAuthError>
+    where
+        S: Service<Request<Bytes>, Response = Response<Bytes>>,
+        S::Error: Into<BoxError>,
+    {
+        let dpop = if self.config.dpop {
+            Some(DpopKey::generate()?)
+        } else {
+            None
+        };
+        let retry = &self.config.token_retry;
+        let started = tokio::time::Instant::now();
+        let mut nonce_retries: u32 = 0;
+        let mut attempt: u32 = 1;
+        loop {
+            let nonce = self.state().nonce.clone();
+            let sent_nonce = nonce.as_deref().filter(|_| dpop.is_some());
+            let request = token_request(
+                &self.config,
+                &self.token_url,
+                dpop.as_ref(),
+                sent_nonce,
+                self.now(),
+            )?;
+            bump(&self.counters.token_requests);
+            let response = send_when_ready(&mut inner, request)
+                .await
+                .map_err(|e| OAuthError::Transport(SharedError::new(e)))?;
+            self.observe_nonce(response.headers());
+            let now = self.now();
+            let status = response.status();
+            tracing::debug!(
+                status = status.as_u16(),
+                attempt,
+                nonce_retries,
+                "token endpoint answered"
+            );
+            if status.is_success() {
+                let serial = {
+                    let mut state = self.state();
+                    state.serial += 1;
+                    state.serial
+                };
+                let token = issued_token(&response, dpop, &self.config, now, serial)?;
+                bump(&self.counters.tokens_issued);
+                tracing::debug!(
+                    token_type = token.token_type.scheme(),
+                    "access token issued"
+                );
+                return Ok(token);
+            }
+            if status != StatusCode::TOO_MANY_REQUESTS {
+                if let Some(failure) = oauth_failure(&response, now) {
+                    if failure.code != ErrorCode::UseDpopNonce || dpop.is_none() {
+                        return Err(OAuthError::Token(Box::new(failure)));
+                    }
+                    let fresh = dpop_nonce(response.headers());
+                    let reason = match fresh {
+                        None => Some(NonceFailure::NoNonce),
+                        Some(n) if Some(n) == sent_nonce => Some(NonceFailure::Repeated),
+                        Some(_) if nonce_retries >= self.config.max_nonce_retries => {
+                            Some(NonceFailure::Exhausted)
+                        }
+                        Some(_) => None,
+                    };
+                    if let Some(reason) = reason {
+                        return Err(OAuthError::NonceHandshake {
+                            reason,
+                            retries: nonce_retries,
+                            failure: Box::new(failure),
+                        });
+                    }
+                    nonce_retries += 1;
+                    bump(&self.counters.nonce_retries);
+                    continue;
+                }
+            }
+            let decision = classify(Some(&TOKEN_OPERATION), Ok(&response));
+            let retryable = matches!(
+                decision,
+                RetryDecision::RateLimited | RetryDecision::ServerError
+            );
+            if retryable && attempt < retry.max_attempts() {
+                let wait = if decision == RetryDecision::RateLimited {
+                    rate_limit_wait(response.headers(), retry.clock().now(), retry, attempt).0
+                } else {
+                    backoff(retry, attempt)
+                };
+                let in_time = retry
+                    .deadline()
+                    .is_none_or(|d| started.elapsed().saturating_add(wait) <= d);
+                if in_time {
+                    tracing::debug!(
+                        wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                        "retrying the token request"
+                    );
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                    continue;
+                }
+            }
+            return Err(OAuthError::TokenEndpoint(Box::new(
+                ApiError::from_response(TOKEN_OPERATION.name, &response),
+            )));
+        }
+    }
+
+    /// Sets `Authorization` and (for a DPoP token) a fresh proof on `request`; returns the
+    /// nonce the proof carries.
+    fn authorize(
+        &self,
+        request: &mut Request<Bytes>,
+        token: &IssuedToken,
+    ) -> Result<Option<String>, OAuthError> {
+        let headers = request.headers_mut();
+        clear_authorization(headers);
+        headers.insert(http::header::AUTHORIZATION, token.authorization.clone());
+        let Some(key) = &token.dpop else {
+            return Ok(None);
+        };
+        let nonce = {
+            let state = self.state();
+            state.nonce.clone().filter(|_| state.resource_nonce)
+        };
+        let target = htu(request.uri()).ok_or_else(|| OAuthError::Signing {
+            what: "DPoP proof",
+            message: "the request URI is not absolute".to_owned(),
+        })?;
+        let proof = key.proof(
+            request.method(),
+            &target,
+            self.now(),
+            nonce.as_deref(),
+            Some(&token.ath),
+        )?;
+        request
+            .headers_mut()
+            .insert(DPOP, super::token::sensitive(&proof, "DPoP proof")?);
+        Ok(nonce)
+    }
+
+    fn stats(&self) -> OAuthStats {
+        let c = &self.counters;
+        OAuthStats {
+            token_requests: c.token_requests.load(Ordering::Relaxed),
+            tokens_issued: c.tokens_issued.load(Ordering::Relaxed),
+            nonce_retries: c.nonce_retries.load(Ordering::Relaxed),
+            invalid_token_retries: c.invalid_token_retries.load(Ordering::Relaxed),
+            resource_nonce_retries: c.resource_nonce_retries.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A tower [`Layer`] authenticating requests as an Okta service app: OAuth 2.0 client
+/// credentials with a `private_key_jwt` client assertion, and DPoP.
+///
+/// - The access token is fetched through the wrapped service itself (any transport), once
+///   however many calls wait, cached, and renewed ahead of its expiry.
+/// - Each HTTP attempt gets `Authorization: DPoP <token>` and a fresh `DPoP` proof (`htm`,
+///   `htu` without query and with the path decoded, `iat`, `jti`, `ath`), or
+///   `Authorization: Bearer <token>` when the token endpoint issued a bearer token.
+/// - A 401 `invalid_token` drops the token and repeats the request once with a new one; a
+///   resource `use_dpop_nonce` repeats it once with the server's nonce; any other
+///   `WWW-Authenticate` error becomes an [`OAuthError::Rejected`].
+///
+/// Put it *inside* the retry layer (closest to the transport), so that every retry gets a
+/// fresh proof: retry → rate limit → OAuth → transport, which is what
+/// [`ClientBuilder::oauth`](crate::ClientBuilder::oauth) followed by
+/// [`default_layers`](crate::ClientBuilder::default_layers) builds.
+///
+/// Clones (and every service made from them) share the token, the nonce and the
+/// [`OAuthStats`].
+#[derive(Clone)]
+pub struct OAuthLayer {
+    shared: Arc<Shared>,
+}
+
+impl OAuthLayer {
+    /// A layer for the org `org` (tokens from `{org}/oauth2/v1/token`).
+    pub fn new(org: &OrgUrl, config: OAuthConfig) -> Self {
+        // Normalized as an `htu` (lowercase host, no default port): the assertion's `aud`
+        // and the token proof's `htu` are this exact URL.
+        let raw = format!("{}/oauth2/v1/token", org.as_str());
+        let token_url = raw
+            .parse::<http::Uri>()
+            .ok()
+            .and_then(|uri| htu(&uri))
+            .unwrap_or(raw);
+        Self {
+            shared: Arc::new(Shared {
+                token_url,
+                config,
+                state: Mutex::new(State::default()),
+                fetching: tokio::sync::Mutex::new(()),
+                counters: Counters::default(),
+            }),
+        }
+    }
+
+    /// The token endpoint.
+    pub fn token_url(&self) -> &str {
+        &self.shared.token_url
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &OAuthConfig {
+        &self.shared.config
+    }
+
+    /// What the layer did so far.
+    pub fn stats(&self) -> OAuthStats {
+        self.shared.stats()
+    }
+
+    /// Drops the cached token: the next request gets a new one.
+    pub fn invalidate(&self) {
+        self.shared.state().token = None;
+    }
+
+    /// How the cached token is sent, if there is one.
+    pub fn token_type(&self) -> Option<TokenType> {
+        self.shared.state().token.as_ref().map(|t| t.token_type)
+    }
+}
+
+impl fmt::Debug for OAuthLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthLayer")
+            .field("token_url", &self.shared.token_url)
+            .field("config", &self.shared.config)
+            .field("stats", &self.shared.stats())
+            .finish()
+    }
+}
+
+impl<S> Layer<S> for OAuthLayer {
+    type Service = OAuthService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        OAuthService {
+            inner,
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+/// The service [`OAuthLayer`] makes.
+///
+/// Its errors are the inner service's (boxed, untouched) or an [`OAuthError`].
+#[derive(Clone)]
+pub struct OAuthService<S> {
+    inner: S,
+    shared: Arc<Shared>,
+}
+
+impl<S> OAuthService<S> {
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// What the layer did so far.
+    pub fn stats(&self) -> OAuthStats {
+        self.shared.stats()
+    }
+}
+
+impl<S> fmt::Debug for OAuthService<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthService")
+            .field("token_url", &self.shared.token_url)
+            .field("inner", &std::any::type_name::<S>())
+            .finish()
+    }
+}
+
+impl<S> Service<Request<Bytes>> for OAuthService<S>
+where
+    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + 'static,
+    S::Future: Send,
+    S::Error: Into<BoxError>,
+{
+    type Response = Response<Bytes>;
+    type Error = BoxError;
+    type Future = BoxFuture<'static, Result<Response<Bytes>, BoxError>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, request: Request<Bytes>) -> Self::Future {
+        let clone = self.inner.clone();
+        let service = std::mem::replace(&mut self.inner, clone);
+        Box::pin(run(service, request, Arc::clone(&self.shared)))
+    }
+}
+
+/// Sends `request` with a token, renewing it once after `invalid_token` and adding the
+/// resource nonce once after `use_dpop_nonce`.
+async fn run<S>(
+    mut inner: S,
+    request: Request<Bytes>,
+    shared: Arc<Shared>,
+) -> Result<Response<Bytes>, BoxError>
+where
+    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone,
+    S::Error: Into<BoxError>,
+{
+    let mut renewed = false;
+    let mut nonce_retried = false;
+    loop {
+        let token = match shared.cached() {
+            Some(token) => token,
+            None => shared.token(inner.clone()).await?,
+        };
+        let mut attempt = request.clone();
+        let sent_nonce = shared.authorize(&mut attempt, &token)?;
+        let response = send_when_ready(&mut inner, attempt).await?;
+        shared.observe_nonce(response.headers());
+        let status = response.status();
+        if !matches!(
+            status,
+            StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+        ) {
+            return Ok(response);
+        }
+        let Some(challenge) =
+            AuthChallenge::failure_in(response.headers(), token.token_type.scheme())
+        else {
+            return Ok(response);
+        };
+        let code = challenge.error();
+        if code == Some(ErrorCode::InvalidToken) && status == StatusCode::UNAUTHORIZED && !renewed {
+            tracing::debug!("invalid_token: renewing the token and sending once more");
+            shared.invalidate(&token);
+            bump(&shared.counters.invalid_token_retries);
+            renewed = true;
+            continue;
+        }
+        if code == Some(ErrorCode::UseDpopNonce) && token.token_type == TokenType::Dpop {
+            let fresh = dpop_nonce(response.headers());
+            if !nonce_retried && fresh.is_some() && fresh != sent_nonce.as_deref() {
+                tracing::debug!("use_dpop_nonce: sending once more with the server's nonce");
+                shared.state().resource_nonce = true;
+                bump(&shared.counters.resource_nonce_retries);
+                nonce_retried = true;
+                continue;
+            }
+        }
+        let mut failure = OAuthFailure::new(
+            status,
+            code.unwrap_or(ErrorCode::InvalidRequest),
+            challenge.error_description().map(str::to_owned),
+            response.headers(),
+            shared.now(),
+        );
+        failure.request = Some(match OperationInfo::of(&request) {
+            Some(info) => info.name.to_owned(),
+            None => format!("{} {}", request.method(), request.uri().path()),
+        });
+        failure.challenge = Some(challenge);
+        tracing::debug!(
+            status = status.as_u16(),
+            error = failure.code.as_str(),
+            "request refused by the resource server"
+        );
+        return Err(Box::new(OAuthError::Rejected(Box::new(failure))));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_is_send_sync_clone() {
+        fn assert_traits<T: Send + Sync + Clone + 'static>() {}
+        assert_traits::<OAuthLayer>();
+        assert_traits::<OAuthService<crate::BoxedService>>();
+    }
+}

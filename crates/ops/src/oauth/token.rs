@@ -1,0 +1,422 @@
+//! The token endpoint, sans IO: the client assertion, the form request, and reading the
+//! answer into an [`IssuedToken`] or an OAuth error.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT};
+use http::{HeaderMap, HeaderValue, Method, Request, Response};
+use okta_idsrc_core::headers::DPOP;
+use okta_idsrc_core::operation::USER_AGENT_PREFIX;
+use okta_idsrc_core::{Idempotency, OperationInfo, RateLimitBucket, headers};
+use okta_idsrc_jose::{random_id, sha256_b64url, sign_jwt};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::{Map, json};
+
+use super::config::OAuthConfig;
+use super::dpop::{DpopKey, unix_seconds};
+use super::error::{ErrorCode, OAuthError, OAuthFailure};
+
+/// The token request's intent. Marked idempotent for the retry policy: every attempt is
+/// rebuilt with a fresh assertion and proof, so repeating one is safe.
+pub(crate) const TOKEN_OPERATION: OperationInfo =
+    OperationInfo::new("token", Idempotency::Idempotent, RateLimitBucket::General);
+
+const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// Form values: everything but RFC 3986 unreserved characters is percent-encoded.
+const FORM: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// How an access token is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenType {
+    /// `Authorization: DPoP <token>` with a `DPoP` proof.
+    Dpop,
+    /// `Authorization: Bearer <token>`.
+    Bearer,
+}
+
+impl TokenType {
+    /// The `Authorization` scheme.
+    pub fn scheme(self) -> &'static str {
+        match self {
+            Self::Dpop => "DPoP",
+            Self::Bearer => "Bearer",
+        }
+    }
+}
+
+/// An access token in the cache: the token, how it is sent, its DPoP key, and when to renew.
+pub(crate) struct IssuedToken {
+    pub(crate) token_type: TokenType,
+    /// `Authorization` value, marked sensitive.
+    pub(crate) authorization: HeaderValue,
+    /// The token's own DPoP key (`None` for a bearer token).
+    pub(crate) dpop: Option<DpopKey>,
+    /// base64url(SHA-256(token)), the `ath` of resource proofs.
+    pub(crate) ath: String,
+    pub(crate) renew_at: SystemTime,
+    pub(crate) expires_at: SystemTime,
+    /// Which issue this is (to invalidate exactly this token).
+    pub(crate) serial: u64,
+}
+
+impl fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("token_type", &self.token_type)
+            .field("token", &"<redacted>")
+            .field("renew_at", &self.renew_at)
+            .field("expires_at", &self.expires_at)
+            .field("serial", &self.serial)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds one token request: a fresh client assertion, and a proof by `dpop` carrying
+/// `nonce` when given.
+pub(crate) fn token_request(
+    config: &OAuthConfig,
+    token_url: &str,
+    dpop: Option<&DpopKey>,
+    nonce: Option<&str>,
+    now: SystemTime,
+) -> Result<Request<Bytes>, OAuthError> {
+    let assertion = client_assertion(config, token_url, now)?;
+    let scope = config.scopes.join(" ");
+    let body = format!(
+        "grant_type=client_credentials&scope={}&client_assertion_type={}&client_assertion={}",
+        utf8_percent_encode(&scope, FORM),
+        utf8_percent_encode(CLIENT_ASSERTION_TYPE, FORM),
+        utf8_percent_encode(assertion.expose_secret(), FORM),
+    );
+    let mut builder = Request::builder()
+        .method(Method::POST)
+        .uri(token_url)
+        .header(ACCEPT, HeaderValue::from_static("application/json"))
+        .header(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        )
+        .header(CONTENT_LENGTH, HeaderValue::from(body.len()))
+        .header(USER_AGENT, HeaderValue::from_static(USER_AGENT_PREFIX));
+    if let Some(key) = dpop {
+        let proof = key.proof(&Method::POST, token_url, now, nonce, None)?;
+        builder = builder.header(DPOP, sensitive(&proof, "DPoP proof")?);
+    }
+    let mut request = builder
+        .body(Bytes::from(body))
+        .map_err(|e| OAuthError::Signing {
+            what: "token request",
+            message: e.to_string(),
+        })?;
+    request.extensions_mut().insert(TOKEN_OPERATION);
+    Ok(request)
+}
+
+/// A header value holding a secret (proof, `Authorization`), marked sensitive.
+pub(crate) fn sensitive(value: &str, what: &'static str) -> Result<HeaderValue, OAuthError> {
+    let mut v = HeaderValue::from_str(value).map_err(|_| OAuthError::Signing {
+        what,
+        message: "it cannot be sent in an HTTP header".to_owned(),
+    })?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+/// The client assertion (RFC 7523): `iss` = `sub` = client id, `aud` = exactly the token
+/// URL, `iat` = now, `exp` = now + the assertion lifetime, a random `jti`; signed with the
+/// app's key (`kid` in the header when the key has one).
+pub(crate) fn client_assertion(
+    config: &OAuthConfig,
+    token_url: &str,
+    now: SystemTime,
+) -> Result<SecretString, OAuthError> {
+    let iat = unix_seconds(now);
+    let claims = json!({
+        "iss": config.client_id,
+        "sub": config.client_id,
+        "aud": token_url,
+        "iat": iat,
+        "exp": iat + config.assertion_lifetime.as_secs(),
+        "jti": random_id(),
+    });
+    let mut header = Map::new();
+    header.insert("typ".into(), "JWT".into());
+    sign_jwt(&config.key, header, &claims)
+        .map(SecretString::from)
+        .map_err(|e| OAuthError::Signing {
+            what: "client assertion",
+            message: e.to_string(),
+        })
+}
+
+/// An OAuth error body: `{"error": "…", "error_description": "…"}`.
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: String,
+    #[serde(default)]
+    error_description: Option<String>,
+}
+
+/// The OAuth error of a token endpoint answer, when its body is one.
+pub(crate) fn oauth_failure(response: &Response<Bytes>, now: SystemTime) -> Option<OAuthFailure> {
+    let body: ErrorBody = serde_json::from_slice(response.body()).ok()?;
+    Some(OAuthFailure::new(
+        response.status(),
+        ErrorCode::parse(&body.error),
+        body.error_description,
+        response.headers(),
+        now,
+    ))
+}
+
+/// A successful token response.
+#[derive(Deserialize)]
+struct TokenBody {
+    token_type: String,
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<serde_json::Value>,
+}
+
+/// `expires_in` as a number of seconds, or a string of digits as some servers send it.
+fn seconds(value: Option<&serde_json::Value>) -> Option<u64> {
+    match value? {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Reads a 2xx token response into a token valid from `now`, bound to `dpop` when the
+/// server says `DPoP`.
+pub(crate) fn issued_token(
+    response: &Response<Bytes>,
+    dpop: Option<DpopKey>,
+    config: &OAuthConfig,
+    now: SystemTime,
+    serial: u64,
+) -> Result<IssuedToken, OAuthError> {
+    let unusable = |message: &str| OAuthError::TokenResponse {
+        message: message.to_owned(),
+        request_id: headers::request_id(response.headers()).map(str::to_owned),
+    };
+    let body: TokenBody = serde_json::from_slice(response.body())
+        .map_err(|_| unusable("expected JSON with token_type and access_token"))?;
+    let (token_type, dpop) = if body.token_type.eq_ignore_ascii_case("DPoP") {
+        let Some(key) = dpop else {
+            return Err(unusable(
+                "token_type DPoP, but the request carried no DPoP proof",
+            ));
+        };
+        (TokenType::Dpop, Some(key))
+    } else if body.token_type.eq_ignore_ascii_case("Bearer") {
+        (TokenType::Bearer, None)
+    } else {
+        return Err(unusable(&format!(
+            "unknown token_type {:?}",
+            body.token_type.chars().take(32).collect::<String>()
+        )));
+    };
+    if body.access_token.is_empty() {
+        return Err(unusable("empty access_token"));
+    }
+    let access_token = SecretString::from(body.access_token);
+    let authorization = sensitive(
+        &format!("{} {}", token_type.scheme(), access_token.expose_secret()),
+        "access token",
+    )
+    .map_err(|_| unusable("the access_token cannot be sent in an HTTP header"))?;
+    // Okta's tokens live one hour; a response without expires_in is taken as that.
+    let lifetime = Duration::from_secs(seconds(body.expires_in.as_ref()).unwrap_or(3600));
+    let ahead = config.renew_before.min(lifetime / 2);
+    Ok(IssuedToken {
+        token_type,
+        authorization,
+        dpop,
+        ath: sha256_b64url(access_token.expose_secret().as_bytes()),
+        renew_at: now + (lifetime - ahead),
+        expires_at: now + lifetime,
+        serial,
+    })
+}
+
+/// The `DPoP-Nonce` of a response, if any.
+pub(crate) fn dpop_nonce(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(headers::DPOP_NONCE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+}
+
+/// Removes any `Authorization` the request came with (an OAuth layer sets its own).
+pub(crate) fn clear_authorization(headers: &mut HeaderMap) {
+    headers.remove(AUTHORIZATION);
+    headers.remove(DPOP);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use okta_idsrc_jose::{Algorithm, PrivateKey, decode_unverified, verify_jwt};
+    use std::time::UNIX_EPOCH;
+
+    const URL: &str = "https://acme.okta.com/oauth2/v1/token";
+
+    fn config() -> (OAuthConfig, PrivateKey) {
+        let key = PrivateKey::generate_p256().expect("key").with_kid("kid-1");
+        (OAuthConfig::new("0oaclient", key.clone()), key)
+    }
+
+    fn form(body: &[u8]) -> Vec<(String, String)> {
+        std::str::from_utf8(body)
+            .expect("utf-8")
+            .split('&')
+            .map(|pair| {
+                let (k, v) = pair.split_once('=').expect("pair");
+                let v = percent_encoding::percent_decode_str(v)
+                    .decode_utf8()
+                    .expect("utf-8")
+                    .into_owned();
+                (k.to_owned(), v)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn assertion_claims() {
+        let (config, key) = config();
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let a = client_assertion(&config, URL, now).expect("assertion");
+        let b = client_assertion(&config, URL, now).expect("assertion");
+        let (header, claims) =
+            verify_jwt(a.expose_secret(), &key.public_jwk(), &[Algorithm::ES256]).expect("ok");
+        assert_eq!(header["kid"], "kid-1");
+        assert_eq!(claims["iss"], "0oaclient");
+        assert_eq!(claims["sub"], "0oaclient");
+        assert_eq!(claims["aud"], URL);
+        assert_eq!(claims["iat"], 1_700_000_000);
+        assert_eq!(claims["exp"], 1_700_000_300);
+        let (_, other) = decode_unverified(b.expose_secret()).expect("decode");
+        assert_ne!(claims["jti"], other["jti"], "a fresh jti every time");
+    }
+
+    #[test]
+    fn request_shape() {
+        let (config, _) = config();
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let key = DpopKey::generate().expect("key");
+        let r = token_request(&config, URL, Some(&key), Some("n-1"), now).expect("request");
+        assert_eq!(r.method(), Method::POST);
+        assert_eq!(r.uri(), URL);
+        assert_eq!(
+            r.headers()[CONTENT_TYPE],
+            "application/x-www-form-urlencoded"
+        );
+        assert!(r.headers()[DPOP].is_sensitive());
+        let (_, proof) = decode_unverified(r.headers()[DPOP].to_str().expect("ascii")).expect("p");
+        assert_eq!(proof["htu"], URL);
+        assert_eq!(proof["htm"], "POST");
+        assert_eq!(proof["nonce"], "n-1");
+        assert!(proof.get("ath").is_none());
+        let fields = form(r.body());
+        let names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "grant_type",
+                "scope",
+                "client_assertion_type",
+                "client_assertion"
+            ]
+        );
+        assert_eq!(fields[0].1, "client_credentials");
+        assert_eq!(
+            fields[1].1,
+            "okta.identitySources.manage okta.identitySources.read"
+        );
+        assert_eq!(fields[2].1, CLIENT_ASSERTION_TYPE);
+        let without = token_request(&config, URL, None, None, now).expect("request");
+        assert!(without.headers().get(DPOP).is_none());
+    }
+
+    #[test]
+    fn token_responses() {
+        let (config, _) = config();
+        let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let reply = |body: &str| {
+            Response::builder()
+                .status(200)
+                .body(Bytes::from(body.to_owned()))
+                .expect("response")
+        };
+        let key = DpopKey::generate().expect("key");
+        let t = issued_token(
+            &reply(r#"{"token_type":"DPoP","expires_in":3600,"access_token":"tok","scope":"s"}"#),
+            Some(key.clone()),
+            &config,
+            now,
+            1,
+        )
+        .expect("token");
+        assert_eq!(t.token_type, TokenType::Dpop);
+        assert_eq!(t.authorization, "DPoP tok");
+        assert!(t.authorization.is_sensitive());
+        assert_eq!(t.renew_at, now + Duration::from_secs(3540));
+        assert_eq!(t.ath, sha256_b64url(b"tok"));
+        assert!(!format!("{t:?}").contains("tok\""));
+        let t = issued_token(
+            &reply(r#"{"token_type":"Bearer","expires_in":10,"access_token":"tok"}"#),
+            Some(key.clone()),
+            &config,
+            now,
+            2,
+        )
+        .expect("token");
+        assert_eq!(t.token_type, TokenType::Bearer);
+        assert!(t.dpop.is_none());
+        assert_eq!(
+            t.renew_at,
+            now + Duration::from_secs(5),
+            "half of a short life"
+        );
+        let t = issued_token(
+            &reply(r#"{"token_type":"bearer","expires_in":"120","access_token":"tok"}"#),
+            None,
+            &config,
+            now,
+            3,
+        )
+        .expect("token");
+        assert_eq!(t.expires_at, now + Duration::from_secs(120));
+        let e = issued_token(
+            &reply(r#"{"token_type":"DPoP","access_token":"tok"}"#),
+            None,
+            &config,
+            now,
+            3,
+        )
+        .expect_err("DPoP without a proof");
+        assert!(matches!(e, OAuthError::TokenResponse { .. }));
+        for bad in [
+            r#"{"token_type":"MAC","access_token":"tok"}"#,
+            r#"{"token_type":"Bearer","access_token":""}"#,
+            r#"{"token_type":"Bearer","access_token":"a\nb"}"#,
+            "not json",
+        ] {
+            let e = issued_token(&reply(bad), Some(key.clone()), &config, now, 4)
+                .expect_err("unusable");
+            assert!(!e.to_string().contains("a\nb"), "{e}");
+        }
+    }
+}
