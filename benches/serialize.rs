@@ -145,6 +145,10 @@ fn bench(c: &mut Criterion) {
     g.bench_function("bulk_upsert_200/plain_serde_json_derive", |b| {
         b.iter(|| serde_json::from_slice::<PlainBody>(black_box(&bytes)).unwrap())
     });
+    // The parser alone, building nothing: the ceiling for any serde_json-based model.
+    g.bench_function("bulk_upsert_200/serde_json_ignored_any", |b| {
+        b.iter(|| serde_json::from_slice::<serde::de::IgnoredAny>(black_box(&bytes)).unwrap())
+    });
     let sessions = sessions_json();
     g.throughput(Throughput::Bytes(sessions.len() as u64));
     g.bench_function("sessions_100/model", |b| {
