@@ -23,8 +23,8 @@
 //! - [`ops`]: the async client, middleware, pagination, configuration and the bulk importer.
 
 use okta_idsrc_hyper::{HyperTransport, Proxy};
-use okta_idsrc_ops::rate_limit::RateLimitConfig;
-use okta_idsrc_ops::retry::RetryConfig;
+use okta_idsrc_ops::rate_limit::{RateLimitConfig, RateLimitLayer};
+use okta_idsrc_ops::retry::{RetryConfig, RetryLayer};
 use secrecy::ExposeSecret;
 
 pub use okta_idsrc_core as core;
@@ -71,6 +71,26 @@ pub fn client_from_env() -> Result<Client, SetupError> {
 /// - `max_retries`: the retries after the first attempt;
 /// - `proxy` (with `no_proxy`): the proxy requests are tunnelled through.
 pub fn client_from_config(config: &ClientConfig) -> Result<Client, SetupError> {
+    Ok(configured_client(config, None)?.client)
+}
+
+/// A client from a configuration, with a handle on its retry layer.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ConfiguredClient {
+    /// The client.
+    pub client: Client,
+    /// Its retry layer: [`RetryLayer::stats`] counts the retries and the 429s seen (the
+    /// importer reports them).
+    pub retry: RetryLayer,
+}
+
+/// Like [`client_from_config`], keeping the retry layer's counters, and appending
+/// `user_agent_suffix` (e.g. `my-sync/1.2`) to the `User-Agent`.
+pub fn configured_client(
+    config: &ClientConfig,
+    user_agent_suffix: Option<&str>,
+) -> Result<ConfiguredClient, SetupError> {
     let org = config.require_org_url()?.clone();
     let auth = match config.authorization_mode {
         AuthorizationMode::PrivateKey => Auth::OAuth(Box::new(config.oauth_config()?)),
@@ -106,19 +126,28 @@ pub fn client_from_config(config: &ClientConfig) -> Result<Client, SetupError> {
         }
         transport = transport.proxy(proxy);
     }
-    let builder = okta_idsrc_ops::Client::builder(org).service(transport.build()?);
-    Ok(match auth {
+    let retry = RetryLayer::new(retry);
+    let mut builder = okta_idsrc_ops::Client::builder(org).service(transport.build()?);
+    if let Some(suffix) = user_agent_suffix {
+        builder = builder.user_agent_suffix(suffix);
+    }
+    // OAuth sits inside the retries, so that every attempt gets a fresh DPoP proof; the
+    // rate limiter paces every attempt.
+    let client = match auth {
         Auth::OAuth(oauth) => builder
             .oauth(*oauth)
-            .default_layers(retry, RateLimitConfig::default())
+            .with_layer(RateLimitLayer::new(RateLimitConfig::default()))
+            .with_layer(retry.clone())
             .build()
             .boxed(),
         Auth::Token(credentials) => builder
             .credentials(credentials)
-            .default_layers(retry, RateLimitConfig::default())
+            .with_layer(RateLimitLayer::new(RateLimitConfig::default()))
+            .with_layer(retry.clone())
             .build()
             .boxed(),
-    })
+    };
+    Ok(ConfiguredClient { client, retry })
 }
 
 /// How a configured client authenticates.

@@ -5,14 +5,12 @@ use std::fmt;
 use std::str::FromStr;
 
 use clap::Args;
-use okta_idsrc_core::{Credentials, OrgUrl};
+use okta_idsrc::{ConfiguredClient, SetupError};
+use okta_idsrc_core::OrgUrl;
 use okta_idsrc_emulator::{DEFAULT_IDENTITY_SOURCE, DEFAULT_TOKEN, Emulator, EmulatorHandle};
-use okta_idsrc_hyper::{HyperTransport, Proxy};
-use okta_idsrc_ops::config::{AuthorizationMode, ProxyConfig};
-use okta_idsrc_ops::rate_limit::{RateLimitConfig, RateLimitLayer};
-use okta_idsrc_ops::retry::{RetryConfig, RetryLayer};
+use okta_idsrc_ops::config::AuthorizationMode;
+use okta_idsrc_ops::retry::RetryLayer;
 use okta_idsrc_ops::{Client, Config, IdentitySource};
-use secrecy::ExposeSecret;
 
 use crate::error::{CliError, chain};
 
@@ -153,7 +151,7 @@ impl ConnArgs {
         } else {
             None
         };
-        let (org, auth, emulator, source) = match why {
+        let (emulator, source) = match why {
             Some(why) => {
                 let mut builder = Emulator::builder().token(DEFAULT_TOKEN);
                 if let Some(source) = &self.source {
@@ -166,54 +164,34 @@ impl ConnArgs {
                     "using the embedded emulator at {} ({why})",
                     emulator.base_url()
                 );
-                let org = OrgUrl::parse(&emulator.base_url()).map_err(|e| {
+                config.org_url = Some(OrgUrl::parse(&emulator.base_url()).map_err(|e| {
                     CliError::failure(format!("the embedded emulator's URL: {}", e.reason))
-                })?;
+                })?);
+                config.authorization_mode = AuthorizationMode::Ssws;
+                config = config.with_token(DEFAULT_TOKEN);
                 let source = self
                     .source
                     .clone()
                     .unwrap_or_else(|| DEFAULT_IDENTITY_SOURCE.to_owned());
-                (
-                    org,
-                    Auth::Token(Credentials::api_token(DEFAULT_TOKEN)),
-                    Some(emulator),
-                    source,
-                )
+                (Some(emulator), source)
             }
             None => {
-                let org = config.require_org_url()?.clone();
-                let auth = match config.authorization_mode {
-                    AuthorizationMode::PrivateKey => Auth::OAuth(Box::new(config.oauth_config()?)),
-                    _ => Auth::Token(config.credentials()?),
-                };
                 let source = self.source.clone().ok_or_else(|| {
                     CliError::usage(
                         "no identity source: give --source 0oa… (or set OKTA_IDSRC_SOURCE)",
                     )
                 })?;
-                (org, auth, None, source)
+                (None, source)
             }
         };
-        let transport = transport(&config)?;
-        let retry = RetryLayer::new(retry_config(&config));
-        let builder = Client::builder(org)
-            .user_agent_suffix(concat!("okta-idsrc-cli/", env!("CARGO_PKG_VERSION")))
-            .service(transport);
-        // OAuth sits inside the retries, so that every attempt gets a fresh DPoP proof.
-        let client = match auth {
-            Auth::Token(credentials) => builder
-                .credentials(credentials)
-                .with_layer(RateLimitLayer::new(RateLimitConfig::default()))
-                .with_layer(retry.clone())
-                .build()
-                .boxed(),
-            Auth::OAuth(oauth) => builder
-                .oauth(*oauth)
-                .with_layer(RateLimitLayer::new(RateLimitConfig::default()))
-                .with_layer(retry.clone())
-                .build()
-                .boxed(),
-        };
+        let ConfiguredClient { client, retry, .. } = okta_idsrc::configured_client(
+            &config,
+            Some(concat!("okta-idsrc-cli/", env!("CARGO_PKG_VERSION"))),
+        )
+        .map_err(|e| match e {
+            SetupError::Config(e) => CliError::from(e),
+            other => CliError::usage(format!("cannot set up HTTPS: {}", chain(&other))),
+        })?;
         Ok(Target {
             source: client.identity_source(source),
             retry,
@@ -260,60 +238,4 @@ impl ConnArgs {
         }
         Ok(())
     }
-}
-
-/// How the client authenticates.
-enum Auth {
-    /// A static token.
-    Token(Credentials),
-    /// An OAuth 2.0 service app.
-    OAuth(Box<okta_idsrc_ops::oauth::OAuthConfig>),
-}
-
-/// The retry settings: `max_retries` and `request_timeout` from the configuration, as the
-/// façade's `client_from_config` applies them (the CLI builds its own stack to keep the
-/// retry layer's counters for the import summary).
-fn retry_config(config: &Config) -> RetryConfig {
-    let mut retry = RetryConfig::default();
-    if let Some(retries) = config.max_retries {
-        retry = retry.with_max_attempts(retries.saturating_add(1));
-    }
-    if let Some(timeout) = config.request_timeout {
-        retry = retry.with_deadline((!timeout.is_zero()).then_some(timeout));
-    }
-    retry
-}
-
-/// The hyper transport with the configured timeouts and proxy.
-fn transport(config: &Config) -> Result<HyperTransport, CliError> {
-    let mut builder = HyperTransport::builder();
-    if let Some(timeout) = config.connection_timeout {
-        builder = builder.connect_timeout(timeout);
-    }
-    if let Some(timeout) = config.request_timeout.filter(|t| !t.is_zero()) {
-        builder = builder.request_timeout(timeout);
-    }
-    if let Some(proxy) = &config.proxy {
-        builder = builder.proxy(proxy_of(proxy, config.no_proxy.as_deref())?);
-    }
-    builder
-        .build()
-        .map_err(|e| CliError::usage(format!("cannot set up HTTPS: {}", chain(&e))))
-}
-
-fn proxy_of(config: &ProxyConfig, no_proxy: Option<&str>) -> Result<Proxy, CliError> {
-    let mut proxy =
-        Proxy::new(&config.url()).map_err(|e| CliError::usage(format!("proxy: {}", chain(&e))))?;
-    if let Some(user) = &config.username {
-        let password = config
-            .password
-            .as_ref()
-            .map(|p| p.expose_secret().to_owned())
-            .unwrap_or_default();
-        proxy = proxy.basic_auth(user.clone(), password);
-    }
-    if let Some(list) = no_proxy {
-        proxy = proxy.no_proxy(list);
-    }
-    Ok(proxy)
 }
