@@ -139,8 +139,11 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("deserialize");
     g.throughput(Throughput::Bytes(size));
-    g.bench_function("bulk_upsert_200/model", |b| {
+    g.bench_function("bulk_upsert_200/model_serde_json_from_slice", |b| {
         b.iter(|| serde_json::from_slice::<BulkUpsertRequestBody>(black_box(&bytes)).unwrap())
+    });
+    g.bench_function("bulk_upsert_200/model_core_json_from_slice", |b| {
+        b.iter(|| json::from_slice::<BulkUpsertRequestBody>(black_box(&bytes)).unwrap())
     });
     g.bench_function("bulk_upsert_200/plain_serde_json_derive", |b| {
         b.iter(|| serde_json::from_slice::<PlainBody>(black_box(&bytes)).unwrap())
@@ -152,9 +155,7 @@ fn bench(c: &mut Criterion) {
     let sessions = sessions_json();
     g.throughput(Throughput::Bytes(sessions.len() as u64));
     g.bench_function("sessions_100/model", |b| {
-        b.iter(|| {
-            serde_json::from_slice::<Vec<IdentitySourceSession>>(black_box(&sessions)).unwrap()
-        })
+        b.iter(|| json::from_slice::<Vec<IdentitySourceSession>>(black_box(&sessions)).unwrap())
     });
     g.bench_function("sessions_100/plain_serde_json_derive", |b| {
         b.iter(|| serde_json::from_slice::<Vec<PlainSession>>(black_box(&sessions)).unwrap())
@@ -162,7 +163,7 @@ fn bench(c: &mut Criterion) {
     let user = user_json();
     g.throughput(Throughput::Bytes(user.len() as u64));
     g.bench_function("user_response/model", |b| {
-        b.iter(|| serde_json::from_slice::<UserResponseSchema>(black_box(&user)).unwrap())
+        b.iter(|| json::from_slice::<UserResponseSchema>(black_box(&user)).unwrap())
     });
     g.finish();
 }

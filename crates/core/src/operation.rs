@@ -326,7 +326,7 @@ pub(crate) fn parse_json<T: DeserializeOwned>(
         )
         .into());
     }
-    serde_json::from_slice(response.body())
+    json::from_slice(response.body())
         .map_err(|e| DecodeError::new(operation, &response, e.to_string()).into())
 }
 
@@ -340,7 +340,7 @@ pub(crate) fn parse_one_or_list<T: DeserializeOwned>(
         return parse_json(operation, response);
     }
     success(operation, &response)?;
-    let mut items: Vec<T> = serde_json::from_slice(response.body())
+    let mut items: Vec<T> = json::from_slice(response.body())
         .map_err(|e| Error::from(DecodeError::new(operation, &response, e.to_string())))?;
     if items.len() != 1 {
         let msg = format!(

@@ -63,7 +63,7 @@ pub(crate) fn parse_body_except<T: DeserializeOwned + Validate>(
     body: &[u8],
     ignore: impl Fn(&Violation) -> bool,
 ) -> Result<T, ApiError> {
-    let value: T = serde_json::from_slice(body).map_err(|_| ApiError::malformed())?;
+    let value: T = okta_idsrc_core::json::from_slice(body).map_err(|_| ApiError::malformed())?;
     let mut violations = value.violations();
     violations.retain(|v| !ignore(v));
     if violations.is_empty() {
