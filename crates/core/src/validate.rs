@@ -260,15 +260,24 @@ fn scan(s: &str) -> Scan {
             four_byte: None,
         };
     }
-    let mut chars = 0;
-    let mut four_byte = None;
-    for c in s.chars() {
-        chars += 1;
-        if four_byte.is_none() && c.len_utf8() == 4 {
-            four_byte = Some((chars, c));
-        }
+    // Characters are the bytes that are not UTF-8 continuation bytes.
+    let chars = s.as_bytes().iter().filter(|&&b| (b as i8) >= -0x40).count();
+    Scan {
+        chars,
+        four_byte: first_four_byte(s),
     }
-    Scan { chars, four_byte }
+}
+
+/// The first 4-byte character of `s` and its 1-based position. A branch-free pass over the
+/// bytes (a 4-byte character starts with a byte ≥ 0xF0) rules most strings out.
+fn first_four_byte(s: &str) -> Option<(usize, char)> {
+    if s.is_ascii() || !s.as_bytes().iter().fold(false, |acc, &b| acc | (b >= 0xF0)) {
+        return None;
+    }
+    s.chars()
+        .enumerate()
+        .find(|(_, c)| c.len_utf8() == 4)
+        .map(|(i, c)| (i + 1, c))
 }
 
 fn four_byte_message(at: usize, c: char) -> String {
@@ -366,7 +375,7 @@ fn check_list_len(
 
 /// Only the 4-byte rule, for strings with no length limit (a name, an unknown field).
 fn check_chars(sink: &mut Sink<'_>, path: &Path<'_>, s: &str, what: &str) {
-    if let Some((at, c)) = scan(s).four_byte {
+    if let Some((at, c)) = first_four_byte(s) {
         sink.push(path, format!("{what}{}", four_byte_message(at, c)));
     }
 }
