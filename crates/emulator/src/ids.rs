@@ -91,7 +91,7 @@ pub(crate) fn timestamp(t: SystemTime) -> String {
 
 /// The current time as an Okta timestamp.
 pub(crate) fn now_timestamp() -> String {
-    timestamp(SystemTime::now())
+    timestamp(crate::oauth::clock::wall_clock())
 }
 
 /// Year, month and day of the `days`th day after 1970-01-01 (Howard Hinnant's algorithm).

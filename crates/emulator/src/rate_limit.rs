@@ -61,7 +61,7 @@ impl Bucket {
         let now = Instant::now();
         if w.start.is_none_or(|s| now.duration_since(s) >= WINDOW) {
             w.start = Some(now);
-            w.reset = reset_after(SystemTime::now(), WINDOW);
+            w.reset = reset_after(crate::oauth::clock::wall_clock(), WINDOW);
             w.used = 0;
         }
     }

@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, DATE, HeaderValue, LINK, WWW_AUTHENTICATE};
@@ -26,6 +26,7 @@ use crate::error::ApiError;
 use crate::faults::RequestFault;
 use crate::handlers::{self, MAX_BODY_BYTES, body_too_large, lacks_length, takes_body};
 use crate::oauth;
+use crate::oauth::clock::wall_clock;
 use crate::rate_limit::{RateState, WINDOW, reset_after};
 use crate::reply::Reply;
 use crate::router::{self, Route};
@@ -120,7 +121,7 @@ async fn handle(
     let request_id = shared.ids.request();
     let Some(_in_flight) = shared.concurrency.enter() else {
         Counters::bump(&shared.stats.rate_limited);
-        let rate = RateState::concurrent(reset_after(SystemTime::now(), WINDOW));
+        let rate = RateState::concurrent(reset_after(wall_clock(), WINDOW));
         return Ok(error_response(
             &shared,
             &ApiError::rate_limited(),
@@ -275,7 +276,7 @@ pub(crate) fn base_response(
     if let Ok(v) = HeaderValue::from_str(request_id) {
         headers.insert(X_OKTA_REQUEST_ID, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(SystemTime::now())) {
+    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(wall_clock())) {
         headers.insert(DATE, v);
     }
     response

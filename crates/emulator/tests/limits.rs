@@ -327,6 +327,8 @@ async fn wrong_method_unknown_resources_and_auth() {
     );
 }
 
+/// The wall clock, to compare with the emulator's `X-Rate-Limit-Reset`.
+#[allow(clippy::disallowed_methods)]
 fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -697,7 +697,7 @@ mod default_layers {
 
     #[tokio::test(start_paused = true)]
     async fn a_429_is_waited_out_and_retried_with_okta_retry_headers() {
-        let now = SystemTime::now();
+        let now = okta_idsrc_ops::clock::Clock::now(&okta_idsrc_ops::clock::SystemClock);
         let date = httpdate::fmt_http_date(now);
         let reset = (now.duration_since(SystemTime::UNIX_EPOCH).expect("epoch")
             + Duration::from_secs(3))
