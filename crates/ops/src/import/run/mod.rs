@@ -1,0 +1,461 @@
+//! One run of the importer: validate, reconcile the journal, then drive sessions until every
+//! load is imported.
+
+use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::future::Future;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use http::{Request, Response, StatusCode};
+use okta_idsrc_core::Error;
+use okta_idsrc_core::models::{IdentitySourceSession, IdentitySourceSessionStatus as Status};
+use okta_idsrc_core::operations::{
+    PreparedBulkLoad, UploadIdentitySourceDataForDelete, UploadIdentitySourceDataForUpsert,
+    UploadIdentitySourceGroupMembershipsForDelete, UploadIdentitySourceGroupMembershipsForUpsert,
+    UploadIdentitySourceGroupsDataForDelete, UploadIdentitySourceGroupsForUpsert,
+};
+use okta_idsrc_core::transport::BoxError;
+use tokio::time::Instant;
+use tower::Service;
+
+use super::Importer;
+use super::error::ImportError;
+use super::fingerprint::Fingerprint;
+use super::input::{EntityKind, InputSource};
+use super::journal::{Event, Journal, JournalState};
+use super::options::ImportOptions;
+use super::pack::{LoadProducer, PackedLoad};
+use super::progress::{Phase, Reporter};
+use super::report::{EntityCounts, ImportReport, SessionReport, merge_range};
+use super::validate::validate;
+use crate::IdentitySource;
+
+/// Attempts the importer makes at one request that keeps failing transiently (5xx, 429,
+/// transport errors) — on top of the retry layer's own attempts, if the client has one.
+pub const REQUEST_ATTEMPTS: u32 = 6;
+/// The first wait before the importer tries a request again; it doubles up to 8 s.
+const BASE_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(8);
+/// start-import sends at most, when read-backs keep showing the session IN_PROGRESS.
+const MAX_START_SENDS: u32 = 4;
+/// Attempts to move a finished upload's session to an end (start, cancel) before giving up.
+const MAX_FINISH_STEPS: u32 = 10;
+/// The longest wait between two attempts to open a session during Okta's cool-down.
+const MAX_COOLDOWN_STEP: Duration = Duration::from_secs(30);
+
+/// The status of a session that does not exist (any more).
+fn not_found() -> Status {
+    Status::Unknown("NOT_FOUND".to_owned())
+}
+
+/// Whether a failure may pass if the request is made again later.
+fn is_transient(e: &Error) -> bool {
+    match e {
+        Error::Transport(_) | Error::Service(_) => true,
+        Error::Api(a) => a.status.is_server_error() || a.status == StatusCode::TOO_MANY_REQUESTS,
+        _ => false,
+    }
+}
+
+/// Whether a 400 answer to a load is about the load's body (a field Okta's validation
+/// names, or a malformed body) rather than about the session (its status, its load cap).
+fn refuses_body(e: &Error) -> bool {
+    let Some(api) = e.as_api() else { return false };
+    let names_body_field = |s: &str| {
+        let field = s.strip_prefix("Api validation failed: ").unwrap_or(s);
+        [
+            "profiles",
+            "memberships",
+            "externalIds",
+            "entityType",
+            "body",
+        ]
+        .iter()
+        .any(|p| field.starts_with(p))
+    };
+    api.error_code() == Some("E0000003")
+        || api.error_summary().is_some_and(names_body_field)
+        || api.causes().any(names_body_field)
+}
+
+/// The wait before attempt `attempt + 1`: exponential, with jitter in its upper half.
+fn backoff(attempt: u32) -> Duration {
+    let cap = BASE_BACKOFF
+        .saturating_mul(1 << attempt.saturating_sub(1).min(16))
+        .min(MAX_BACKOFF);
+    cap.mul_f64(0.5 + fastrand::f64() / 2.0)
+}
+
+/// Runs blocking work (a whole pass over the input) without stalling other tasks of a
+/// multi-threaded runtime.
+fn blocking<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
+    }
+}
+
+fn status_of(session: &IdentitySourceSession) -> Status {
+    session
+        .status
+        .clone()
+        .unwrap_or_else(|| Status::Unknown(String::new()))
+}
+
+fn record(journal: &mut Option<Journal>, event: Event) -> Result<(), ImportError> {
+    match journal {
+        Some(j) => j.write(&event),
+        None => Ok(()),
+    }
+}
+
+/// A session of an earlier run to continue.
+struct Resumed {
+    id: String,
+    acked: BTreeSet<u64>,
+}
+
+/// What happened to one load.
+enum LoadOutcome {
+    Acked,
+    /// 400: the session refuses it (its load cap is reached, or it stopped accepting loads).
+    Refused(Error),
+    /// 404: the session is gone.
+    Gone,
+    Failed(Error),
+}
+
+/// Why a session stopped taking a kind's loads.
+enum Refusal {
+    /// A load was refused (400) while the session may still accept loads.
+    Refused(Error),
+    /// The session is gone (404).
+    Gone,
+}
+
+/// How uploading a session's loads ended.
+enum Uploaded {
+    All,
+    /// The session refused a load while still accepting loads: its cap is reached.
+    CapReached,
+    /// The session stopped accepting loads.
+    Stopped(Status),
+}
+
+/// How a session ended.
+struct SessionEnd {
+    status: Status,
+    applied: bool,
+    acked: BTreeSet<u64>,
+}
+
+pub(super) async fn run<S>(
+    importer: &Importer<S>,
+    sources: &[&dyn InputSource],
+) -> Result<ImportReport, ImportError>
+where
+    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + Sync + 'static,
+    S::Future: Send,
+    S::Error: Into<BoxError>,
+{
+    let options = &importer.options;
+    let reporter = Reporter::new(options.on_progress.clone());
+    let stats_before = options.retry_stats();
+    reporter.update(true, |_| {});
+    let plan = blocking(|| validate(sources, options, &reporter))?;
+    let loads_total = plan.loads_total();
+    let max_loads = options.effective_max_loads() as u64;
+    tracing::info!(
+        entities = plan.entities.total(),
+        invalid = plan.invalid_total,
+        loads = loads_total,
+        "input validated"
+    );
+    reporter.update(true, |p| {
+        p.entities_total = Some(plan.entities.total());
+        p.loads_total = Some(loads_total);
+    });
+    let mut report = ImportReport {
+        sessions: Vec::new(),
+        loads_total,
+        loads: 0,
+        loads_resumed: 0,
+        entities_by_kind: plan.entities,
+        skipped: plan.skipped.clone(),
+        skipped_total: plan.invalid_total,
+        sessions_planned: loads_total.div_ceil(max_loads),
+        dry_run: options.dry_run,
+        elapsed: Default::default(),
+        retries: 0,
+        rate_limited: 0,
+    };
+    if !options.dry_run {
+        let fingerprint = plan.fingerprint.finish();
+        let (journal, state) = match &options.journal {
+            Some(path) => {
+                let (j, s) = Journal::open(path, &fingerprint, options.sync_journal)?;
+                (Some(j), s)
+            }
+            None => (None, JournalState::default()),
+        };
+        let mut driver = Driver {
+            source: importer
+                .client
+                .identity_source(importer.identity_source_id.as_str()),
+            options,
+            reporter: &reporter,
+            journal,
+            report,
+            ours: HashSet::new(),
+            maybe_orphan: false,
+        };
+        let (done, resume) = driver.reconcile(&state).await?;
+        if state.fingerprint.is_some() {
+            record(
+                &mut driver.journal,
+                Event::Resume {
+                    input: fingerprint.clone(),
+                    loads_done: done.len() as u64,
+                },
+            )?;
+        }
+        let mut producer = LoadProducer::new(
+            sources,
+            &plan.skip,
+            done,
+            Fingerprint::new(options.invalid_policy),
+        );
+        driver.import(&mut producer, resume).await?;
+        if producer.fingerprint().finish() != fingerprint {
+            return Err(ImportError::InputChanged {
+                message: "the records read while uploading differ from those validated".to_owned(),
+            });
+        }
+        report = driver.report;
+        report.loads_resumed = producer.skipped_done;
+        report.sessions_planned = report.sessions.len() as u64;
+        record(
+            &mut driver.journal,
+            Event::Finished {
+                loads: loads_total,
+                sessions: report.sessions.len() as u64,
+            },
+        )?;
+    }
+    let stats = options.retry_stats();
+    report.retries = stats.retries.saturating_sub(stats_before.retries);
+    report.rate_limited = stats.rate_limited.saturating_sub(stats_before.rate_limited);
+    report.elapsed = reporter.started().elapsed();
+    reporter.phase(Phase::Done);
+    Ok(report)
+}
+
+/// The state of a run once validation is over.
+struct Driver<'a, S> {
+    source: IdentitySource<S>,
+    options: &'a ImportOptions,
+    reporter: &'a Reporter,
+    journal: Option<Journal>,
+    report: ImportReport,
+    /// Sessions this import opened (in this run or, per the journal, an earlier one).
+    ours: HashSet<String>,
+    /// Whether the journal ends with a session being created: an unknown CREATED session
+    /// is then this import's own, opened just before a kill.
+    maybe_orphan: bool,
+}
+
+impl<S> Driver<'_, S>
+where
+    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + Sync + 'static,
+    S::Future: Send,
+    S::Error: Into<BoxError>,
+{
+    // ---------------------------------------------------------------------------------------
+    // Requests, with the importer's own retries of transient failures.
+
+    async fn retrying<T, F, Fut>(
+        &self,
+        doing: impl Fn() -> String,
+        mut call: F,
+    ) -> Result<T, ImportError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let mut attempt = 1;
+        loop {
+            match call().await {
+                Ok(v) => return Ok(v),
+                Err(e) if is_transient(&e) && attempt < REQUEST_ATTEMPTS => {
+                    tracing::debug!(attempt, what = %doing(), "request failed; trying again");
+                    tokio::time::sleep(backoff(attempt)).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(ImportError::api(doing(), e)),
+            }
+        }
+    }
+
+    /// Runs one session: uploads the window, starts the import, waits for its end.
+    async fn run_session(
+        &mut self,
+        id: &str,
+        window: &[PackedLoad],
+        mut acked: BTreeSet<u64>,
+        resumed: bool,
+    ) -> Result<SessionEnd, ImportError> {
+        tracing::info!(
+            session = %id,
+            loads = window.len(),
+            first_load = window.first().map(|l| l.number),
+            resumed,
+            "uploading to session"
+        );
+        let uploaded = self.upload(id, window, &mut acked).await?;
+        let (status, applied) = match uploaded {
+            Uploaded::All | Uploaded::CapReached => self.finish(id).await?,
+            Uploaded::Stopped(status) => (status, false),
+        };
+        record(
+            &mut self.journal,
+            Event::Done {
+                session: id.to_owned(),
+                status: status.to_string(),
+                applied,
+                last_load: acked.last().copied(),
+            },
+        )?;
+        let mut entities = EntityCounts::default();
+        let mut lines = Vec::new();
+        for load in window.iter().filter(|l| acked.contains(&l.number)) {
+            entities.add(load.kind, u64::from(load.entities));
+            for r in &load.ranges {
+                merge_range(&mut lines, r);
+            }
+        }
+        let session = SessionReport {
+            id: id.to_owned(),
+            status: status.clone(),
+            applied,
+            resumed,
+            loads: acked.iter().copied().collect(),
+            entities_by_kind: entities,
+            lines,
+        };
+        if applied {
+            tracing::info!(session = %id, status = %status, loads = acked.len(), "session imported");
+            self.reporter.update(true, |p| p.sessions_completed += 1);
+        } else {
+            tracing::warn!(session = %id, status = %status, loads = acked.len(), "session failed: {session}");
+        }
+        self.report.sessions.push(session);
+        Ok(SessionEnd {
+            status,
+            applied,
+            acked,
+        })
+    }
+
+    /// Drives sessions until every load is imported.
+    async fn import(
+        &mut self,
+        producer: &mut LoadProducer<'_>,
+        mut resume: Option<Resumed>,
+    ) -> Result<(), ImportError> {
+        let cap = self.options.effective_max_loads();
+        let mut carry: VecDeque<PackedLoad> = VecDeque::new();
+        let mut next = blocking(|| producer.next_load())?;
+        let mut failures_in_a_row = 0;
+        while resume.is_some() || !carry.is_empty() || next.is_some() {
+            let first_load = carry.front().or(next.as_ref()).map(|l| l.number);
+            let (id, acked, resumed) = match resume.take() {
+                Some(r) => (r.id, r.acked, true),
+                None => (self.open_session(first_load).await?, BTreeSet::new(), false),
+            };
+            let mut window = Vec::with_capacity(cap);
+            while window.len() < cap {
+                if let Some(load) = carry.pop_front() {
+                    window.push(load);
+                } else if let Some(load) = next.take() {
+                    window.push(load);
+                    next = producer.next_load()?;
+                } else {
+                    break;
+                }
+            }
+            let end = self.run_session(&id, &window, acked, resumed).await?;
+            let again: Vec<PackedLoad> = if end.applied {
+                failures_in_a_row = 0;
+                window
+                    .into_iter()
+                    .filter(|l| !end.acked.contains(&l.number))
+                    .collect()
+            } else {
+                failures_in_a_row += 1;
+                if failures_in_a_row > self.options.session_retries {
+                    let session = self
+                        .report
+                        .sessions
+                        .last()
+                        .cloned()
+                        .expect("the failed session is reported");
+                    return Err(ImportError::SessionFailed {
+                        session: Box::new(session),
+                        attempts: failures_in_a_row,
+                    });
+                }
+                tracing::warn!(session = %id, status = %end.status, "uploading the session's loads again in a new session");
+                window
+            };
+            for load in again.into_iter().rev() {
+                carry.push_front(load);
+            }
+        }
+        Ok(())
+    }
+}
+
+mod sessions;
+mod upload;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api_400(body: &str) -> Error {
+        let e = okta_idsrc_core::ApiError::from_parts(
+            "uploadIdentitySourceDataForUpsert",
+            StatusCode::BAD_REQUEST,
+            &http::HeaderMap::new(),
+            body.as_bytes(),
+        );
+        Error::from(e)
+    }
+
+    #[test]
+    fn body_refusals_and_session_refusals() {
+        let cap = r#"{"errorCode":"E0000001","errorSummary":"Api validation failed: importSessionId","errorCauses":[{"errorSummary":"A session accepts at most 50 bulk loads"}]}"#;
+        assert!(!refuses_body(&api_400(cap)));
+        let field = r#"{"errorCode":"E0000001","errorSummary":"Api validation failed: profiles[3].profile.email","errorCauses":[{"errorSummary":"profiles[3].profile.email: is 3 characters"}]}"#;
+        assert!(refuses_body(&api_400(field)));
+        let malformed =
+            r#"{"errorCode":"E0000003","errorSummary":"The request body was not well-formed."}"#;
+        assert!(refuses_body(&api_400(malformed)));
+        assert!(!refuses_body(&api_400("")));
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        for attempt in 1..20 {
+            let cap = BASE_BACKOFF
+                .saturating_mul(1 << (attempt - 1).min(16))
+                .min(MAX_BACKOFF);
+            let d = backoff(attempt);
+            assert!(d <= cap && d >= cap / 2, "attempt {attempt}: {d:?}");
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! Uploading loads into a session, kind by kind, with bounded concurrency.
+
+use super::*;
+
+impl<S> Driver<'_, S>
+where
+    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + Sync + 'static,
+    S::Future: Send,
+    S::Error: Into<BoxError>,
+{
+    /// Uploads `loads` (of one kind) to session `id`, `concurrency` at a time.
+    pub(super) async fn upload_kind(
+        &mut self,
+        id: &str,
+        loads: &[&PackedLoad],
+        acked: &mut BTreeSet<u64>,
+    ) -> Result<Option<Refusal>, ImportError> {
+        let source = &self.source;
+        let concurrency = self.options.effective_concurrency();
+        let mut waiting = loads.iter().copied();
+        let mut in_flight = FuturesUnordered::new();
+        let mut refusal = None;
+        loop {
+            while in_flight.len() < concurrency {
+                match waiting.next() {
+                    Some(load) => in_flight.push(upload_load(source, id, load)),
+                    None => break,
+                }
+            }
+            let Some((load, outcome)) = in_flight.next().await else {
+                break;
+            };
+            match outcome {
+                LoadOutcome::Acked => {
+                    record(
+                        &mut self.journal,
+                        Event::Load {
+                            session: id.to_owned(),
+                            load: load.number,
+                        },
+                    )?;
+                    acked.insert(load.number);
+                    self.report.loads += 1;
+                    self.reporter.acknowledged(u64::from(load.entities));
+                    tracing::debug!(
+                        session = %id,
+                        load = load.number,
+                        kind = load.kind.as_str(),
+                        entities = load.entities,
+                        bytes = load.body.len(),
+                        "load acknowledged"
+                    );
+                }
+                LoadOutcome::Refused(e) => {
+                    tracing::info!(session = %id, load = load.number, "load refused by the session");
+                    if refusal.is_none() {
+                        refusal = Some(Refusal::Refused(e));
+                    }
+                }
+                LoadOutcome::Gone => refusal = Some(Refusal::Gone),
+                LoadOutcome::Failed(e) => {
+                    return Err(ImportError::api(
+                        format!(
+                            "uploading load {} ({}) to session {id}",
+                            load.number,
+                            describe(load)
+                        ),
+                        e,
+                    ));
+                }
+            }
+        }
+        Ok(refusal)
+    }
+
+    /// Uploads the window's loads not yet acknowledged, kind after kind.
+    pub(super) async fn upload(
+        &mut self,
+        id: &str,
+        window: &[PackedLoad],
+        acked: &mut BTreeSet<u64>,
+    ) -> Result<Uploaded, ImportError> {
+        self.reporter.phase(Phase::Uploading {
+            session: id.to_owned(),
+        });
+        for kind in EntityKind::ALL {
+            let todo: Vec<&PackedLoad> = window
+                .iter()
+                .filter(|l| l.kind == kind && !acked.contains(&l.number))
+                .collect();
+            if todo.is_empty() {
+                continue;
+            }
+            match self.upload_kind(id, &todo, acked).await? {
+                None => {}
+                Some(Refusal::Gone) => return Ok(Uploaded::Stopped(not_found())),
+                Some(Refusal::Refused(refusal)) => {
+                    let status = self.get_status(id).await?;
+                    if !status.accepts_loads() {
+                        return Ok(Uploaded::Stopped(status));
+                    }
+                    if acked.is_empty() {
+                        // A session with none of our loads in it cannot be at its cap:
+                        // Okta refuses the load itself.
+                        let load = todo
+                            .iter()
+                            .find(|l| !acked.contains(&l.number))
+                            .expect("a refused load");
+                        return Err(ImportError::api(
+                            format!(
+                                "uploading load {} ({}) to session {id}",
+                                load.number,
+                                describe(load)
+                            ),
+                            refusal,
+                        ));
+                    }
+                    tracing::info!(session = %id, acked = acked.len(), "the session's load cap is reached; the rest goes to the next session");
+                    return Ok(Uploaded::CapReached);
+                }
+            }
+        }
+        Ok(Uploaded::All)
+    }
+}
+
+/// Where a load's entities came from, for messages.
+pub(super) fn describe(load: &PackedLoad) -> String {
+    let ranges: Vec<String> = load
+        .ranges
+        .iter()
+        .take(3)
+        .map(ToString::to_string)
+        .collect();
+    let mut s = format!("{} {}s", load.entities, load.kind);
+    if !ranges.is_empty() {
+        s.push_str(" from ");
+        s.push_str(&ranges.join(", "));
+    }
+    s
+}
+
+/// Uploads one load, trying again after transient failures; returns the load with what
+/// happened to it.
+pub(super) async fn upload_load<'a, S>(
+    source: &IdentitySource<S>,
+    session: &str,
+    load: &'a PackedLoad,
+) -> (&'a PackedLoad, LoadOutcome)
+where
+    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + Sync + 'static,
+    S::Future: Send,
+    S::Error: Into<BoxError>,
+{
+    let mut attempt = 1;
+    let outcome = loop {
+        match send_load(source, session, load).await {
+            Ok(()) => break LoadOutcome::Acked,
+            Err(e) if e.status() == Some(StatusCode::BAD_REQUEST) && !refuses_body(&e) => {
+                break LoadOutcome::Refused(e);
+            }
+            Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => break LoadOutcome::Gone,
+            Err(e) if is_transient(&e) && attempt < REQUEST_ATTEMPTS => {
+                tracing::debug!(
+                    session,
+                    load = load.number,
+                    attempt,
+                    "load failed; trying again"
+                );
+                tokio::time::sleep(backoff(attempt)).await;
+                attempt += 1;
+            }
+            Err(e) => break LoadOutcome::Failed(e),
+        }
+    };
+    (load, outcome)
+}
+
+pub(super) async fn send_load<S>(
+    source: &IdentitySource<S>,
+    session: &str,
+    load: &PackedLoad,
+) -> Result<(), Error>
+where
+    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + Sync + 'static,
+    S::Future: Send,
+    S::Error: Into<BoxError>,
+{
+    let client = source.client();
+    let id = source.id();
+    let body = load.body.clone();
+    match load.kind {
+        EntityKind::UserUpsert => {
+            client
+                .send(&PreparedBulkLoad::<UploadIdentitySourceDataForUpsert>::new(
+                    id, session, body,
+                ))
+                .await
+        }
+        EntityKind::UserDeactivate => {
+            client
+                .send(&PreparedBulkLoad::<UploadIdentitySourceDataForDelete>::new(
+                    id, session, body,
+                ))
+                .await
+        }
+        EntityKind::GroupUpsert => {
+            client
+                .send(
+                    &PreparedBulkLoad::<UploadIdentitySourceGroupsForUpsert>::new(
+                        id, session, body,
+                    ),
+                )
+                .await
+        }
+        EntityKind::GroupDelete => {
+            client
+                .send(
+                    &PreparedBulkLoad::<UploadIdentitySourceGroupsDataForDelete>::new(
+                        id, session, body,
+                    ),
+                )
+                .await
+        }
+        EntityKind::MembershipUpsert => {
+            let op = PreparedBulkLoad::<UploadIdentitySourceGroupMembershipsForUpsert>::new(
+                id, session, body,
+            );
+            client.send(&op).await
+        }
+        EntityKind::MembershipDelete => {
+            let op = PreparedBulkLoad::<UploadIdentitySourceGroupMembershipsForDelete>::new(
+                id, session, body,
+            );
+            client.send(&op).await
+        }
+    }
+}
