@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
-use okta_idsrc_emulator::{IdentitySourceSnapshot, StateSnapshot};
+use okta_idsrc_emulator::IdentitySourceCounts;
 use okta_idsrc_ops::import::{
     EntityKind, ImportError, ImportOptions, ImportReport, Importer, InputError, InputSource,
     InvalidPolicy,
@@ -103,7 +103,10 @@ pub async fn run(args: ImportArgs) -> Result<(), CliError> {
     }
 
     let target = args.conn.connect().await?;
-    let before = target.emulator.as_ref().map(|e| e.state());
+    let before = target
+        .emulator
+        .as_ref()
+        .and_then(|e| e.counts(target.source.id()));
     let display = ProgressDisplay::new();
     let on_progress = Arc::clone(&display);
     let mut options = ImportOptions::default()
@@ -137,7 +140,10 @@ pub async fn run(args: ImportArgs) -> Result<(), CliError> {
             None => "interrupted; nothing records how far it got (use --journal FILE to make an import resumable)".to_owned(),
         })),
         Some(Ok(report)) => {
-            let after = target.emulator.as_ref().map(|e| e.state());
+            let after = target
+                .emulator
+                .as_ref()
+                .and_then(|e| e.counts(target.source.id()));
             let summary = Summary::new(&report, &target, before.as_ref(), after.as_ref());
             match args.output {
                 Output::Text => summary.print_text(&report),
@@ -195,39 +201,7 @@ struct UserChanges {
 /// What the summary prints besides the report.
 struct Summary {
     users: UserChanges,
-    emulator: Option<(String, EmulatorCounts)>,
-}
-
-/// What an emulator holds, counted.
-struct EmulatorCounts {
-    users_active: usize,
-    users_inactive: usize,
-    groups: usize,
-    memberships: usize,
-    sessions: Vec<(String, usize)>,
-}
-
-impl EmulatorCounts {
-    fn of(source: &IdentitySourceSnapshot) -> Self {
-        let active = source.users.iter().filter(|u| u.active).count();
-        let mut sessions: Vec<(String, usize)> = Vec::new();
-        for s in &source.sessions {
-            match sessions
-                .iter_mut()
-                .find(|(status, _)| status == s.status.as_str())
-            {
-                Some((_, n)) => *n += 1,
-                None => sessions.push((s.status.as_str().to_owned(), 1)),
-            }
-        }
-        Self {
-            users_active: active,
-            users_inactive: source.users.len() - active,
-            groups: source.groups.len(),
-            memberships: source.groups.iter().map(|g| g.members.len()).sum(),
-            sessions,
-        }
-    }
+    emulator: Option<(String, IdentitySourceCounts)>,
 }
 
 /// `n` and the noun for it: `1 user`, `3 users`.
@@ -247,23 +221,18 @@ impl Summary {
     fn new(
         report: &ImportReport,
         target: &Target,
-        before: Option<&StateSnapshot>,
-        after: Option<&StateSnapshot>,
+        before: Option<&IdentitySourceCounts>,
+        after: Option<&IdentitySourceCounts>,
     ) -> Self {
-        let source_id = target.source.id();
-        let snapshot =
-            |s: Option<&StateSnapshot>| s.and_then(|s| s.identity_source(source_id)).cloned();
-        let (before, after) = (snapshot(before), snapshot(after));
-        let users = match (&before, &after) {
+        let users = match (before, after) {
             (Some(before), Some(after)) => {
-                let created = after.users.len().saturating_sub(before.users.len()) as u64;
-                let inactive = |s: &IdentitySourceSnapshot| {
-                    s.users.iter().filter(|u| !u.active).count() as u64
-                };
+                let total = |c: &IdentitySourceCounts| (c.users_active + c.users_inactive) as u64;
+                let created = total(after).saturating_sub(total(before));
                 UserChanges {
                     created,
                     updated: applied(report, EntityKind::UserUpsert).saturating_sub(created),
-                    deactivated: inactive(after).saturating_sub(inactive(before)),
+                    deactivated: (after.users_inactive as u64)
+                        .saturating_sub(before.users_inactive as u64),
                     from_emulator: true,
                 }
             }
@@ -274,8 +243,8 @@ impl Summary {
                 from_emulator: false,
             },
         };
-        let emulator = match (&after, &target.emulator) {
-            (Some(after), Some(e)) => Some((e.base_url(), EmulatorCounts::of(after))),
+        let emulator = match (after, &target.emulator) {
+            (Some(after), Some(e)) => Some((e.base_url(), after.clone())),
             _ => None,
         };
         Self { users, emulator }

@@ -140,7 +140,8 @@ pub use oauth::settings::{
 /// The JOSE types the OAuth configuration takes ([`Jwk`] in [`OAuthClient::jwks`]).
 pub use okta_idsrc_jose::Jwk;
 pub use snapshot::{
-    GroupSnapshot, IdentitySourceSnapshot, SessionSnapshot, StateSnapshot, Stats, UserSnapshot,
+    GroupSnapshot, IdentitySourceCounts, IdentitySourceSnapshot, SessionSnapshot, StateSnapshot,
+    Stats, UserSnapshot,
 };
 
 use config::Config;
@@ -411,6 +412,12 @@ impl EmulatorHandle {
     /// Everything it holds: what `GET /__emulator/state` returns.
     pub fn state(&self) -> StateSnapshot {
         self.shared.snapshot()
+    }
+
+    /// What identity source `id` holds, counted without copying it (cheap beside
+    /// [`state`](Self::state) for large imports); `None` for an unknown identity source.
+    pub fn counts(&self, identity_source_id: &str) -> Option<IdentitySourceCounts> {
+        self.shared.counts(identity_source_id)
     }
 
     /// Empties users, groups, sessions and counters, as `POST /__emulator/reset` does.

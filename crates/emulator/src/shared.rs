@@ -13,7 +13,7 @@ use crate::faults::FaultInjector;
 use crate::ids::{IdGen, now_timestamp};
 use crate::oauth::OAuth;
 use crate::rate_limit::{Bucket, Concurrency};
-use crate::snapshot::{self, StateSnapshot, Stats};
+use crate::snapshot::{self, IdentitySourceCounts, StateSnapshot, Stats};
 use crate::state::{Source, SourceState};
 
 /// Request counters.
@@ -109,6 +109,33 @@ impl Shared {
             identity_sources,
             stats,
         }
+    }
+
+    /// Counts what identity source `id` holds, under its lock, copying nothing.
+    pub(crate) fn counts(&self, id: &str) -> Option<IdentitySourceCounts> {
+        let source = self.sources.iter().find(|s| s.id == id)?;
+        let mut state = source.lock();
+        state.expire_idle(
+            self.config.session_idle_expiry,
+            Instant::now(),
+            &now_timestamp(),
+        );
+        let users_active = state.users.values().filter(|u| u.active).count();
+        let mut sessions: Vec<(String, usize)> = Vec::new();
+        for session in state.sessions.values() {
+            let status = session.status.as_str();
+            match sessions.iter_mut().find(|(s, _)| s == status) {
+                Some((_, n)) => *n += 1,
+                None => sessions.push((status.to_owned(), 1)),
+            }
+        }
+        Some(IdentitySourceCounts {
+            users_active,
+            users_inactive: state.users.len() - users_active,
+            groups: state.groups.len(),
+            memberships: state.groups.values().map(|g| g.members.len()).sum(),
+            sessions,
+        })
     }
 
     /// Empties every identity source, the counters and the rate-limit windows (issued tokens,

@@ -41,6 +41,24 @@ pub struct IdentitySourceSnapshot {
     pub sessions: Vec<SessionSnapshot>,
 }
 
+/// What one identity source holds, counted without copying it (see
+/// [`EmulatorHandle::counts`](crate::EmulatorHandle::counts)).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct IdentitySourceCounts {
+    /// Active users.
+    pub users_active: usize,
+    /// Deactivated users.
+    pub users_inactive: usize,
+    /// Groups.
+    pub groups: usize,
+    /// Memberships, over all groups.
+    pub memberships: usize,
+    /// Sessions by status, in the order the statuses first occur.
+    pub sessions: Vec<(String, usize)>,
+}
+
 impl IdentitySourceSnapshot {
     /// The user with external id `external_id`.
     pub fn user(&self, external_id: &str) -> Option<&UserSnapshot> {

@@ -370,6 +370,13 @@ async fn inspection_and_reset() {
     // The typed snapshot says the same.
     let typed: okta_idsrc_emulator::StateSnapshot = serde_json::from_value(state).unwrap();
     assert_eq!(typed, emu.state());
+    // Counted without a copy, the same numbers.
+    let counts = emu.counts("0oaA").expect("known identity source");
+    assert_eq!((counts.users_active, counts.users_inactive), (1, 0));
+    assert_eq!((counts.groups, counts.memberships), (0, 0));
+    assert_eq!(counts.sessions, [("COMPLETED".to_owned(), 1)]);
+    assert_eq!(emu.counts("0oaB").expect("known").users_active, 0);
+    assert!(emu.counts("0oaUnknown").is_none());
 
     let r = c
         .send_raw(Method::POST, &format!("{}/__emulator/reset", c.base), None)
