@@ -5,6 +5,9 @@
 //! Exit codes: 0 success, 1 import or API failure, 2 usage or input error — always with a
 //! one-line reason on stderr.
 
+// Doc comments here are also clap's help text, where plain URLs read best.
+#![allow(rustdoc::bare_urls)]
+
 mod commands;
 mod connect;
 mod emulator_cmd;

@@ -9,7 +9,7 @@
 //!   `Remaining` minus the requests sent after it), and a response with a newer `Reset`
 //!   replaces the window. When none is left, requests wait until the reset + 1 s (Okta's
 //!   rule), plus up to [`MAX_JITTER`] so that parallel workers do not wake together.
-//! - `now` is the local [`Clock`](crate::clock::Clock) corrected by the server's `Date`
+//! - `now` is the local [`Clock`] corrected by the server's `Date`
 //!   (the skew between the two), so a client clock that is off does not wake too early.
 //! - Okta's concurrent-limit signal (a 429 with `X-Rate-Limit-Limit: 0` and `-Remaining: 0`)
 //!   caps requests in flight for the bucket at one below what was in flight; each 2xx raises
