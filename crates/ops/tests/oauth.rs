@@ -1116,7 +1116,8 @@ async fn twenty_five_thousand_users_imported_with_dpop_through_faults_and_renewa
                 drop_after_apply_rate: 0.01,
                 ..Faults::NONE
             })
-            .rate_limit(600)
+            // Tight, as in the importer's own test: more requests than one window allows.
+            .rate_limit(200)
             .session_rate_limit(15)
         },
     )
@@ -1176,6 +1177,16 @@ async fn twenty_five_thousand_users_imported_with_dpop_through_faults_and_renewa
     assert_eq!(members, USERS);
     assert!(report.retries > 0, "the faults were retried");
     assert!(state.stats.faults_injected > 0);
+    assert!(
+        state.stats.requests > 200,
+        "the run spans more than one rate-limit window"
+    );
+    assert!(
+        state.stats.rate_limited * 100 <= state.stats.requests,
+        "at most 1 % answered 429: {} of {}",
+        state.stats.rate_limited,
+        state.stats.requests
+    );
 
     // Every API attempt carried its own proof, with the token it went with.
     let api = tap.api();
