@@ -20,7 +20,8 @@
 //! This façade re-exports the workspace crates:
 //! - [`core`]: transport-agnostic models and sans-IO request/response builders,
 //! - [`hyper`]: the hyper-based transport,
-//! - [`ops`]: the async client, middleware, pagination, configuration and the bulk importer.
+//! - [`ops`]: the async client, middleware, pagination and configuration,
+//! - [`import`]: the resumable bulk importer.
 
 use okta_idsrc_hyper::{HyperTransport, Proxy};
 use okta_idsrc_ops::rate_limit::{RateLimitConfig, RateLimitLayer};
@@ -29,6 +30,7 @@ use secrecy::ExposeSecret;
 
 pub use okta_idsrc_core as core;
 pub use okta_idsrc_hyper as hyper;
+pub use okta_idsrc_import as import;
 pub use okta_idsrc_ops as ops;
 
 pub use okta_idsrc_core::transport::{Transport, TransportError, TransportErrorKind};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use okta_idsrc_emulator::IdentitySourceCounts;
-use okta_idsrc_ops::import::{
+use okta_idsrc_import::{
     EntityKind, ImportError, ImportOptions, ImportReport, Importer, InputError, InputSource,
     InvalidPolicy,
 };

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use okta_idsrc_ops::import::{Phase, Progress};
+use okta_idsrc_import::{Phase, Progress};
 
 /// The least time between two plain progress lines.
 const PLAIN_INTERVAL: Duration = Duration::from_secs(2);

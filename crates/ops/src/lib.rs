@@ -1,5 +1,5 @@
 //! The async layer of okta-idsrc: a [`Client`] over any tower service, the retry and
-//! rate-limit middleware Okta needs, pagination streams, the bulk importer, configuration
+//! rate-limit middleware Okta needs, pagination streams, configuration
 //! loading like Okta's SDKs, and adapters between core's
 //! [`Transport`](okta_idsrc_core::Transport) and tower.
 //!
@@ -20,7 +20,6 @@
 pub mod client;
 pub mod clock;
 pub mod config;
-pub mod import;
 pub mod oauth;
 pub mod pagination;
 pub mod rate_limit;

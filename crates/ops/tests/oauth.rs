@@ -20,8 +20,8 @@ use http::{HeaderMap, Method, Request, Response, StatusCode};
 use okta_idsrc_core::transport::BoxError;
 use okta_idsrc_core::{Error, OrgUrl};
 use okta_idsrc_emulator::{
-    DEFAULT_IDENTITY_SOURCE, Emulator, EmulatorBuilder, EmulatorHandle, Faults, ManualClock,
-    OAuthClient, OAuthSettings, SCOPE_MANAGE, SCOPE_READ,
+    DEFAULT_IDENTITY_SOURCE, Emulator, EmulatorBuilder, EmulatorHandle, ManualClock, OAuthClient,
+    OAuthSettings, SCOPE_MANAGE, SCOPE_READ,
 };
 use okta_idsrc_hyper::HyperTransport;
 use okta_idsrc_jose::{decode_unverified, sha256_b64url};
@@ -1092,134 +1092,7 @@ async fn no_secret_in_errors_or_debug() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 6. The importer in PrivateKey + DPoP mode.
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn twenty_five_thousand_users_imported_with_dpop_through_faults_and_renewals() {
-    use okta_idsrc_core::models::{
-        BulkGroupUpsertRequestBodyProfilesInner, BulkUpsertRequestBodyProfilesInner,
-        IdentitySourceGroupProfileForUpsert, IdentitySourceUserProfileForUpsert,
-    };
-    use okta_idsrc_ops::import::{Entity, EntityKind, ImportOptions, Importer, VecSource};
-
-    const USERS: usize = 25_000;
-    const GROUPS: usize = 100;
-    let key = PrivateKey::generate_p256().expect("key").with_kid("key-1");
-    let org = Org::custom(
-        key,
-        |c| c,
-        |s| s,
-        |b| {
-            b.faults(Faults {
-                error_500_rate: 0.05,
-                drop_before_apply_rate: 0.01,
-                drop_after_apply_rate: 0.01,
-                ..Faults::NONE
-            })
-            // Tight, as in the importer's own test: more requests than one window allows.
-            .rate_limit(200)
-            .session_rate_limit(15)
-        },
-    )
-    .await;
-    // Time runs fast for the OAuth side: 20 s per API request, so that the one-hour tokens
-    // are renewed under the importer's concurrent load (a proof in flight ages by at most
-    // the requests in flight times 20 s, well under the five minutes allowed; renewal five
-    // minutes ahead keeps tokens in flight from expiring on arrival).
-    let clock = org.clock.clone();
-    let tap = Tap::new().on_request(move |_, _| clock.advance(Duration::from_secs(20)));
-    let stack = org.client(
-        org.config().with_renew_before(Duration::from_secs(300)),
-        &tap,
-    );
-
-    let users = (0..USERS).map(|i| {
-        let login = format!("user{i}@example.com");
-        Entity::UserUpsert(BulkUpsertRequestBodyProfilesInner::with(
-            format!("u{i:06}"),
-            IdentitySourceUserProfileForUpsert::new()
-                .email(login.clone())
-                .user_name(login)
-                .first_name(format!("First{i}"))
-                .last_name(format!("Last{i}")),
-        ))
-    });
-    let groups = (0..GROUPS).map(|j| {
-        Entity::GroupUpsert(BulkGroupUpsertRequestBodyProfilesInner::with(
-            format!("g{j:03}"),
-            IdentitySourceGroupProfileForUpsert::new().display_name(format!("Group {j}")),
-        ))
-    });
-    let memberships = (0..USERS).map(|i| Entity::MembershipUpsert {
-        group: format!("g{:03}", i % GROUPS),
-        member: format!("u{i:06}"),
-    });
-    let sources = [
-        VecSource::new("users.csv", EntityKind::UserUpsert, users),
-        VecSource::new("groups.csv", EntityKind::GroupUpsert, groups),
-        VecSource::new("memberships.csv", EntityKind::MembershipUpsert, memberships),
-    ];
-    let options = ImportOptions::default()
-        .with_retry_layer(stack.retry.clone())
-        .with_poll_interval(Duration::from_millis(20), Duration::from_millis(500));
-    let report = Importer::new(stack.client.clone(), DEFAULT_IDENTITY_SOURCE, options)
-        .run(&[&sources[0], &sources[1], &sources[2]])
-        .await
-        .expect("import");
-
-    let state = org.emulator.state();
-    let source = state
-        .identity_source(DEFAULT_IDENTITY_SOURCE)
-        .expect("identity source");
-    assert_eq!(source.users.len(), USERS);
-    assert_eq!(source.groups.len(), GROUPS);
-    let members: usize = source.groups.iter().map(|g| g.members.len()).sum();
-    assert_eq!(members, USERS);
-    assert!(report.retries > 0, "the faults were retried");
-    assert!(state.stats.faults_injected > 0);
-    assert!(
-        state.stats.requests > 200,
-        "the run spans more than one rate-limit window"
-    );
-    assert!(
-        state.stats.rate_limited * 100 <= state.stats.requests,
-        "at most 1 % answered 429: {} of {}",
-        state.stats.rate_limited,
-        state.stats.requests
-    );
-
-    // Every API attempt carried its own proof, with the token it went with.
-    let api = tap.api();
-    let mut jtis = std::collections::HashSet::new();
-    for sent in &api {
-        let (_, proof) = sent.proof().expect("proof");
-        assert!(jtis.insert(proof["jti"].to_string()), "a proof sent twice");
-        assert_eq!(
-            proof["ath"],
-            sha256_b64url(access_token(sent).as_bytes()).as_str()
-        );
-    }
-    let refused = api
-        .iter()
-        .filter(|s| matches!(s.status, Some(400 | 401)))
-        .count();
-    assert_eq!(refused, 0, "no proof or token was ever refused");
-    let oauth = stack.oauth.stats();
-    assert!(oauth.tokens_issued >= 2, "{oauth:?}");
-    assert_eq!(oauth.tokens_issued, state.stats.tokens_issued);
-    eprintln!(
-        "25k users with DPoP: {:.2?}, {} API requests, {} faults, {} tokens, {} token requests",
-        report.elapsed,
-        api.len(),
-        state.stats.faults_injected,
-        oauth.tokens_issued,
-        oauth.token_requests
-    );
-    org.emulator.shutdown().await;
-}
-
-// ---------------------------------------------------------------------------------------------
-// 7. In memory: what an emulator cannot easily play.
+// 6. In memory: what an emulator cannot easily play.
 
 mod scripted {
     use super::support::{ORG, Scripted, response};

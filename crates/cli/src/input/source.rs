@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use okta_idsrc_ops::import::{Entity, EntityKind, InputError, InputSource, Record, Records};
+use okta_idsrc_import::{Entity, EntityKind, InputError, InputSource, Record, Records};
 
 use super::{GroupsFile, IdsFile, InputProblem, Located, MembershipsFile, UsersFile};
 

@@ -371,7 +371,7 @@ fn field_name(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::input::VecSource;
+    use crate::input::VecSource;
     use okta_idsrc_core::models::{
         BulkUpsertRequestBodyProfilesInner, IdentitySourceUserProfileForUpsert,
     };

@@ -19,7 +19,7 @@ use okta_idsrc_emulator::{
     DEFAULT_IDENTITY_SOURCE, Emulator, EmulatorBuilder, EmulatorHandle, Faults, StateSnapshot,
 };
 use okta_idsrc_hyper::HyperTransport;
-use okta_idsrc_ops::import::{
+use okta_idsrc_import::{
     Entity, EntityKind, ImportError, ImportOptions, ImportReport, Importer, InputError,
     InputSource, InvalidPolicy, Phase, Progress, Record, VecSource,
 };
@@ -849,7 +849,7 @@ impl InputSource for Passes {
         EntityKind::UserUpsert
     }
 
-    fn open(&self) -> Result<okta_idsrc_ops::import::Records<'_>, InputError> {
+    fn open(&self) -> Result<okta_idsrc_import::Records<'_>, InputError> {
         let n = self
             .opened
             .fetch_add(1, Ordering::SeqCst)

@@ -8,7 +8,7 @@ use std::time::Duration;
 use okta_idsrc_core::limits::MAX_LOADS_PER_SESSION;
 
 use super::progress::Progress;
-use crate::retry::{RetryLayer, RetryStats};
+use okta_idsrc_ops::retry::{RetryLayer, RetryStats};
 
 /// What the importer does about invalid entities.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -28,7 +28,7 @@ pub type ProgressCallback = Arc<dyn Fn(&Progress) + Send + Sync>;
 ///
 /// ```
 /// use std::time::Duration;
-/// use okta_idsrc_ops::import::{ImportOptions, InvalidPolicy};
+/// use okta_idsrc_import::{ImportOptions, InvalidPolicy};
 ///
 /// let options = ImportOptions::default()
 ///     .with_concurrency(8)

@@ -31,7 +31,7 @@
 //!
 //! ```no_run
 //! use okta_idsrc_ops::Client;
-//! use okta_idsrc_ops::import::{Entity, EntityKind, ImportOptions, Importer, VecSource};
+//! use okta_idsrc_import::{Entity, EntityKind, ImportOptions, Importer, VecSource};
 //! use okta_idsrc_core::models::*;
 //!
 //! # async fn run(client: Client) -> Result<(), Box<dyn std::error::Error>> {
@@ -116,12 +116,12 @@ pub use progress::{PROGRESS_INTERVAL, Phase, Progress};
 pub use report::{EntityCounts, ImportReport, LineRange, SessionReport};
 pub use run::REQUEST_ATTEMPTS;
 
-use crate::Client;
+use okta_idsrc_ops::Client;
 
 /// Imports entities into one identity source through a [`Client`]. See the
 /// [module docs](self).
 ///
-/// The client should carry the [retry](crate::retry) and [rate-limit](crate::rate_limit)
+/// The client should carry the [retry](okta_idsrc_ops::retry) and [rate-limit](okta_idsrc_ops::rate_limit)
 /// layers; give the retry layer to [`ImportOptions::with_retry_layer`] for its counts in the
 /// report.
 #[derive(Debug, Clone)]

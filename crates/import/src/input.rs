@@ -211,7 +211,7 @@ pub trait InputSource: Send + Sync {
 /// An in-memory [`InputSource`]: entities numbered from line 1, for tests and embedders.
 ///
 /// ```
-/// use okta_idsrc_ops::import::{Entity, EntityKind, InputSource, VecSource};
+/// use okta_idsrc_import::{Entity, EntityKind, InputSource, VecSource};
 ///
 /// let source = VecSource::new("groups", EntityKind::GroupDelete, [Entity::GroupDelete("eng".into())]);
 /// let record = source.open().unwrap().next().unwrap().unwrap();

@@ -22,10 +22,10 @@ use okta_idsrc_core::models::{
 use okta_idsrc_core::{Credentials, OrgUrl};
 use okta_idsrc_emulator::{DEFAULT_IDENTITY_SOURCE, Emulator};
 use okta_idsrc_hyper::HyperTransport;
-use okta_idsrc_ops::Client;
-use okta_idsrc_ops::import::{
+use okta_idsrc_import::{
     Entity, EntityKind, ImportOptions, Importer, InputError, InputSource, Record, Records,
 };
+use okta_idsrc_ops::Client;
 use okta_idsrc_ops::rate_limit::{RateLimitConfig, RateLimitLayer};
 use okta_idsrc_ops::retry::{RetryConfig, RetryLayer};
 

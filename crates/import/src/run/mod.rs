@@ -30,7 +30,7 @@ use super::pack::{LoadProducer, PackedLoad};
 use super::progress::{Phase, Reporter};
 use super::report::{EntityCounts, ImportReport, SessionReport, merge_range};
 use super::validate::validate;
-use crate::IdentitySource;
+use okta_idsrc_ops::IdentitySource;
 
 /// Attempts the importer makes at one request that keeps failing transiently (5xx, 429,
 /// transport errors) — on top of the retry layer's own attempts, if the client has one.

@@ -1,0 +1,182 @@
+//! The importer in PrivateKey + DPoP mode, over a real 127.0.0.1 socket: 25,000 users,
+//! groups and memberships through faults, a binding rate limit and token renewals.
+
+#![allow(missing_docs)]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http::{Request, Response};
+use okta_idsrc_core::OrgUrl;
+use okta_idsrc_core::models::{
+    BulkGroupUpsertRequestBodyProfilesInner, BulkUpsertRequestBodyProfilesInner,
+    IdentitySourceGroupProfileForUpsert, IdentitySourceUserProfileForUpsert,
+};
+use okta_idsrc_core::transport::BoxError;
+use okta_idsrc_emulator::{
+    DEFAULT_IDENTITY_SOURCE, Emulator, Faults, ManualClock, OAuthClient, OAuthSettings,
+};
+use okta_idsrc_hyper::HyperTransport;
+use okta_idsrc_import::{Entity, EntityKind, ImportOptions, Importer, VecSource};
+use okta_idsrc_jose::PrivateKey;
+use okta_idsrc_ops::Client;
+use okta_idsrc_ops::clock::Clock;
+use okta_idsrc_ops::oauth::{OAuthConfig, OAuthLayer};
+use okta_idsrc_ops::rate_limit::{RateLimitConfig, RateLimitLayer};
+use okta_idsrc_ops::retry::{RetryConfig, RetryLayer};
+use tower::ServiceExt;
+
+const CLIENT_ID: &str = "0oaservice0000000001";
+
+/// The emulator's manual clock, as the client's clock.
+#[derive(Debug, Clone)]
+struct Shared(ManualClock);
+
+impl Clock for Shared {
+    fn now(&self) -> SystemTime {
+        self.0.now()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_five_thousand_users_imported_with_dpop_through_faults_and_renewals() {
+    const USERS: usize = 25_000;
+    const GROUPS: usize = 100;
+    let key = PrivateKey::generate_p256().expect("key").with_kid("key-1");
+    let clock = ManualClock::starting_now();
+    let emulator = Emulator::builder()
+        .seed(7)
+        .oauth_client(OAuthClient::new(CLIENT_ID, vec![key.public_jwk()]))
+        .oauth(OAuthSettings {
+            clock: clock.clock(),
+            ..OAuthSettings::default()
+        })
+        .faults(Faults {
+            error_500_rate: 0.05,
+            drop_before_apply_rate: 0.01,
+            drop_after_apply_rate: 0.01,
+            ..Faults::NONE
+        })
+        // Tight, as in the importer's own tests: more requests than one window allows.
+        .rate_limit(200)
+        .session_rate_limit(15)
+        .start()
+        .await
+        .expect("emulator");
+    let org = OrgUrl::parse(&emulator.base_url()).expect("loopback org");
+
+    // Time runs fast for the OAuth side: 20 s per API request, so that the one-hour tokens
+    // are renewed under the importer's concurrent load (a proof in flight ages by at most
+    // the requests in flight times 20 s, well under the five minutes allowed; renewal five
+    // minutes ahead keeps tokens in flight from expiring on arrival). Every answer to an API
+    // request is counted, and a refused proof or token (400, 401) is recorded.
+    let refused = Arc::new(Mutex::new(Vec::<u16>::new()));
+    let api_requests = Arc::new(AtomicU64::new(0));
+    let transport = HyperTransport::new().expect("transport");
+    let tapped = {
+        let (clock, refused, api_requests) = (clock.clone(), refused.clone(), api_requests.clone());
+        tower::service_fn(move |request: Request<Bytes>| {
+            let token = request.uri().path().ends_with("/oauth2/v1/token");
+            if !token {
+                clock.advance(Duration::from_secs(20));
+                api_requests.fetch_add(1, Ordering::Relaxed);
+            }
+            let (transport, refused) = (transport.clone(), refused.clone());
+            async move {
+                let response: Response<Bytes> = transport.oneshot(request).await?;
+                if !token && matches!(response.status().as_u16(), 400 | 401) {
+                    refused
+                        .lock()
+                        .expect("lock")
+                        .push(response.status().as_u16());
+                }
+                Ok::<_, BoxError>(response)
+            }
+        })
+    };
+    let config = OAuthConfig::new(CLIENT_ID, key)
+        .with_clock(Arc::new(Shared(clock.clone())))
+        .with_renew_before(Duration::from_secs(300));
+    let oauth = OAuthLayer::new(&org, config);
+    let retry =
+        RetryLayer::new(RetryConfig::default().with_base_backoff(Duration::from_millis(10)));
+    let client = Client::builder(org)
+        .service(tapped)
+        .with_layer(oauth.clone())
+        .with_layer(RateLimitLayer::new(RateLimitConfig::default()))
+        .with_layer(retry.clone())
+        .build()
+        .boxed();
+
+    let users = (0..USERS).map(|i| {
+        let login = format!("user{i}@example.com");
+        Entity::UserUpsert(BulkUpsertRequestBodyProfilesInner::with(
+            format!("u{i:06}"),
+            IdentitySourceUserProfileForUpsert::new()
+                .email(login.clone())
+                .user_name(login)
+                .first_name(format!("First{i}"))
+                .last_name(format!("Last{i}")),
+        ))
+    });
+    let groups = (0..GROUPS).map(|j| {
+        Entity::GroupUpsert(BulkGroupUpsertRequestBodyProfilesInner::with(
+            format!("g{j:03}"),
+            IdentitySourceGroupProfileForUpsert::new().display_name(format!("Group {j}")),
+        ))
+    });
+    let memberships = (0..USERS).map(|i| Entity::MembershipUpsert {
+        group: format!("g{:03}", i % GROUPS),
+        member: format!("u{i:06}"),
+    });
+    let sources = [
+        VecSource::new("users.csv", EntityKind::UserUpsert, users),
+        VecSource::new("groups.csv", EntityKind::GroupUpsert, groups),
+        VecSource::new("memberships.csv", EntityKind::MembershipUpsert, memberships),
+    ];
+    let options = ImportOptions::default()
+        .with_retry_layer(retry)
+        .with_poll_interval(Duration::from_millis(20), Duration::from_millis(500));
+    let report = Importer::new(client, DEFAULT_IDENTITY_SOURCE, options)
+        .run(&[&sources[0], &sources[1], &sources[2]])
+        .await
+        .expect("import");
+
+    let state = emulator.state();
+    let source = state
+        .identity_source(DEFAULT_IDENTITY_SOURCE)
+        .expect("identity source");
+    assert_eq!(source.users.len(), USERS);
+    assert_eq!(source.groups.len(), GROUPS);
+    let members: usize = source.groups.iter().map(|g| g.members.len()).sum();
+    assert_eq!(members, USERS);
+    assert!(report.retries > 0, "the faults were retried");
+    assert!(state.stats.faults_injected > 0);
+    assert!(
+        state.stats.requests > 200,
+        "the run spans more than one rate-limit window"
+    );
+    assert!(
+        state.stats.rate_limited * 100 <= state.stats.requests,
+        "at most 1 % answered 429: {} of {}",
+        state.stats.rate_limited,
+        state.stats.requests
+    );
+    // Every attempt carried a proof and a token the emulator accepted (it refuses a reused
+    // proof, a wrong `ath` and an expired token with 400 or 401).
+    assert_eq!(*refused.lock().expect("lock"), Vec::<u16>::new());
+    let stats = oauth.stats();
+    assert!(stats.tokens_issued >= 2, "{stats:?}");
+    assert_eq!(stats.tokens_issued, state.stats.tokens_issued);
+    eprintln!(
+        "25k users with DPoP: {:.2?}, {} API requests, {} faults, {} tokens, {} token requests",
+        report.elapsed,
+        api_requests.load(Ordering::Relaxed),
+        state.stats.faults_injected,
+        stats.tokens_issued,
+        stats.token_requests
+    );
+    emulator.shutdown().await;
+}
