@@ -5,6 +5,7 @@
 //! the `okta-idsrc-ops` crate for the async client built on it.
 
 pub mod auth;
+pub mod clock;
 pub mod error;
 pub mod headers;
 pub mod json;
@@ -17,6 +18,7 @@ pub mod transport;
 pub mod validate;
 
 pub use auth::Credentials;
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ApiError, DecodeError, Error, InvalidRequest};
 pub use operation::{ApiContext, Idempotency, Operation, OperationInfo, RateLimitBucket};
 pub use org::OrgUrl;

@@ -1,7 +1,10 @@
 //! What an emulator is configured with: [`Faults`] (public) and the whole configuration.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
+
+use okta_idsrc_core::Clock;
 
 use crate::oauth::settings::{OAuthClient, OAuthSettings};
 
@@ -106,4 +109,6 @@ pub(crate) struct Config {
     pub listen: SocketAddr,
     pub oauth_clients: Vec<OAuthClient>,
     pub oauth: OAuthSettings,
+    /// The wall clock of `Date` headers, timestamps, rate windows and the OAuth side.
+    pub clock: Arc<dyn Clock>,
 }

@@ -89,11 +89,6 @@ pub(crate) fn timestamp(t: SystemTime) -> String {
     )
 }
 
-/// The current time as an Okta timestamp.
-pub(crate) fn now_timestamp() -> String {
-    timestamp(crate::oauth::clock::wall_clock())
-}
-
 /// Year, month and day of the `days`th day after 1970-01-01 (Howard Hinnant's algorithm).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;

@@ -31,8 +31,9 @@
 //! Beside the static token, the emulator is Okta's org authorization server for service apps
 //! (`okta-spec/OAUTH-DPOP.md`). Register clients with [`EmulatorBuilder::oauth_client`]; tune
 //! with [`EmulatorBuilder::oauth`] ([`OAuthSettings`]: token lifetime, nonce rotation and grace,
-//! forced or repeated nonce challenges, resource nonce mode, a token-endpoint rate limit, and the
-//! [`Clock`] — a [`ManualClock`] makes expiry and rotation testable without waiting).
+//! forced or repeated nonce challenges, resource nonce mode, a token-endpoint rate limit); the
+//! emulator's [`Clock`] ([`EmulatorBuilder::clock`]) — a [`ManualClock`] — makes expiry and
+//! rotation testable without waiting.
 //!
 //! - `POST {base_url}/oauth2/v1/token` (form-encoded): `grant_type=client_credentials`, `scope`
 //!   (required, each scope granted to the client), and a `private_key_jwt` client assertion:
@@ -75,9 +76,9 @@
 //!     .oauth_client(OAuthClient::new("0oaservice0000000001", vec![key.public_jwk()]))
 //!     .oauth(OAuthSettings {
 //!         token_lifetime: Duration::from_secs(300),
-//!         clock: clock.clock(),
 //!         ..OAuthSettings::default()
 //!     })
+//!     .clock(clock.shared())
 //!     .start()
 //!     .await?;
 //! assert_eq!(emulator.token_url(), format!("{}/oauth2/v1/token", emulator.base_url()));
@@ -132,11 +133,12 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use config::{DEFAULT_IDENTITY_SOURCE, DEFAULT_TOKEN, Faults};
-pub use oauth::clock::{Clock, ManualClock};
 pub use oauth::settings::{
     LIVE_NONCE_GRACE, LIVE_NONCE_ROTATION, LIVE_TOKEN_LIFETIME, OAuthClient, OAuthSettings,
     SCOPE_MANAGE, SCOPE_READ, TOKEN_PATH,
 };
+/// The clock types the emulator takes ([`EmulatorBuilder::clock`]), from core.
+pub use okta_idsrc_core::clock::{Clock, ManualClock, SystemClock};
 /// The JOSE types the OAuth configuration takes ([`Jwk`] in [`OAuthClient::jwks`]).
 pub use okta_idsrc_jose::Jwk;
 pub use snapshot::{
@@ -202,6 +204,7 @@ impl Default for EmulatorBuilder {
                 listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
                 oauth_clients: Vec::new(),
                 oauth: OAuthSettings::default(),
+                clock: Arc::new(SystemClock),
             },
         }
     }
@@ -317,6 +320,20 @@ impl EmulatorBuilder {
     #[must_use]
     pub fn oauth(mut self, settings: OAuthSettings) -> Self {
         self.config.oauth = settings;
+        self
+    }
+
+    /// The wall clock the emulator reads (default: the system clock): `Date` headers,
+    /// session and user timestamps, rate-limit windows and their `X-Rate-Limit-Reset`, and on
+    /// the OAuth side assertion and proof times, token expiry and nonce rotation. A
+    /// [`ManualClock`] makes all of them move only when a test says so (the emulator allows
+    /// no clock skew on assertions, as Okta: sign them with the same clock's time).
+    ///
+    /// Idle expiry, the session cool-down, import delays and latency are durations on tokio's
+    /// (possibly paused) time.
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.config.clock = clock;
         self
     }
 

@@ -1,10 +1,10 @@
 //! Okta's rate limits: 60-second windows per bucket, and the concurrent-request limit.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio::time::Instant;
+use okta_idsrc_core::Clock;
 
 use crate::sync::lock;
 
@@ -40,28 +40,35 @@ impl RateState {
 pub(crate) struct Bucket {
     limit: Option<u64>,
     window: Mutex<Window>,
+    clock: Arc<dyn Clock>,
 }
 
 #[derive(Default)]
 struct Window {
-    start: Option<Instant>,
+    start: Option<SystemTime>,
     reset: u64,
     used: u64,
 }
 
 impl Bucket {
-    pub(crate) fn new(limit: Option<u32>) -> Self {
+    /// A bucket of `limit` requests a window (none: unlimited) on `clock`'s time.
+    pub(crate) fn new(limit: Option<u32>, clock: Arc<dyn Clock>) -> Self {
         Self {
             limit: limit.map(u64::from),
             window: Mutex::new(Window::default()),
+            clock,
         }
     }
 
-    fn roll(w: &mut Window) {
-        let now = Instant::now();
-        if w.start.is_none_or(|s| now.duration_since(s) >= WINDOW) {
+    /// Starts a new window when the last one is over (or the clock went back before it).
+    fn roll(&self, w: &mut Window) {
+        let now = self.clock.now();
+        let over = w
+            .start
+            .is_none_or(|s| now.duration_since(s).map_or(true, |d| d >= WINDOW));
+        if over {
             w.start = Some(now);
-            w.reset = reset_after(crate::oauth::clock::wall_clock(), WINDOW);
+            w.reset = reset_after(now, WINDOW);
             w.used = 0;
         }
     }
@@ -85,7 +92,7 @@ impl Bucket {
     /// request left.
     pub(crate) fn take(&self) -> Result<RateState, RateState> {
         let mut w = lock(&self.window);
-        Self::roll(&mut w);
+        self.roll(&mut w);
         if self.limit.is_some_and(|limit| w.used >= limit) {
             return Err(self.state(&w));
         }
@@ -96,7 +103,7 @@ impl Bucket {
     /// The headers to send without counting a request (for a 401).
     pub(crate) fn peek(&self) -> RateState {
         let mut w = lock(&self.window);
-        Self::roll(&mut w);
+        self.roll(&mut w);
         self.state(&w)
     }
 
@@ -151,9 +158,15 @@ impl Concurrency {
 mod tests {
     use super::*;
 
+    use okta_idsrc_core::{ManualClock, SystemClock};
+
+    fn system() -> Arc<dyn Clock> {
+        Arc::new(SystemClock)
+    }
+
     #[test]
     fn bucket_counts_down_and_refuses() {
-        let b = Bucket::new(Some(2));
+        let b = Bucket::new(Some(2), system());
         assert_eq!(b.take().unwrap().remaining, 1);
         assert_eq!(b.take().unwrap().remaining, 0);
         let refused = b.take().unwrap_err();
@@ -163,22 +176,26 @@ mod tests {
         assert_eq!(b.take().unwrap().remaining, 1);
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn windows_roll_after_sixty_seconds() {
-        let b = Bucket::new(Some(1));
+    #[test]
+    fn windows_roll_after_sixty_seconds_of_the_clock() {
+        let clock = ManualClock::new(UNIX_EPOCH + Duration::from_secs(1_000));
+        let b = Bucket::new(Some(1), clock.shared());
         let first = b.take().unwrap();
+        assert_eq!(first.reset, 1_060);
         assert!(b.take().is_err());
-        tokio::time::advance(Duration::from_secs(59)).await;
+        clock.advance(Duration::from_secs(59));
         assert!(b.take().is_err(), "still the same window");
-        tokio::time::advance(Duration::from_secs(1)).await;
+        clock.advance(Duration::from_secs(1));
         let next = b.take().unwrap();
-        assert_eq!(next.remaining, 0);
-        assert!(next.reset >= first.reset);
+        assert_eq!((next.remaining, next.reset), (0, 1_120));
+        // A clock set back before the window starts a new one.
+        clock.set(UNIX_EPOCH + Duration::from_secs(500));
+        assert_eq!(b.take().unwrap().reset, 560);
     }
 
     #[test]
     fn unlimited_never_refuses() {
-        let b = Bucket::new(None);
+        let b = Bucket::new(None, system());
         for _ in 0..10 {
             let s = b.take().unwrap();
             assert_eq!(s.limit, UNLIMITED);

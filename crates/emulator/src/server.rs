@@ -26,7 +26,6 @@ use crate::error::ApiError;
 use crate::faults::RequestFault;
 use crate::handlers::{self, MAX_BODY_BYTES, body_too_large, lacks_length, takes_body};
 use crate::oauth;
-use crate::oauth::clock::wall_clock;
 use crate::rate_limit::{RateState, WINDOW, reset_after};
 use crate::reply::Reply;
 use crate::router::{self, Route};
@@ -121,7 +120,7 @@ async fn handle(
     let request_id = shared.ids.request();
     let Some(_in_flight) = shared.concurrency.enter() else {
         Counters::bump(&shared.stats.rate_limited);
-        let rate = RateState::concurrent(reset_after(wall_clock(), WINDOW));
+        let rate = RateState::concurrent(reset_after(shared.now(), WINDOW));
         return Ok(error_response(
             &shared,
             &ApiError::rate_limited(),
@@ -203,7 +202,7 @@ async fn handle(
         }
     };
     let response = match result {
-        Ok(reply) => reply_response(&request_id, rate, reply),
+        Ok(reply) => reply_response(&shared, &request_id, rate, reply),
         Err(error) => error_response(&shared, &error, &request_id, Some(rate)),
     };
     if fault == Some(RequestFault::DropAfterApply) {
@@ -247,7 +246,7 @@ fn inspect(shared: &Shared, req: &Request<Incoming>) -> Response<Body> {
             );
         }
     };
-    base_response(reply.status, reply.body, &request_id)
+    base_response(shared, reply.status, reply.body, &request_id)
 }
 
 /// A 503 as a load balancer sends it: plain text, no Okta headers.
@@ -262,6 +261,7 @@ fn service_unavailable() -> Response<Body> {
 
 /// Status, body, `Content-Type` (with a body), `X-Okta-Request-Id` and `Date`.
 pub(crate) fn base_response(
+    shared: &Shared,
     status: StatusCode,
     body: Option<Vec<u8>>,
     request_id: &str,
@@ -276,7 +276,7 @@ pub(crate) fn base_response(
     if let Ok(v) = HeaderValue::from_str(request_id) {
         headers.insert(X_OKTA_REQUEST_ID, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(wall_clock())) {
+    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(shared.now())) {
         headers.insert(DATE, v);
     }
     response
@@ -293,9 +293,14 @@ pub(crate) fn with_rate(mut response: Response<Body>, rate: Option<RateState>) -
     response
 }
 
-fn reply_response(request_id: &str, rate: RateState, reply: Reply) -> Response<Body> {
+fn reply_response(
+    shared: &Shared,
+    request_id: &str,
+    rate: RateState,
+    reply: Reply,
+) -> Response<Body> {
     let mut response = with_rate(
-        base_response(reply.status, reply.body, request_id),
+        base_response(shared, reply.status, reply.body, request_id),
         Some(rate),
     );
     for link in reply.links {
@@ -314,7 +319,10 @@ pub(crate) fn error_response(
     rate: Option<RateState>,
 ) -> Response<Body> {
     let body = error.body(&shared.ids.error());
-    with_rate(base_response(error.status, Some(body), request_id), rate)
+    with_rate(
+        base_response(shared, error.status, Some(body), request_id),
+        rate,
+    )
 }
 
 /// A refusal with `WWW-Authenticate` (and `DPoP-Nonce`): an Okta error body, or none.
@@ -326,7 +334,7 @@ fn challenge_response(
 ) -> Response<Body> {
     let body = challenge.error.map(|e| e.body(&shared.ids.error()));
     let mut response = with_rate(
-        base_response(challenge.status, body, request_id),
+        base_response(shared, challenge.status, body, request_id),
         Some(rate),
     );
     let headers = response.headers_mut();

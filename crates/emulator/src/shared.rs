@@ -4,13 +4,14 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::SystemTime;
 
 use tokio::time::Instant;
 
 use crate::auth::{Authenticate, FirstOf, StaticToken};
 use crate::config::Config;
 use crate::faults::FaultInjector;
-use crate::ids::{IdGen, now_timestamp};
+use crate::ids::{IdGen, timestamp};
 use crate::oauth::OAuth;
 use crate::rate_limit::{Bucket, Concurrency};
 use crate::snapshot::{self, IdentitySourceCounts, StateSnapshot, Stats};
@@ -59,7 +60,11 @@ impl Shared {
                 sources.push(Arc::new(Source::new(id.clone())));
             }
         }
-        let oauth = Arc::new(OAuth::new(config.oauth.clone(), &config.oauth_clients));
+        let oauth = Arc::new(OAuth::new(
+            config.oauth.clone(),
+            &config.oauth_clients,
+            Arc::clone(&config.clock),
+        ));
         let auth = FirstOf(vec![
             Arc::new(StaticToken::new(config.token.clone())),
             oauth.clone(),
@@ -72,12 +77,22 @@ impl Shared {
             source_index,
             ids: IdGen::new(config.seed),
             faults: FaultInjector::new(config.faults, config.seed),
-            general: Bucket::new(config.rate_limit),
-            session_creation: Bucket::new(config.session_rate_limit),
+            general: Bucket::new(config.rate_limit, Arc::clone(&config.clock)),
+            session_creation: Bucket::new(config.session_rate_limit, Arc::clone(&config.clock)),
             concurrency: Concurrency::new(config.concurrency_limit),
             stats: Counters::default(),
             config,
         }
+    }
+
+    /// The emulator's wall clock now.
+    pub(crate) fn now(&self) -> SystemTime {
+        self.config.clock.now()
+    }
+
+    /// The emulator's time as an Okta timestamp.
+    pub(crate) fn timestamp(&self) -> String {
+        timestamp(self.now())
     }
 
     pub(crate) fn source(&self, id: &str) -> Option<&Arc<Source>> {
@@ -87,7 +102,7 @@ impl Shared {
     /// The whole state; idle sessions expire first.
     pub(crate) fn snapshot(&self) -> StateSnapshot {
         let now = Instant::now();
-        let timestamp = now_timestamp();
+        let timestamp = self.timestamp();
         let identity_sources = self
             .sources
             .iter()
@@ -118,7 +133,7 @@ impl Shared {
         state.expire_idle(
             self.config.session_idle_expiry,
             Instant::now(),
-            &now_timestamp(),
+            &self.timestamp(),
         );
         let users_active = state.users.values().filter(|u| u.active).count();
         let mut sessions: Vec<(String, usize)> = Vec::new();

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use okta_idsrc_core::models::IdentitySourceSessionStatus as Status;
 use tokio::sync::watch;
 
-use crate::ids::now_timestamp;
 use crate::shared::{Counters, Shared};
 use crate::state::Source;
 
@@ -39,7 +38,7 @@ pub(crate) async fn run(
 
 /// TRIGGERED → COMPLETED with every load applied in upload order, or → ERROR with none.
 fn process(shared: &Shared, source: &Source, session_id: &str) {
-    let timestamp = now_timestamp();
+    let timestamp = shared.timestamp();
     let mut state = source.lock();
     let Some(session) = state.sessions.get_mut(session_id) else {
         return; // the state was reset meanwhile

@@ -53,14 +53,12 @@ impl Org {
         settings: impl FnOnce(OAuthSettings) -> OAuthSettings,
     ) -> Self {
         let clock = ManualClock::starting_now();
-        let settings = settings(OAuthSettings {
-            clock: clock.clock(),
-            ..OAuthSettings::default()
-        });
+        let settings = settings(OAuthSettings::default());
         let emu = Emulator::builder()
             .seed(7)
             .oauth_client(client(OAuthClient::new(CLIENT, vec![key.public_jwk()])))
             .oauth(settings)
+            .clock(clock.shared())
             .start()
             .await
             .unwrap();

@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -15,30 +15,17 @@ use okta_idsrc_core::models::{
     IdentitySourceGroupProfileForUpsert, IdentitySourceUserProfileForUpsert,
 };
 use okta_idsrc_core::transport::BoxError;
-use okta_idsrc_emulator::{
-    DEFAULT_IDENTITY_SOURCE, Emulator, Faults, ManualClock, OAuthClient, OAuthSettings,
-};
+use okta_idsrc_emulator::{DEFAULT_IDENTITY_SOURCE, Emulator, Faults, ManualClock, OAuthClient};
 use okta_idsrc_hyper::HyperTransport;
 use okta_idsrc_import::{Entity, EntityKind, ImportOptions, Importer, VecSource};
 use okta_idsrc_jose::PrivateKey;
 use okta_idsrc_ops::Client;
-use okta_idsrc_ops::clock::Clock;
 use okta_idsrc_ops::oauth::{OAuthConfig, OAuthLayer};
 use okta_idsrc_ops::rate_limit::{RateLimitConfig, RateLimitLayer};
 use okta_idsrc_ops::retry::{RetryConfig, RetryLayer};
 use tower::ServiceExt;
 
 const CLIENT_ID: &str = "0oaservice0000000001";
-
-/// The emulator's manual clock, as the client's clock.
-#[derive(Debug, Clone)]
-struct Shared(ManualClock);
-
-impl Clock for Shared {
-    fn now(&self) -> SystemTime {
-        self.0.now()
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_five_thousand_users_imported_with_dpop_through_faults_and_renewals() {
@@ -49,17 +36,15 @@ async fn twenty_five_thousand_users_imported_with_dpop_through_faults_and_renewa
     let emulator = Emulator::builder()
         .seed(7)
         .oauth_client(OAuthClient::new(CLIENT_ID, vec![key.public_jwk()]))
-        .oauth(OAuthSettings {
-            clock: clock.clock(),
-            ..OAuthSettings::default()
-        })
+        .clock(clock.shared())
         .faults(Faults {
             error_500_rate: 0.05,
             drop_before_apply_rate: 0.01,
             drop_after_apply_rate: 0.01,
             ..Faults::NONE
         })
-        // Tight, as in the importer's own tests: more requests than one window allows.
+        // The emulator's windows run on the fast clock too (below): a window of 200 requests
+        // lasts a few requests, so the limit is there for its headers, not to hold the run.
         .rate_limit(200)
         .session_rate_limit(15)
         .start()
@@ -97,7 +82,7 @@ async fn twenty_five_thousand_users_imported_with_dpop_through_faults_and_renewa
         })
     };
     let config = OAuthConfig::new(CLIENT_ID, key)
-        .with_clock(Arc::new(Shared(clock.clone())))
+        .with_clock(clock.shared())
         .with_renew_before(Duration::from_secs(300));
     let oauth = OAuthLayer::new(&org, config);
     let retry =
@@ -154,10 +139,6 @@ async fn twenty_five_thousand_users_imported_with_dpop_through_faults_and_renewa
     assert_eq!(members, USERS);
     assert!(report.retries > 0, "the faults were retried");
     assert!(state.stats.faults_injected > 0);
-    assert!(
-        state.stats.requests > 200,
-        "the run spans more than one rate-limit window"
-    );
     assert!(
         state.stats.rate_limited * 100 <= state.stats.requests,
         "at most 1 % answered 429: {} of {}",

@@ -1,8 +1,9 @@
-//! Injected time and randomness (DESIGN.md lesson 9), so that retry and pacing decisions can
-//! be tested exactly on paused tokio time.
+//! Injected time and randomness (`docs/design.md#lessons`, lesson 9), so that retry and
+//! pacing decisions can be tested exactly on paused tokio time.
 //!
-//! A [`Clock`] answers "what time is it on the wall?" (rate-limit resets are wall-clock epoch
-//! seconds); a [`Random`] answers "how much jitter?". Sleeping always goes through
+//! A [`Clock`] (core's, re-exported) answers "what time is it on the wall?" (rate-limit resets
+//! are wall-clock epoch seconds); [`TokioClock`] is one that follows tokio's (possibly paused)
+//! time. A [`Random`] answers "how much jitter?". Sleeping always goes through
 //! `tokio::time::sleep`, so paused time drives every wait.
 //!
 //! ```
@@ -23,23 +24,7 @@ use std::fmt;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-/// The wall clock middleware reads.
-pub trait Clock: Send + Sync + fmt::Debug + 'static {
-    /// The current wall-clock time.
-    fn now(&self) -> SystemTime;
-}
-
-/// The operating system's wall clock ([`SystemTime::now`]); the default.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    // The crate's one read of the wall clock (`clippy.toml` forbids it elsewhere).
-    #[allow(clippy::disallowed_methods)]
-    fn now(&self) -> SystemTime {
-        SystemTime::now()
-    }
-}
+pub use okta_idsrc_core::clock::{Clock, ManualClock, SystemClock};
 
 /// A wall clock that advances with tokio's clock: a base [`SystemTime`] plus the
 /// [`tokio::time::Instant`] time elapsed since the clock was made.

@@ -697,7 +697,7 @@ mod default_layers {
 
     #[tokio::test(start_paused = true)]
     async fn a_429_is_waited_out_and_retried_with_okta_retry_headers() {
-        let now = okta_idsrc_ops::clock::Clock::now(&okta_idsrc_ops::clock::SystemClock);
+        let now = okta_idsrc_core::Clock::now(&okta_idsrc_core::SystemClock);
         let date = httpdate::fmt_http_date(now);
         let reset = (now.duration_since(SystemTime::UNIX_EPOCH).expect("epoch")
             + Duration::from_secs(3))
@@ -865,11 +865,12 @@ mod emulator {
         emulator.shutdown().await;
     }
 
-    /// Paused time: the emulator's windows and the layers' waits both follow tokio's clock,
-    /// so the minute-long wait for the window's reset takes no real time.
+    /// Paused time: the emulator's clock (hence its windows) and the layers' waits both follow
+    /// tokio's clock, so the minute-long wait for the window's reset takes no real time.
     #[tokio::test(start_paused = true)]
     async fn a_429_from_the_rate_limit_then_success_through_the_default_layers() {
         let emulator = Emulator::builder()
+            .clock(std::sync::Arc::new(okta_idsrc_ops::clock::TokioClock::new()))
             .rate_limit(2)
             .start()
             .await

@@ -245,10 +245,8 @@ impl Org {
         let emulator = builder(Emulator::builder())
             .seed(7)
             .oauth_client(client(OAuthClient::new(CLIENT_ID, vec![key.public_jwk()])))
-            .oauth(settings(OAuthSettings {
-                clock: clock.clock(),
-                ..OAuthSettings::default()
-            }))
+            .oauth(settings(OAuthSettings::default()))
+            .clock(clock.shared())
             .start()
             .await
             .expect("emulator");

@@ -12,7 +12,6 @@ use tokio::time::Instant;
 
 use super::{no_content, parse_body};
 use crate::error::ApiError;
-use crate::ids::now_timestamp;
 use crate::reply::{HandlerResult, Reply};
 use crate::router::Action;
 use crate::shared::Shared;
@@ -48,7 +47,7 @@ fn session_json(source: &Source, session: &Session) -> Vec<u8> {
 
 /// `GET /sessions`: every session, terminal ones included.
 pub(super) fn list(shared: &Shared, source: &Source) -> HandlerResult {
-    let state = locked(shared, source, Instant::now(), &now_timestamp());
+    let state = locked(shared, source, Instant::now(), &shared.timestamp());
     let mut out = Vec::with_capacity(2 + 192 * state.sessions.len());
     out.push(b'[');
     for (i, session) in state.sessions.values().enumerate() {
@@ -64,7 +63,7 @@ pub(super) fn list(shared: &Shared, source: &Source) -> HandlerResult {
 /// `POST /sessions`: 201 (live), one active session at a time, and the cool-down.
 pub(super) fn create(shared: &Shared, source: &Source) -> HandlerResult {
     let now = Instant::now();
-    let timestamp = now_timestamp();
+    let timestamp = shared.timestamp();
     let mut state = locked(shared, source, now, &timestamp);
     if let Some(active) = &state.active {
         let status = state.sessions.get(active).map_or("", |s| s.status.as_str());
@@ -111,7 +110,7 @@ pub(super) fn create(shared: &Shared, source: &Source) -> HandlerResult {
 /// `GET /sessions/{id}`.
 pub(super) fn get(shared: &Shared, source: &Source, id: &str) -> HandlerResult {
     let now = Instant::now();
-    let mut state = locked(shared, source, now, &now_timestamp());
+    let mut state = locked(shared, source, now, &shared.timestamp());
     let session = session_mut(&mut state, id)?;
     session.last_activity = now;
     Ok(Reply::json(StatusCode::OK, session_json(source, session)))
@@ -119,7 +118,7 @@ pub(super) fn get(shared: &Shared, source: &Source, id: &str) -> HandlerResult {
 
 /// `DELETE /sessions/{id}`: CREATED or IN_PROGRESS → CLOSED, uploaded data discarded.
 pub(super) fn delete(shared: &Shared, source: &Source, id: &str) -> HandlerResult {
-    let timestamp = now_timestamp();
+    let timestamp = shared.timestamp();
     let mut state = locked(shared, source, Instant::now(), &timestamp);
     let session = session_mut(&mut state, id)?;
     if !session.status.accepts_loads() {
@@ -144,7 +143,7 @@ pub(super) fn delete(shared: &Shared, source: &Source, id: &str) -> HandlerResul
 /// `POST /sessions/{id}/start-import`: IN_PROGRESS → TRIGGERED; the worker takes it from there.
 pub(super) fn start_import(shared: &Shared, source: &Source, id: &str) -> HandlerResult {
     let now = Instant::now();
-    let timestamp = now_timestamp();
+    let timestamp = shared.timestamp();
     let mut state = locked(shared, source, now, &timestamp);
     let session = session_mut(&mut state, id)?;
     if session.status != Status::InProgress {
@@ -221,7 +220,7 @@ pub(super) fn load(
     }
     let load = parse_load(action, body)?;
     let now = Instant::now();
-    let timestamp = now_timestamp();
+    let timestamp = shared.timestamp();
     let mut state = locked(shared, source, now, &timestamp);
     let session = session_mut(&mut state, id)?;
     if !session.status.accepts_loads() {

@@ -8,7 +8,6 @@ use okta_idsrc_core::validate::Violation;
 
 use super::{no_content, parse_body, parse_body_except};
 use crate::error::ApiError;
-use crate::ids::now_timestamp;
 use crate::reply::{HandlerResult, Reply};
 use crate::shared::Shared;
 use crate::state::{Source, User, normalize_user_profile, write_user};
@@ -33,7 +32,7 @@ pub(super) fn create(shared: &Shared, source: &Source, body: &[u8]) -> HandlerRe
         unreachable!("validation requires externalId and profile");
     };
     normalize_user_profile(&mut profile);
-    let timestamp = now_timestamp();
+    let timestamp = shared.timestamp();
     let mut state = source.lock();
     if state.users.contains_key(&external_id) {
         return Err(ApiError::already_exists("user", &external_id));
@@ -54,11 +53,12 @@ pub(super) fn get(source: &Source, external_id: &str) -> HandlerResult {
 
 /// Changes an existing user's profile with `change` and answers with the user.
 fn modify(
+    shared: &Shared,
     source: &Source,
     external_id: &str,
     change: impl FnOnce(&mut IdentitySourceUserProfileForUpsert),
 ) -> HandlerResult {
-    let timestamp = now_timestamp();
+    let timestamp = shared.timestamp();
     let mut state = source.lock();
     let user = state
         .users
@@ -70,18 +70,28 @@ fn modify(
 }
 
 /// `PUT /users/{externalId}`: the profile is replaced.
-pub(super) fn replace(source: &Source, external_id: &str, body: &[u8]) -> HandlerResult {
+pub(super) fn replace(
+    shared: &Shared,
+    source: &Source,
+    external_id: &str,
+    body: &[u8],
+) -> HandlerResult {
     let request: UserRequestSchema = parse_body_except(body, missing_external_id)?;
     let mut profile = request.profile.unwrap_or_default();
     normalize_user_profile(&mut profile);
-    modify(source, external_id, |p| *p = profile)
+    modify(shared, source, external_id, |p| *p = profile)
 }
 
 /// `PATCH /users/{externalId}`: the attributes sent replace those stored; the others stay.
-pub(super) fn update(source: &Source, external_id: &str, body: &[u8]) -> HandlerResult {
+pub(super) fn update(
+    shared: &Shared,
+    source: &Source,
+    external_id: &str,
+    body: &[u8],
+) -> HandlerResult {
     let request: UsersUpdateRequestSchema = parse_body(body)?;
     let patch = request.profile.unwrap_or_default();
-    modify(source, external_id, |p| {
+    modify(shared, source, external_id, |p| {
         if patch.email.is_some() {
             p.email = patch.email;
         }

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use okta_idsrc_jose::{Algorithm, Jwk, decode_unverified, verify_jwt};
 use serde_json::Value;
 
-use super::clock::epoch_secs;
+use super::epoch_secs;
 use super::settings::OAuthClient;
 
 /// The longest an assertion may live past now: `exp` ≤ now + 1 h, no tolerance.

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use okta_idsrc_jose::{Algorithm, Jwk, decode_unverified, sha256_b64url, verify_jwt};
 use serde_json::Value;
 
-use super::clock::epoch_secs;
+use super::epoch_secs;
 
 /// How old a proof's `iat` may be.
 pub(crate) const MAX_AGE_SECS: i64 = 300;

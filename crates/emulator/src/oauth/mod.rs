@@ -1,5 +1,5 @@
 //! OAuth 2.0 for service apps as Okta's org authorization server serves it
-//! (`okta-spec/OAUTH-DPOP.md`): `POST /oauth2/v1/token` with `private_key_jwt` client
+//! (`docs/okta-behavior.md#oauth-20-service-apps-and-dpop`): `POST /oauth2/v1/token` with `private_key_jwt` client
 //! credentials and DPoP, and the check of the access tokens it issues on `/api/v1`.
 //!
 //! - [`settings`]: the public configuration (clients, knobs, constants).
@@ -9,7 +9,6 @@
 //! - `nonce`, `store`: nonces handed out, tokens issued, `jti`s seen.
 
 mod assertion;
-pub(crate) mod clock;
 mod dpop;
 mod nonce;
 mod resource;
@@ -19,26 +18,32 @@ mod token;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use http::header::HOST;
 use http::{HeaderMap, Uri};
+use okta_idsrc_core::Clock;
 use okta_idsrc_jose::random_id;
 
 use crate::rate_limit::Bucket;
 use crate::sync::lock;
-use clock::epoch_secs;
 use nonce::Nonces;
 use settings::{OAuthClient, OAuthSettings};
 use store::{IssuedToken, JtiCache, TokenStore};
 
 pub(crate) use token::token_endpoint;
 
+/// Whole seconds since the Unix epoch, as JWT times are written.
+pub(crate) fn epoch_secs(t: SystemTime) -> i64 {
+    i64::try_from(okta_idsrc_core::clock::epoch_seconds(t)).unwrap_or(i64::MAX)
+}
+
 /// The OAuth side's configuration and state.
 pub(crate) struct OAuth {
     settings: OAuthSettings,
+    clock: Arc<dyn Clock>,
     clients: HashMap<String, OAuthClient>,
     tokens: Mutex<TokenStore>,
     assertion_jtis: Mutex<JtiCache>,
@@ -54,7 +59,11 @@ pub(crate) struct OAuth {
 
 impl OAuth {
     /// Registers `clients` (a later one with the same id replaces an earlier one).
-    pub(crate) fn new(settings: OAuthSettings, clients: &[OAuthClient]) -> Self {
+    pub(crate) fn new(
+        settings: OAuthSettings,
+        clients: &[OAuthClient],
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let clients = clients
             .iter()
             .map(|c| (c.client_id.clone(), c.clone()))
@@ -65,7 +74,8 @@ impl OAuth {
                 settings.nonce_grace,
                 random_id,
             )),
-            bucket: Bucket::new(settings.token_rate_limit),
+            bucket: Bucket::new(settings.token_rate_limit, Arc::clone(&clock)),
+            clock,
             settings,
             clients,
             tokens: Mutex::new(TokenStore::default()),
@@ -78,7 +88,7 @@ impl OAuth {
     }
 
     fn now(&self) -> SystemTime {
-        self.settings.clock.now()
+        self.clock.now()
     }
 
     /// Records a DPoP proof's `jti`; `false` for a replay. Remembered while the proof's `iat`

@@ -4,8 +4,6 @@ use std::time::Duration;
 
 use okta_idsrc_jose::{Jwk, PrivateKey};
 
-use super::clock::Clock;
-
 /// The scope that allows every Identity Sources operation.
 pub const SCOPE_MANAGE: &str = "okta.identitySources.manage";
 /// The scope that allows the read operations (`GET`) only.
@@ -116,12 +114,10 @@ fn public_jwk(mut entry: serde_json::Value) -> Result<Jwk, String> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use okta_idsrc_emulator::{ManualClock, OAuthSettings};
+/// use okta_idsrc_emulator::OAuthSettings;
 ///
-/// let clock = ManualClock::starting_now();
 /// let settings = OAuthSettings {
 ///     token_lifetime: Duration::from_secs(60),
-///     clock: clock.clock(),
 ///     ..OAuthSettings::default()
 /// };
 /// assert!(!settings.resource_nonce_mode);
@@ -147,8 +143,6 @@ pub struct OAuthSettings {
     /// Token requests allowed per 60-second window (a bucket of its own); default no limit.
     /// Over the limit: 429 with Okta's E0000047 body.
     pub token_rate_limit: Option<u32>,
-    /// The clock for assertion and proof times, token expiry and nonce rotation.
-    pub clock: Clock,
 }
 
 impl Default for OAuthSettings {
@@ -161,7 +155,6 @@ impl Default for OAuthSettings {
             repeat_nonce: false,
             resource_nonce_mode: false,
             token_rate_limit: None,
-            clock: Clock::system(),
         }
     }
 }

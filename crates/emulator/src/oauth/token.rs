@@ -105,7 +105,7 @@ pub(crate) async fn token_endpoint(
         Err(e) => (e.status, e.body(), e.nonce),
     };
     let mut response = no_store(with_rate(
-        base_response(status, Some(body), &request_id),
+        base_response(shared, status, Some(body), &request_id),
         Some(rate),
     ));
     if let Some(v) = nonce.and_then(|n| HeaderValue::try_from(n).ok()) {

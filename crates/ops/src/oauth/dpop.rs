@@ -1,9 +1,10 @@
 //! DPoP proofs (RFC 9449 as Okta applies it): one fresh proof per HTTP attempt, signed with
 //! the token's own ephemeral P-256 key.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use http::{Method, Uri};
+use okta_idsrc_core::clock::epoch_seconds;
 use okta_idsrc_jose::{PrivateKey, random_id, sign_jwt};
 use serde_json::{Map, Value, json};
 
@@ -77,7 +78,7 @@ impl DpopKey {
             "jti": random_id(),
             "htm": method.as_str(),
             "htu": htu,
-            "iat": unix_seconds(now),
+            "iat": epoch_seconds(now),
         });
         if let Some(nonce) = nonce {
             claims["nonce"] = Value::from(nonce);
@@ -90,11 +91,6 @@ impl DpopKey {
             message: e.to_string(),
         })
     }
-}
-
-/// Seconds since the Unix epoch (0 before it).
-pub(crate) fn unix_seconds(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]
@@ -130,7 +126,7 @@ mod tests {
     #[test]
     fn proofs_are_fresh_and_public() {
         let key = DpopKey::generate().expect("key");
-        let now = UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
         let a = key
             .proof(&Method::POST, "https://x/t", now, Some("n1"), Some("ath1"))
             .expect("proof");

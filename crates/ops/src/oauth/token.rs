@@ -17,8 +17,9 @@ use serde::Deserialize;
 use serde_json::{Map, json};
 
 use super::config::OAuthConfig;
-use super::dpop::{DpopKey, unix_seconds};
+use super::dpop::DpopKey;
 use super::error::{ErrorCode, OAuthError, OAuthFailure};
+use okta_idsrc_core::clock::epoch_seconds;
 
 /// The token request's intent. Marked idempotent for the retry policy: every attempt is
 /// rebuilt with a fresh assertion and proof, so repeating one is safe.
@@ -140,7 +141,7 @@ pub(crate) fn client_assertion(
     token_url: &str,
     now: SystemTime,
 ) -> Result<SecretString, OAuthError> {
-    let iat = unix_seconds(now);
+    let iat = epoch_seconds(now);
     let claims = json!({
         "iss": config.client_id,
         "sub": config.client_id,
