@@ -60,7 +60,7 @@ fn word_needs_escape(w: u64) -> bool {
 }
 
 /// Appends `s` as a JSON string literal (quotes included), escaped as serde_json does.
-pub fn write_str(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');

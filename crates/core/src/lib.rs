@@ -5,6 +5,7 @@
 //! the `okta-idsrc-ops` crate for the async client built on it.
 
 pub mod auth;
+pub mod bulk;
 pub mod clock;
 pub mod error;
 pub mod headers;

@@ -587,8 +587,16 @@ proptest! {
 }
 
 #[test]
-fn prepared_bulk_loads_send_the_given_bytes() {
-    let body = bytes::Bytes::from_static(br#"{"externalIds":["g1","g2"]}"#);
+fn prepared_bulk_loads_send_the_writers_bytes_and_refuse_another_kind() {
+    use okta_idsrc_core::bulk::{BulkEntity, BulkLoadKind, BulkLoadWriter, EncodedEntity};
+
+    let mut writer = BulkLoadWriter::new(BulkLoadKind::GroupDelete);
+    let mut encoded = EncodedEntity::new();
+    for id in ["g1", "g2"] {
+        encoded.encode(BulkEntity::GroupDelete(id)).unwrap();
+        writer.push(&encoded).unwrap();
+    }
+    let body = writer.finish().unwrap();
     let op =
         PreparedBulkLoad::<UploadIdentitySourceGroupsDataForDelete>::new(IS, SESSION, body.clone());
     let req = op.build(&ctx()).unwrap();
@@ -597,7 +605,7 @@ fn prepared_bulk_loads_send_the_given_bytes() {
         req.uri().path(),
         "/api/v1/identity-sources/0oa3l6l6WK6h0R0QW0g4/sessions/aps1qqonvr2SZv6o70h8/bulk-groups-delete"
     );
-    assert_eq!(req.body(), &body);
+    assert_eq!(req.body(), &br#"{"externalIds":["g1","g2"]}"#[..]);
     assert_eq!(
         req.headers()["content-length"],
         body.len().to_string().as_str()
@@ -607,10 +615,9 @@ fn prepared_bulk_loads_send_the_given_bytes() {
         OperationInfo::of(&req).unwrap().name,
         "uploadIdentitySourceGroupsDataForDelete"
     );
-    let too_big = vec![b' '; 200_001];
-    let err = PreparedBulkLoad::<UploadIdentitySourceDataForUpsert>::new(IS, SESSION, too_big)
+    let err = PreparedBulkLoad::<UploadIdentitySourceDataForUpsert>::new(IS, SESSION, body)
         .build(&ctx())
         .unwrap_err();
-    assert!(matches!(err, Error::Validation(_)), "{err:?}");
+    assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
     PreparedBulkLoad::<UploadIdentitySourceDataForUpsert>::parse(response(202, "")).unwrap();
 }

@@ -3,7 +3,7 @@
 use std::fmt::Display;
 
 use http::StatusCode;
-use okta_idsrc_core::json::write_str;
+use okta_idsrc_core::json::WriteJson;
 use okta_idsrc_core::validate::Violation;
 
 /// An error response before its `errorId` is drawn.
@@ -124,20 +124,20 @@ impl ApiError {
             128 + self.summary.len() + self.causes.iter().map(|c| c.len() + 20).sum::<usize>(),
         );
         out.extend_from_slice(b"{\"errorCode\":");
-        write_str(&mut out, self.code);
+        WriteJson::write_json(self.code, &mut out);
         out.extend_from_slice(b",\"errorSummary\":");
-        write_str(&mut out, &self.summary);
+        WriteJson::write_json(&self.summary, &mut out);
         out.extend_from_slice(b",\"errorLink\":");
-        write_str(&mut out, self.code);
+        WriteJson::write_json(self.code, &mut out);
         out.extend_from_slice(b",\"errorId\":");
-        write_str(&mut out, error_id);
+        WriteJson::write_json(error_id, &mut out);
         out.extend_from_slice(b",\"errorCauses\":[");
         for (i, cause) in self.causes.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
             out.extend_from_slice(b"{\"errorSummary\":");
-            write_str(&mut out, cause);
+            WriteJson::write_json(cause, &mut out);
             out.push(b'}');
         }
         out.extend_from_slice(b"]}");

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use indexmap::{IndexMap, IndexSet};
-use okta_idsrc_core::json::{WriteJson, write_str};
+use okta_idsrc_core::json::WriteJson;
 use okta_idsrc_core::models::{
     BulkGroupUpsertRequestBodyProfilesInner, BulkUpsertRequestBodyProfilesInner,
     IdentitySourceGroupMembershipsUpsertProfileInner, IdentitySourceGroupProfileForUpsert,
@@ -88,15 +88,15 @@ impl Session {
     /// Writes the `IdentitySourceSession` JSON object.
     pub(crate) fn write_json(&self, identity_source_id: &str, out: &mut Vec<u8>) {
         out.extend_from_slice(b"{\"id\":");
-        write_str(out, &self.id);
+        WriteJson::write_json(&self.id, out);
         out.extend_from_slice(b",\"identitySourceId\":");
-        write_str(out, identity_source_id);
+        WriteJson::write_json(identity_source_id, out);
         out.extend_from_slice(b",\"status\":");
-        write_str(out, self.status.as_str());
+        WriteJson::write_json(self.status.as_str(), out);
         out.extend_from_slice(b",\"importType\":\"INCREMENTAL\",\"created\":");
-        write_str(out, &self.created);
+        WriteJson::write_json(&self.created, out);
         out.extend_from_slice(b",\"lastUpdated\":");
-        write_str(out, &self.last_updated);
+        WriteJson::write_json(&self.last_updated, out);
         out.push(b'}');
     }
 }
@@ -172,13 +172,13 @@ fn same_group_profile(
 /// Writes a user as `UserResponseSchema`.
 pub(crate) fn write_user(out: &mut Vec<u8>, external_id: &str, user: &User) {
     out.extend_from_slice(b"{\"id\":");
-    write_str(out, &user.id);
+    WriteJson::write_json(&user.id, out);
     out.extend_from_slice(b",\"externalId\":");
-    write_str(out, external_id);
+    WriteJson::write_json(external_id, out);
     out.extend_from_slice(b",\"created\":");
-    write_str(out, &user.created);
+    WriteJson::write_json(&user.created, out);
     out.extend_from_slice(b",\"lastUpdated\":");
-    write_str(out, &user.last_updated);
+    WriteJson::write_json(&user.last_updated, out);
     out.extend_from_slice(b",\"profile\":");
     user.profile.write_json(out);
     out.push(b'}');
@@ -187,9 +187,9 @@ pub(crate) fn write_user(out: &mut Vec<u8>, external_id: &str, user: &User) {
 /// Writes a group as live Okta does: `{"id","externalId","profile":{displayName, description}}`.
 pub(crate) fn write_group(out: &mut Vec<u8>, external_id: &str, group: &Group) {
     out.extend_from_slice(b"{\"id\":");
-    write_str(out, &group.id);
+    WriteJson::write_json(&group.id, out);
     out.extend_from_slice(b",\"externalId\":");
-    write_str(out, external_id);
+    WriteJson::write_json(external_id, out);
     out.extend_from_slice(b",\"profile\":");
     group.profile.write_json(out);
     out.push(b'}');

@@ -7,7 +7,7 @@ use super::input::EntityKind;
 use super::options::InvalidPolicy;
 
 /// Version of what goes into the fingerprint; bump it when that changes.
-const FINGERPRINT_VERSION: u64 = 1;
+const FINGERPRINT_VERSION: u64 = 2;
 
 /// The fingerprint being computed over one pass of the input.
 #[derive(Debug, Clone)]

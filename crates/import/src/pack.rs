@@ -1,10 +1,9 @@
-//! Packing serialized entities into bulk loads, and the stream of numbered loads.
+//! Packing entities into numbered bulk loads, and the stream of loads of the upload pass.
 //!
-//! Each entity is serialized once, with core's writer, and copied into the body of the load
-//! being built. A load closes at 200 entities ([`MAX_ENTITIES_PER_LOAD`]) or when the next
-//! entity would push the body, wrapper included, over 200 KB ([`MAX_LOAD_BYTES`]). Membership
-//! loads group consecutive members of one group into one
-//! `{"groupExternalId":…,"memberExternalIds":[…]}` entry; each member counts as one entity.
+//! The wire format is core's: each entity is validated and serialized once into an
+//! [`EncodedEntity`], and a [`BulkLoadWriter`] frames the loads and closes one at 200 entities
+//! or before 200 KB. What the importer adds is bookkeeping: the lines each load's entities
+//! came from, and load numbers.
 //!
 //! Packing is deterministic: the same input gives the same loads, numbered from 0 in the
 //! order the kinds are applied ([`EntityKind::ALL`]), which the journal relies on.
@@ -12,9 +11,10 @@
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
-use bytes::Bytes;
-use okta_idsrc_core::json::{WriteJson, write_str};
-use okta_idsrc_core::limits::{MAX_ENTITIES_PER_LOAD, MAX_LOAD_BYTES};
+use okta_idsrc_core::bulk::{
+    BulkEntity, BulkLoadBody, BulkLoadKind, BulkLoadWriter, EncodedEntity, PushError,
+};
+use okta_idsrc_core::validate::Violation;
 
 use super::error::ImportError;
 use super::fingerprint::Fingerprint;
@@ -22,100 +22,41 @@ use super::input::{Entity, EntityKind, InputSource, Record, Records};
 use super::report::LineRange;
 use super::validate::SkipSet;
 
-/// The body's opening, before the first entity.
-fn prefix(kind: EntityKind) -> &'static [u8] {
-    match kind {
-        EntityKind::UserUpsert | EntityKind::UserDeactivate => {
-            br#"{"entityType":"USERS","profiles":["#
-        }
-        EntityKind::GroupUpsert => br#"{"profiles":["#,
-        EntityKind::GroupDelete => br#"{"externalIds":["#,
-        EntityKind::MembershipUpsert | EntityKind::MembershipDelete => br#"{"memberships":["#,
-    }
-}
-
-/// Closes the body's list and object.
-const SUFFIX: &[u8] = b"]}";
-/// Opens a membership entry, before the group's id.
-const ENTRY_GROUP: &[u8] = br#"{"groupExternalId":"#;
-/// Follows the group's id in a membership entry.
-const ENTRY_MEMBERS: &[u8] = br#","memberExternalIds":["#;
-/// Closes a membership entry.
-const ENTRY_END: &[u8] = b"]}";
-
-/// One entity, serialized.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Item<'a> {
-    /// A list element: a user or group object, a `{"externalId":…}` or an id string.
-    Whole(&'a [u8]),
-    /// A membership: the group's and the member's ids as JSON strings.
-    Member { group: &'a [u8], member: &'a [u8] },
-}
-
-impl Item<'_> {
-    /// Bytes of a load holding this entity alone, wrapper included.
-    pub(crate) fn lone_size(&self, kind: EntityKind) -> usize {
-        let inner = match self {
-            Item::Whole(b) => b.len(),
-            Item::Member { group, member } => {
-                ENTRY_GROUP.len()
-                    + group.len()
-                    + ENTRY_MEMBERS.len()
-                    + member.len()
-                    + ENTRY_END.len()
-            }
-        };
-        prefix(kind).len() + inner + SUFFIX.len()
-    }
-}
-
-impl<'a> Item<'a> {
-    /// The serialized bytes, for the input fingerprint.
-    pub(crate) fn parts(self) -> [&'a [u8]; 2] {
+impl EntityKind {
+    /// The bulk load that carries entities of this kind.
+    pub(crate) fn load_kind(self) -> BulkLoadKind {
         match self {
-            Item::Whole(b) => [b, b""],
-            Item::Member { group, member } => [group, member],
+            EntityKind::UserUpsert => BulkLoadKind::UserUpsert,
+            EntityKind::GroupUpsert => BulkLoadKind::GroupUpsert,
+            EntityKind::MembershipUpsert => BulkLoadKind::MembershipUpsert,
+            EntityKind::MembershipDelete => BulkLoadKind::MembershipDelete,
+            EntityKind::GroupDelete => BulkLoadKind::GroupDelete,
+            EntityKind::UserDeactivate => BulkLoadKind::UserDelete,
         }
     }
 }
 
-/// Reusable buffers to serialize entities into.
-#[derive(Debug, Default)]
-pub(crate) struct Scratch {
-    a: Vec<u8>,
-    b: Vec<u8>,
-}
-
-/// Serializes `entity` (as a bulk load's element) into `scratch`.
-pub(crate) fn serialize<'s>(entity: &Entity, scratch: &'s mut Scratch) -> Item<'s> {
-    let Scratch { a, b } = scratch;
-    a.clear();
-    b.clear();
-    match entity {
-        Entity::UserUpsert(user) => {
-            a.reserve(user.size_hint());
-            user.write_json(a);
-        }
-        Entity::UserDeactivate(id) => {
-            a.extend_from_slice(br#"{"externalId":"#);
-            write_str(a, id);
-            a.push(b'}');
-        }
-        Entity::GroupUpsert(group) => {
-            a.reserve(group.size_hint());
-            group.write_json(a);
-        }
-        Entity::GroupDelete(id) => write_str(a, id),
-        Entity::MembershipUpsert { group, member } | Entity::MembershipDelete { group, member } => {
-            write_str(a, group);
-            write_str(b, member);
-            return Item::Member {
-                group: a,
-                member: b,
-            };
+impl Entity {
+    /// The entity as core's bulk-load writer takes it.
+    pub(crate) fn as_bulk(&self) -> BulkEntity<'_> {
+        match self {
+            Entity::UserUpsert(user) => BulkEntity::User(user),
+            Entity::UserDeactivate(id) => BulkEntity::UserDelete(id),
+            Entity::GroupUpsert(group) => BulkEntity::Group(group),
+            Entity::GroupDelete(id) => BulkEntity::GroupDelete(id),
+            Entity::MembershipUpsert { group, member } => {
+                BulkEntity::MembershipUpsert { group, member }
+            }
+            Entity::MembershipDelete { group, member } => {
+                BulkEntity::MembershipDelete { group, member }
+            }
         }
     }
-    Item::Whole(a)
+
+    /// Validates and serializes the entity into `encoded`.
+    pub(crate) fn encode(&self, encoded: &mut EncodedEntity) -> Result<(), Vec<Violation>> {
+        encoded.encode(self.as_bulk())
+    }
 }
 
 /// The id bytes that identify `entity` among entities of its kind: the external id of a
@@ -136,25 +77,20 @@ pub(crate) fn identity(entity: &Entity) -> [&[u8]; 2] {
 pub(crate) struct Closed {
     pub kind: EntityKind,
     pub entities: u32,
-    /// The body (empty when the packer only counts).
-    pub body: Vec<u8>,
+    /// The body (`None` when the packer only counts).
+    pub body: Option<BulkLoadBody>,
     /// Where its entities came from (empty when the packer only counts).
     pub ranges: Vec<LineRange>,
 }
 
-/// Builds the loads of one kind from serialized entities.
+/// Builds the loads of one kind with core's writer, keeping the lines they came from.
 #[derive(Debug)]
 pub(crate) struct Packer {
     kind: EntityKind,
-    buf: Vec<u8>,
-    count: u32,
-    /// The group (as a JSON string) of the open membership entry.
-    group: Vec<u8>,
+    writer: BulkLoadWriter,
     ranges: Vec<LineRange>,
     /// Whether to hand out bodies and ranges, or only count.
     keep: bool,
-    /// The size of the last load, to size the next buffer.
-    last_len: usize,
 }
 
 impl Packer {
@@ -162,12 +98,9 @@ impl Packer {
     pub(crate) fn new(kind: EntityKind, keep: bool) -> Self {
         Self {
             kind,
-            buf: Vec::new(),
-            count: 0,
-            group: Vec::new(),
+            writer: BulkLoadWriter::new(kind.load_kind()),
             ranges: Vec::new(),
             keep,
-            last_len: 4096,
         }
     }
 
@@ -176,70 +109,25 @@ impl Packer {
         self.kind
     }
 
-    /// The body's size with `item` added and everything closed.
-    fn len_with(&self, item: Item<'_>) -> usize {
-        let base = self.buf.len();
-        match item {
-            Item::Whole(b) => base + usize::from(self.count > 0) + b.len() + SUFFIX.len(),
-            Item::Member { group, member } => {
-                let entry_closing = ENTRY_END.len() + SUFFIX.len();
-                if self.count > 0 && self.group == group {
-                    base + 1 + member.len() + entry_closing
-                } else {
-                    let close_open_entry = if self.count > 0 {
-                        ENTRY_END.len() + 1
-                    } else {
-                        0
-                    };
-                    base + close_open_entry
-                        + ENTRY_GROUP.len()
-                        + group.len()
-                        + ENTRY_MEMBERS.len()
-                        + member.len()
-                        + entry_closing
-                }
-            }
-        }
-    }
-
     /// Adds an entity from `source` line `line`; returns the load it closed, if adding it
-    /// closed one. The entity must fit in a load on its own (validation checks it).
-    pub(crate) fn push(&mut self, item: Item<'_>, source: &Arc<str>, line: u64) -> Option<Closed> {
-        let full = self.count as usize >= MAX_ENTITIES_PER_LOAD;
-        let closed = if self.count > 0 && (full || self.len_with(item) > MAX_LOAD_BYTES) {
-            self.close()
-        } else {
-            None
+    /// closed one. The entity must be of the packer's kind (it always fits a new load).
+    pub(crate) fn push(
+        &mut self,
+        entity: &EncodedEntity,
+        source: &Arc<str>,
+        line: u64,
+    ) -> Option<Closed> {
+        let closed = match self.writer.push(entity) {
+            Ok(()) => None,
+            Err(PushError::Full) => {
+                let closed = self.close();
+                self.writer
+                    .push(entity)
+                    .expect("an encoded entity fits an empty load");
+                closed
+            }
+            Err(e) => unreachable!("the packer's sources are of its kind: {e}"),
         };
-        if self.count == 0 {
-            self.buf.reserve(self.last_len + self.last_len / 8);
-            self.buf.extend_from_slice(prefix(self.kind));
-        }
-        match item {
-            Item::Whole(b) => {
-                if self.count > 0 {
-                    self.buf.push(b',');
-                }
-                self.buf.extend_from_slice(b);
-            }
-            Item::Member { group, member } => {
-                if self.count > 0 && self.group == group {
-                    self.buf.push(b',');
-                } else {
-                    if self.count > 0 {
-                        self.buf.extend_from_slice(ENTRY_END);
-                        self.buf.push(b',');
-                    }
-                    self.buf.extend_from_slice(ENTRY_GROUP);
-                    self.buf.extend_from_slice(group);
-                    self.buf.extend_from_slice(ENTRY_MEMBERS);
-                    self.group.clear();
-                    self.group.extend_from_slice(group);
-                }
-                self.buf.extend_from_slice(member);
-            }
-        }
-        self.count += 1;
         if self.keep {
             match self.ranges.last_mut() {
                 Some(r) if Arc::ptr_eq(&r.source, source) || r.source == *source => {
@@ -258,27 +146,13 @@ impl Packer {
 
     /// Closes the open load, if it holds anything.
     pub(crate) fn close(&mut self) -> Option<Closed> {
-        if self.count == 0 {
-            return None;
-        }
-        if matches!(
-            self.kind,
-            EntityKind::MembershipUpsert | EntityKind::MembershipDelete
-        ) {
-            self.buf.extend_from_slice(ENTRY_END);
-        }
-        self.buf.extend_from_slice(SUFFIX);
-        debug_assert!(self.buf.len() <= MAX_LOAD_BYTES);
-        self.last_len = self.buf.len();
-        let body = if self.keep {
-            std::mem::take(&mut self.buf)
+        let (entities, body) = if self.keep {
+            let body = self.writer.finish()?;
+            (body.entities(), Some(body))
         } else {
-            Vec::new()
+            (self.writer.discard(), None)
         };
-        self.buf.clear();
-        self.group.clear();
-        let entities = std::mem::take(&mut self.count);
-        Some(Closed {
+        (entities > 0).then(|| Closed {
             kind: self.kind,
             entities,
             body,
@@ -293,9 +167,21 @@ pub(crate) struct PackedLoad {
     /// Its number: 0 for the input's first load.
     pub number: u64,
     pub kind: EntityKind,
-    pub entities: u32,
-    pub body: Bytes,
+    pub body: BulkLoadBody,
     pub ranges: Vec<LineRange>,
+}
+
+impl PackedLoad {
+    /// Entities in the load.
+    pub(crate) fn entities(&self) -> u32 {
+        self.body.entities()
+    }
+}
+
+/// Adds one record to the input's fingerprint: its line and serialized entity, or a marker
+/// for a record that could not be read, is of the wrong kind, or is invalid.
+pub(crate) fn fingerprint_record(fp: &mut Fingerprint, line: u64, entity: Option<&EncodedEntity>) {
+    fp.record(line, entity.map(EncodedEntity::parts));
 }
 
 /// The input's sources, ordered by kind (stable: sources of one kind keep their order), with
@@ -306,12 +192,6 @@ pub(crate) fn ordered<'a>(sources: &[&'a dyn InputSource]) -> Vec<(usize, &'a dy
     v
 }
 
-/// Adds one record to the input's fingerprint: its line and serialized entity, or a marker
-/// for a record that could not be read or is of the wrong kind.
-pub(crate) fn fingerprint_record(fp: &mut Fingerprint, line: u64, item: Option<Item<'_>>) {
-    fp.record(line, item.map(|i| i.parts()));
-}
-
 /// The upload pass: streams every source again, skips what validation rejected, and packs
 /// the rest into numbered loads, handing out those not in `done`.
 pub(crate) struct LoadProducer<'a> {
@@ -319,7 +199,7 @@ pub(crate) struct LoadProducer<'a> {
     next_source: usize,
     records: Option<(usize, Arc<str>, Records<'a>)>,
     packer: Option<Packer>,
-    scratch: Scratch,
+    encoded: EncodedEntity,
     skip: &'a SkipSet,
     done: HashSet<u64>,
     ready: VecDeque<PackedLoad>,
@@ -344,7 +224,7 @@ impl<'a> LoadProducer<'a> {
             next_source: 0,
             records: None,
             packer: None,
-            scratch: Scratch::default(),
+            encoded: EncodedEntity::new(),
             skip,
             done,
             ready: VecDeque::new(),
@@ -372,8 +252,7 @@ impl<'a> LoadProducer<'a> {
         self.ready.push_back(PackedLoad {
             number,
             kind: closed.kind,
-            entities: closed.entities,
-            body: Bytes::from(closed.body),
+            body: closed.body.expect("the upload pass keeps bodies"),
             ranges: closed.ranges,
         });
     }
@@ -446,20 +325,15 @@ impl<'a> LoadProducer<'a> {
                 return self.expect_skipped(index, &name, line);
             }
         };
-        let item = serialize(&record.entity, &mut self.scratch);
-        fingerprint_record(&mut self.fingerprint, record.line, Some(item));
+        if record.entity.encode(&mut self.encoded).is_err() {
+            fingerprint_record(&mut self.fingerprint, record.line, None);
+            return self.expect_skipped(index, &name, record.line);
+        }
+        fingerprint_record(&mut self.fingerprint, record.line, Some(&self.encoded));
         if self.skip.contains(index, record.line) {
             return Ok(());
         }
-        if item.lone_size(packer.kind()) > MAX_LOAD_BYTES {
-            return Err(ImportError::InputChanged {
-                message: format!(
-                    "{name} line {}: the entity no longer fits in a load",
-                    record.line
-                ),
-            });
-        }
-        if let Some(closed) = packer.push(item, &record.source, record.line) {
+        if let Some(closed) = packer.push(&self.encoded, &record.source, record.line) {
             self.emit(closed);
         }
         Ok(())
@@ -480,193 +354,60 @@ impl<'a> LoadProducer<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::VecSource;
     use okta_idsrc_core::models::{
-        BulkGroupMembershipsUpsertRequestBody, BulkUpsertRequestBody,
         BulkUpsertRequestBodyProfilesInner, IdentitySourceUserProfileForUpsert,
     };
 
-    fn user(i: usize, pad: usize) -> Entity {
+    fn user(i: usize) -> Entity {
         Entity::UserUpsert(BulkUpsertRequestBodyProfilesInner::with(
             format!("u{i}"),
             IdentitySourceUserProfileForUpsert::new()
                 .email(format!("u{i}@example.com"))
-                .user_name(format!("u{i}@example.com"))
-                .home_address("x".repeat(pad)),
+                .user_name(format!("u{i}@example.com")),
         ))
     }
 
-    fn pack(kind: EntityKind, entities: &[Entity]) -> Vec<Closed> {
-        let src: Arc<str> = Arc::from("test");
-        let mut packer = Packer::new(kind, true);
-        let mut scratch = Scratch::default();
-        let mut out = Vec::new();
-        for (i, e) in entities.iter().enumerate() {
-            let item = serialize(e, &mut scratch);
-            out.extend(packer.push(item, &src, i as u64 + 1));
-        }
-        out.extend(packer.close());
-        out
-    }
-
     #[test]
-    fn closes_at_200_entities() {
-        let users: Vec<Entity> = (0..401).map(|i| user(i, 0)).collect();
-        let loads = pack(EntityKind::UserUpsert, &users);
-        let counts: Vec<u32> = loads.iter().map(|l| l.entities).collect();
-        assert_eq!(counts, [200, 200, 1]);
-        // Each body is exactly what core's models serialize to.
-        let profiles: Vec<BulkUpsertRequestBodyProfilesInner> = users[..200]
+    fn loads_are_numbered_in_kind_order_with_their_lines() {
+        let users = VecSource::new("users", EntityKind::UserUpsert, (0..401).map(user));
+        let leavers = VecSource::new(
+            "leavers",
+            EntityKind::UserDeactivate,
+            (0..3).map(|i| Entity::UserDeactivate(format!("x{i}"))),
+        );
+        let skip = SkipSet::default();
+        let fp = Fingerprint::new(crate::InvalidPolicy::Stop);
+        // The leavers come first in the slice and last in the loads.
+        let mut producer = LoadProducer::new(&[&leavers, &users], &skip, HashSet::from([1]), fp);
+        let mut loads = Vec::new();
+        while let Some(load) = producer.next_load().unwrap() {
+            loads.push(load);
+        }
+        let seen: Vec<(u64, EntityKind, u32)> = loads
             .iter()
-            .map(|e| match e {
-                Entity::UserUpsert(u) => u.clone(),
-                _ => unreachable!(),
-            })
+            .map(|l| (l.number, l.kind, l.entities()))
             .collect();
         assert_eq!(
-            loads[0].body,
-            okta_idsrc_core::json::to_vec(&BulkUpsertRequestBody::users(profiles))
+            seen,
+            [
+                (0, EntityKind::UserUpsert, 200),
+                (2, EntityKind::UserUpsert, 1),
+                (3, EntityKind::UserDeactivate, 3)
+            ]
+        );
+        assert_eq!(
+            (producer.skipped_done, producer.skipped_done_entities),
+            (1, 200)
         );
         assert_eq!(
             loads[1].ranges,
             [LineRange {
-                source: Arc::from("test"),
-                first: 201,
-                last: 400
+                source: Arc::from("users"),
+                first: 401,
+                last: 401
             }]
         );
-    }
-
-    #[test]
-    fn closes_before_200_kb() {
-        // ~4,1 KB a user: 48 fit in 200,000 bytes, the 49th would not.
-        let users: Vec<Entity> = (0..100).map(|i| user(i, 4000)).collect();
-        let loads = pack(EntityKind::UserUpsert, &users);
-        assert!(loads.len() >= 3);
-        for (i, l) in loads.iter().enumerate() {
-            assert!(
-                l.body.len() <= MAX_LOAD_BYTES,
-                "load {i}: {} bytes",
-                l.body.len()
-            );
-            serde_json::from_slice::<BulkUpsertRequestBody>(&l.body).expect("valid JSON");
-        }
-        // The first load is full: one more user would not have fitted.
-        let one = {
-            let mut s = Scratch::default();
-            serialize(&users[0], &mut s).lone_size(EntityKind::UserUpsert)
-                - prefix(EntityKind::UserUpsert).len()
-                - SUFFIX.len()
-        };
-        assert!(loads[0].body.len() + 1 + one > MAX_LOAD_BYTES);
-        assert_eq!(loads.iter().map(|l| l.entities).sum::<u32>(), 100);
-    }
-
-    #[test]
-    fn exactly_at_the_byte_limit() {
-        // Pad two users so that together they are exactly 200,000 bytes.
-        let base = {
-            let loads = pack(EntityKind::UserUpsert, &[user(0, 0), user(1, 0)]);
-            loads[0].body.len()
-        };
-        let pad = (MAX_LOAD_BYTES - base) / 2;
-        let extra = (MAX_LOAD_BYTES - base) % 2;
-        let loads = pack(
-            EntityKind::UserUpsert,
-            &[user(0, pad), user(1, pad + extra)],
-        );
-        assert_eq!(loads.len(), 1);
-        assert_eq!(loads[0].body.len(), MAX_LOAD_BYTES);
-        let loads = pack(
-            EntityKind::UserUpsert,
-            &[user(0, pad), user(1, pad + extra + 1)],
-        );
-        assert_eq!(loads.len(), 2);
-    }
-
-    #[test]
-    fn memberships_group_consecutive_members() {
-        let m = |g: &str, u: usize| Entity::MembershipUpsert {
-            group: g.into(),
-            member: format!("u{u}"),
-        };
-        let mut entities = vec![m("a", 1), m("a", 2), m("b", 3), m("a", 4)];
-        let loads = pack(EntityKind::MembershipUpsert, &entities);
-        assert_eq!(loads.len(), 1);
-        assert_eq!(
-            std::str::from_utf8(&loads[0].body).unwrap(),
-            r#"{"memberships":[{"groupExternalId":"a","memberExternalIds":["u1","u2"]},{"groupExternalId":"b","memberExternalIds":["u3"]},{"groupExternalId":"a","memberExternalIds":["u4"]}]}"#
-        );
-        // Each member counts: 450 members of one group make 200 + 200 + 50.
-        entities = (0..450).map(|u| m("big", u)).collect();
-        let loads = pack(EntityKind::MembershipUpsert, &entities);
-        assert_eq!(
-            loads.iter().map(|l| l.entities).collect::<Vec<_>>(),
-            [200, 200, 50]
-        );
-        for l in &loads {
-            let body: BulkGroupMembershipsUpsertRequestBody =
-                serde_json::from_slice(&l.body).unwrap();
-            assert_eq!(body.memberships.as_ref().unwrap().len(), 1);
-            assert!(okta_idsrc_core::validate::Validate::violations(&body).is_empty());
-        }
-    }
-
-    #[test]
-    fn membership_bytes_are_exact() {
-        // Long ids of control characters (6 bytes each, escaped): bytes close the loads.
-        let long = |c: char, i: usize| format!("{c}{i:0>4}{}", "\u{1}".repeat(250));
-        let entities: Vec<Entity> = (0..200)
-            .map(|i| Entity::MembershipDelete {
-                group: long('g', i / 3),
-                member: long('m', i),
-            })
-            .collect();
-        let loads = pack(EntityKind::MembershipDelete, &entities);
-        for l in &loads {
-            assert!(l.body.len() <= MAX_LOAD_BYTES);
-            serde_json::from_slice::<BulkGroupMembershipsUpsertRequestBody>(&l.body).unwrap();
-        }
-        assert_eq!(loads.iter().map(|l| l.entities).sum::<u32>(), 200);
-        assert!(loads.len() >= 2);
-        // Each closed load is full: the next member (in a new entry at worst) would overflow.
-        let entry = ENTRY_GROUP.len() + 1507 + ENTRY_MEMBERS.len() + 1507 + ENTRY_END.len();
-        for l in &loads[..loads.len() - 1] {
-            assert!(
-                l.body.len() + 1 + 1507 > MAX_LOAD_BYTES
-                    || l.body.len() + 1 + entry > MAX_LOAD_BYTES
-            );
-            assert!(
-                l.body.len() > MAX_LOAD_BYTES - entry - 8,
-                "{} bytes",
-                l.body.len()
-            );
-        }
-    }
-
-    #[test]
-    fn deletes_and_counting_mode() {
-        let ids: Vec<Entity> = (0..250)
-            .map(|i| Entity::UserDeactivate(format!("u{i}")))
-            .collect();
-        let loads = pack(EntityKind::UserDeactivate, &ids);
-        assert!(
-            std::str::from_utf8(&loads[0].body)
-                .unwrap()
-                .starts_with(r#"{"entityType":"USERS","profiles":[{"externalId":"u0"},"#)
-        );
-        let groups: Vec<Entity> = (0..3)
-            .map(|i| Entity::GroupDelete(format!("g{i}")))
-            .collect();
-        let loads = pack(EntityKind::GroupDelete, &groups);
-        assert_eq!(loads[0].body, br#"{"externalIds":["g0","g1","g2"]}"#);
-        let mut counter = Packer::new(EntityKind::UserDeactivate, false);
-        let mut scratch = Scratch::default();
-        let src: Arc<str> = Arc::from("x");
-        let mut n = 0;
-        for e in &ids {
-            n += usize::from(counter.push(serialize(e, &mut scratch), &src, 1).is_some());
-        }
-        n += usize::from(counter.close().is_some());
-        assert_eq!(n, 2);
+        assert_eq!(loads[2].body.kind(), BulkLoadKind::UserDelete);
     }
 }

@@ -9,19 +9,15 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use okta_idsrc_core::limits::MAX_LOAD_BYTES;
-use okta_idsrc_core::models::{
-    BulkGroupDeleteRequestBody, IdentitySourceGroupMembershipsUpsertProfileInner,
-    IdentitySourceUserProfileForDelete,
-};
-use okta_idsrc_core::validate::Validate;
+use okta_idsrc_core::bulk::EncodedEntity;
+use okta_idsrc_core::validate::Violation;
 
 use super::error::ImportError;
 use super::fingerprint::Fingerprint;
 use super::hash::hash_parts;
 use super::input::{Entity, EntityKind, InputError, InputSource, Record};
 use super::options::{ImportOptions, InvalidPolicy};
-use super::pack::{Packer, Scratch, identity, ordered, serialize};
+use super::pack::{Packer, identity, ordered};
 use super::progress::Reporter;
 use super::report::EntityCounts;
 
@@ -103,7 +99,7 @@ pub(crate) fn validate(
     let ordered = ordered(sources);
     let policy = options.invalid_policy;
     let mut fingerprint = Fingerprint::new(policy);
-    let mut scratch = Scratch::default();
+    let mut encoded = EncodedEntity::new();
     let mut ids: [Vec<u64>; 6] = Default::default();
     let cap = match policy {
         InvalidPolicy::Stop => options.max_reported_problems,
@@ -148,33 +144,21 @@ pub(crate) fn validate(
                         [InputError::new(Arc::clone(&name), message).at_line(r.line)],
                     );
                 }
-                Ok(r) => {
-                    let mut found = entity_problems(&r, &name);
-                    let item = serialize(&r.entity, &mut scratch);
-                    fingerprint.record(r.line, Some(item.parts()));
-                    let size = item.lone_size(kind);
-                    if size > MAX_LOAD_BYTES {
-                        found.push(
-                            InputError::new(
-                                Arc::clone(&name),
-                                format!(
-                                    "serialized, it takes {size} bytes in a load; a load holds at most \
-                                     {MAX_LOAD_BYTES} bytes"
-                                ),
-                            )
-                            .at_line(r.line),
-                        );
-                    }
-                    if found.is_empty() {
+                Ok(r) => match r.entity.encode(&mut encoded) {
+                    Ok(()) => {
+                        fingerprint.record(r.line, Some(encoded.parts()));
                         ids[kind.index()].push(hash_parts(&identity(&r.entity)));
                         entities.add(kind, 1);
-                        if packer.push(item, &name, r.line).is_some() {
+                        if packer.push(&encoded, &name, r.line).is_some() {
                             loads_by_kind[kind.index()] += 1;
                         }
-                    } else {
+                    }
+                    Err(violations) => {
+                        fingerprint.record(r.line, None);
+                        let found = violations.into_iter().map(|v| problem(&name, r.line, v));
                         problems.entity(index, r.line, found);
                     }
-                }
+                },
             }
             let invalid = problems.invalid > invalid_before;
             reporter.update(false, |p| {
@@ -245,7 +229,7 @@ fn find_duplicates(
     // Id hash → (id, source, line) of each distinct id seen with that hash.
     let mut seen: HashMap<u64, Vec<Seen>> = HashMap::new();
     let mut packer = Packer::new(kind, false);
-    let mut scratch = Scratch::default();
+    let mut encoded = EncodedEntity::new();
     let mut loads = 0;
     for &(index, source) in ordered.iter().filter(|(_, s)| s.kind() == kind) {
         let name: Arc<str> = Arc::from(source.name());
@@ -270,8 +254,9 @@ fn find_duplicates(
                 }
                 entries.push((key, Arc::clone(&name), r.line));
             }
-            let item = serialize(&r.entity, &mut scratch);
-            loads += u64::from(packer.push(item, &name, r.line).is_some());
+            if r.entity.encode(&mut encoded).is_ok() {
+                loads += u64::from(packer.push(&encoded, &name, r.line).is_some());
+            }
         }
     }
     loads += u64::from(packer.close().is_some());
@@ -327,45 +312,15 @@ fn duplicate_problem(
         .in_field(field)
 }
 
-/// The entity's violations of core's rules, as problems of `source` at the record's line.
-fn entity_problems(r: &Record, source: &Arc<str>) -> Vec<InputError> {
-    let violations = match &r.entity {
-        Entity::UserUpsert(u) => u.violations(),
-        Entity::UserDeactivate(id) => {
-            IdentitySourceUserProfileForDelete::with(id.as_str()).violations()
-        }
-        Entity::GroupUpsert(g) => g.violations(),
-        Entity::GroupDelete(id) => BulkGroupDeleteRequestBody::new()
-            .external_ids(vec![id.clone()])
-            .violations(),
-        Entity::MembershipUpsert { group, member } | Entity::MembershipDelete { group, member } => {
-            IdentitySourceGroupMembershipsUpsertProfileInner::with(
-                group.as_str(),
-                [member.as_str()],
-            )
-            .violations()
-        }
-    };
-    violations
-        .into_iter()
-        .map(|v| {
-            InputError::new(Arc::clone(source), v.message)
-                .at_line(r.line)
-                .in_field(field_name(&v.field))
-        })
-        .collect()
-}
-
-/// A violation's path as a field name: `profile.email` → `email`, `externalIds[0]` →
-/// `externalId`.
-fn field_name(path: &str) -> String {
-    let p = path.strip_prefix("profile.").unwrap_or(path);
-    match p {
-        "externalIds[0]" => "externalId",
-        "memberExternalIds[0]" => "memberExternalId",
-        other => other,
+/// A violation of core's rules as a problem of `source` at `line`: fields relative to the
+/// entity, as a column would name them (`profile.email` → `email`); one about the whole
+/// entity (its size) has no field.
+fn problem(source: &Arc<str>, line: u64, v: Violation) -> InputError {
+    let e = InputError::new(Arc::clone(source), v.message).at_line(line);
+    match v.field.strip_prefix("profile.").unwrap_or(&v.field) {
+        "" => e,
+        field => e.in_field(field),
     }
-    .to_owned()
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use std::marker::PhantomData;
 
 use super::*;
+use crate::bulk::{BulkLoadBody, BulkLoadKind};
 use crate::models::{
     BulkDeleteRequestBody, BulkGroupDeleteRequestBody, BulkGroupMembershipsDeleteRequestBody,
     BulkGroupMembershipsUpsertRequestBody, BulkGroupUpsertRequestBody, BulkUpsertRequestBody,
@@ -68,7 +69,7 @@ operation! {
 /// Defines a bulk load operation: `POST /sessions/{sessionId}/<suffix>` with a validated,
 /// size-checked JSON body and a 202 answer.
 macro_rules! bulk_load {
-    ($(#[$meta:meta])* $name:ident($op:literal, $suffix:literal, $body:ty)) => {
+    ($(#[$meta:meta])* $name:ident($op:literal, $suffix:literal, $body:ty, $kind:ident)) => {
         operation! {
             $(#[$meta])*
             $name($op, Idempotent, General) -> () {
@@ -87,6 +88,7 @@ macro_rules! bulk_load {
 
         impl BulkLoad for $name {
             const SUFFIX: &'static str = $suffix;
+            const KIND: BulkLoadKind = BulkLoadKind::$kind;
         }
     };
 }
@@ -95,12 +97,15 @@ macro_rules! bulk_load {
 pub trait BulkLoad: Operation<Output = ()> {
     /// The path suffix after `/sessions/{sessionId}/`, e.g. `bulk-upsert`.
     const SUFFIX: &'static str;
+    /// The kind of load it uploads.
+    const KIND: BulkLoadKind;
 }
 
-/// A bulk load of operation `O` whose body the caller already serialized and validated
-/// (the importer serializes each entity once while packing loads to the limits).
+/// A bulk load of operation `O` whose body a [`BulkLoadWriter`](crate::bulk::BulkLoadWriter)
+/// wrote: every entity validated and serialized once, the framing and the limits core's own
+/// (the importer packs its loads this way).
 ///
-/// The body is sent as given; only its size is checked against the 200 KB limit.
+/// A body of another kind than `O`'s is refused when the request is built.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct PreparedBulkLoad<O> {
@@ -108,8 +113,8 @@ pub struct PreparedBulkLoad<O> {
     pub identity_source_id: String,
     /// The session (`aps…`).
     pub session_id: String,
-    /// The serialized JSON body.
-    pub body: Bytes,
+    /// The body.
+    pub body: BulkLoadBody,
     operation: PhantomData<fn() -> O>,
 }
 
@@ -118,12 +123,12 @@ impl<O: BulkLoad> PreparedBulkLoad<O> {
     pub fn new(
         identity_source_id: impl Into<String>,
         session_id: impl Into<String>,
-        body: impl Into<Bytes>,
+        body: BulkLoadBody,
     ) -> Self {
         Self {
             identity_source_id: identity_source_id.into(),
             session_id: session_id.into(),
-            body: body.into(),
+            body,
             operation: PhantomData,
         }
     }
@@ -135,11 +140,15 @@ impl<O: BulkLoad> Operation for PreparedBulkLoad<O> {
 
     fn build(&self, ctx: &ApiContext) -> Result<Request<Bytes>, Error> {
         let name = Self::INFO.name;
-        if let Some(v) = crate::validate::check_body_size(self.body.len()) {
-            return Err(crate::validate::ValidationError {
-                operation: name,
-                violations: vec![v],
-            }
+        if self.body.kind() != O::KIND {
+            return Err(crate::error::InvalidRequest::new(
+                name,
+                format!(
+                    "the body is a {:?} load, not a {:?} load",
+                    self.body.kind(),
+                    O::KIND
+                ),
+            )
             .into());
         }
         let path = PathBuilder::identity_source(name, &self.identity_source_id)?
@@ -152,7 +161,7 @@ impl<O: BulkLoad> Operation for PreparedBulkLoad<O> {
             Self::INFO,
             Method::POST,
             &path,
-            Some(self.body.clone()),
+            Some(self.body.bytes().clone()),
         )
     }
 
@@ -164,35 +173,35 @@ impl<O: BulkLoad> Operation for PreparedBulkLoad<O> {
 bulk_load! {
     /// `POST /sessions/{sessionId}/bulk-upsert`: uploads users to create or update
     /// (`uploadIdentitySourceDataForUpsert`).
-    UploadIdentitySourceDataForUpsert("uploadIdentitySourceDataForUpsert", "bulk-upsert", BulkUpsertRequestBody)
+    UploadIdentitySourceDataForUpsert("uploadIdentitySourceDataForUpsert", "bulk-upsert", BulkUpsertRequestBody, UserUpsert)
 }
 
 bulk_load! {
     /// `POST /sessions/{sessionId}/bulk-delete`: uploads users to deactivate
     /// (`uploadIdentitySourceDataForDelete`).
-    UploadIdentitySourceDataForDelete("uploadIdentitySourceDataForDelete", "bulk-delete", BulkDeleteRequestBody)
+    UploadIdentitySourceDataForDelete("uploadIdentitySourceDataForDelete", "bulk-delete", BulkDeleteRequestBody, UserDelete)
 }
 
 bulk_load! {
     /// `POST /sessions/{sessionId}/bulk-groups-upsert`: uploads groups to create or update
     /// (`uploadIdentitySourceGroupsForUpsert`).
-    UploadIdentitySourceGroupsForUpsert("uploadIdentitySourceGroupsForUpsert", "bulk-groups-upsert", BulkGroupUpsertRequestBody)
+    UploadIdentitySourceGroupsForUpsert("uploadIdentitySourceGroupsForUpsert", "bulk-groups-upsert", BulkGroupUpsertRequestBody, GroupUpsert)
 }
 
 bulk_load! {
     /// `POST /sessions/{sessionId}/bulk-groups-delete`: uploads groups to delete
     /// (`uploadIdentitySourceGroupsDataForDelete`).
-    UploadIdentitySourceGroupsDataForDelete("uploadIdentitySourceGroupsDataForDelete", "bulk-groups-delete", BulkGroupDeleteRequestBody)
+    UploadIdentitySourceGroupsDataForDelete("uploadIdentitySourceGroupsDataForDelete", "bulk-groups-delete", BulkGroupDeleteRequestBody, GroupDelete)
 }
 
 bulk_load! {
     /// `POST /sessions/{sessionId}/bulk-group-memberships-upsert`: uploads memberships to add
     /// (`uploadIdentitySourceGroupMembershipsForUpsert`).
-    UploadIdentitySourceGroupMembershipsForUpsert("uploadIdentitySourceGroupMembershipsForUpsert", "bulk-group-memberships-upsert", BulkGroupMembershipsUpsertRequestBody)
+    UploadIdentitySourceGroupMembershipsForUpsert("uploadIdentitySourceGroupMembershipsForUpsert", "bulk-group-memberships-upsert", BulkGroupMembershipsUpsertRequestBody, MembershipUpsert)
 }
 
 bulk_load! {
     /// `POST /sessions/{sessionId}/bulk-group-memberships-delete`: uploads memberships to
     /// remove (`uploadIdentitySourceGroupMembershipsForDelete`).
-    UploadIdentitySourceGroupMembershipsForDelete("uploadIdentitySourceGroupMembershipsForDelete", "bulk-group-memberships-delete", BulkGroupMembershipsDeleteRequestBody)
+    UploadIdentitySourceGroupMembershipsForDelete("uploadIdentitySourceGroupMembershipsForDelete", "bulk-group-memberships-delete", BulkGroupMembershipsDeleteRequestBody, MembershipDelete)
 }

@@ -2,7 +2,7 @@
 
 use http::StatusCode;
 use http::request::Parts;
-use okta_idsrc_core::json::write_str;
+use okta_idsrc_core::json::WriteJson;
 use okta_idsrc_core::limits::MAX_MEMBERSHIP_PAGE_LIMIT;
 use okta_idsrc_core::models::MembershipRequestSchema;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
@@ -89,7 +89,7 @@ pub(super) fn list(
         if i > 0 {
             out.push(b',');
         }
-        write_str(&mut out, member);
+        WriteJson::write_json(member, &mut out);
     }
     out.extend_from_slice(b"]}");
 

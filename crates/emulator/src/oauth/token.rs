@@ -12,7 +12,7 @@ use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue, PRAGMA};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use okta_idsrc_core::json::write_str;
+use okta_idsrc_core::json::WriteJson;
 use percent_encoding::percent_decode_str;
 
 use super::dpop::{self, Expected};
@@ -310,13 +310,13 @@ impl Granted {
     fn body(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(128 + self.access_token.len() + self.scope.len());
         out.extend_from_slice(b"{\"token_type\":");
-        write_str(&mut out, self.token_type);
+        WriteJson::write_json(self.token_type, &mut out);
         out.extend_from_slice(b",\"expires_in\":");
         out.extend_from_slice(self.expires_in.to_string().as_bytes());
         out.extend_from_slice(b",\"access_token\":");
-        write_str(&mut out, &self.access_token);
+        WriteJson::write_json(&self.access_token, &mut out);
         out.extend_from_slice(b",\"scope\":");
-        write_str(&mut out, &self.scope);
+        WriteJson::write_json(&self.scope, &mut out);
         out.push(b'}');
         out
     }
@@ -326,9 +326,9 @@ impl TokenError {
     fn body(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(64 + self.description.len());
         out.extend_from_slice(b"{\"error\":");
-        write_str(&mut out, self.error);
+        WriteJson::write_json(self.error, &mut out);
         out.extend_from_slice(b",\"error_description\":");
-        write_str(&mut out, &self.description);
+        WriteJson::write_json(&self.description, &mut out);
         out.push(b'}');
         out
     }

@@ -10,11 +10,13 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use http::{Request, Response, StatusCode};
 use okta_idsrc_core::Error;
+use okta_idsrc_core::bulk::{BulkLoadBody, BulkLoadKind};
 use okta_idsrc_core::models::{IdentitySourceSession, IdentitySourceSessionStatus as Status};
 use okta_idsrc_core::operations::{
-    PreparedBulkLoad, UploadIdentitySourceDataForDelete, UploadIdentitySourceDataForUpsert,
-    UploadIdentitySourceGroupMembershipsForDelete, UploadIdentitySourceGroupMembershipsForUpsert,
-    UploadIdentitySourceGroupsDataForDelete, UploadIdentitySourceGroupsForUpsert,
+    BulkLoad, PreparedBulkLoad, UploadIdentitySourceDataForDelete,
+    UploadIdentitySourceDataForUpsert, UploadIdentitySourceGroupMembershipsForDelete,
+    UploadIdentitySourceGroupMembershipsForUpsert, UploadIdentitySourceGroupsDataForDelete,
+    UploadIdentitySourceGroupsForUpsert,
 };
 use okta_idsrc_core::transport::BoxError;
 use tokio::time::Instant;
@@ -332,7 +334,7 @@ where
         let mut entities = EntityCounts::default();
         let mut lines = Vec::new();
         for load in window.iter().filter(|l| acked.contains(&l.number)) {
-            entities.add(load.kind, u64::from(load.entities));
+            entities.add(load.kind, u64::from(load.entities()));
             for r in &load.ranges {
                 merge_range(&mut lines, r);
             }

@@ -41,12 +41,12 @@ where
                     )?;
                     acked.insert(load.number);
                     self.report.loads += 1;
-                    self.reporter.acknowledged(u64::from(load.entities));
+                    self.reporter.acknowledged(u64::from(load.entities()));
                     tracing::debug!(
                         session = %id,
                         load = load.number,
                         kind = load.kind.as_str(),
-                        entities = load.entities,
+                        entities = load.entities(),
                         bytes = load.body.len(),
                         "load acknowledged"
                     );
@@ -132,7 +132,7 @@ pub(super) fn describe(load: &PackedLoad) -> String {
         .take(3)
         .map(ToString::to_string)
         .collect();
-    let mut s = format!("{} {}s", load.entities, load.kind);
+    let mut s = format!("{} {}s", load.entities(), load.kind);
     if !ranges.is_empty() {
         s.push_str(" from ");
         s.push_str(&ranges.join(", "));
@@ -186,53 +186,39 @@ where
     S::Future: Send,
     S::Error: Into<BoxError>,
 {
-    let client = source.client();
-    let id = source.id();
+    /// Sends `body` as operation `O`'s load.
+    async fn send<O: BulkLoad, S>(
+        source: &IdentitySource<S>,
+        session: &str,
+        body: BulkLoadBody,
+    ) -> Result<(), Error>
+    where
+        S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone,
+        S::Error: Into<BoxError>,
+    {
+        let load = PreparedBulkLoad::<O>::new(source.id(), session, body);
+        source.client().send(&load).await
+    }
     let body = load.body.clone();
-    match load.kind {
-        EntityKind::UserUpsert => {
-            client
-                .send(&PreparedBulkLoad::<UploadIdentitySourceDataForUpsert>::new(
-                    id, session, body,
-                ))
-                .await
+    match load.body.kind() {
+        BulkLoadKind::UserUpsert => {
+            send::<UploadIdentitySourceDataForUpsert, _>(source, session, body).await
         }
-        EntityKind::UserDeactivate => {
-            client
-                .send(&PreparedBulkLoad::<UploadIdentitySourceDataForDelete>::new(
-                    id, session, body,
-                ))
-                .await
+        BulkLoadKind::UserDelete => {
+            send::<UploadIdentitySourceDataForDelete, _>(source, session, body).await
         }
-        EntityKind::GroupUpsert => {
-            client
-                .send(
-                    &PreparedBulkLoad::<UploadIdentitySourceGroupsForUpsert>::new(
-                        id, session, body,
-                    ),
-                )
-                .await
+        BulkLoadKind::GroupUpsert => {
+            send::<UploadIdentitySourceGroupsForUpsert, _>(source, session, body).await
         }
-        EntityKind::GroupDelete => {
-            client
-                .send(
-                    &PreparedBulkLoad::<UploadIdentitySourceGroupsDataForDelete>::new(
-                        id, session, body,
-                    ),
-                )
-                .await
+        BulkLoadKind::GroupDelete => {
+            send::<UploadIdentitySourceGroupsDataForDelete, _>(source, session, body).await
         }
-        EntityKind::MembershipUpsert => {
-            let op = PreparedBulkLoad::<UploadIdentitySourceGroupMembershipsForUpsert>::new(
-                id, session, body,
-            );
-            client.send(&op).await
+        BulkLoadKind::MembershipUpsert => {
+            send::<UploadIdentitySourceGroupMembershipsForUpsert, _>(source, session, body).await
         }
-        EntityKind::MembershipDelete => {
-            let op = PreparedBulkLoad::<UploadIdentitySourceGroupMembershipsForDelete>::new(
-                id, session, body,
-            );
-            client.send(&op).await
+        BulkLoadKind::MembershipDelete => {
+            send::<UploadIdentitySourceGroupMembershipsForDelete, _>(source, session, body).await
         }
+        _ => unreachable!("the importer packs the six known kinds"),
     }
 }

@@ -1,0 +1,247 @@
+//! The engine of validation: JSON paths rendered only for a violation, the sink violations go
+//! to, and the checks of strings, lists and unknown fields against a [`Chars`] limit.
+
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value};
+
+use super::Violation;
+use crate::limits::Chars;
+use crate::models::Nullable;
+
+/// A JSON path from the body's root, kept on the stack and rendered only for a violation.
+#[derive(Clone, Copy)]
+pub(super) enum Path<'a> {
+    Root,
+    Key(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl<'a> Path<'a> {
+    pub(super) fn key(&'a self, key: &'a str) -> Path<'a> {
+        Path::Key(self, key)
+    }
+
+    pub(super) fn index(&'a self, index: usize) -> Path<'a> {
+        Path::Index(self, index)
+    }
+
+    fn render(&self, out: &mut String) {
+        match self {
+            Path::Root => {}
+            Path::Key(parent, key) => {
+                parent.render(out);
+                if !matches!(parent, Path::Root) {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Path::Index(parent, i) => {
+                parent.render(out);
+                // Writing to a String cannot fail.
+                let _ = write!(out, "[{i}]");
+            }
+        }
+    }
+}
+
+/// Where violations go, with the index of the entity being checked.
+pub(super) struct Sink<'v> {
+    pub(super) out: &'v mut Vec<Violation>,
+    pub(super) index: Option<usize>,
+}
+
+impl Sink<'_> {
+    pub(super) fn push(&mut self, path: &Path<'_>, message: String) {
+        let mut field = String::new();
+        path.render(&mut field);
+        self.out.push(Violation {
+            field,
+            index: self.index,
+            message,
+        });
+    }
+
+    pub(super) fn required(&mut self, path: &Path<'_>) {
+        self.push(path, "is required".to_owned());
+    }
+}
+
+/// Runs `check` from the root with no entity index.
+pub(super) fn collect(check: impl FnOnce(&mut Sink<'_>, &Path<'_>)) -> Vec<Violation> {
+    let mut out = Vec::new();
+    check(
+        &mut Sink {
+            out: &mut out,
+            index: None,
+        },
+        &Path::Root,
+    );
+    out
+}
+
+/// The character count of a string and its first 4-byte character, if any (1-based position).
+pub(super) struct Scan {
+    pub(super) chars: usize,
+    pub(super) four_byte: Option<(usize, char)>,
+}
+
+pub(super) fn scan(s: &str) -> Scan {
+    if s.is_ascii() {
+        return Scan {
+            chars: s.len(),
+            four_byte: None,
+        };
+    }
+    // Characters are the bytes that are not UTF-8 continuation bytes.
+    let chars = s.as_bytes().iter().filter(|&&b| (b as i8) >= -0x40).count();
+    Scan {
+        chars,
+        four_byte: first_four_byte(s),
+    }
+}
+
+/// The first 4-byte character of `s` and its 1-based position. A branch-free pass over the
+/// bytes (a 4-byte character starts with a byte ≥ 0xF0) rules most strings out.
+pub(super) fn first_four_byte(s: &str) -> Option<(usize, char)> {
+    if s.is_ascii() || !s.as_bytes().iter().fold(false, |acc, &b| acc | (b >= 0xF0)) {
+        return None;
+    }
+    s.chars()
+        .enumerate()
+        .find(|(_, c)| c.len_utf8() == 4)
+        .map(|(i, c)| (i + 1, c))
+}
+
+pub(super) fn four_byte_message(at: usize, c: char) -> String {
+    format!(
+        "contains a 4-byte UTF-8 character at character {at} (U+{:04X}); Okta accepts at most 3 bytes a character",
+        u32::from(c)
+    )
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A string's length (in characters) within `min..=max`, and no 4-byte character.
+pub(super) fn check_str(sink: &mut Sink<'_>, path: &Path<'_>, s: &str, Chars { min, max }: Chars) {
+    let Scan { chars, four_byte } = scan(s);
+    if chars > max {
+        sink.push(
+            path,
+            format!("is {chars} characters; at most {max} allowed"),
+        );
+    } else if chars < min {
+        let message = if chars == 0 {
+            format!(
+                "is empty; at least {} required",
+                plural(min, "character", "characters")
+            )
+        } else {
+            format!(
+                "is {}; at least {min} required",
+                plural(chars, "character", "characters")
+            )
+        };
+        sink.push(path, message);
+    }
+    if let Some((at, c)) = four_byte {
+        sink.push(path, four_byte_message(at, c));
+    }
+}
+
+/// An optional string field; `required` makes absence a violation.
+pub(super) fn check_opt_str(
+    sink: &mut Sink<'_>,
+    path: &Path<'_>,
+    value: Option<&str>,
+    limits: Chars,
+    required: bool,
+) {
+    match value {
+        Some(s) => check_str(sink, path, s, limits),
+        None if required => sink.required(path),
+        None => {}
+    }
+}
+
+/// A nullable string field (`null` allowed).
+pub(super) fn check_nullable_str(
+    sink: &mut Sink<'_>,
+    path: &Path<'_>,
+    value: &Nullable<String>,
+    limits: Chars,
+) {
+    if let Nullable::Value(s) = value {
+        check_str(sink, path, s, limits);
+    }
+}
+
+/// A list's length within `min..=max`; absence is a violation.
+pub(super) fn check_list_len(
+    sink: &mut Sink<'_>,
+    path: &Path<'_>,
+    len: Option<usize>,
+    Chars { min, max }: Chars,
+) {
+    match len {
+        None => sink.required(path),
+        Some(n) if n > max => sink.push(path, format!("has {n} entries; at most {max} allowed")),
+        Some(n) if n < min => {
+            let message = if n == 0 {
+                format!(
+                    "is empty; at least {} required",
+                    plural(min, "entry", "entries")
+                )
+            } else {
+                format!(
+                    "has {}; at least {min} required",
+                    plural(n, "entry", "entries")
+                )
+            };
+            sink.push(path, message);
+        }
+        Some(_) => {}
+    }
+}
+
+/// Only the 4-byte rule, for strings with no length limit (a name, an unknown field).
+pub(super) fn check_chars(sink: &mut Sink<'_>, path: &Path<'_>, s: &str, what: &str) {
+    if let Some((at, c)) = first_four_byte(s) {
+        sink.push(path, format!("{what}{}", four_byte_message(at, c)));
+    }
+}
+
+/// Unknown fields of any model: every string in them (names too) free of 4-byte characters.
+pub(super) fn check_extra(sink: &mut Sink<'_>, path: &Path<'_>, extra: &Map<String, Value>) {
+    for (name, value) in extra {
+        let path = path.key(name);
+        check_chars(sink, &path, name, "name ");
+        check_json_chars(sink, &path, value);
+    }
+}
+
+fn check_json_chars(sink: &mut Sink<'_>, path: &Path<'_>, value: &Value) {
+    match value {
+        Value::String(s) => check_chars(sink, path, s, ""),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                check_json_chars(sink, &path.index(i), item);
+            }
+        }
+        Value::Object(map) => check_extra(sink, path, map),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+pub(super) fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
