@@ -24,8 +24,8 @@
 //! - [`import`]: the resumable bulk importer.
 
 use okta_idsrc_hyper::{HyperTransport, Proxy};
-use okta_idsrc_ops::rate_limit::{RateLimitConfig, RateLimitLayer};
-use okta_idsrc_ops::retry::{RetryConfig, RetryLayer};
+use okta_idsrc_ops::rate_limit::RateLimitConfig;
+use okta_idsrc_ops::retry::RetryConfig;
 use secrecy::ExposeSecret;
 
 pub use okta_idsrc_core as core;
@@ -36,7 +36,9 @@ pub use okta_idsrc_ops as ops;
 pub use okta_idsrc_core::transport::{Transport, TransportError, TransportErrorKind};
 pub use okta_idsrc_core::{ApiError, Credentials, Error, Operation, OrgUrl, models, operations};
 pub use okta_idsrc_ops::config::{AuthorizationMode, Config as ClientConfig, ConfigError};
-pub use okta_idsrc_ops::{BoxedService, ClientBuilder, IdentitySource, MembershipPager};
+pub use okta_idsrc_ops::{
+    Auth, BoxedService, ClientBuilder, ClientStats, IdentitySource, MembershipPager,
+};
 
 /// The batteries-included client: [`ops::Client`] over the type-erased [`BoxedService`].
 pub type Client = okta_idsrc_ops::Client<BoxedService>;
@@ -48,8 +50,8 @@ pub type Client = okta_idsrc_ops::Client<BoxedService>;
 pub fn client(org: OrgUrl, credentials: Credentials) -> Result<Client, Error> {
     let transport = HyperTransport::builder().build()?;
     Ok(okta_idsrc_ops::Client::builder(org)
-        .credentials(credentials)
         .service(transport)
+        .authenticate(credentials)
         .default_layers(RetryConfig::default(), RateLimitConfig::default())
         .build()
         .boxed())
@@ -71,33 +73,13 @@ pub fn client_from_env() -> Result<Client, SetupError> {
 /// - `request_timeout`: the deadline across all attempts and the limit of each attempt
 ///   (`0`: no deadline, the transport's default per attempt);
 /// - `max_retries`: the retries after the first attempt;
-/// - `proxy` (with `no_proxy`): the proxy requests are tunnelled through.
+/// - `proxy` (with `no_proxy`): the proxy requests are tunnelled through;
+/// - `user_agent_suffix`: appended to the `User-Agent`.
+///
+/// The client's [`stats`](ops::Client::stats) count its retries, 429s and token fetches.
 pub fn client_from_config(config: &ClientConfig) -> Result<Client, SetupError> {
-    Ok(configured_client(config, None)?.client)
-}
-
-/// A client from a configuration, with a handle on its retry layer.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct ConfiguredClient {
-    /// The client.
-    pub client: Client,
-    /// Its retry layer: [`RetryLayer::stats`] counts the retries and the 429s seen (the
-    /// importer reports them).
-    pub retry: RetryLayer,
-}
-
-/// Like [`client_from_config`], keeping the retry layer's counters, and appending
-/// `user_agent_suffix` (e.g. `my-sync/1.2`) to the `User-Agent`.
-pub fn configured_client(
-    config: &ClientConfig,
-    user_agent_suffix: Option<&str>,
-) -> Result<ConfiguredClient, SetupError> {
     let org = config.require_org_url()?.clone();
-    let auth = match config.authorization_mode {
-        AuthorizationMode::PrivateKey => Auth::OAuth(Box::new(config.oauth_config()?)),
-        _ => Auth::Token(config.credentials()?),
-    };
+    let auth = config.auth()?;
     let mut transport = HyperTransport::builder();
     let mut retry = RetryConfig::default();
     if let Some(timeout) = config.connection_timeout {
@@ -128,36 +110,18 @@ pub fn configured_client(
         }
         transport = transport.proxy(proxy);
     }
-    let retry = RetryLayer::new(retry);
-    let mut builder = okta_idsrc_ops::Client::builder(org).service(transport.build()?);
-    if let Some(suffix) = user_agent_suffix {
+    let mut builder = okta_idsrc_ops::Client::builder(org);
+    if let Some(suffix) = &config.user_agent_suffix {
         builder = builder.user_agent_suffix(suffix);
     }
-    // OAuth sits inside the retries, so that every attempt gets a fresh DPoP proof; the
-    // rate limiter paces every attempt.
-    let client = match auth {
-        Auth::OAuth(oauth) => builder
-            .oauth(*oauth)
-            .with_layer(RateLimitLayer::new(RateLimitConfig::default()))
-            .with_layer(retry.clone())
-            .build()
-            .boxed(),
-        Auth::Token(credentials) => builder
-            .credentials(credentials)
-            .with_layer(RateLimitLayer::new(RateLimitConfig::default()))
-            .with_layer(retry.clone())
-            .build()
-            .boxed(),
-    };
-    Ok(ConfiguredClient { client, retry })
-}
-
-/// How a configured client authenticates.
-enum Auth {
-    /// A static token (`SSWS` or `Bearer`).
-    Token(Credentials),
-    /// An OAuth 2.0 service app (`PrivateKey`).
-    OAuth(Box<okta_idsrc_ops::oauth::OAuthConfig>),
+    // Authentication sits inside the retries, so that every attempt gets a fresh DPoP proof;
+    // the rate limiter paces every attempt.
+    Ok(builder
+        .service(transport.build()?)
+        .authenticate(auth)
+        .default_layers(retry, RateLimitConfig::default())
+        .build()
+        .boxed())
 }
 
 /// Why [`client_from_env`] or [`client_from_config`] could not make a client.

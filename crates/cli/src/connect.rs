@@ -5,11 +5,10 @@ use std::fmt;
 use std::str::FromStr;
 
 use clap::Args;
-use okta_idsrc::{ConfiguredClient, SetupError};
+use okta_idsrc::SetupError;
 use okta_idsrc_core::OrgUrl;
 use okta_idsrc_emulator::{DEFAULT_IDENTITY_SOURCE, DEFAULT_TOKEN, Emulator, EmulatorHandle};
 use okta_idsrc_ops::config::AuthorizationMode;
-use okta_idsrc_ops::retry::RetryLayer;
 use okta_idsrc_ops::{Client, Config, IdentitySource};
 
 use crate::error::{CliError, chain};
@@ -102,13 +101,11 @@ pub struct ConnArgs {
     pub emulator: bool,
 }
 
-/// A connected client: the identity source handle, the retry layer's counters, and the
-/// embedded emulator when one was started.
+/// A connected client: the identity source handle and the embedded emulator when one was
+/// started.
 pub struct Target {
     /// The identity source.
     pub source: IdentitySource<okta_idsrc_ops::BoxedService>,
-    /// The retry layer, for its counters.
-    pub retry: RetryLayer,
     /// The emulator started in-process, if any.
     pub emulator: Option<EmulatorHandle>,
 }
@@ -184,17 +181,14 @@ impl ConnArgs {
                 (None, source)
             }
         };
-        let ConfiguredClient { client, retry, .. } = okta_idsrc::configured_client(
-            &config,
-            Some(concat!("okta-idsrc-cli/", env!("CARGO_PKG_VERSION"))),
-        )
-        .map_err(|e| match e {
+        let config =
+            config.with_user_agent_suffix(concat!("okta-idsrc-cli/", env!("CARGO_PKG_VERSION")));
+        let client = okta_idsrc::client_from_config(&config).map_err(|e| match e {
             SetupError::Config(e) => CliError::from(e),
             other => CliError::usage(format!("cannot set up HTTPS: {}", chain(&other))),
         })?;
         Ok(Target {
             source: client.identity_source(source),
-            retry,
             emulator,
         })
     }

@@ -118,7 +118,6 @@ pub async fn run(args: ImportArgs) -> Result<(), CliError> {
         })
         .with_cancel_stale(args.cancel_stale)
         .with_dry_run(args.dry_run)
-        .with_retry_layer(target.retry.clone())
         .with_on_progress(move |p| on_progress.update(p));
     if let Some(journal) = &args.journal {
         options = options.with_journal(journal);

@@ -15,6 +15,7 @@ pub mod models;
 pub mod operation;
 pub mod operations;
 pub mod org;
+pub mod retry;
 pub mod transport;
 pub mod validate;
 

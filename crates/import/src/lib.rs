@@ -113,8 +113,7 @@ pub use error::ImportError;
 pub use input::{Entity, EntityKind, InputError, InputSource, Record, Records, VecSource};
 pub use options::{ImportOptions, InvalidPolicy, ProgressCallback};
 pub use progress::{PROGRESS_INTERVAL, Phase, Progress};
-pub use report::{EntityCounts, ImportReport, LineRange, SessionReport};
-pub use run::REQUEST_ATTEMPTS;
+pub use report::{EntityCounts, ImportReport, LineRange, SessionReport, SessionState};
 
 use okta_idsrc_ops::Client;
 

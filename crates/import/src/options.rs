@@ -8,7 +8,6 @@ use std::time::Duration;
 use okta_idsrc_core::limits::MAX_LOADS_PER_SESSION;
 
 use super::progress::Progress;
-use okta_idsrc_ops::retry::{RetryLayer, RetryStats};
 
 /// What the importer does about invalid entities.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -76,9 +75,6 @@ pub struct ImportOptions {
     pub max_reported_skipped: usize,
     /// Called with the run's [`Progress`].
     pub on_progress: Option<ProgressCallback>,
-    /// The retry layer the client was built with, if any: the report then counts its
-    /// retries and 429s during the run.
-    pub retry_layer: Option<RetryLayer>,
 }
 
 impl Default for ImportOptions {
@@ -98,7 +94,6 @@ impl Default for ImportOptions {
             max_reported_problems: 100,
             max_reported_skipped: 10_000,
             on_progress: None,
-            retry_layer: None,
         }
     }
 }
@@ -204,14 +199,6 @@ impl ImportOptions {
         self
     }
 
-    /// Counts the retries and 429s of `layer` (the retry layer the client was built with) in
-    /// the report.
-    #[must_use]
-    pub fn with_retry_layer(mut self, layer: RetryLayer) -> Self {
-        self.retry_layer = Some(layer);
-        self
-    }
-
     /// The concurrency actually used (at least 1).
     pub(crate) fn effective_concurrency(&self) -> usize {
         self.concurrency.max(1)
@@ -220,14 +207,6 @@ impl ImportOptions {
     /// The loads actually planned per session (1 to 50).
     pub(crate) fn effective_max_loads(&self) -> usize {
         self.max_loads_per_session.clamp(1, MAX_LOADS_PER_SESSION)
-    }
-
-    /// The retry layer's counters now (zero without one).
-    pub(crate) fn retry_stats(&self) -> RetryStats {
-        self.retry_layer
-            .as_ref()
-            .map(RetryLayer::stats)
-            .unwrap_or_default()
     }
 }
 
@@ -251,7 +230,6 @@ impl fmt::Debug for ImportOptions {
                 "on_progress",
                 &self.on_progress.as_ref().map(|_| "Fn(&Progress)"),
             )
-            .field("retry_layer", &self.retry_layer.is_some())
             .finish()
     }
 }

@@ -97,6 +97,39 @@ pub(crate) fn merge_range(ranges: &mut Vec<LineRange>, range: &LineRange) {
     ranges.push(range.clone());
 }
 
+/// Where a session stands, as far as the importer can tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionState {
+    /// Okta reports it in this status.
+    Status(IdentitySourceSessionStatus),
+    /// It does not exist (any more): Okta answered 404.
+    Gone,
+    /// Okta's answer carried no status.
+    Unknown,
+}
+
+impl SessionState {
+    /// The status's name (`COMPLETED`, …), or `NOT_FOUND` for a session that is gone.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Status(s) => s.as_str(),
+            Self::Gone => "NOT_FOUND",
+            Self::Unknown => "UNKNOWN",
+        }
+    }
+
+    /// Whether the session takes bulk loads (CREATED or IN_PROGRESS).
+    pub fn accepts_loads(&self) -> bool {
+        matches!(self, Self::Status(s) if s.accepts_loads())
+    }
+}
+
+impl fmt::Display for SessionState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One session the run used.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -105,8 +138,8 @@ pub struct SessionReport {
     pub id: String,
     /// How it ended: COMPLETED; CLOSED when none of its loads changed anything (Okta keeps
     /// such a session CREATED and refuses to import it, so the importer cancels it — its
-    /// loads are reflected already); ERROR, EXPIRED or CLOSED when it failed.
-    pub status: IdentitySourceSessionStatus,
+    /// loads are reflected already); ERROR, EXPIRED or CLOSED when it failed, or gone.
+    pub status: SessionState,
     /// Whether its loads are now reflected in Okta.
     pub applied: bool,
     /// Whether it was started by an earlier run and continued from the journal.

@@ -20,9 +20,9 @@ use okta_idsrc_hyper::HyperTransport;
 use okta_idsrc_import::{Entity, EntityKind, ImportOptions, Importer, VecSource};
 use okta_idsrc_jose::PrivateKey;
 use okta_idsrc_ops::Client;
-use okta_idsrc_ops::oauth::{OAuthConfig, OAuthLayer};
-use okta_idsrc_ops::rate_limit::{RateLimitConfig, RateLimitLayer};
-use okta_idsrc_ops::retry::{RetryConfig, RetryLayer};
+use okta_idsrc_ops::oauth::OAuthConfig;
+use okta_idsrc_ops::rate_limit::RateLimitConfig;
+use okta_idsrc_ops::retry::RetryConfig;
 use tower::ServiceExt;
 
 const CLIENT_ID: &str = "0oaservice0000000001";
@@ -84,14 +84,13 @@ async fn twenty_five_thousand_users_imported_with_dpop_through_faults_and_renewa
     let config = OAuthConfig::new(CLIENT_ID, key)
         .with_clock(clock.shared())
         .with_renew_before(Duration::from_secs(300));
-    let oauth = OAuthLayer::new(&org, config);
-    let retry =
-        RetryLayer::new(RetryConfig::default().with_base_backoff(Duration::from_millis(10)));
     let client = Client::builder(org)
         .service(tapped)
-        .with_layer(oauth.clone())
-        .with_layer(RateLimitLayer::new(RateLimitConfig::default()))
-        .with_layer(retry.clone())
+        .authenticate(config)
+        .default_layers(
+            RetryConfig::default().with_base_backoff(Duration::from_millis(10)),
+            RateLimitConfig::default(),
+        )
         .build()
         .boxed();
 
@@ -122,9 +121,8 @@ async fn twenty_five_thousand_users_imported_with_dpop_through_faults_and_renewa
         VecSource::new("memberships.csv", EntityKind::MembershipUpsert, memberships),
     ];
     let options = ImportOptions::default()
-        .with_retry_layer(retry)
         .with_poll_interval(Duration::from_millis(20), Duration::from_millis(500));
-    let report = Importer::new(client, DEFAULT_IDENTITY_SOURCE, options)
+    let report = Importer::new(client.clone(), DEFAULT_IDENTITY_SOURCE, options)
         .run(&[&sources[0], &sources[1], &sources[2]])
         .await
         .expect("import");
@@ -148,7 +146,7 @@ async fn twenty_five_thousand_users_imported_with_dpop_through_faults_and_renewa
     // Every attempt carried a proof and a token the emulator accepted (it refuses a reused
     // proof, a wrong `ath` and an expired token with 400 or 401).
     assert_eq!(*refused.lock().expect("lock"), Vec::<u16>::new());
-    let stats = oauth.stats();
+    let stats = client.stats().oauth;
     assert!(stats.tokens_issued >= 2, "{stats:?}");
     assert_eq!(stats.tokens_issued, state.stats.tokens_issued);
     eprintln!(

@@ -21,10 +21,10 @@ use okta_idsrc_emulator::{
 use okta_idsrc_hyper::HyperTransport;
 use okta_idsrc_import::{
     Entity, EntityKind, ImportError, ImportOptions, ImportReport, Importer, InputError,
-    InputSource, InvalidPolicy, Phase, Progress, Record, VecSource,
+    InputSource, InvalidPolicy, Phase, Progress, Record, SessionState, VecSource,
 };
-use okta_idsrc_ops::rate_limit::{RateLimitConfig, RateLimitLayer};
-use okta_idsrc_ops::retry::{RetryConfig, RetryLayer};
+use okta_idsrc_ops::rate_limit::RateLimitConfig;
+use okta_idsrc_ops::retry::RetryConfig;
 use okta_idsrc_ops::{BoxedService, Client};
 use tokio::sync::Notify;
 
@@ -35,25 +35,19 @@ async fn emulator(builder: EmulatorBuilder) -> EmulatorHandle {
     builder.seed(7).start().await.expect("emulator")
 }
 
-/// A client over the hyper transport, the rate-limit layer inside the retry layer.
-fn client(emulator: &EmulatorHandle) -> (Client<BoxedService>, RetryLayer) {
-    let retry = RetryLayer::new(RetryConfig::default());
-    let client = Client::builder(OrgUrl::parse(&emulator.base_url()).expect("loopback org"))
-        .credentials(Credentials::api_token(emulator.token()))
+/// A client over the hyper transport with the default layers.
+fn client(emulator: &EmulatorHandle) -> Client<BoxedService> {
+    Client::builder(OrgUrl::parse(&emulator.base_url()).expect("loopback org"))
         .service(HyperTransport::new().expect("transport"))
-        .with_layer(RateLimitLayer::new(RateLimitConfig::default()))
-        .with_layer(retry.clone())
+        .authenticate(Credentials::api_token(emulator.token()))
+        .default_layers(RetryConfig::default(), RateLimitConfig::default())
         .build()
-        .boxed();
-    (client, retry)
+        .boxed()
 }
 
 fn importer(emulator: &EmulatorHandle, options: ImportOptions) -> Importer<BoxedService> {
-    let (client, retry) = client(emulator);
-    let options = options
-        .with_retry_layer(retry)
-        .with_poll_interval(Duration::from_millis(20), Duration::from_millis(500));
-    Importer::new(client, DEFAULT_IDENTITY_SOURCE, options)
+    let options = options.with_poll_interval(Duration::from_millis(20), Duration::from_millis(500));
+    Importer::new(client(emulator), DEFAULT_IDENTITY_SOURCE, options)
 }
 
 fn user_id(i: usize) -> String {
@@ -354,7 +348,10 @@ async fn a_small_import_leaves_exactly_the_input() {
     assert_eq!(report.loads_total, 10);
     assert_eq!(report.loads, 10);
     assert_eq!(report.sessions.len(), 1);
-    assert_eq!(report.sessions[0].status, Status::Completed);
+    assert_eq!(
+        report.sessions[0].status,
+        SessionState::Status(Status::Completed)
+    );
     assert_eq!(report.sessions[0].loads, (0..10).collect::<Vec<u64>>());
     assert_eq!(statuses(&emulator.state()), [Status::Completed]);
     let phases = phases.lock().unwrap().clone();
@@ -372,7 +369,10 @@ async fn a_small_import_leaves_exactly_the_input() {
     // deactivations deactivate them again.
     let again = importer.run(&refs(&sources)).await.expect("second import");
     assert_eq!(again.sessions.len(), 1);
-    assert_eq!(again.sessions[0].status, Status::Completed);
+    assert_eq!(
+        again.sessions[0].status,
+        SessionState::Status(Status::Completed)
+    );
     data.assert_applied(&emulator.state());
     // The active users again change nothing: Okta keeps that session CREATED, the importer
     // cancels it and counts it done.
@@ -384,7 +384,10 @@ async fn a_small_import_leaves_exactly_the_input() {
     let again = importer.run(&[&active]).await.expect("third import");
     assert_eq!(again.sessions.len(), 1);
     assert!(again.sessions[0].applied);
-    assert_eq!(again.sessions[0].status, Status::Closed);
+    assert_eq!(
+        again.sessions[0].status,
+        SessionState::Status(Status::Closed)
+    );
     data.assert_applied(&emulator.state());
 }
 
@@ -694,7 +697,7 @@ async fn a_session_created_just_before_a_kill_is_adopted() {
         .open(&journal)
         .expect("journal");
     std::io::Write::write_all(&mut file, b"{\"event\":\"creating\"}\n").expect("append");
-    let (client, _) = client(&emulator);
+    let client = client(&emulator);
     let orphan = open_session_with_one_user(&client, false).await;
 
     let report = importer(&emulator, base())
@@ -975,7 +978,7 @@ async fn open_session_with_one_user(client: &Client<BoxedService>, start: bool) 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_triggered_session_is_waited_for() {
     let emulator = emulator(Emulator::builder().import_delay(Duration::from_millis(400))).await;
-    let (client, _) = client(&emulator);
+    let client = client(&emulator);
     let other = open_session_with_one_user(&client, true).await;
     let waited = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&waited);
@@ -1016,7 +1019,7 @@ async fn a_triggered_session_is_waited_for() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_session_is_reported_or_cancelled() {
     let emulator = emulator(Emulator::builder()).await;
-    let (client, _) = client(&emulator);
+    let client = client(&emulator);
     let stale = open_session_with_one_user(&client, false).await;
     let data = Dataset {
         users: 50,
@@ -1125,7 +1128,7 @@ async fn a_session_ending_in_error_is_reported_and_retried() {
         panic!("{err}")
     };
     assert_eq!(*attempts, 2);
-    assert_eq!(session.status, Status::Error);
+    assert_eq!(session.status, SessionState::Status(Status::Error));
     assert_eq!(session.loads, [0, 1, 2, 3]);
     assert_eq!(session.entities_by_kind.get(EntityKind::UserUpsert), 450);
     let text = err.to_string();
@@ -1158,7 +1161,7 @@ async fn a_session_ending_in_error_is_reported_and_retried() {
         }
         data.assert_applied(&emulator.state());
         let failed = report.sessions_failed().next().expect("failed");
-        assert_eq!(failed.status, Status::Error);
+        assert_eq!(failed.status, SessionState::Status(Status::Error));
         assert_eq!(failed.loads, [0, 1, 2, 3]);
         assert!(report.sessions.last().expect("last").applied);
         return;

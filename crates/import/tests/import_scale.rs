@@ -26,8 +26,8 @@ use okta_idsrc_import::{
     Entity, EntityKind, ImportOptions, Importer, InputError, InputSource, Record, Records,
 };
 use okta_idsrc_ops::Client;
-use okta_idsrc_ops::rate_limit::{RateLimitConfig, RateLimitLayer};
-use okta_idsrc_ops::retry::{RetryConfig, RetryLayer};
+use okta_idsrc_ops::rate_limit::RateLimitConfig;
+use okta_idsrc_ops::retry::RetryConfig;
 
 /// `n` users, generated as they are read: the input itself takes no memory.
 struct Generated {
@@ -169,19 +169,13 @@ async fn memory_1m_users_into_a_sink() {
 #[ignore = "a measurement: run in release"]
 async fn time_100k_users_into_the_emulator() {
     let emulator = Emulator::builder().start().await.expect("emulator");
-    let retry = RetryLayer::new(RetryConfig::default());
     let client = Client::builder(OrgUrl::parse(&emulator.base_url()).expect("org"))
-        .credentials(Credentials::api_token(emulator.token()))
         .service(HyperTransport::new().expect("transport"))
-        .with_layer(RateLimitLayer::new(RateLimitConfig::default()))
-        .with_layer(retry.clone())
+        .authenticate(Credentials::api_token(emulator.token()))
+        .default_layers(RetryConfig::default(), RateLimitConfig::default())
         .build()
         .boxed();
-    let importer = Importer::new(
-        client,
-        DEFAULT_IDENTITY_SOURCE,
-        ImportOptions::default().with_retry_layer(retry),
-    );
+    let importer = Importer::new(client, DEFAULT_IDENTITY_SOURCE, ImportOptions::default());
     let started = Instant::now();
     let report = importer
         .run(&[&Generated::new(100_000)])

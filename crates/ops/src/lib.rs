@@ -26,7 +26,7 @@ pub mod rate_limit;
 pub mod retry;
 pub mod service;
 
-pub use client::{Client, ClientBuilder, IdentitySource};
+pub use client::{Auth, Client, ClientBuilder, ClientStats, IdentitySource};
 pub use config::{AuthorizationMode, Config, ConfigError};
 pub use pagination::{MembershipPage, MembershipPager};
 pub use service::{BoxedService, ServiceTransport, TransportService};

@@ -9,7 +9,6 @@ use okta_idsrc_core::models::*;
 use okta_idsrc_core::operations::GetIdentitySourceSession;
 use okta_idsrc_core::transport::TransportErrorKind;
 use okta_idsrc_core::{Credentials, Error, OrgUrl};
-use okta_idsrc_ops::client::MAX_START_IMPORT_ATTEMPTS;
 use okta_idsrc_ops::config::Config;
 use okta_idsrc_ops::{Client, ClientBuilder};
 use support::{IDSRC, ORG, Scripted, TOKEN, client, response, session_json, transport_kind};
@@ -445,7 +444,7 @@ mod start_import {
         }
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn in_progress_after_a_timeout_resends_once() {
         let s = Scripted::new();
         s.fail(TransportErrorKind::Timeout)
@@ -459,32 +458,45 @@ mod start_import {
         assert_eq!(s.calls(), [start_path(), get_path(), start_path()]);
     }
 
-    #[tokio::test]
-    async fn resending_is_bounded() {
+    /// Without a retry layer the default retry configuration bounds the sends: as many as it
+    /// allows attempts, each after its backoff.
+    #[tokio::test(start_paused = true)]
+    async fn resending_is_bounded_by_the_retry_configuration() {
+        let attempts = okta_idsrc_ops::retry::RetryConfig::default().max_attempts();
         let s = Scripted::new();
-        s.reply(503, "")
-            .reply(200, &session_json(SESSION, "IN_PROGRESS"))
-            .fail(TransportErrorKind::Timeout)
-            .reply(200, &session_json(SESSION, "IN_PROGRESS"));
+        for i in 0..attempts {
+            if i % 2 == 0 {
+                s.reply(503, "");
+            } else {
+                s.fail(TransportErrorKind::Timeout);
+            }
+            s.reply(200, &session_json(SESSION, "IN_PROGRESS"));
+        }
         let e = client(&s)
             .start_import_from_identity_source(IDSRC, SESSION)
             .await
             .expect_err("gives up");
-        assert_eq!(
-            transport_kind(&e),
-            Some(TransportErrorKind::Timeout),
-            "{e:?}"
-        );
+        // The last send's own failure is returned.
+        if (attempts - 1) % 2 == 1 {
+            assert_eq!(
+                transport_kind(&e),
+                Some(TransportErrorKind::Timeout),
+                "{e:?}"
+            );
+        } else {
+            assert_eq!(
+                e.status(),
+                Some(http::StatusCode::SERVICE_UNAVAILABLE),
+                "{e:?}"
+            );
+        }
         let starts = s
             .calls()
             .iter()
             .filter(|c| c.ends_with("start-import"))
             .count();
-        assert_eq!(starts as u32, MAX_START_IMPORT_ATTEMPTS);
-        assert_eq!(
-            s.calls(),
-            [start_path(), get_path(), start_path(), get_path()]
-        );
+        assert_eq!(starts as u32, attempts);
+        assert_eq!(s.remaining(), 0, "every send was read back");
     }
 
     #[tokio::test]

@@ -30,8 +30,8 @@ use okta_idsrc_ops::oauth::{
     AuthChallenge, ErrorCode, NonceFailure, OAuthConfig, OAuthError, OAuthLayer, PrivateKey,
     TokenType, load_private_key,
 };
-use okta_idsrc_ops::rate_limit::{RateLimitConfig, RateLimitLayer};
-use okta_idsrc_ops::retry::{RetryConfig, RetryLayer};
+use okta_idsrc_ops::rate_limit::RateLimitConfig;
+use okta_idsrc_ops::retry::RetryConfig;
 use okta_idsrc_ops::{BoxedService, Client};
 use serde_json::Value;
 use tower::{Service, ServiceExt};
@@ -272,23 +272,16 @@ impl Org {
     /// A client over `tap`: retry → rate limit → OAuth → tap → hyper.
     fn client(&self, config: OAuthConfig, tap: &Tap) -> Stack {
         let oauth = OAuthLayer::new(&self.org(), config);
-        let retry = RetryLayer::new(
-            RetryConfig::default()
-                .with_random(Arc::new(FixedRandom(0.0)))
-                .with_base_backoff(Duration::from_millis(10)),
-        );
+        let retry = RetryConfig::default()
+            .with_random(Arc::new(FixedRandom(0.0)))
+            .with_base_backoff(Duration::from_millis(10));
         let client = Client::builder(self.org())
             .service(tap.clone())
             .with_layer(oauth.clone())
-            .with_layer(RateLimitLayer::new(RateLimitConfig::default()))
-            .with_layer(retry.clone())
+            .default_layers(retry, RateLimitConfig::default())
             .build()
             .boxed();
-        Stack {
-            client,
-            oauth,
-            retry,
-        }
+        Stack { client, oauth }
     }
 
     fn stats(&self) -> okta_idsrc_emulator::Stats {
@@ -296,10 +289,10 @@ impl Org {
     }
 }
 
+/// A client, and its OAuth layer (to read its token or drop it).
 struct Stack {
     client: Client<BoxedService>,
     oauth: OAuthLayer,
-    retry: RetryLayer,
 }
 
 impl Stack {
@@ -686,7 +679,7 @@ async fn a_429_then_success_the_retry_carries_a_new_proof() {
     assert_eq!(first["htu"], second["htu"]);
     assert_eq!(first["ath"], second["ath"]);
     assert_eq!(api[1].header("x-okta-retry-count"), Some("1"));
-    assert_eq!(stack.retry.stats().retries, 1);
+    assert_eq!(stack.client.stats().retry.retries, 1);
     assert_eq!(org.stats().tokens_issued, 1, "a retry is not a new token");
     org.emulator.shutdown().await;
 }
@@ -1313,17 +1306,20 @@ mod scripted {
             .fail(TransportErrorKind::Connect)
             .reply(200, DPOP_TOKEN)
             .reply(200, "[]");
-        let retry = RetryLayer::new(RetryConfig::default().with_random(Arc::new(FixedRandom(0.0))));
         let client = Client::builder(OrgUrl::parse(ORG).expect("org"))
             .service(script.clone())
             .oauth(config())
-            .with_layer(retry.clone())
+            .default_layers(
+                RetryConfig::default().with_random(Arc::new(FixedRandom(0.0))),
+                RateLimitConfig::default(),
+            )
             .build();
         client
             .list_identity_source_sessions(DEFAULT_IDENTITY_SOURCE)
             .await
             .expect("list");
-        assert_eq!(retry.stats().retries, 1);
+        assert_eq!(client.stats().retry.retries, 1);
+        assert_eq!(client.stats().oauth.tokens_issued, 1);
 
         // Without retries, the failure is typed and keeps the transport error in its chain.
         script.fail(TransportErrorKind::Connect);

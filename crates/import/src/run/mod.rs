@@ -2,7 +2,6 @@
 //! load is imported.
 
 use std::collections::{BTreeSet, HashSet, VecDeque};
-use std::future::Future;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -13,7 +12,7 @@ use okta_idsrc_core::Error;
 use okta_idsrc_core::bulk::{BulkLoadBody, BulkLoadKind};
 use okta_idsrc_core::models::{IdentitySourceSession, IdentitySourceSessionStatus as Status};
 use okta_idsrc_core::operations::{
-    BulkLoad, PreparedBulkLoad, UploadIdentitySourceDataForDelete,
+    BulkLoad, CreateIdentitySourceSession, PreparedBulkLoad, UploadIdentitySourceDataForDelete,
     UploadIdentitySourceDataForUpsert, UploadIdentitySourceGroupMembershipsForDelete,
     UploadIdentitySourceGroupMembershipsForUpsert, UploadIdentitySourceGroupsDataForDelete,
     UploadIdentitySourceGroupsForUpsert,
@@ -30,36 +29,17 @@ use super::journal::{Event, Journal, JournalState};
 use super::options::ImportOptions;
 use super::pack::{LoadProducer, PackedLoad};
 use super::progress::{Phase, Reporter};
-use super::report::{EntityCounts, ImportReport, SessionReport, merge_range};
+use super::report::{EntityCounts, ImportReport, SessionReport, SessionState, merge_range};
 use super::validate::validate;
+use okta_idsrc_core::Operation;
+use okta_idsrc_core::retry::classify;
 use okta_idsrc_ops::IdentitySource;
+use okta_idsrc_ops::retry::{Attempts, RetryConfig};
 
-/// Attempts the importer makes at one request that keeps failing transiently (5xx, 429,
-/// transport errors) — on top of the retry layer's own attempts, if the client has one.
-pub const REQUEST_ATTEMPTS: u32 = 6;
-/// The first wait before the importer tries a request again; it doubles up to 8 s.
-const BASE_BACKOFF: Duration = Duration::from_millis(250);
-const MAX_BACKOFF: Duration = Duration::from_secs(8);
-/// start-import sends at most, when read-backs keep showing the session IN_PROGRESS.
-const MAX_START_SENDS: u32 = 4;
 /// Attempts to move a finished upload's session to an end (start, cancel) before giving up.
 const MAX_FINISH_STEPS: u32 = 10;
 /// The longest wait between two attempts to open a session during Okta's cool-down.
 const MAX_COOLDOWN_STEP: Duration = Duration::from_secs(30);
-
-/// The status of a session that does not exist (any more).
-fn not_found() -> Status {
-    Status::Unknown("NOT_FOUND".to_owned())
-}
-
-/// Whether a failure may pass if the request is made again later.
-fn is_transient(e: &Error) -> bool {
-    match e {
-        Error::Transport(_) | Error::Service(_) => true,
-        Error::Api(a) => a.status.is_server_error() || a.status == StatusCode::TOO_MANY_REQUESTS,
-        _ => false,
-    }
-}
 
 /// Whether a 400 answer to a load is about the load's body (a field Okta's validation
 /// names, or a malformed body) rather than about the session (its status, its load cap).
@@ -82,14 +62,6 @@ fn refuses_body(e: &Error) -> bool {
         || api.causes().any(names_body_field)
 }
 
-/// The wait before attempt `attempt + 1`: exponential, with jitter in its upper half.
-fn backoff(attempt: u32) -> Duration {
-    let cap = BASE_BACKOFF
-        .saturating_mul(1 << attempt.saturating_sub(1).min(16))
-        .min(MAX_BACKOFF);
-    cap.mul_f64(0.5 + fastrand::f64() / 2.0)
-}
-
 /// Runs blocking work (a whole pass over the input) without stalling other tasks of a
 /// multi-threaded runtime.
 fn blocking<T>(work: impl FnOnce() -> T) -> T {
@@ -101,11 +73,12 @@ fn blocking<T>(work: impl FnOnce() -> T) -> T {
     }
 }
 
-fn status_of(session: &IdentitySourceSession) -> Status {
+/// A session's state from its body.
+fn state_of(session: &IdentitySourceSession) -> SessionState {
     session
         .status
         .clone()
-        .unwrap_or_else(|| Status::Unknown(String::new()))
+        .map_or(SessionState::Unknown, SessionState::Status)
 }
 
 fn record(journal: &mut Option<Journal>, event: Event) -> Result<(), ImportError> {
@@ -145,12 +118,12 @@ enum Uploaded {
     /// The session refused a load while still accepting loads: its cap is reached.
     CapReached,
     /// The session stopped accepting loads.
-    Stopped(Status),
+    Stopped(SessionState),
 }
 
 /// How a session ended.
 struct SessionEnd {
-    status: Status,
+    status: SessionState,
     applied: bool,
     acked: BTreeSet<u64>,
 }
@@ -166,7 +139,7 @@ where
 {
     let options = &importer.options;
     let reporter = Reporter::new(options.on_progress.clone());
-    let stats_before = options.retry_stats();
+    let stats_before = importer.client.stats();
     reporter.update(true, |_| {});
     let plan = blocking(|| validate(sources, options, &reporter))?;
     let loads_total = plan.loads_total();
@@ -248,9 +221,9 @@ where
             },
         )?;
     }
-    let stats = options.retry_stats();
-    report.retries = stats.retries.saturating_sub(stats_before.retries);
-    report.rate_limited = stats.rate_limited.saturating_sub(stats_before.rate_limited);
+    let stats = importer.client.stats() - stats_before;
+    report.retries = stats.retry.retries;
+    report.rate_limited = stats.retry.rate_limited;
     report.elapsed = reporter.started().elapsed();
     reporter.phase(Phase::Done);
     Ok(report)
@@ -276,30 +249,14 @@ where
     S::Future: Send,
     S::Error: Into<BoxError>,
 {
-    // ---------------------------------------------------------------------------------------
-    // Requests, with the importer's own retries of transient failures.
-
-    async fn retrying<T, F, Fut>(
-        &self,
-        doing: impl Fn() -> String,
-        mut call: F,
-    ) -> Result<T, ImportError>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, Error>>,
-    {
-        let mut attempt = 1;
-        loop {
-            match call().await {
-                Ok(v) => return Ok(v),
-                Err(e) if is_transient(&e) && attempt < REQUEST_ATTEMPTS => {
-                    tracing::debug!(attempt, what = %doing(), "request failed; trying again");
-                    tokio::time::sleep(backoff(attempt)).await;
-                    attempt += 1;
-                }
-                Err(e) => return Err(ImportError::api(doing(), e)),
-            }
-        }
+    /// The retry configuration the client's retry layer uses (the default without one):
+    /// the importer's session-level steps take their attempts and waits from it.
+    fn retry_config(&self) -> RetryConfig {
+        self.source
+            .client()
+            .retry_config()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Runs one session: uploads the window, starts the import, waits for its end.
@@ -448,16 +405,5 @@ mod tests {
             r#"{"errorCode":"E0000003","errorSummary":"The request body was not well-formed."}"#;
         assert!(refuses_body(&api_400(malformed)));
         assert!(!refuses_body(&api_400("")));
-    }
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        for attempt in 1..20 {
-            let cap = BASE_BACKOFF
-                .saturating_mul(1 << (attempt - 1).min(16))
-                .min(MAX_BACKOFF);
-            let d = backoff(attempt);
-            assert!(d <= cap && d >= cap / 2, "attempt {attempt}: {d:?}");
-        }
     }
 }

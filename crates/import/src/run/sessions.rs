@@ -1,6 +1,21 @@
 //! Sessions: listing, reconciling with the journal, opening, starting and finishing.
+//!
+//! Requests are retried by the client's retry layer alone; what is here is session-level
+//! recovery (read-backs after an ambiguous failure, Okta's cool-down, the 50-load cap),
+//! whose repeated steps take their attempts and waits from the client's retry configuration.
 
 use super::*;
+
+const COMPLETED: SessionState = SessionState::Status(Status::Completed);
+const CLOSED: SessionState = SessionState::Status(Status::Closed);
+
+/// Whether a state needs more polling: TRIGGERED, or a status this crate does not know.
+fn still_processing(state: &SessionState) -> bool {
+    matches!(
+        state,
+        SessionState::Status(Status::Triggered | Status::Unknown(_)) | SessionState::Unknown
+    )
+}
 
 impl<S> Driver<'_, S>
 where
@@ -9,70 +24,49 @@ where
     S::Error: Into<BoxError>,
 {
     pub(super) async fn list_sessions(&self) -> Result<Vec<IdentitySourceSession>, ImportError> {
-        self.retrying(
-            || "listing the identity source's sessions".to_owned(),
-            || self.source.list_identity_source_sessions(),
-        )
-        .await
+        self.source
+            .list_identity_source_sessions()
+            .await
+            .map_err(|e| ImportError::api("listing the identity source's sessions", e))
     }
 
-    /// A session's status; [`not_found`] when it does not exist.
-    pub(super) async fn get_status(&self, id: &str) -> Result<Status, ImportError> {
-        let result = self
-            .retrying(
-                || format!("reading session {id}"),
-                || self.source.get_identity_source_session(id),
-            )
-            .await;
-        match result {
-            Ok(session) => Ok(status_of(&session)),
-            Err(ImportError::Api { source, .. })
-                if source.status() == Some(StatusCode::NOT_FOUND) =>
-            {
-                Ok(not_found())
-            }
-            Err(e) => Err(e),
+    /// A session's state; [`SessionState::Gone`] when it does not exist.
+    pub(super) async fn get_state(&self, id: &str) -> Result<SessionState, ImportError> {
+        match self.source.get_identity_source_session(id).await {
+            Ok(session) => Ok(state_of(&session)),
+            Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => Ok(SessionState::Gone),
+            Err(e) => Err(ImportError::api(format!("reading session {id}"), e)),
         }
     }
 
-    /// Cancels a CREATED or IN_PROGRESS session; returns its status afterwards.
-    pub(super) async fn cancel(&self, id: &str) -> Result<Status, ImportError> {
-        let result = self
-            .retrying(
-                || format!("cancelling session {id}"),
-                || self.source.delete_identity_source_session(id),
-            )
-            .await;
-        match result {
-            Ok(()) => Ok(Status::Closed),
+    /// Cancels a CREATED or IN_PROGRESS session; returns its state afterwards.
+    pub(super) async fn cancel(&self, id: &str) -> Result<SessionState, ImportError> {
+        match self.source.delete_identity_source_session(id).await {
+            Ok(()) => Ok(CLOSED),
             // It moved on (or was cancelled by a DELETE whose answer was lost).
-            Err(ImportError::Api { source, .. })
-                if source.status() == Some(StatusCode::BAD_REQUEST) =>
-            {
-                self.get_status(id).await
-            }
-            Err(e) => Err(e),
+            Err(e) if e.status() == Some(StatusCode::BAD_REQUEST) => self.get_state(id).await,
+            Err(e) => Err(ImportError::api(format!("cancelling session {id}"), e)),
         }
     }
 
-    /// Polls a session until it is no longer TRIGGERED (or of an unknown status), backing
-    /// off from `poll_interval_min` to `poll_interval_max`.
+    /// Polls a session while it is TRIGGERED (or of a status this crate does not know),
+    /// backing off from `poll_interval_min` to `poll_interval_max`.
     pub(super) async fn wait_while_triggered(
         &self,
         id: &str,
-        mut status: Status,
-    ) -> Result<Status, ImportError> {
+        mut state: SessionState,
+    ) -> Result<SessionState, ImportError> {
         let mut delay = self.options.poll_interval_min;
-        while matches!(status, Status::Triggered | Status::Unknown(_)) && status != not_found() {
+        while still_processing(&state) {
             tokio::time::sleep(delay).await;
             delay = delay.saturating_mul(2).min(
                 self.options
                     .poll_interval_max
                     .max(self.options.poll_interval_min),
             );
-            status = self.get_status(id).await?;
+            state = self.get_state(id).await?;
         }
-        Ok(status)
+        Ok(state)
     }
 
     // ---------------------------------------------------------------------------------------
@@ -82,35 +76,35 @@ where
     /// triggered ones are waited for, a CREATED or IN_PROGRESS one is continued.
     pub(super) async fn reconcile(
         &mut self,
-        state: &JournalState,
+        journal: &JournalState,
     ) -> Result<(HashSet<u64>, Option<Resumed>), ImportError> {
-        let mut done = state.done_loads();
+        let mut done = journal.done_loads();
         let mut resume = None;
-        self.maybe_orphan = state.creating_pending;
+        self.maybe_orphan = journal.creating_pending;
         self.ours
-            .extend(state.sessions.iter().map(|s| s.id.clone()));
-        for js in state.sessions.iter().filter(|s| s.done.is_none()) {
-            let mut status = self.get_status(&js.id).await?;
-            if status == Status::Triggered {
+            .extend(journal.sessions.iter().map(|s| s.id.clone()));
+        for js in journal.sessions.iter().filter(|s| s.done.is_none()) {
+            let mut state = self.get_state(&js.id).await?;
+            if still_processing(&state) {
                 self.reporter.phase(Phase::WaitingForSession {
                     session: js.id.clone(),
                 });
-                status = self.wait_while_triggered(&js.id, status).await?;
+                state = self.wait_while_triggered(&js.id, state).await?;
             }
-            tracing::info!(session = %js.id, status = %status, loads = js.acked.len(), "session of an earlier run");
-            if status.accepts_loads() {
+            tracing::info!(session = %js.id, status = %state, loads = js.acked.len(), "session of an earlier run");
+            if state.accepts_loads() {
                 resume = Some(Resumed {
                     id: js.id.clone(),
                     acked: js.acked.clone(),
                 });
                 continue;
             }
-            let applied = status == Status::Completed;
+            let applied = state == COMPLETED;
             record(
                 &mut self.journal,
                 Event::Done {
                     session: js.id.clone(),
-                    status: status.to_string(),
+                    status: state.to_string(),
                     applied,
                     last_load: js.acked.last().copied(),
                 },
@@ -121,7 +115,7 @@ where
             }
             self.report.sessions.push(SessionReport {
                 id: js.id.clone(),
-                status,
+                status: state,
                 applied,
                 resumed: true,
                 loads: js.acked.iter().copied().collect(),
@@ -159,13 +153,18 @@ where
     /// Opens a session, once no other is active: a TRIGGERED one is waited for, a stale
     /// CREATED or IN_PROGRESS one is reported (or cancelled, with `cancel_stale`), and
     /// Okta's cool-down after the last creation is waited out.
+    ///
+    /// Session creation is not idempotent: after a failure that leaves unknown whether Okta
+    /// created one, the sessions are listed, and a new CREATED one is this import's; only
+    /// when none is does creation go again, as often as the retry configuration allows.
     pub(super) async fn open_session(
         &mut self,
         first_load: Option<u64>,
     ) -> Result<String, ImportError> {
         let started = Instant::now();
         let mut cooldown_step = Duration::from_secs(1);
-        let mut create_failures = 0;
+        let retry = self.retry_config();
+        let mut attempts = Attempts::new(&retry);
         loop {
             let sessions = self.list_sessions().await?;
             if let Some(active) = sessions
@@ -173,73 +172,79 @@ where
                 .find(|s| s.status.as_ref().is_some_and(Status::is_active))
             {
                 let id = active.id.clone().unwrap_or_default();
-                let status = status_of(active);
-                if status == Status::Triggered {
+                let state = state_of(active);
+                if state == SessionState::Status(Status::Triggered) {
                     tracing::info!(session = %id, "waiting for an active session to finish");
                     self.reporter.phase(Phase::WaitingForSession {
                         session: id.clone(),
                     });
-                    self.wait_while_triggered(&id, status).await?;
-                } else if self.maybe_orphan && status == Status::Created && !self.ours.contains(&id)
+                    self.wait_while_triggered(&id, state).await?;
+                } else if self.maybe_orphan
+                    && state == SessionState::Status(Status::Created)
+                    && !self.ours.contains(&id)
                 {
                     // Created by this import just before it was stopped.
                     self.maybe_orphan = false;
                     return self.adopt(id, first_load);
                 } else if self.options.cancel_stale || self.ours.contains(&id) {
-                    tracing::warn!(session = %id, status = %status, "cancelling a stale session");
+                    tracing::warn!(session = %id, status = %state, "cancelling a stale session");
                     self.cancel(&id).await?;
                 } else {
+                    let status = active
+                        .status
+                        .clone()
+                        .expect("an active session has a status");
                     return Err(ImportError::StaleSession { id, status });
                 }
                 continue;
             }
             let before: HashSet<&str> = sessions.iter().filter_map(|s| s.id.as_deref()).collect();
             record(&mut self.journal, Event::Creating)?;
-            let error = match self.source.create_identity_source_session().await {
+            // An answer without a session id is as ambiguous as a lost one.
+            let (error, ambiguous) = match self.source.create_identity_source_session().await {
                 Ok(session) => match session.id {
                     Some(id) => return self.adopt(id, first_load),
-                    None => {
-                        // Unusable answer: find the session by listing.
-                        create_failures += 1;
-                        None
-                    }
+                    None => (
+                        Error::Service(
+                            "createIdentitySourceSession answered without a session id".into(),
+                        ),
+                        true,
+                    ),
                 },
-                Err(e) => Some(e),
+                Err(e) => {
+                    let decision = classify(Some(&CreateIdentitySourceSession::INFO), &e);
+                    (e, decision.is_ambiguous())
+                }
             };
-            if let Some(e) = &error {
-                if e.status() == Some(StatusCode::BAD_REQUEST) {
-                    let now = self.list_sessions().await?;
-                    if now
-                        .iter()
-                        .any(|s| s.status.as_ref().is_some_and(Status::is_active))
-                    {
-                        continue;
-                    }
-                    // Okta's cool-down after the last creation.
-                    let waited = started.elapsed();
-                    if waited >= self.options.cooldown_max_wait {
-                        return Err(ImportError::CooldownTimeout {
-                            waited,
-                            source: error.expect("checked"),
-                        });
-                    }
-                    tracing::info!(
-                        waited_ms = waited.as_millis() as u64,
-                        "Okta refuses a new session yet; waiting"
-                    );
-                    self.reporter.phase(Phase::CoolingDown { waited });
-                    let step = cooldown_step.min(self.options.cooldown_max_wait - waited);
-                    tokio::time::sleep(step).await;
-                    cooldown_step = (cooldown_step * 2).min(MAX_COOLDOWN_STEP);
+            if error.status() == Some(StatusCode::BAD_REQUEST) {
+                let now = self.list_sessions().await?;
+                if now
+                    .iter()
+                    .any(|s| s.status.as_ref().is_some_and(Status::is_active))
+                {
                     continue;
                 }
-                if !is_transient(e) {
-                    return Err(ImportError::api(
-                        "creating a session",
-                        error.expect("checked"),
-                    ));
+                // Okta's cool-down after the last creation.
+                let waited = started.elapsed();
+                if waited >= self.options.cooldown_max_wait {
+                    return Err(ImportError::CooldownTimeout {
+                        waited,
+                        source: error,
+                    });
                 }
-                create_failures += 1;
+                tracing::info!(
+                    waited_ms = waited.as_millis() as u64,
+                    "Okta refuses a new session yet; waiting"
+                );
+                self.reporter.phase(Phase::CoolingDown { waited });
+                let step = cooldown_step.min(self.options.cooldown_max_wait - waited);
+                tokio::time::sleep(step).await;
+                cooldown_step = (cooldown_step * 2).min(MAX_COOLDOWN_STEP);
+                continue;
+            }
+            if !ambiguous {
+                // Final, or already retried by the client's retry layer.
+                return Err(ImportError::api("creating a session", error));
             }
             // Ambiguous: did the session get created? A new CREATED session is ours.
             let after = self.list_sessions().await?;
@@ -250,40 +255,22 @@ where
             if let Some(id) = created.and_then(|s| s.id.clone()) {
                 return self.adopt(id, first_load);
             }
-            if create_failures >= REQUEST_ATTEMPTS {
-                let e = error.unwrap_or_else(|| {
-                    Error::Service(
-                        "createIdentitySourceSession answered without a session id".into(),
-                    )
-                });
-                return Err(ImportError::api("creating a session", e));
+            // Nothing was created: trying again is safe.
+            match attempts.backoff() {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => return Err(ImportError::api("creating a session", error)),
             }
-            tokio::time::sleep(backoff(create_failures)).await;
         }
     }
 
     /// Sends start-import (the client reads the session back after an ambiguous failure),
-    /// and returns the session's status as far as it is known.
-    pub(super) async fn start_import(
-        &self,
-        id: &str,
-        sends: &mut u32,
-    ) -> Result<Status, ImportError> {
-        *sends += 1;
+    /// and returns the session's state as far as it is known.
+    pub(super) async fn start_import(&self, id: &str) -> Result<SessionState, ImportError> {
         match self.source.start_import_from_identity_source(id).await {
-            Ok(session) if session.status.is_some() => Ok(status_of(&session)),
-            Ok(_) => self.get_status(id).await,
-            Err(e) if e.status() == Some(StatusCode::BAD_REQUEST) => {
-                let status = self.get_status(id).await?;
-                if status == Status::InProgress && *sends >= MAX_START_SENDS {
-                    return Err(ImportError::api(
-                        format!("starting the import of session {id}"),
-                        e,
-                    ));
-                }
-                Ok(status)
-            }
-            Err(e) if is_transient(&e) && *sends < MAX_START_SENDS => self.get_status(id).await,
+            Ok(session) if session.status.is_some() => Ok(state_of(&session)),
+            Ok(_) => self.get_state(id).await,
+            // Not IN_PROGRESS (any more): what is it?
+            Err(e) if e.status() == Some(StatusCode::BAD_REQUEST) => self.get_state(id).await,
             Err(e) => Err(ImportError::api(
                 format!("starting the import of session {id}"),
                 e,
@@ -291,9 +278,9 @@ where
         }
     }
 
-    /// Starts the session's import and waits for its end. Returns the final status and
+    /// Starts the session's import and waits for its end. Returns the final state and
     /// whether the session's loads are reflected in Okta.
-    pub(super) async fn finish(&mut self, id: &str) -> Result<(Status, bool), ImportError> {
+    pub(super) async fn finish(&mut self, id: &str) -> Result<(SessionState, bool), ImportError> {
         record(
             &mut self.journal,
             Event::StartImport {
@@ -303,32 +290,45 @@ where
         self.reporter.phase(Phase::Importing {
             session: id.to_owned(),
         });
-        let mut sends = 0;
-        let mut status = self.start_import(id, &mut sends).await?;
+        let retry = self.retry_config();
+        let mut starts = Attempts::new(&retry);
+        let mut state = self.start_import(id).await?;
         for _ in 0..MAX_FINISH_STEPS {
-            status = self.wait_while_triggered(id, status).await?;
-            match status {
-                Status::Completed => return Ok((status, true)),
+            state = self.wait_while_triggered(id, state).await?;
+            match state {
+                SessionState::Status(Status::Completed) => return Ok((state, true)),
                 // No load changed anything: Okta keeps such a session CREATED and will not
                 // import it. Its loads are reflected already; cancel it.
-                Status::Created => {
+                SessionState::Status(Status::Created) => {
                     tracing::info!(session = %id, "no load changed anything; cancelling the session");
-                    status = self.cancel(id).await?;
-                    if status == Status::Closed {
-                        return Ok((status, true));
+                    state = self.cancel(id).await?;
+                    if state == CLOSED {
+                        return Ok((state, true));
                     }
                 }
-                Status::InProgress => status = self.start_import(id, &mut sends).await?,
-                _ => return Ok((status, false)),
+                // start-import did not go through (a 400 answered while the session was
+                // still taking loads, say): send it again, within the retry configuration.
+                SessionState::Status(Status::InProgress) => match starts.backoff() {
+                    Some(wait) => {
+                        tokio::time::sleep(wait).await;
+                        state = self.start_import(id).await?;
+                    }
+                    None => {
+                        return Err(ImportError::Unexpected {
+                            message: format!(
+                                "session {id} is still IN_PROGRESS after {} start-import attempts",
+                                starts.attempt()
+                            ),
+                        });
+                    }
+                },
+                _ => return Ok((state, false)),
             }
         }
         Err(ImportError::Unexpected {
             message: format!(
-                "session {id} is still {status} after {MAX_FINISH_STEPS} attempts to import or cancel it"
+                "session {id} is still {state} after {MAX_FINISH_STEPS} attempts to import or cancel it"
             ),
         })
     }
-
-    // ---------------------------------------------------------------------------------------
-    // Loads.
 }

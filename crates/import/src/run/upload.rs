@@ -93,11 +93,11 @@ where
             }
             match self.upload_kind(id, &todo, acked).await? {
                 None => {}
-                Some(Refusal::Gone) => return Ok(Uploaded::Stopped(not_found())),
+                Some(Refusal::Gone) => return Ok(Uploaded::Stopped(SessionState::Gone)),
                 Some(Refusal::Refused(refusal)) => {
-                    let status = self.get_status(id).await?;
-                    if !status.accepts_loads() {
-                        return Ok(Uploaded::Stopped(status));
+                    let state = self.get_state(id).await?;
+                    if !state.accepts_loads() {
+                        return Ok(Uploaded::Stopped(state));
                     }
                     if acked.is_empty() {
                         // A session with none of our loads in it cannot be at its cap:
@@ -140,8 +140,8 @@ pub(super) fn describe(load: &PackedLoad) -> String {
     s
 }
 
-/// Uploads one load, trying again after transient failures; returns the load with what
-/// happened to it.
+/// Uploads one load (the client's retry layer retries what is worth retrying); returns the
+/// load with what happened to it.
 pub(super) async fn upload_load<'a, S>(
     source: &IdentitySource<S>,
     session: &str,
@@ -152,26 +152,13 @@ where
     S::Future: Send,
     S::Error: Into<BoxError>,
 {
-    let mut attempt = 1;
-    let outcome = loop {
-        match send_load(source, session, load).await {
-            Ok(()) => break LoadOutcome::Acked,
-            Err(e) if e.status() == Some(StatusCode::BAD_REQUEST) && !refuses_body(&e) => {
-                break LoadOutcome::Refused(e);
-            }
-            Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => break LoadOutcome::Gone,
-            Err(e) if is_transient(&e) && attempt < REQUEST_ATTEMPTS => {
-                tracing::debug!(
-                    session,
-                    load = load.number,
-                    attempt,
-                    "load failed; trying again"
-                );
-                tokio::time::sleep(backoff(attempt)).await;
-                attempt += 1;
-            }
-            Err(e) => break LoadOutcome::Failed(e),
+    let outcome = match send_load(source, session, load).await {
+        Ok(()) => LoadOutcome::Acked,
+        Err(e) if e.status() == Some(StatusCode::BAD_REQUEST) && !refuses_body(&e) => {
+            LoadOutcome::Refused(e)
         }
+        Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => LoadOutcome::Gone,
+        Err(e) => LoadOutcome::Failed(e),
     };
     (load, outcome)
 }

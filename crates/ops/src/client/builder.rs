@@ -9,6 +9,8 @@ use okta_idsrc_core::{ApiContext, Credentials, OrgUrl};
 use tower::{Layer, Service};
 
 use super::Client;
+use super::auth::{Auth, Authenticated};
+use super::stats::Layers;
 use crate::oauth::{OAuthConfig, OAuthLayer, OAuthService};
 use crate::rate_limit::{RateLimitConfig, RateLimitLayer, RateLimitService};
 use crate::retry::{RetryConfig, RetryLayer, RetryService};
@@ -50,7 +52,12 @@ pub struct ClientBuilder<S = NoService> {
     credentials: Option<Credentials>,
     user_agent_suffix: Option<String>,
     service: S,
+    layers: Layers,
 }
+
+/// The service of [`default_layers`](ClientBuilder::default_layers): the retry layer outside
+/// the rate-limit layer, over `S`.
+pub type DefaultStack<S> = RetryService<RateLimitService<S>>;
 
 impl Client<BoxedService> {
     /// A builder for a client of `org`. Give it credentials, a service (or transport) and
@@ -61,6 +68,7 @@ impl Client<BoxedService> {
             credentials: None,
             user_agent_suffix: None,
             service: NoService,
+            layers: Layers::default(),
         }
     }
 }
@@ -87,6 +95,7 @@ impl<S> ClientBuilder<S> {
             credentials: self.credentials,
             user_agent_suffix: self.user_agent_suffix,
             service: f(self.service),
+            layers: self.layers,
         }
     }
 }
@@ -126,24 +135,44 @@ where
     /// that the retries sit outside and every attempt gets a fresh DPoP proof. No
     /// [`credentials`](Self::credentials) are needed: the layer sets `Authorization`.
     ///
-    /// To read the layer's [`stats`](OAuthLayer::stats), make the [`OAuthLayer`] yourself
-    /// and add it with [`with_layer`](Self::with_layer).
-    pub fn oauth(self, config: OAuthConfig) -> ClientBuilder<OAuthService<S>> {
+    /// Its counts are in the client's [`stats`](Client::stats).
+    pub fn oauth(mut self, config: OAuthConfig) -> ClientBuilder<OAuthService<S>> {
         let layer = OAuthLayer::new(&self.org, config);
+        self.layers.oauth = Some(layer.clone());
         self.with_layer(layer)
+    }
+
+    /// Authenticates requests as `auth` says: a static token is sent on every request, a
+    /// service app's tokens come from an [`OAuthLayer`] around the service (as
+    /// [`oauth`](Self::oauth) does). Call it before
+    /// [`default_layers`](Self::default_layers), so that every attempt is authorized afresh.
+    pub fn authenticate(mut self, auth: impl Into<Auth>) -> ClientBuilder<Authenticated<S>> {
+        match auth.into() {
+            Auth::Token(credentials) => {
+                self.credentials = Some(credentials);
+                self.map_service(Authenticated::Token)
+            }
+            Auth::OAuth(config) => self.oauth(*config).map_service(Authenticated::OAuth),
+        }
     }
 
     /// Wraps the service in Okta's default middleware: the [`RetryLayer`] outside, the
     /// [`RateLimitLayer`] inside (so that every attempt is paced). Equivalent to
     /// `.with_layer(RateLimitLayer::new(rate_limit)).with_layer(RetryLayer::new(retry))`;
     /// layers added after it sit outside the retries.
+    ///
+    /// Their counts are in the client's [`stats`](Client::stats), and the retry
+    /// configuration in its [`retry_config`](Client::retry_config).
     pub fn default_layers(
-        self,
+        mut self,
         retry: RetryConfig,
         rate_limit: RateLimitConfig,
-    ) -> ClientBuilder<RetryService<RateLimitService<S>>> {
-        self.with_layer(RateLimitLayer::new(rate_limit))
-            .map_service(|s| RetryLayer::new(retry).layer(s))
+    ) -> ClientBuilder<DefaultStack<S>> {
+        let rate_limit = RateLimitLayer::new(rate_limit);
+        let retry = RetryLayer::new(retry);
+        self.layers.rate_limit = Some(rate_limit.clone());
+        self.layers.retry = Some(retry.clone());
+        self.with_layer(rate_limit).map_service(|s| retry.layer(s))
     }
 
     /// The client.
@@ -152,7 +181,7 @@ where
         if let Some(suffix) = &self.user_agent_suffix {
             context = context.with_user_agent_suffix(suffix);
         }
-        Client::new(self.service, context)
+        Client::with_layers(self.service, context, self.layers)
     }
 }
 

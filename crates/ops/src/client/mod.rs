@@ -21,20 +21,25 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Request, Response};
-use okta_idsrc_core::transport::BoxError;
+use okta_idsrc_core::transport::{BoxError, TransportError};
 use okta_idsrc_core::{ApiContext, Error, Operation, headers};
 use tower::{Service, ServiceExt};
 use tracing::Instrument;
 
 use crate::service::{BoxedService, boxed};
 
+mod auth;
 mod builder;
 mod operations;
 mod start_import;
+mod stats;
 
-pub use builder::{ClientBuilder, NoService};
+pub use auth::{Auth, Authenticated};
+pub use builder::{ClientBuilder, DefaultStack, NoService};
 pub use operations::IdentitySource;
-pub use start_import::MAX_START_IMPORT_ATTEMPTS;
+pub use stats::ClientStats;
+
+use stats::Layers;
 
 /// The Identity Sources API over a tower service `S` (by default the type-erased
 /// [`BoxedService`]).
@@ -52,6 +57,7 @@ pub use start_import::MAX_START_IMPORT_ATTEMPTS;
 pub struct Client<S = BoxedService> {
     service: S,
     context: Arc<ApiContext>,
+    layers: Arc<Layers>,
 }
 
 impl<S: Clone> Clone for Client<S> {
@@ -59,6 +65,7 @@ impl<S: Clone> Clone for Client<S> {
         Self {
             service: self.service.clone(),
             context: Arc::clone(&self.context),
+            layers: Arc::clone(&self.layers),
         }
     }
 }
@@ -77,10 +84,28 @@ impl<S> Client<S> {
     /// A client sending requests built against `context` (org, credentials, `User-Agent`)
     /// through `service`. [`Client::builder`] is the usual way in.
     pub fn new(service: S, context: ApiContext) -> Self {
+        Self::with_layers(service, context, Layers::default())
+    }
+
+    pub(crate) fn with_layers(service: S, context: ApiContext, layers: Layers) -> Self {
         Self {
             service,
             context: Arc::new(context),
+            layers: Arc::new(layers),
         }
+    }
+
+    /// What the layers the builder installed did so far (retries, 429s, requests held,
+    /// tokens fetched), across every clone of this client.
+    pub fn stats(&self) -> ClientStats {
+        self.layers.stats()
+    }
+
+    /// The configuration of the retry layer the builder installed, if any: callers that try
+    /// a step again themselves (start-import's read-back, the importer's sessions) take
+    /// their attempts and waits from it.
+    pub fn retry_config(&self) -> Option<&crate::retry::RetryConfig> {
+        self.layers.retry_config()
     }
 
     /// The context requests are built against.
@@ -113,6 +138,7 @@ where
         Client {
             service: boxed(self.service),
             context: self.context,
+            layers: self.layers,
         }
     }
 }
@@ -155,12 +181,29 @@ where
             .clone()
             .oneshot(request)
             .await
-            .map_err(|e| Error::from_service(e.into()))?;
+            .map_err(|e| service_error(e.into()))?;
         span.record("http.status_code", response.status().as_u16());
         if let Some(id) = headers::request_id(response.headers()) {
             span.record("okta.request_id", id);
         }
         Ok(response)
+    }
+}
+
+/// A service's error as core's: a transport error stays typed, and so does a timeout of a
+/// tower timeout layer (as a [`Timeout`](okta_idsrc_core::TransportErrorKind::Timeout)), so that core's retry classifier
+/// sees every failure of the exchange for what it is.
+fn service_error(error: BoxError) -> Error {
+    match Error::from_service(error) {
+        Error::Service(e) if TransportError::find_in(&*e).is_none() => {
+            match crate::retry::transport_error_kind(&*e) {
+                Some(kind) => Error::Transport(
+                    TransportError::new(kind, "the request timed out").with_source(e),
+                ),
+                None => Error::Service(e),
+            }
+        }
+        other => other,
     }
 }
 

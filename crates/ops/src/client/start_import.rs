@@ -3,17 +3,15 @@
 
 use bytes::Bytes;
 use http::{Request, Response};
-use okta_idsrc_core::Error;
 use okta_idsrc_core::models::{IdentitySourceSession, IdentitySourceSessionStatus};
 use okta_idsrc_core::operations::StartImportFromIdentitySource;
-use okta_idsrc_core::transport::{BoxError, TransportError, TransportErrorKind};
+use okta_idsrc_core::retry::classify;
+use okta_idsrc_core::transport::BoxError;
+use okta_idsrc_core::{Error, Operation};
 use tower::Service;
 
 use super::Client;
-
-/// How many times [`Client::start_import_from_identity_source`] sends start-import at most:
-/// once, and once more only when a read-back proves the first did not go through.
-pub const MAX_START_IMPORT_ATTEMPTS: u32 = 2;
+use crate::retry::{Attempts, RetryConfig};
 
 impl<S> Client<S>
 where
@@ -23,12 +21,14 @@ where
     /// `POST /sessions/{sessionId}/start-import`: starts processing the session's loads
     /// (`startImportFromIdentitySource`).
     ///
-    /// start-import is not idempotent, so it is never blindly repeated. When sending it
-    /// fails ambiguously (a timeout, a connection lost after sending, a 5xx answer), the
-    /// session is read back with `getIdentitySourceSession`:
+    /// start-import is not idempotent, so it is never blindly repeated. When it fails in a way
+    /// that leaves unknown whether Okta acted (core's classifier says
+    /// [`NotSafe`](crate::retry::RetryDecision::NotSafe): a timeout, a connection lost after
+    /// sending, a 5xx), the session is read back with `getIdentitySourceSession`:
     /// - TRIGGERED, COMPLETED or ERROR: the import went through; that session is returned;
-    /// - IN_PROGRESS: it did not; start-import is sent again, at most
-    ///   [`MAX_START_IMPORT_ATTEMPTS`] times in all;
+    /// - IN_PROGRESS: it did not; start-import is sent again, as often as the client's retry
+    ///   configuration allows attempts (the default's without a retry layer), after its
+    ///   backoff;
     /// - anything else, or a failed read-back: the original error is returned.
     pub async fn start_import_from_identity_source(
         &self,
@@ -36,24 +36,28 @@ where
         session_id: impl Into<String>,
     ) -> Result<IdentitySourceSession, Error> {
         let op = StartImportFromIdentitySource::new(identity_source_id, session_id);
-        let mut attempt = 1;
+        let default = RetryConfig::default();
+        let mut attempts = Attempts::new(self.retry_config().unwrap_or(&default));
         loop {
             let error = match self.send(&op).await {
                 Ok(session) => return Ok(session),
-                Err(e) if is_ambiguous(&e) => e,
+                Err(e)
+                    if classify(Some(&StartImportFromIdentitySource::INFO), &e).is_ambiguous() =>
+                {
+                    e
+                }
                 Err(e) => return Err(e),
             };
             tracing::warn!(
                 operation = "startImportFromIdentitySource",
-                attempt,
+                attempt = attempts.attempt(),
                 "start-import failed ambiguously; reading the session back"
             );
-            let session = match self
+            let Ok(session) = self
                 .get_identity_source_session(&*op.identity_source_id, &*op.session_id)
                 .await
-            {
-                Ok(session) => session,
-                Err(_) => return Err(error),
+            else {
+                return Err(error);
             };
             match &session.status {
                 Some(
@@ -61,65 +65,12 @@ where
                     | IdentitySourceSessionStatus::Completed
                     | IdentitySourceSessionStatus::Error,
                 ) => return Ok(session),
-                Some(IdentitySourceSessionStatus::InProgress)
-                    if attempt < MAX_START_IMPORT_ATTEMPTS =>
-                {
-                    attempt += 1;
-                }
+                Some(IdentitySourceSessionStatus::InProgress) => match attempts.backoff() {
+                    Some(wait) => tokio::time::sleep(wait).await,
+                    None => return Err(error),
+                },
                 _ => return Err(error),
             }
         }
-    }
-}
-
-/// Whether a failure leaves it unknown if Okta acted on the request: a timeout, a connection
-/// lost after the request may have been sent, or a 5xx answer.
-pub(crate) fn is_ambiguous(error: &Error) -> bool {
-    let ambiguous_kind = |t: &TransportError| {
-        matches!(
-            t.kind(),
-            TransportErrorKind::Timeout | TransportErrorKind::Io
-        )
-    };
-    match error {
-        Error::Transport(t) => ambiguous_kind(t),
-        Error::Api(e) => e.status.is_server_error(),
-        Error::Service(e) => match TransportError::find_in(&**e) {
-            Some(t) => ambiguous_kind(t),
-            None => e.is::<tower::timeout::error::Elapsed>(),
-        },
-        _ => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use okta_idsrc_core::ApiError;
-
-    #[test]
-    fn ambiguous_failures() {
-        let t = |kind| Error::Transport(TransportError::new(kind, "x"));
-        assert!(is_ambiguous(&t(TransportErrorKind::Timeout)));
-        assert!(is_ambiguous(&t(TransportErrorKind::Io)));
-        assert!(!is_ambiguous(&t(TransportErrorKind::Connect)));
-        assert!(!is_ambiguous(&t(TransportErrorKind::Refused)));
-        let api = |status: u16| {
-            let status = http::StatusCode::from_u16(status).expect("status");
-            Error::from(ApiError::from_parts(
-                "startImportFromIdentitySource",
-                status,
-                &http::HeaderMap::new(),
-                b"",
-            ))
-        };
-        assert!(is_ambiguous(&api(500)));
-        assert!(is_ambiguous(&api(503)));
-        assert!(!is_ambiguous(&api(400)));
-        assert!(!is_ambiguous(&api(429)));
-        assert!(is_ambiguous(&Error::Service(Box::new(
-            tower::timeout::error::Elapsed::new()
-        ))));
-        assert!(!is_ambiguous(&Error::Service("boom".into())));
     }
 }

@@ -77,6 +77,7 @@ use okta_idsrc_jose::PrivateKey;
 use secrecy::{ExposeSecret, SecretString};
 use serde_yaml_ng::Value;
 
+use crate::Auth;
 use crate::oauth::{OAuthConfig, load_private_key};
 
 mod parse;
@@ -262,13 +263,16 @@ pub struct Config {
     /// Time a request may take, retries included. `Duration::ZERO`: no limit (Okta's `0`).
     /// Unset: the transport's and retry layer's defaults.
     pub request_timeout: Option<Duration>,
-    /// How many times a rate-limited request is retried (`0`: never). Unset: the retry
-    /// layer's default.
+    /// How many times a request is retried after a failure worth retrying — a 429, a 5xx
+    /// of an idempotent operation, a transport error — (`0`: never); the attempts are one
+    /// more. Unset: the retry layer's default.
     pub max_retries: Option<u32>,
     /// The proxy to tunnel through.
     pub proxy: Option<ProxyConfig>,
     /// Hosts that bypass the proxy, in `NO_PROXY` syntax (from `NO_PROXY` / `no_proxy`).
     pub no_proxy: Option<String>,
+    /// Appended to the `User-Agent` (e.g. `hr-sync/2.1`); set in code only.
+    pub user_agent_suffix: Option<String>,
 }
 
 struct Redacted;
@@ -294,6 +298,7 @@ impl fmt::Debug for Config {
             .field("max_retries", &self.max_retries)
             .field("proxy", &self.proxy)
             .field("no_proxy", &self.no_proxy)
+            .field("user_agent_suffix", &self.user_agent_suffix)
             .finish()
     }
 }
@@ -420,6 +425,7 @@ impl Config {
             max_retries: merged.max_retries,
             proxy: okta_proxy.or(generic_proxy),
             no_proxy: env("NO_PROXY").or_else(|| env("no_proxy")),
+            user_agent_suffix: None,
         })
     }
 
@@ -474,6 +480,23 @@ impl Config {
     pub fn with_private_key_id(mut self, kid: impl Into<String>) -> Self {
         self.private_key_id = Some(kid.into());
         self
+    }
+
+    /// Sets the text appended to the `User-Agent`.
+    #[must_use]
+    pub fn with_user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.user_agent_suffix = Some(suffix.into());
+        self
+    }
+
+    /// How the client authenticates in the configured mode: the token's
+    /// [`credentials`](Self::credentials) for `SSWS` and `Bearer`, the service app's
+    /// [`oauth_config`](Self::oauth_config) for `PrivateKey`; or an error saying what to set.
+    pub fn auth(&self) -> Result<Auth, ConfigError> {
+        Ok(match self.authorization_mode {
+            AuthorizationMode::PrivateKey => Auth::from(self.oauth_config()?),
+            _ => Auth::from(self.credentials()?),
+        })
     }
 
     /// The org URL, or an error saying where to set it.

@@ -23,7 +23,7 @@ use super::token::{
     IssuedToken, TOKEN_OPERATION, TokenType, clear_authorization, dpop_nonce, issued_token,
     oauth_failure, token_request,
 };
-use crate::retry::{RetryDecision, backoff, classify, rate_limit_wait, send_when_ready};
+use crate::retry::{Attempts, classify, send_when_ready};
 
 /// Counts of what an [`OAuthLayer`] did, across every service it made.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -214,10 +214,8 @@ impl Shared {
         } else {
             None
         };
-        let retry = &self.config.token_retry;
-        let started = tokio::time::Instant::now();
+        let mut attempts = Attempts::new(&self.config.token_retry);
         let mut nonce_retries: u32 = 0;
-        let mut attempt: u32 = 1;
         loop {
             let nonce = self.state().nonce.clone();
             let sent_nonce = nonce.as_deref().filter(|_| dpop.is_some());
@@ -237,7 +235,7 @@ impl Shared {
             let status = response.status();
             tracing::debug!(
                 status = status.as_u16(),
-                attempt,
+                attempt = attempts.attempt(),
                 nonce_retries,
                 "token endpoint answered"
             );
@@ -282,28 +280,13 @@ impl Shared {
                 }
             }
             let decision = classify(Some(&TOKEN_OPERATION), Ok(&response));
-            let retryable = matches!(
-                decision,
-                RetryDecision::RateLimited | RetryDecision::ServerError
-            );
-            if retryable && attempt < retry.max_attempts() {
-                let wait = if decision == RetryDecision::RateLimited {
-                    rate_limit_wait(response.headers(), retry.clock().now(), retry, attempt).0
-                } else {
-                    backoff(retry, attempt)
-                };
-                let in_time = retry
-                    .deadline()
-                    .is_none_or(|d| started.elapsed().saturating_add(wait) <= d);
-                if in_time {
-                    tracing::debug!(
-                        wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
-                        "retrying the token request"
-                    );
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                    continue;
-                }
+            if let Some((wait, _)) = attempts.next(decision, Some(response.headers())) {
+                tracing::debug!(
+                    wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                    "retrying the token request"
+                );
+                tokio::time::sleep(wait).await;
+                continue;
             }
             return Err(OAuthError::TokenEndpoint(Box::new(
                 ApiError::from_response(TOKEN_OPERATION.name, &response),

@@ -1,5 +1,7 @@
 //! The retry middleware: a tower [`Layer`] that repeats a request after a 429, a retryable
-//! 5xx or a transport error, as Okta's own SDKs do (DESIGN.md lessons 1–4 and 9).
+//! 5xx or a transport error, as Okta's own SDKs do (`docs/design.md#lessons`, lessons 1–4
+//! and 9). What is retried is core's one classifier's decision
+//! ([`okta_idsrc_core::retry`]); how often and how long to wait is [`Attempts`]'s.
 //!
 //! - Each attempt is a clone of the `http::Request<Bytes>` (method, URI, version, headers,
 //!   body and the [`OperationInfo`] extension; other extensions travel with the first
@@ -38,6 +40,7 @@
 //! # }
 //! ```
 
+mod attempts;
 mod budget;
 mod config;
 mod policy;
@@ -53,19 +56,18 @@ use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, V
 use okta_idsrc_core::OperationInfo;
 use okta_idsrc_core::headers::{self, X_OKTA_RETRY_COUNT, X_OKTA_RETRY_FOR};
 use okta_idsrc_core::transport::BoxError;
-use tokio::time::Instant;
 use tower::{Layer, Service, ServiceExt};
 use tracing::Instrument;
 
+pub use attempts::Attempts;
 pub use budget::{
     DEFAULT_CAPACITY, DEFAULT_RETRY_COST, DEFAULT_SUCCESS_REFILL, DEFAULT_TRANSPORT_ERROR_COST,
     RetryBudget,
 };
 pub use config::RetryConfig;
+pub use okta_idsrc_core::retry::RetryDecision;
 pub(crate) use policy::fraction;
-pub use policy::{
-    MIN_WAIT, RetryDecision, WaitReason, backoff, classify, rate_limit_wait, transport_error_kind,
-};
+pub use policy::{MIN_WAIT, WaitReason, backoff, classify, rate_limit_wait, transport_error_kind};
 
 /// Counts of what the retry layer did, across every clone of it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -248,14 +250,13 @@ where
     S: Service<Request<Bytes>, Response = Response<Bytes>>,
     S::Error: Into<BoxError>,
 {
-    let config = &shared.config;
     let counters = &shared.counters;
-    let budget = &config.budget;
+    let budget = &shared.config.budget;
     let template = Template::of(&request);
-    let started = Instant::now();
+    let mut attempts = Attempts::new(&shared.config);
     let mut request = request;
-    let mut attempt: u32 = 1;
     loop {
+        let attempt = attempts.attempt();
         let outcome = send_when_ready(&mut service, request).await;
         let decision = classify(template.info.as_ref(), outcome.as_ref());
         log_attempt(attempt, &outcome, decision);
@@ -266,35 +267,10 @@ where
                 budget.record_success();
             }
         }
-        if !decision.is_retryable() {
+        let headers = outcome.as_ref().ok().map(Response::headers);
+        let Some((wait, reason)) = attempts.next(decision, headers) else {
             return outcome;
-        }
-        if attempt >= config.max_attempts {
-            tracing::debug!(attempt, "not retrying: no attempts left");
-            return outcome;
-        }
-        let (wait, reason) = match (&outcome, decision) {
-            (Ok(response), RetryDecision::RateLimited) => {
-                rate_limit_wait(response.headers(), config.clock.now(), config, attempt)
-            }
-            _ => (backoff(config, attempt), WaitReason::Backoff),
         };
-        let wait_ms = millis(wait);
-        if let Some(deadline) = config.deadline {
-            if started.elapsed().saturating_add(wait) > deadline {
-                tracing::debug!(
-                    attempt,
-                    wait_ms,
-                    reason = reason.as_str(),
-                    "not retrying: the wait would pass the deadline"
-                );
-                return outcome;
-            }
-        }
-        if !budget.try_withdraw(decision.cost(budget)) {
-            tracing::debug!(attempt, "not retrying: retry budget exhausted");
-            return outcome;
-        }
         let retry_for = outcome
             .as_ref()
             .ok()
@@ -302,10 +278,14 @@ where
             .and_then(|id| HeaderValue::from_str(id).ok());
         drop(outcome);
         counters.retries.fetch_add(1, Ordering::Relaxed);
-        tracing::debug!(attempt, wait_ms, reason = reason.as_str(), "retrying");
+        tracing::debug!(
+            attempt,
+            wait_ms = millis(wait),
+            reason = reason.as_str(),
+            "retrying"
+        );
         tokio::time::sleep(wait).await;
         request = template.retry(attempt, retry_for);
-        attempt += 1;
     }
 }
 

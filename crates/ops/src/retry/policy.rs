@@ -1,59 +1,22 @@
-//! The pure half of retrying: which outcomes are retried ([`classify`]) and how long to wait
-//! before the next attempt ([`rate_limit_wait`], [`backoff`]). No IO, no sleeping.
+//! The pure half of retrying: which outcomes are retried ([`classify`], over core's one
+//! classifier) and how long to wait before the next attempt ([`rate_limit_wait`],
+//! [`backoff`]). No IO, no sleeping.
 
 use std::error::Error as StdError;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use http::{HeaderMap, StatusCode};
+use http::HeaderMap;
 use okta_idsrc_core::headers::{self, RateLimit};
+use okta_idsrc_core::retry::{classify_status, classify_transport};
 use okta_idsrc_core::transport::BoxError;
-use okta_idsrc_core::{Idempotency, OperationInfo, TransportError, TransportErrorKind};
+use okta_idsrc_core::{OperationInfo, TransportError, TransportErrorKind};
 
-use super::RetryConfig;
+use super::{RetryConfig, RetryDecision};
 use crate::clock::Random;
 
 /// No wait is ever shorter than this: a retry never spins.
 pub const MIN_WAIT: Duration = Duration::from_millis(50);
-
-/// What to do with the outcome of one attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum RetryDecision {
-    /// Return it: a success, or an answer a retry cannot change (a 4xx other than 429, a
-    /// 5xx other than 500/502/503/504, a refused request, a body too large, an error that is
-    /// not a transport error).
-    Final,
-    /// A retry could succeed, but the operation is not idempotent and the server may have
-    /// acted on the request (a 5xx, a timeout, a broken connection): return it and let the
-    /// caller read the state back (DESIGN.md lesson 4).
-    NotSafe,
-    /// 429: retry after the wait the rate-limit headers ask for, whatever the operation.
-    RateLimited,
-    /// 500, 502, 503 or 504 on an idempotent operation: retry after a backoff.
-    ServerError,
-    /// A transport error after which a retry is safe: one that sent nothing (connect), or a
-    /// timeout or broken connection on an idempotent operation. Retry after a backoff.
-    TransportError(TransportErrorKind),
-}
-
-impl RetryDecision {
-    /// Whether the outcome is worth another attempt.
-    pub fn is_retryable(self) -> bool {
-        matches!(
-            self,
-            Self::RateLimited | Self::ServerError | Self::TransportError(_)
-        )
-    }
-
-    /// What a retry after this outcome costs in `budget` tokens.
-    pub fn cost(self, budget: &super::RetryBudget) -> u32 {
-        match self {
-            Self::TransportError(_) => budget.transport_error_cost(),
-            _ => budget.retry_cost(),
-        }
-    }
-}
 
 /// Why a wait is as long as it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,27 +48,18 @@ impl fmt::Display for WaitReason {
 }
 
 /// Classifies the outcome of one attempt of a request carrying `info` (`None`: treated as
-/// non-idempotent).
-///
-/// - 429 → [`RateLimited`](RetryDecision::RateLimited), for every operation;
-/// - 500, 502, 503, 504 → [`ServerError`](RetryDecision::ServerError) when idempotent,
-///   else [`NotSafe`](RetryDecision::NotSafe);
-/// - a [`TransportError`] (found anywhere in the error's source chain; tower's timeout
-///   `Elapsed` counts as [`Timeout`](TransportErrorKind::Timeout)): `Connect` is retried for
-///   every operation; `Timeout`, `Io` and `Other` only when idempotent (else `NotSafe`);
-///   `Refused` and `BodyTooLarge` are final;
-/// - anything else (other statuses, other errors) is [`Final`](RetryDecision::Final).
+/// non-idempotent) with core's classifier ([`okta_idsrc_core::retry`]): a response by its
+/// status, an error by the [`TransportError`] found in its source chain (tower's timeout
+/// `Elapsed` counts as [`Timeout`](TransportErrorKind::Timeout)); any other error is
+/// [`Final`](RetryDecision::Final).
 ///
 /// ```
 /// use bytes::Bytes;
-/// use okta_idsrc_core::{Idempotency, OperationInfo, RateLimitBucket};
+/// use okta_idsrc_core::Operation;
+/// use okta_idsrc_core::operations::StartImportFromIdentitySource;
 /// use okta_idsrc_ops::retry::{RetryDecision, classify};
 ///
-/// let start_import = OperationInfo::new(
-///     "startImportFromIdentitySource",
-///     Idempotency::NonIdempotent,
-///     RateLimitBucket::General,
-/// );
+/// let start_import = StartImportFromIdentitySource::INFO;
 /// let r503 = http::Response::builder().status(503).body(Bytes::new()).unwrap();
 /// assert_eq!(classify(Some(&start_import), Ok(&r503)), RetryDecision::NotSafe);
 /// let r429 = http::Response::builder().status(429).body(Bytes::new()).unwrap();
@@ -115,29 +69,10 @@ pub fn classify<B>(
     info: Option<&OperationInfo>,
     outcome: Result<&http::Response<B>, &BoxError>,
 ) -> RetryDecision {
-    let idempotent = info.is_some_and(|i| i.idempotency == Idempotency::Idempotent);
     match outcome {
-        Ok(response) => match response.status() {
-            StatusCode::TOO_MANY_REQUESTS => RetryDecision::RateLimited,
-            StatusCode::INTERNAL_SERVER_ERROR
-            | StatusCode::BAD_GATEWAY
-            | StatusCode::SERVICE_UNAVAILABLE
-            | StatusCode::GATEWAY_TIMEOUT => {
-                if idempotent {
-                    RetryDecision::ServerError
-                } else {
-                    RetryDecision::NotSafe
-                }
-            }
-            _ => RetryDecision::Final,
-        },
-        Err(error) => match transport_error_kind(error.as_ref()) {
-            None | Some(TransportErrorKind::Refused | TransportErrorKind::BodyTooLarge) => {
-                RetryDecision::Final
-            }
-            Some(kind) if kind.nothing_sent() || idempotent => RetryDecision::TransportError(kind),
-            Some(_) => RetryDecision::NotSafe,
-        },
+        Ok(response) => classify_status(info, response.status()),
+        Err(error) => transport_error_kind(error.as_ref())
+            .map_or(RetryDecision::Final, |kind| classify_transport(info, kind)),
     }
 }
 
@@ -249,97 +184,39 @@ pub(crate) fn fraction(random: &dyn Random) -> f64 {
 mod tests {
     use super::*;
     use crate::clock::FixedRandom;
-    use okta_idsrc_core::RateLimitBucket;
     use std::sync::Arc;
     use std::time::UNIX_EPOCH;
 
-    const IDEMPOTENT: OperationInfo = OperationInfo::new(
-        "getIdentitySourceSession",
-        Idempotency::Idempotent,
-        RateLimitBucket::General,
-    );
-    const NOT_IDEMPOTENT: OperationInfo = OperationInfo::new(
-        "startImportFromIdentitySource",
-        Idempotency::NonIdempotent,
-        RateLimitBucket::General,
-    );
-
-    fn status(code: u16) -> http::Response<()> {
-        http::Response::builder().status(code).body(()).unwrap()
-    }
-
-    fn error(kind: TransportErrorKind) -> BoxError {
-        Box::new(TransportError::new(kind, "failed"))
-    }
-
     #[test]
-    fn statuses() {
-        for (code, idem, not) in [
-            (200, RetryDecision::Final, RetryDecision::Final),
-            (201, RetryDecision::Final, RetryDecision::Final),
-            (400, RetryDecision::Final, RetryDecision::Final),
-            (404, RetryDecision::Final, RetryDecision::Final),
-            (429, RetryDecision::RateLimited, RetryDecision::RateLimited),
-            (500, RetryDecision::ServerError, RetryDecision::NotSafe),
-            (501, RetryDecision::Final, RetryDecision::Final),
-            (502, RetryDecision::ServerError, RetryDecision::NotSafe),
-            (503, RetryDecision::ServerError, RetryDecision::NotSafe),
-            (504, RetryDecision::ServerError, RetryDecision::NotSafe),
-        ] {
-            let r = status(code);
-            assert_eq!(classify(Some(&IDEMPOTENT), Ok(&r)), idem, "{code}");
-            assert_eq!(classify(Some(&NOT_IDEMPOTENT), Ok(&r)), not, "{code}");
-            assert_eq!(classify(None, Ok(&r)), not, "{code} without info");
-        }
-    }
-
-    #[test]
-    fn transport_errors() {
-        use TransportErrorKind::*;
-        for (kind, idem, not) in [
-            (
-                Connect,
-                RetryDecision::TransportError(Connect),
-                RetryDecision::TransportError(Connect),
-            ),
-            (
-                Timeout,
-                RetryDecision::TransportError(Timeout),
-                RetryDecision::NotSafe,
-            ),
-            (
-                Io,
-                RetryDecision::TransportError(Io),
-                RetryDecision::NotSafe,
-            ),
-            (
-                Other,
-                RetryDecision::TransportError(Other),
-                RetryDecision::NotSafe,
-            ),
-            (Refused, RetryDecision::Final, RetryDecision::Final),
-            (BodyTooLarge, RetryDecision::Final, RetryDecision::Final),
-        ] {
-            let e = error(kind);
-            assert_eq!(classify::<()>(Some(&IDEMPOTENT), Err(&e)), idem, "{kind:?}");
-            assert_eq!(
-                classify::<()>(Some(&NOT_IDEMPOTENT), Err(&e)),
-                not,
-                "{kind:?}"
-            );
-        }
+    fn responses_and_errors_reach_cores_classifier() {
+        use okta_idsrc_core::Operation;
+        use okta_idsrc_core::operations::{
+            GetIdentitySourceSession, StartImportFromIdentitySource,
+        };
+        let (get, start) = (
+            GetIdentitySourceSession::INFO,
+            StartImportFromIdentitySource::INFO,
+        );
+        let r503 = http::Response::builder().status(503).body(()).unwrap();
+        assert_eq!(classify(Some(&get), Ok(&r503)), RetryDecision::ServerError);
+        assert_eq!(classify(Some(&start), Ok(&r503)), RetryDecision::NotSafe);
+        let refused: BoxError = Box::new(TransportError::new(TransportErrorKind::Refused, "x"));
+        assert_eq!(
+            classify::<()>(Some(&get), Err(&refused)),
+            RetryDecision::Final
+        );
         let other: BoxError = "not a transport error".into();
         assert_eq!(
-            classify::<()>(Some(&IDEMPOTENT), Err(&other)),
+            classify::<()>(Some(&get), Err(&other)),
             RetryDecision::Final
         );
         let elapsed: BoxError = Box::new(tower::timeout::error::Elapsed::new());
         assert_eq!(
-            classify::<()>(Some(&IDEMPOTENT), Err(&elapsed)),
-            RetryDecision::TransportError(Timeout)
+            classify::<()>(Some(&get), Err(&elapsed)),
+            RetryDecision::TransportError(TransportErrorKind::Timeout)
         );
         assert_eq!(
-            classify::<()>(Some(&NOT_IDEMPOTENT), Err(&elapsed)),
+            classify::<()>(Some(&start), Err(&elapsed)),
             RetryDecision::NotSafe
         );
     }
