@@ -12,6 +12,7 @@ pub mod headers;
 pub mod json;
 pub mod limits;
 pub mod models;
+pub mod oauth;
 pub mod operation;
 pub mod operations;
 pub mod org;

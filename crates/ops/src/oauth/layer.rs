@@ -15,13 +15,13 @@ use okta_idsrc_core::transport::BoxError;
 use okta_idsrc_core::{ApiError, OperationInfo, OrgUrl};
 use tower::{Layer, Service};
 
-use super::challenge::AuthChallenge;
+use okta_idsrc_core::oauth::{AuthChallenge, ErrorCode, OAuthFailure, TokenType, dpop_nonce};
+
 use super::config::OAuthConfig;
 use super::dpop::{DpopKey, htu};
-use super::error::{ErrorCode, NonceFailure, OAuthError, OAuthFailure, SharedError};
+use super::error::{NonceFailure, OAuthError, SharedError};
 use super::token::{
-    IssuedToken, TOKEN_OPERATION, TokenType, clear_authorization, dpop_nonce, issued_token,
-    oauth_failure, token_request,
+    IssuedToken, TOKEN_OPERATION, clear_authorization, issued_token, token_request,
 };
 use crate::retry::{Attempts, classify, send_when_ready};
 
@@ -254,7 +254,7 @@ impl Shared {
                 return Ok(token);
             }
             if status != StatusCode::TOO_MANY_REQUESTS {
-                if let Some(failure) = oauth_failure(&response, now) {
+                if let Some(failure) = OAuthFailure::from_token_response(&response, now) {
                     if failure.code != ErrorCode::UseDpopNonce || dpop.is_none() {
                         return Err(OAuthError::Token(Box::new(failure)));
                     }

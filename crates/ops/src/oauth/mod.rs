@@ -1,6 +1,7 @@
 //! OAuth 2.0 for Okta service apps: client credentials with a `private_key_jwt` client
 //! assertion, DPoP-bound access tokens, and the typed errors of both (see
-//! `okta-spec/OAUTH-DPOP.md`).
+//! `docs/okta-behavior.md#oauth-20-service-apps-and-dpop`). What can be done
+//! without IO (error codes, challenges, token responses) is core's [`okta_idsrc_core::oauth`].
 //!
 //! [`OAuthLayer`] is a tower layer that gets the access token from `{org}/oauth2/v1/token`
 //! through the service it wraps, caches it, renews it ahead of expiry, and authorizes every
@@ -37,7 +38,6 @@
 //! private key, the access token, assertions and proofs never appear in `Debug`, logs or
 //! errors.
 
-mod challenge;
 mod config;
 mod dpop;
 mod error;
@@ -45,11 +45,12 @@ mod key;
 mod layer;
 mod token;
 
-pub use challenge::{AuthChallenge, ChallengeParseError};
 pub use config::{DEFAULT_SCOPES, MAX_ASSERTION_LIFETIME, OAuthConfig};
 pub use dpop::htu;
-pub use error::{ClockSkew, ErrorCode, NonceFailure, OAuthError, OAuthFailure, SharedError};
+pub use error::{NonceFailure, OAuthError, SharedError};
 pub use key::{KeyError, load_private_key};
 pub use layer::{OAuthLayer, OAuthService, OAuthStats};
+pub use okta_idsrc_core::oauth::{
+    AuthChallenge, ChallengeParseError, ClockSkew, ErrorCode, OAuthFailure, TokenType,
+};
 pub use okta_idsrc_jose::{Algorithm, Jwk, PrivateKey};
-pub use token::TokenType;

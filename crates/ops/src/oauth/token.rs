@@ -2,7 +2,7 @@
 //! answer into an [`IssuedToken`] or an OAuth error.
 
 use std::fmt;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT};
@@ -13,13 +13,13 @@ use okta_idsrc_core::{Idempotency, OperationInfo, RateLimitBucket, headers};
 use okta_idsrc_jose::{random_id, sha256_b64url, sign_jwt};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
 use serde_json::{Map, json};
 
 use super::config::OAuthConfig;
 use super::dpop::DpopKey;
-use super::error::{ErrorCode, OAuthError, OAuthFailure};
+use super::error::OAuthError;
 use okta_idsrc_core::clock::epoch_seconds;
+use okta_idsrc_core::oauth::{TokenResponse, TokenType};
 
 /// The token request's intent. Marked idempotent for the retry policy: every attempt is
 /// rebuilt with a fresh assertion and proof, so repeating one is safe.
@@ -34,26 +34,6 @@ const FORM: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'_')
     .remove(b'~');
-
-/// How an access token is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TokenType {
-    /// `Authorization: DPoP <token>` with a `DPoP` proof.
-    Dpop,
-    /// `Authorization: Bearer <token>`.
-    Bearer,
-}
-
-impl TokenType {
-    /// The `Authorization` scheme.
-    pub fn scheme(self) -> &'static str {
-        match self {
-            Self::Dpop => "DPoP",
-            Self::Bearer => "Bearer",
-        }
-    }
-}
 
 /// An access token in the cache: the token, how it is sent, its DPoP key, and when to renew.
 pub(crate) struct IssuedToken {
@@ -160,44 +140,6 @@ pub(crate) fn client_assertion(
         })
 }
 
-/// An OAuth error body: `{"error": "…", "error_description": "…"}`.
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: String,
-    #[serde(default)]
-    error_description: Option<String>,
-}
-
-/// The OAuth error of a token endpoint answer, when its body is one.
-pub(crate) fn oauth_failure(response: &Response<Bytes>, now: SystemTime) -> Option<OAuthFailure> {
-    let body: ErrorBody = serde_json::from_slice(response.body()).ok()?;
-    Some(OAuthFailure::new(
-        response.status(),
-        ErrorCode::parse(&body.error),
-        body.error_description,
-        response.headers(),
-        now,
-    ))
-}
-
-/// A successful token response.
-#[derive(Deserialize)]
-struct TokenBody {
-    token_type: String,
-    access_token: String,
-    #[serde(default)]
-    expires_in: Option<serde_json::Value>,
-}
-
-/// `expires_in` as a number of seconds, or a string of digits as some servers send it.
-fn seconds(value: Option<&serde_json::Value>) -> Option<u64> {
-    match value? {
-        serde_json::Value::Number(n) => n.as_u64(),
-        serde_json::Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
 /// Reads a 2xx token response into a token valid from `now`, bound to `dpop` when the
 /// server says `DPoP`.
 pub(crate) fn issued_token(
@@ -211,34 +153,24 @@ pub(crate) fn issued_token(
         message: message.to_owned(),
         request_id: headers::request_id(response.headers()).map(str::to_owned),
     };
-    let body: TokenBody = serde_json::from_slice(response.body())
-        .map_err(|_| unusable("expected JSON with token_type and access_token"))?;
-    let (token_type, dpop) = if body.token_type.eq_ignore_ascii_case("DPoP") {
-        let Some(key) = dpop else {
-            return Err(unusable(
-                "token_type DPoP, but the request carried no DPoP proof",
-            ));
+    let TokenResponse {
+        token_type,
+        access_token,
+        lifetime,
+        ..
+    } = TokenResponse::parse(response.body()).map_err(|m| unusable(&m))?;
+    let dpop =
+        match token_type {
+            TokenType::Dpop => Some(dpop.ok_or_else(|| {
+                unusable("token_type DPoP, but the request carried no DPoP proof")
+            })?),
+            _ => None,
         };
-        (TokenType::Dpop, Some(key))
-    } else if body.token_type.eq_ignore_ascii_case("Bearer") {
-        (TokenType::Bearer, None)
-    } else {
-        return Err(unusable(&format!(
-            "unknown token_type {:?}",
-            body.token_type.chars().take(32).collect::<String>()
-        )));
-    };
-    if body.access_token.is_empty() {
-        return Err(unusable("empty access_token"));
-    }
-    let access_token = SecretString::from(body.access_token);
     let authorization = sensitive(
         &format!("{} {}", token_type.scheme(), access_token.expose_secret()),
         "access token",
     )
     .map_err(|_| unusable("the access_token cannot be sent in an HTTP header"))?;
-    // Okta's tokens live one hour; a response without expires_in is taken as that.
-    let lifetime = Duration::from_secs(seconds(body.expires_in.as_ref()).unwrap_or(3600));
     let ahead = config.renew_before.min(lifetime / 2);
     Ok(IssuedToken {
         token_type,
@@ -251,15 +183,6 @@ pub(crate) fn issued_token(
     })
 }
 
-/// The `DPoP-Nonce` of a response, if any.
-pub(crate) fn dpop_nonce(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(headers::DPOP_NONCE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-}
-
 /// Removes any `Authorization` the request came with (an OAuth layer sets its own).
 pub(crate) fn clear_authorization(headers: &mut HeaderMap) {
     headers.remove(AUTHORIZATION);
@@ -270,7 +193,7 @@ pub(crate) fn clear_authorization(headers: &mut HeaderMap) {
 mod tests {
     use super::*;
     use okta_idsrc_jose::{Algorithm, PrivateKey, decode_unverified, verify_jwt};
-    use std::time::UNIX_EPOCH;
+    use std::time::{Duration, UNIX_EPOCH};
 
     const URL: &str = "https://acme.okta.com/oauth2/v1/token";
 

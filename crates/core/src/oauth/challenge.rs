@@ -7,7 +7,7 @@ use std::fmt;
 
 use http::HeaderMap;
 
-use super::error::ErrorCode;
+use super::ErrorCode;
 
 /// One challenge of a `WWW-Authenticate` header: a scheme and its parameters.
 ///
@@ -16,7 +16,7 @@ use super::error::ErrorCode;
 /// accessors; every parameter is in [`params`](Self::params), in header order.
 ///
 /// ```
-/// use okta_idsrc_ops::oauth::{AuthChallenge, ErrorCode};
+/// use okta_idsrc_core::oauth::{AuthChallenge, ErrorCode};
 ///
 /// let value = r#"DPoP algs="RS256 ES256", realm="http://acme.okta.com", error="invalid_dpop_proof", error_description="The DPoP proof JWT has already been used.""#;
 /// let challenges = AuthChallenge::parse(value).unwrap();

@@ -1,0 +1,12 @@
+//! OAuth 2.0 and DPoP as Okta applies them, sans IO (`docs/okta-behavior.md#oauth-20-service-apps-and-dpop`):
+//! the error codes and typed failures, `WWW-Authenticate` challenges, and the token
+//! endpoint's answers. The client's OAuth layer (in `okta-idsrc-ops`) signs and sends; this
+//! module only reads.
+
+mod challenge;
+mod failure;
+mod token;
+
+pub use challenge::{AuthChallenge, ChallengeParseError};
+pub use failure::{ClockSkew, ErrorCode, OAuthFailure};
+pub use token::{DEFAULT_TOKEN_LIFETIME, TokenResponse, TokenType, dpop_nonce};
