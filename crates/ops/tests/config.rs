@@ -229,6 +229,23 @@ fn https_proxy_is_the_fallback_when_no_okta_source_names_one() {
         .load(&[("https_proxy", "generic.corp:8080")])
         .expect("lower case");
     assert_eq!(c.proxy.expect("proxy").url(), "http://generic.corp:8080");
+    // ALL_PROXY too, after the HTTPS ones, as the hyper transport reads it (one reader).
+    let c = dirs
+        .load(&[("ALL_PROXY", "all.corp:1080"), ("no_proxy", ".corp")])
+        .expect("ALL_PROXY");
+    assert_eq!(c.proxy.expect("proxy").url(), "http://all.corp:1080");
+    assert_eq!(c.no_proxy.as_deref(), Some(".corp"));
+    let c = dirs
+        .load(&[
+            ("ALL_PROXY", "all.corp:1080"),
+            ("HTTPS_PROXY", "https.corp:1"),
+        ])
+        .expect("HTTPS_PROXY first");
+    assert_eq!(c.proxy.expect("proxy").url(), "http://https.corp:1");
+    let e = dirs
+        .load(&[("all_proxy", "socks5://p:1")])
+        .expect_err("named");
+    assert!(e.to_string().contains("all_proxy"), "{e}");
 
     dirs.write_cwd("okta:\n  client:\n    proxy:\n      host: okta-proxy.corp\n");
     let c = dirs.load(&env).expect("okta wins");

@@ -112,7 +112,8 @@ impl Proxy {
 
     /// Reads the proxy from the environment, as curl does for HTTPS: `HTTPS_PROXY`, then
     /// `https_proxy`, then `ALL_PROXY`, then `all_proxy` (the first that is set and not
-    /// empty), with the no-proxy list from `NO_PROXY` or `no_proxy`.
+    /// empty), with the no-proxy list from `NO_PROXY` or `no_proxy` (core's
+    /// [`proxy_env`](okta_idsrc_core::proxy_env), which the configuration loader reads too).
     ///
     /// `Ok(None)` when no proxy is set; an error when the variable's URL is invalid (a
     /// misspelt proxy is reported rather than silently bypassed).
@@ -125,26 +126,21 @@ impl Proxy {
     pub(crate) fn from_lookup(
         get: impl Fn(&str) -> Option<String>,
     ) -> Result<Option<Self>, TransportError> {
-        let first = |names: &[&'static str]| {
-            names.iter().find_map(|name| {
-                get(name)
-                    .filter(|v| !v.trim().is_empty())
-                    .map(|v| (*name, v))
-            })
-        };
-        let Some((name, url)) = first(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"])
-        else {
+        let Some(found) = okta_idsrc_core::proxy_env::proxy_from(get) else {
             return Ok(None);
         };
-        let proxy = Self::new(&url).map_err(|e| {
+        let proxy = Self::new(&found.url).map_err(|e| {
             TransportError::new(
                 TransportErrorKind::Other,
-                format!("the proxy in the environment variable {name} is invalid"),
+                format!(
+                    "the proxy in the environment variable {} is invalid",
+                    found.variable
+                ),
             )
             .with_source(e)
         })?;
-        Ok(Some(match first(&["NO_PROXY", "no_proxy"]) {
-            Some((_, list)) => proxy.no_proxy(&list),
+        Ok(Some(match &found.no_proxy {
+            Some(list) => proxy.no_proxy(list),
             None => proxy,
         }))
     }

@@ -5,8 +5,9 @@
 //!
 //! 1. Defaults: `SSWS` authorization; everything else unset (the transport's and layers'
 //!    own defaults apply).
-//! 2. `HTTPS_PROXY` (or `https_proxy`) and `NO_PROXY` (or `no_proxy`): the proxy, used only
-//!    when no Okta source below names one.
+//! 2. `HTTPS_PROXY` (or `https_proxy`, `ALL_PROXY`, `all_proxy`) and `NO_PROXY` (or
+//!    `no_proxy`), read as core's [`proxy_env`](okta_idsrc_core::proxy_env) reads them (the
+//!    hyper transport too): the proxy, used only when no Okta source below names one.
 //! 3. `~/.okta/okta.yaml`.
 //! 4. `./okta.yaml` (in the working directory).
 //! 5. Environment variables `OKTA_CLIENT_*`.
@@ -403,13 +404,15 @@ impl Config {
         merged = merged.overlay(Partial::from_env(&env)?);
 
         let okta_proxy = merged.proxy.into_config()?;
-        let generic_proxy = match env("HTTPS_PROXY").or_else(|| env("https_proxy")) {
-            Some(url) => Some(
-                proxy_from_url(&url).map_err(|message| ConfigError::Invalid {
-                    origin: Origin::Env("HTTPS_PROXY"),
-                    message,
-                })?,
-            ),
+        let generic_proxy = match okta_idsrc_core::proxy_env::proxy_from(env) {
+            Some(found) => {
+                Some(
+                    proxy_from_url(&found.url).map_err(|message| ConfigError::Invalid {
+                        origin: Origin::Env(found.variable),
+                        message,
+                    })?,
+                )
+            }
             None => None,
         };
         Ok(Self {
@@ -424,7 +427,7 @@ impl Config {
             request_timeout: merged.request_timeout,
             max_retries: merged.max_retries,
             proxy: okta_proxy.or(generic_proxy),
-            no_proxy: env("NO_PROXY").or_else(|| env("no_proxy")),
+            no_proxy: okta_idsrc_core::proxy_env::no_proxy_from(env),
             user_agent_suffix: None,
         })
     }
