@@ -104,11 +104,6 @@ mod report;
 mod run;
 mod validate;
 
-use bytes::Bytes;
-use http::{Request, Response};
-use okta_idsrc_core::transport::BoxError;
-use tower::Service;
-
 pub use error::ImportError;
 pub use input::{Entity, EntityKind, InputError, InputSource, Record, Records, VecSource};
 pub use options::{ImportOptions, InvalidPolicy, ProgressCallback};
@@ -116,6 +111,7 @@ pub use progress::{PROGRESS_INTERVAL, Phase, Progress};
 pub use report::{EntityCounts, ImportReport, LineRange, SessionReport, SessionState};
 
 use okta_idsrc_ops::Client;
+use okta_idsrc_ops::service::SendHttpService;
 
 /// Imports entities into one identity source through a [`Client`]. See the
 /// [module docs](self).
@@ -157,9 +153,7 @@ impl<S> Importer<S> {
 
 impl<S> Importer<S>
 where
-    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + Sync + 'static,
-    S::Future: Send,
-    S::Error: Into<BoxError>,
+    S: SendHttpService + Sync,
 {
     /// Imports `sources` (any number, of any kinds; sources of one kind are read in the order
     /// given). Returns what was done, or why it stopped.

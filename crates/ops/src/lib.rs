@@ -29,4 +29,4 @@ pub mod service;
 pub use client::{Auth, Client, ClientBuilder, ClientStats, IdentitySource};
 pub use config::{AuthorizationMode, Config, ConfigError};
 pub use pagination::{MembershipPage, MembershipPager};
-pub use service::{BoxedService, ServiceTransport, TransportService};
+pub use service::{BoxedService, HttpService, SendHttpService, ServiceTransport, TransportService};

@@ -27,16 +27,13 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use bytes::Bytes;
 use futures_util::stream::{self, Stream, TryStreamExt};
-use http::{Request, Response};
 use okta_idsrc_core::models::GroupMembershipsResponseSchema;
 use okta_idsrc_core::operations::{GetIdentitySourceGroupMemberships, Page};
-use okta_idsrc_core::transport::BoxError;
 use okta_idsrc_core::{Error, InvalidRequest, Operation};
-use tower::Service;
 
 use crate::client::{Client, IdentitySource};
+use crate::service::HttpService;
 
 /// One page of a group's members.
 pub type MembershipPage = Page<GroupMembershipsResponseSchema>;
@@ -144,8 +141,7 @@ impl<S> MembershipPager<S> {
 
 impl<S> MembershipPager<S>
 where
-    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone,
-    S::Error: Into<BoxError>,
+    S: HttpService,
 {
     /// Fetches the next page: `Ok(None)` after the last one.
     ///
@@ -229,8 +225,7 @@ fn repeated_cursor(link: &str) -> Error {
 
 impl<S> Client<S>
 where
-    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone,
-    S::Error: Into<BoxError>,
+    S: HttpService,
 {
     /// A [`MembershipPager`] over the members of `group_or_external_id`.
     pub fn membership_pager(
@@ -270,8 +265,7 @@ where
 
 impl<S> IdentitySource<S>
 where
-    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone,
-    S::Error: Into<BoxError>,
+    S: HttpService,
 {
     /// A [`MembershipPager`] over the members of `group_or_external_id`.
     pub fn membership_pager(&self, group_or_external_id: impl Into<String>) -> MembershipPager<S> {

@@ -43,6 +43,36 @@ use okta_idsrc_core::transport::{BoxError, Transport, TransportError, TransportE
 use tower::util::BoxCloneSyncService;
 use tower::{Service, ServiceExt};
 
+/// What the [`Client`](crate::Client) and its layers run on: a cloneable tower service from
+/// `http::Request<Bytes>` to `http::Response<Bytes>` whose errors convert into a boxed
+/// error. Implemented for every such service.
+pub trait HttpService:
+    Service<Request<Bytes>, Response = Response<Bytes>, Error: Into<BoxError>> + Clone
+{
+}
+
+impl<S> HttpService for S
+where
+    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone,
+    S::Error: Into<BoxError>,
+{
+}
+
+/// An [`HttpService`] that can move into a boxed or spawned future: `Send + 'static`, with a
+/// `Send` future (what the retry, rate-limit and OAuth layers wrap). Implemented for every
+/// such service; add `Sync` where a client is shared across threads.
+pub trait SendHttpService:
+    HttpService + Service<Request<Bytes>, Future: Send> + Send + 'static
+{
+}
+
+impl<S> SendHttpService for S
+where
+    S: HttpService + Send + 'static,
+    S::Future: Send,
+{
+}
+
 /// A type-erased, cloneable, `Send + Sync` service from `http::Request<Bytes>` to
 /// `http::Response<Bytes>` with boxed errors: what `okta_idsrc::Client` runs on.
 pub type BoxedService = BoxCloneSyncService<Request<Bytes>, Response<Bytes>, BoxError>;
@@ -50,9 +80,7 @@ pub type BoxedService = BoxCloneSyncService<Request<Bytes>, Response<Bytes>, Box
 /// Erases `service`'s type (and its error type) into a [`BoxedService`].
 pub fn boxed<S>(service: S) -> BoxedService
 where
-    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + Sync + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: SendHttpService + Sync,
 {
     BoxCloneSyncService::new(service.map_err(Into::into))
 }
@@ -157,9 +185,7 @@ impl<S> fmt::Debug for ServiceTransport<S> {
 #[async_trait::async_trait]
 impl<S> Transport for ServiceTransport<S>
 where
-    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + Sync + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send,
+    S: SendHttpService + Sync,
 {
     async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, TransportError> {
         self.service

@@ -4,10 +4,9 @@
 use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use http::{Request, Response, StatusCode};
+use http::StatusCode;
 use okta_idsrc_core::Error;
 use okta_idsrc_core::bulk::{BulkLoadBody, BulkLoadKind};
 use okta_idsrc_core::models::{IdentitySourceSession, IdentitySourceSessionStatus as Status};
@@ -17,9 +16,7 @@ use okta_idsrc_core::operations::{
     UploadIdentitySourceGroupMembershipsForUpsert, UploadIdentitySourceGroupsDataForDelete,
     UploadIdentitySourceGroupsForUpsert,
 };
-use okta_idsrc_core::transport::BoxError;
 use tokio::time::Instant;
-use tower::Service;
 
 use super::Importer;
 use super::error::ImportError;
@@ -35,6 +32,7 @@ use okta_idsrc_core::Operation;
 use okta_idsrc_core::retry::classify;
 use okta_idsrc_ops::IdentitySource;
 use okta_idsrc_ops::retry::{Attempts, RetryConfig};
+use okta_idsrc_ops::service::{HttpService, SendHttpService};
 
 /// Attempts to move a finished upload's session to an end (start, cancel) before giving up.
 const MAX_FINISH_STEPS: u32 = 10;
@@ -133,9 +131,7 @@ pub(super) async fn run<S>(
     sources: &[&dyn InputSource],
 ) -> Result<ImportReport, ImportError>
 where
-    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + Sync + 'static,
-    S::Future: Send,
-    S::Error: Into<BoxError>,
+    S: SendHttpService + Sync,
 {
     let options = &importer.options;
     let reporter = Reporter::new(options.on_progress.clone());
@@ -245,9 +241,7 @@ struct Driver<'a, S> {
 
 impl<S> Driver<'_, S>
 where
-    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + Sync + 'static,
-    S::Future: Send,
-    S::Error: Into<BoxError>,
+    S: SendHttpService + Sync,
 {
     /// The retry configuration the client's retry layer uses (the default without one):
     /// the importer's session-level steps take their attempts and waits from it.

@@ -19,9 +19,7 @@ fn still_processing(state: &SessionState) -> bool {
 
 impl<S> Driver<'_, S>
 where
-    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + Sync + 'static,
-    S::Future: Send,
-    S::Error: Into<BoxError>,
+    S: SendHttpService + Sync,
 {
     pub(super) async fn list_sessions(&self) -> Result<Vec<IdentitySourceSession>, ImportError> {
         self.source

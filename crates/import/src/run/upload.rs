@@ -4,9 +4,7 @@ use super::*;
 
 impl<S> Driver<'_, S>
 where
-    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + Sync + 'static,
-    S::Future: Send,
-    S::Error: Into<BoxError>,
+    S: SendHttpService + Sync,
 {
     /// Uploads `loads` (of one kind) to session `id`, `concurrency` at a time.
     pub(super) async fn upload_kind(
@@ -148,9 +146,7 @@ pub(super) async fn upload_load<'a, S>(
     load: &'a PackedLoad,
 ) -> (&'a PackedLoad, LoadOutcome)
 where
-    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + Sync + 'static,
-    S::Future: Send,
-    S::Error: Into<BoxError>,
+    S: SendHttpService + Sync,
 {
     let outcome = match send_load(source, session, load).await {
         Ok(()) => LoadOutcome::Acked,
@@ -169,9 +165,7 @@ pub(super) async fn send_load<S>(
     load: &PackedLoad,
 ) -> Result<(), Error>
 where
-    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + Sync + 'static,
-    S::Future: Send,
-    S::Error: Into<BoxError>,
+    S: SendHttpService + Sync,
 {
     /// Sends `body` as operation `O`'s load.
     async fn send<O: BulkLoad, S>(
@@ -180,8 +174,7 @@ where
         body: BulkLoadBody,
     ) -> Result<(), Error>
     where
-        S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone,
-        S::Error: Into<BoxError>,
+        S: HttpService,
     {
         let load = PreparedBulkLoad::<O>::new(source.id(), session, body);
         source.client().send(&load).await

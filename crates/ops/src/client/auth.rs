@@ -11,6 +11,7 @@ use okta_idsrc_core::transport::BoxError;
 use tower::Service;
 
 use crate::oauth::{OAuthConfig, OAuthService};
+use crate::service::SendHttpService;
 
 /// How a client authenticates: a static token, or an Okta service app (OAuth 2.0 client
 /// credentials with a `private_key_jwt` assertion, and DPoP). The input of
@@ -50,9 +51,7 @@ pub enum Authenticated<S> {
 
 impl<S> Service<Request<Bytes>> for Authenticated<S>
 where
-    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + 'static,
-    S::Future: Send,
-    S::Error: Into<BoxError>,
+    S: SendHttpService,
 {
     type Response = Response<Bytes>;
     type Error = BoxError;

@@ -14,6 +14,7 @@ use super::stats::Layers;
 use crate::oauth::{OAuthConfig, OAuthLayer, OAuthService};
 use crate::rate_limit::{RateLimitConfig, RateLimitLayer, RateLimitService};
 use crate::retry::{RetryConfig, RetryLayer, RetryService};
+use crate::service::HttpService;
 use crate::service::{BoxedService, TransportService};
 
 /// Marks a [`ClientBuilder`] that has no service yet: give it one with
@@ -121,8 +122,7 @@ impl ClientBuilder<NoService> {
 
 impl<S> ClientBuilder<S>
 where
-    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone,
-    S::Error: Into<BoxError>,
+    S: HttpService,
 {
     /// Wraps the service in `layer` (which becomes the outermost layer so far).
     pub fn with_layer<L: Layer<S>>(self, layer: L) -> ClientBuilder<L::Service> {

@@ -23,7 +23,7 @@ use bytes::Bytes;
 use http::{Request, Response};
 use okta_idsrc_core::transport::{BoxError, TransportError};
 use okta_idsrc_core::{ApiContext, Error, Operation, headers};
-use tower::{Service, ServiceExt};
+use tower::ServiceExt;
 use tracing::Instrument;
 
 use crate::service::{BoxedService, boxed};
@@ -39,6 +39,7 @@ pub use builder::{ClientBuilder, DefaultStack, NoService};
 pub use operations::IdentitySource;
 pub use stats::ClientStats;
 
+use crate::service::{HttpService, SendHttpService};
 use stats::Layers;
 
 /// The Identity Sources API over a tower service `S` (by default the type-erased
@@ -129,9 +130,7 @@ impl<S> Client<S> {
 
 impl<S> Client<S>
 where
-    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + Sync + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: SendHttpService + Sync,
 {
     /// The same client over the type-erased [`BoxedService`].
     pub fn boxed(self) -> Client<BoxedService> {
@@ -145,8 +144,7 @@ where
 
 impl<S> Client<S>
 where
-    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone,
-    S::Error: Into<BoxError>,
+    S: HttpService,
 {
     /// Sends any operation: builds its request, sends it through the service and parses
     /// the response.

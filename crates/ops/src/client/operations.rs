@@ -4,8 +4,6 @@
 use std::fmt;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use http::{Request, Response};
 use okta_idsrc_core::Error;
 use okta_idsrc_core::models::{
     BulkDeleteRequestBody, BulkGroupDeleteRequestBody, BulkGroupMembershipsDeleteRequestBody,
@@ -15,10 +13,9 @@ use okta_idsrc_core::models::{
     UsersUpdateRequestSchema,
 };
 use okta_idsrc_core::operations::*;
-use okta_idsrc_core::transport::BoxError;
-use tower::Service;
 
 use super::Client;
+use crate::service::HttpService;
 
 /// A handle on one identity source (`0oa…`) of a [`Client`]: the client's methods without
 /// the identity source id. Get one with [`Client::identity_source`]; cheap to clone.
@@ -82,8 +79,7 @@ macro_rules! operation_methods {
     )*) => {
         impl<S> Client<S>
         where
-            S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone,
-            S::Error: Into<BoxError>,
+            S: HttpService,
         {
             $(
                 $(#[$meta])*
@@ -101,8 +97,7 @@ macro_rules! operation_methods {
 
         impl<S> IdentitySource<S>
         where
-            S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone,
-            S::Error: Into<BoxError>,
+            S: HttpService,
         {
             $(
                 $(#[$meta])*
@@ -239,8 +234,7 @@ operation_methods! {
 
 impl<S> IdentitySource<S>
 where
-    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone,
-    S::Error: Into<BoxError>,
+    S: HttpService,
 {
     /// `POST /sessions/{sessionId}/start-import`: starts processing the session's loads
     /// (`startImportFromIdentitySource`), never blindly repeated; see

@@ -1,22 +1,18 @@
 //! start-import, never blindly repeated: after an ambiguous failure the session is read back
 //! and its status decides.
 
-use bytes::Bytes;
-use http::{Request, Response};
 use okta_idsrc_core::models::{IdentitySourceSession, IdentitySourceSessionStatus};
 use okta_idsrc_core::operations::StartImportFromIdentitySource;
 use okta_idsrc_core::retry::classify;
-use okta_idsrc_core::transport::BoxError;
 use okta_idsrc_core::{Error, Operation};
-use tower::Service;
 
 use super::Client;
 use crate::retry::{Attempts, RetryConfig};
+use crate::service::HttpService;
 
 impl<S> Client<S>
 where
-    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone,
-    S::Error: Into<BoxError>,
+    S: HttpService,
 {
     /// `POST /sessions/{sessionId}/start-import`: starts processing the session's loads
     /// (`startImportFromIdentitySource`).

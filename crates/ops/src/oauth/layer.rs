@@ -24,6 +24,7 @@ use super::token::{
     IssuedToken, TOKEN_OPERATION, clear_authorization, issued_token, token_request,
 };
 use crate::retry::{Attempts, classify, send_when_ready};
+use crate::service::{HttpService, SendHttpService};
 
 /// Counts of what an [`OAuthLayer`] did, across every service it made.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -465,9 +466,7 @@ impl<S> fmt::Debug for OAuthService<S> {
 
 impl<S> Service<Request<Bytes>> for OAuthService<S>
 where
-    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + 'static,
-    S::Future: Send,
-    S::Error: Into<BoxError>,
+    S: SendHttpService,
 {
     type Response = Response<Bytes>;
     type Error = BoxError;
@@ -492,8 +491,7 @@ async fn run<S>(
     shared: Arc<Shared>,
 ) -> Result<Response<Bytes>, BoxError>
 where
-    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone,
-    S::Error: Into<BoxError>,
+    S: HttpService,
 {
     let mut renewed = false;
     let mut nonce_retried = false;

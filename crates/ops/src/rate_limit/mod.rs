@@ -62,6 +62,7 @@ use tower::{Layer, Service};
 
 use self::bucket::{Admission, BucketState};
 use crate::clock::{Clock, FastRandom, Random, SystemClock};
+use crate::service::SendHttpService;
 
 /// The most jitter added to a wait for a window's reset.
 pub const MAX_JITTER: Duration = Duration::from_millis(250);
@@ -326,9 +327,7 @@ impl<S> RateLimitService<S> {
 
 impl<S> Service<Request<Bytes>> for RateLimitService<S>
 where
-    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + 'static,
-    S::Future: Send,
-    S::Error: Into<BoxError>,
+    S: SendHttpService,
 {
     type Response = Response<Bytes>;
     type Error = BoxError;

@@ -50,6 +50,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::service::SendHttpService;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, Version};
@@ -171,9 +172,7 @@ impl<S> RetryService<S> {
 
 impl<S> Service<Request<Bytes>> for RetryService<S>
 where
-    S: Service<Request<Bytes>, Response = Response<Bytes>> + Clone + Send + 'static,
-    S::Future: Send,
-    S::Error: Into<BoxError>,
+    S: SendHttpService,
 {
     type Response = Response<Bytes>;
     type Error = BoxError;
