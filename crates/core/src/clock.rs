@@ -3,8 +3,8 @@
 //! emulator's `Date` headers, timestamps, rate windows and token expiry), so that every
 //! time-based decision can be tested exactly (design lesson 9, `docs/design.md#lessons`).
 //!
-//! [`SystemClock`] is the operating system's clock and the default everywhere;
-//! [`ManualClock`] moves only when told to.
+//! [`SystemClock`] is the operating system's clock and the default everywhere; with the
+//! `test-util` feature, `ManualClock` moves only when told to.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -19,8 +19,11 @@
 //! ```
 
 use std::fmt;
+#[cfg(feature = "test-util")]
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+#[cfg(feature = "test-util")]
+use std::time::Duration;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A wall clock.
 pub trait Clock: Send + Sync + fmt::Debug + 'static {
@@ -41,9 +44,11 @@ impl Clock for SystemClock {
 }
 
 /// A clock that moves only when told to. Clones share the time.
+#[cfg(feature = "test-util")]
 #[derive(Debug, Clone)]
 pub struct ManualClock(Arc<Mutex<SystemTime>>);
 
+#[cfg(feature = "test-util")]
 impl ManualClock {
     /// A clock standing at `start`.
     pub fn new(start: SystemTime) -> Self {
@@ -87,6 +92,7 @@ impl ManualClock {
     }
 }
 
+#[cfg(feature = "test-util")]
 impl Clock for ManualClock {
     fn now(&self) -> SystemTime {
         ManualClock::now(self)

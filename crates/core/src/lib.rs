@@ -22,7 +22,7 @@ pub mod transport;
 pub mod validate;
 
 pub use auth::Credentials;
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, SystemClock};
 pub use error::{ApiError, DecodeError, Error, InvalidRequest};
 pub use operation::{ApiContext, Idempotency, Operation, OperationInfo, RateLimitBucket};
 pub use org::OrgUrl;

@@ -32,7 +32,7 @@
 //! (`okta-spec/OAUTH-DPOP.md`). Register clients with [`EmulatorBuilder::oauth_client`]; tune
 //! with [`EmulatorBuilder::oauth`] ([`OAuthSettings`]: token lifetime, nonce rotation and grace,
 //! forced or repeated nonce challenges, resource nonce mode, a token-endpoint rate limit); the
-//! emulator's [`Clock`] ([`EmulatorBuilder::clock`]) — a [`ManualClock`] — makes expiry and
+//! emulator's [`Clock`] ([`EmulatorBuilder::clock`]) — a `ManualClock` (feature `test-util`) — makes expiry and
 //! rotation testable without waiting.
 //!
 //! - `POST {base_url}/oauth2/v1/token` (form-encoded): `grant_type=client_credentials`, `scope`
@@ -137,8 +137,11 @@ pub use oauth::settings::{
     LIVE_NONCE_GRACE, LIVE_NONCE_ROTATION, LIVE_TOKEN_LIFETIME, OAuthClient, OAuthSettings,
     SCOPE_MANAGE, SCOPE_READ, TOKEN_PATH,
 };
+/// A clock that moves only when a test says so (the `test-util` feature).
+#[cfg(feature = "test-util")]
+pub use okta_idsrc_core::clock::ManualClock;
 /// The clock types the emulator takes ([`EmulatorBuilder::clock`]), from core.
-pub use okta_idsrc_core::clock::{Clock, ManualClock, SystemClock};
+pub use okta_idsrc_core::clock::{Clock, SystemClock};
 /// The JOSE types the OAuth configuration takes ([`Jwk`] in [`OAuthClient::jwks`]).
 pub use okta_idsrc_jose::Jwk;
 pub use snapshot::{
@@ -326,7 +329,7 @@ impl EmulatorBuilder {
     /// The wall clock the emulator reads (default: the system clock): `Date` headers,
     /// session and user timestamps, rate-limit windows and their `X-Rate-Limit-Reset`, and on
     /// the OAuth side assertion and proof times, token expiry and nonce rotation. A
-    /// [`ManualClock`] makes all of them move only when a test says so (the emulator allows
+    /// `ManualClock` (feature `test-util`) makes all of them move only when a test says so (the emulator allows
     /// no clock skew on assertions, as Okta: sign them with the same clock's time).
     ///
     /// Idle expiry, the session cool-down, import delays and latency are durations on tokio's

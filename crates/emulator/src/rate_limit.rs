@@ -158,7 +158,8 @@ impl Concurrency {
 mod tests {
     use super::*;
 
-    use okta_idsrc_core::{ManualClock, SystemClock};
+    use okta_idsrc_core::SystemClock;
+    use okta_idsrc_core::clock::ManualClock;
 
     fn system() -> Arc<dyn Clock> {
         Arc::new(SystemClock)

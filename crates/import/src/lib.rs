@@ -116,9 +116,11 @@ use okta_idsrc_ops::service::SendHttpService;
 /// Imports entities into one identity source through a [`Client`]. See the
 /// [module docs](self).
 ///
-/// The client should carry the [retry](okta_idsrc_ops::retry) and [rate-limit](okta_idsrc_ops::rate_limit)
-/// layers; give the retry layer to [`ImportOptions::with_retry_layer`] for its counts in the
-/// report.
+/// The client should carry the [retry](okta_idsrc_ops::retry) and
+/// [rate-limit](okta_idsrc_ops::rate_limit) layers
+/// ([`default_layers`](okta_idsrc_ops::ClientBuilder::default_layers)): the importer never
+/// retries a request itself, takes the attempts of its own session-level steps from the
+/// client's retry configuration, and reports the client's retries and 429s.
 #[derive(Debug, Clone)]
 pub struct Importer<S> {
     client: Client<S>,

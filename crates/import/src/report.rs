@@ -205,8 +205,8 @@ pub struct ImportReport {
     pub dry_run: bool,
     /// How long the run took.
     pub elapsed: Duration,
-    /// Retries the client's retry layer made during the run (0 without
-    /// [`retry_layer`](super::ImportOptions::retry_layer)).
+    /// Retries the client's retry layer made during the run (its
+    /// [`stats`](okta_idsrc_ops::Client::stats); 0 for a client without one).
     pub retries: u64,
     /// 429 answers the retry layer saw during the run.
     pub rate_limited: u64,

@@ -2,8 +2,9 @@
 //! pacing decisions can be tested exactly on paused tokio time.
 //!
 //! A [`Clock`] (core's, re-exported) answers "what time is it on the wall?" (rate-limit resets
-//! are wall-clock epoch seconds); [`TokioClock`] is one that follows tokio's (possibly paused)
-//! time. A [`Random`] answers "how much jitter?". Sleeping always goes through
+//! are wall-clock epoch seconds); with the `test-util` feature, `TokioClock` is one that follows
+//! tokio's (possibly paused) time. A [`Random`] answers "how much jitter?" (`FixedRandom`, with
+//! `test-util`: always the same). Sleeping always goes through
 //! `tokio::time::sleep`, so paused time drives every wait.
 //!
 //! ```
@@ -22,10 +23,14 @@
 
 use std::fmt;
 use std::sync::Mutex;
+#[cfg(feature = "test-util")]
 use std::time::SystemTime;
 
-pub use okta_idsrc_core::clock::{Clock, ManualClock, SystemClock};
+#[cfg(feature = "test-util")]
+pub use okta_idsrc_core::clock::ManualClock;
+pub use okta_idsrc_core::clock::{Clock, SystemClock};
 
+#[cfg(feature = "test-util")]
 /// A wall clock that advances with tokio's clock: a base [`SystemTime`] plus the
 /// [`tokio::time::Instant`] time elapsed since the clock was made.
 ///
@@ -38,6 +43,7 @@ pub struct TokioClock {
     start: tokio::time::Instant,
 }
 
+#[cfg(feature = "test-util")]
 impl TokioClock {
     /// A clock reading the system time now and advancing with tokio time from here.
     ///
@@ -55,12 +61,14 @@ impl TokioClock {
     }
 }
 
+#[cfg(feature = "test-util")]
 impl Default for TokioClock {
     fn default() -> Self {
         Self::new()
     }
 }
 
+#[cfg(feature = "test-util")]
 impl Clock for TokioClock {
     fn now(&self) -> SystemTime {
         self.base + self.start.elapsed()
@@ -112,11 +120,13 @@ impl Random for FastRandom {
     }
 }
 
+#[cfg(feature = "test-util")]
 /// Always the same fraction, for exact tests. Values outside `[0, 1)` are clamped into it
 /// (`NaN` reads as `0`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FixedRandom(pub f64);
 
+#[cfg(feature = "test-util")]
 impl Random for FixedRandom {
     fn fraction(&self) -> f64 {
         if self.0.is_nan() || self.0 < 0.0 {

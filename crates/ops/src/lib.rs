@@ -25,6 +25,8 @@ pub mod pagination;
 pub mod rate_limit;
 pub mod retry;
 pub mod service;
+#[cfg(feature = "test-util")]
+pub mod test_util;
 
 pub use client::{Auth, Client, ClientBuilder, ClientStats, IdentitySource};
 pub use config::{AuthorizationMode, Config, ConfigError};

@@ -7,7 +7,7 @@
 
 #![allow(missing_docs)]
 
-mod support;
+use okta_idsrc_ops::test_util as support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -496,12 +496,12 @@ async fn without_dpop_the_app_gets_a_bearer_token() {
 #[tokio::test]
 async fn rsa_and_ec_keys_from_pem_and_jwk() {
     let keys = [
-        (include_str!("data/rsa_pkcs1.pem"), "RS256"),
-        (include_str!("data/rsa_pkcs8.pem"), "RS256"),
-        (include_str!("data/rsa_private.jwk.json"), "RS256"),
-        (include_str!("data/ec_p256_sec1.pem"), "ES256"),
-        (include_str!("data/ec_p256_pkcs8.pem"), "ES256"),
-        (include_str!("data/ec_p384_sec1.pem"), "ES384"),
+        (include_str!("../data/rsa_pkcs1.pem"), "RS256"),
+        (include_str!("../data/rsa_pkcs8.pem"), "RS256"),
+        (include_str!("../data/rsa_private.jwk.json"), "RS256"),
+        (include_str!("../data/ec_p256_sec1.pem"), "ES256"),
+        (include_str!("../data/ec_p256_pkcs8.pem"), "ES256"),
+        (include_str!("../data/ec_p384_sec1.pem"), "ES384"),
     ];
     for (text, alg) in keys {
         let key = load_private_key(text).expect("key").with_kid("k-2");

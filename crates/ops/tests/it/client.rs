@@ -1,7 +1,7 @@
 //! The client over a scripted in-memory service: every operation's method and path, output
 //! parsing, redaction, start-import read-back, layers; then against the emulator.
 
-mod support;
+use okta_idsrc_ops::test_util as support;
 
 use bytes::Bytes;
 use http::Request;

@@ -1,17 +1,30 @@
-//! Test support shared by the integration tests: a scripted in-memory service.
-
-#![allow(dead_code)]
+//! Test helpers (the `test-util` feature): [`Scripted`], a tower service that answers from a
+//! script and records what it was sent, and canned Okta answers, so that a client's behaviour
+//! can be tested without a socket.
+//!
+//! ```
+//! use okta_idsrc_ops::test_util::{IDSRC, Scripted, client, session_json};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let script = Scripted::new();
+//! script.reply(200, &format!("[{}]", session_json("aps1", "CREATED")));
+//! let sessions = client(&script).list_identity_source_sessions(IDSRC).await.unwrap();
+//! assert_eq!(sessions[0].id.as_deref(), Some("aps1"));
+//! assert_eq!(script.calls(), [format!("GET /api/v1/identity-sources/{IDSRC}/sessions")]);
+//! # }
+//! ```
 
 use std::collections::VecDeque;
 use std::future::{Ready, ready};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
+use crate::Client;
 use bytes::Bytes;
 use http::{Request, Response};
 use okta_idsrc_core::transport::{BoxError, TransportError, TransportErrorKind};
 use okta_idsrc_core::{Credentials, Error, OrgUrl};
-use okta_idsrc_ops::Client;
 
 /// The org the scripted clients talk to.
 pub const ORG: &str = "https://acme.okta.com";
@@ -42,6 +55,7 @@ pub struct Scripted {
 }
 
 impl Scripted {
+    /// An empty script.
     pub fn new() -> Self {
         Self::default()
     }

@@ -1,7 +1,7 @@
 //! Group membership listings over a scripted service: links followed as given, foreign
 //! origins refused, repeated cursors and failed pages reported, listings resumed.
 
-mod support;
+use okta_idsrc_ops::test_util as support;
 
 use std::pin::pin;
 

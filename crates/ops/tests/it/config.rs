@@ -560,9 +560,9 @@ fn from_env_reads_the_process_without_failing_on_an_unconfigured_machine() {
 // ---------------------------------------------------------------------------------------------
 // PrivateKey mode (OAuth 2.0 service apps).
 
-const RSA_PKCS1: &str = include_str!("data/rsa_pkcs1.pem");
-const EC_SEC1: &str = include_str!("data/ec_p256_sec1.pem");
-const RSA_JWK: &str = include_str!("data/rsa_private.jwk.json");
+const RSA_PKCS1: &str = include_str!("../data/rsa_pkcs1.pem");
+const EC_SEC1: &str = include_str!("../data/ec_p256_sec1.pem");
+const RSA_JWK: &str = include_str!("../data/rsa_private.jwk.json");
 
 /// A line of each PEM that must never show.
 fn key_line(pem: &str) -> &str {
