@@ -146,7 +146,7 @@ async fn main() -> Result<(), Box<dyn StdError>> {
         .build();
     let source = client.identity_source(emulator.identity_sources()[0].as_str());
 
-    let session = source.create_identity_source_session().await?;
+    let session = source.create_session().await?;
     let session_id = session.id.clone().ok_or("no session id")?;
     println!("created session {session_id} ({:?})", session.status);
 
@@ -164,13 +164,11 @@ async fn main() -> Result<(), Box<dyn StdError>> {
         })
         .collect();
     source
-        .upload_identity_source_data_for_upsert(&session_id, BulkUpsertRequestBody::users(users))
+        .bulk_upsert_users(&session_id, BulkUpsertRequestBody::users(users))
         .await?;
     println!("uploaded 5 users");
 
-    let mut session = source
-        .start_import_from_identity_source(&session_id)
-        .await?;
+    let mut session = source.start_import(&session_id).await?;
     println!("start-import: {:?}", session.status);
     for _ in 0..100 {
         if session
@@ -181,11 +179,11 @@ async fn main() -> Result<(), Box<dyn StdError>> {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
-        session = source.get_identity_source_session(&session_id).await?;
+        session = source.get_session(&session_id).await?;
     }
     println!("session {session_id} is {:?}", session.status);
 
-    let user = source.get_identity_source_user("HR-0003").await?;
+    let user = source.get_user("HR-0003").await?;
     println!(
         "user HR-0003 is {:?} ({:?})",
         user.id,

@@ -102,7 +102,7 @@ async fn main() -> Result<(), Box<dyn StdError>> {
         .build();
     let source = client.identity_source(emulator.identity_sources()[0].as_str());
 
-    let session = source.create_identity_source_session().await?;
+    let session = source.create_session().await?;
     let session_id = session.id.clone().ok_or("no session id")?;
     let users = (0..6)
         .map(|i| {
@@ -116,18 +116,16 @@ async fn main() -> Result<(), Box<dyn StdError>> {
         })
         .collect();
     source
-        .upload_identity_source_data_for_upsert(&session_id, BulkUpsertRequestBody::users(users))
+        .bulk_upsert_users(&session_id, BulkUpsertRequestBody::users(users))
         .await?;
-    let mut session = source
-        .start_import_from_identity_source(&session_id)
-        .await?;
+    let mut session = source.start_import(&session_id).await?;
     while !session
         .status
         .as_ref()
         .is_some_and(IdentitySourceSessionStatus::is_terminal)
     {
         tokio::time::sleep(Duration::from_millis(20)).await;
-        session = source.get_identity_source_session(&session_id).await?;
+        session = source.get_session(&session_id).await?;
     }
     println!("session {session_id} is {:?}", session.status);
 
@@ -136,7 +134,7 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     let reads: Vec<_> = (0..6)
         .map(|i| {
             let source = source.clone();
-            tokio::spawn(async move { source.get_identity_source_user(format!("W-{i}")).await })
+            tokio::spawn(async move { source.get_user(format!("W-{i}")).await })
         })
         .collect();
     for read in reads {

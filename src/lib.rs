@@ -5,7 +5,7 @@
 //! let org = okta_idsrc::OrgUrl::parse("https://acme.okta.com")?;
 //! let client = okta_idsrc::client(org, okta_idsrc::Credentials::api_token("00abc…"))?;
 //! let source = client.identity_source("0oa1234567890abcdefg");
-//! let session = source.create_identity_source_session().await?;
+//! let session = source.create_session().await?;
 //! println!("session {:?} is {:?}", session.id, session.status);
 //! # Ok(())
 //! # }

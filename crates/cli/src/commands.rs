@@ -19,7 +19,7 @@ use crate::input::Attribute;
 
 /// `okta-idsrc sessions …`.
 #[derive(Debug, Subcommand)]
-pub enum SessionsCommand {
+pub(crate) enum SessionsCommand {
     /// List the identity source's sessions.
     List,
     /// Show one session.
@@ -41,7 +41,7 @@ pub enum SessionsCommand {
 
 /// A user's body: `--json FILE|-`, or `--profile key=value …`.
 #[derive(Debug, Args)]
-pub struct UserBody {
+pub(crate) struct UserBody {
     /// The request body as JSON (`{"externalId":…,"profile":{…}}`, or just the profile),
     /// from a file or `-` for stdin.
     #[arg(long, value_name = "FILE|-", conflicts_with = "profile")]
@@ -53,7 +53,7 @@ pub struct UserBody {
 
 /// `okta-idsrc users …`.
 #[derive(Debug, Subcommand)]
-pub enum UsersCommand {
+pub(crate) enum UsersCommand {
     /// Show one user.
     Get {
         /// The user's external id.
@@ -90,7 +90,7 @@ pub enum UsersCommand {
 
 /// A group's body: `--json FILE|-`, or `--display-name` and `--description`.
 #[derive(Debug, Args)]
-pub struct GroupBody {
+pub(crate) struct GroupBody {
     /// The request body as JSON (`{"externalId":…,"profile":{"displayName":…}}`), from a
     /// file or `-` for stdin.
     #[arg(long, value_name = "FILE|-", conflicts_with_all = ["display_name", "description"])]
@@ -105,7 +105,7 @@ pub struct GroupBody {
 
 /// `okta-idsrc groups …`.
 #[derive(Debug, Subcommand)]
-pub enum GroupsCommand {
+pub(crate) enum GroupsCommand {
     /// Show one group, by Okta id (00g…) or external id.
     Get {
         /// The group's Okta id or external id.
@@ -135,7 +135,7 @@ pub enum GroupsCommand {
 
 /// `okta-idsrc memberships …`.
 #[derive(Debug, Subcommand)]
-pub enum MembershipsCommand {
+pub(crate) enum MembershipsCommand {
     /// List a group's members (every page).
     List {
         /// The group's Okta id or external id.
@@ -180,28 +180,24 @@ where
 }
 
 /// Runs `okta-idsrc sessions …`.
-pub async fn sessions(conn: &ConnArgs, command: SessionsCommand) -> Result<(), CliError> {
+pub(crate) async fn sessions(conn: &ConnArgs, command: SessionsCommand) -> Result<(), CliError> {
     with_target(conn, async |t: &Target| {
         let source = &t.source;
         match command {
-            SessionsCommand::List => print_json(&source.list_identity_source_sessions().await?),
-            SessionsCommand::Get { id } => {
-                print_json(&source.get_identity_source_session(id).await?)
-            }
+            SessionsCommand::List => print_json(&source.list_sessions().await?),
+            SessionsCommand::Get { id } => print_json(&source.get_session(id).await?),
             SessionsCommand::Cancel { id } => {
-                source.delete_identity_source_session(id.clone()).await?;
-                print_json(&source.get_identity_source_session(id).await?)
+                source.delete_session(id.clone()).await?;
+                print_json(&source.get_session(id).await?)
             }
-            SessionsCommand::Start { id } => {
-                print_json(&source.start_import_from_identity_source(id).await?)
-            }
+            SessionsCommand::Start { id } => print_json(&source.start_import(id).await?),
         }
     })
     .await
 }
 
 /// Runs `okta-idsrc users …`.
-pub async fn users(conn: &ConnArgs, command: UsersCommand) -> Result<(), CliError> {
+pub(crate) async fn users(conn: &ConnArgs, command: UsersCommand) -> Result<(), CliError> {
     // Read the body before connecting: a bad body is a usage error with nothing sent.
     let body = match &command {
         UsersCommand::Create { external_id, body } => {
@@ -217,29 +213,21 @@ pub async fn users(conn: &ConnArgs, command: UsersCommand) -> Result<(), CliErro
         let source = &t.source;
         match (command, body) {
             (UsersCommand::Get { external_id }, _) => {
-                print_json(&source.get_identity_source_user(external_id).await?)
+                print_json(&source.get_user(external_id).await?)
             }
             (UsersCommand::Create { .. }, Some(body)) => {
-                print_json(&source.create_identity_source_user(body).await?)
+                print_json(&source.create_user(body).await?)
             }
-            (UsersCommand::Replace { external_id, .. }, Some(body)) => print_json(
-                &source
-                    .replace_existing_identity_source_user(external_id, body)
-                    .await?,
-            ),
+            (UsersCommand::Replace { external_id, .. }, Some(body)) => {
+                print_json(&source.replace_user(external_id, body).await?)
+            }
             (UsersCommand::Update { external_id, .. }, Some(body)) => {
                 let update =
                     UsersUpdateRequestSchema::new().profile(body.profile.unwrap_or_default());
-                print_json(
-                    &source
-                        .update_identity_source_users(external_id, update)
-                        .await?,
-                )
+                print_json(&source.update_user(external_id, update).await?)
             }
             (UsersCommand::Delete { external_id }, _) => {
-                source
-                    .delete_identity_source_user(external_id.clone())
-                    .await?;
+                source.delete_user(external_id.clone()).await?;
                 print_json(&json!({ "deleted": external_id }))
             }
             (_, None) => Err(CliError::usage("a body is required")),
@@ -249,7 +237,7 @@ pub async fn users(conn: &ConnArgs, command: UsersCommand) -> Result<(), CliErro
 }
 
 /// Runs `okta-idsrc groups …`.
-pub async fn groups(conn: &ConnArgs, command: GroupsCommand) -> Result<(), CliError> {
+pub(crate) async fn groups(conn: &ConnArgs, command: GroupsCommand) -> Result<(), CliError> {
     let body = match &command {
         GroupsCommand::Create { external_id, body } => {
             Some(group_request(body, external_id.clone())?)
@@ -260,17 +248,15 @@ pub async fn groups(conn: &ConnArgs, command: GroupsCommand) -> Result<(), CliEr
     with_target(conn, async |t: &Target| {
         let source = &t.source;
         match (command, body) {
-            (GroupsCommand::Get { id }, _) => {
-                print_json(&source.get_identity_source_group(id).await?)
-            }
+            (GroupsCommand::Get { id }, _) => print_json(&source.get_group(id).await?),
             (GroupsCommand::Create { .. }, Some(body)) => {
-                print_json(&source.create_identity_source_groups(body).await?)
+                print_json(&source.create_group(body).await?)
             }
             (GroupsCommand::Update { id, .. }, Some(body)) => {
-                print_json(&source.update_identity_source_groups(id, body).await?)
+                print_json(&source.update_group(id, body).await?)
             }
             (GroupsCommand::Delete { id }, _) => {
-                source.delete_identity_source_group(id.clone()).await?;
+                source.delete_group(id.clone()).await?;
                 print_json(&json!({ "deleted": id }))
             }
             (_, None) => Err(CliError::usage("a body is required")),
@@ -280,7 +266,10 @@ pub async fn groups(conn: &ConnArgs, command: GroupsCommand) -> Result<(), CliEr
 }
 
 /// Runs `okta-idsrc memberships …`.
-pub async fn memberships(conn: &ConnArgs, command: MembershipsCommand) -> Result<(), CliError> {
+pub(crate) async fn memberships(
+    conn: &ConnArgs,
+    command: MembershipsCommand,
+) -> Result<(), CliError> {
     with_target(conn, async |t: &Target| {
         let source = &t.source;
         match command {
@@ -294,14 +283,12 @@ pub async fn memberships(conn: &ConnArgs, command: MembershipsCommand) -> Result
             }
             MembershipsCommand::Add { group, member } => {
                 let body = MembershipRequestSchema::new().member_external_id(member.clone());
-                source
-                    .create_identity_source_groups_memberships(group.clone(), body)
-                    .await?;
+                source.add_group_member(group.clone(), body).await?;
                 print_json(&json!({ "added": { "group": group, "member": member } }))
             }
             MembershipsCommand::Remove { group, member } => {
                 source
-                    .delete_identity_source_group_memberships(group.clone(), member.clone())
+                    .remove_group_member(group.clone(), member.clone())
                     .await?;
                 print_json(&json!({ "removed": { "group": group, "member": member } }))
             }

@@ -15,7 +15,7 @@ use crate::error::{CliError, chain};
 
 /// A token given on the command line or in `OKTA_CLIENT_TOKEN`; `Debug` never shows it.
 #[derive(Clone)]
-pub struct Token(String);
+pub(crate) struct Token(String);
 
 impl FromStr for Token {
     type Err = std::convert::Infallible;
@@ -34,7 +34,7 @@ impl fmt::Debug for Token {
 /// A private key given on the command line (PEM or JWK text, or a file's path); `Debug`
 /// never shows it.
 #[derive(Clone)]
-pub struct KeyArg(String);
+pub(crate) struct KeyArg(String);
 
 impl FromStr for KeyArg {
     type Err = std::convert::Infallible;
@@ -60,7 +60,7 @@ fn parse_mode(value: &str) -> Result<AuthorizationMode, String> {
 /// then `~/.okta/okta.yaml`. With no org anywhere, or with `--emulator`, the command runs
 /// against an emulator started in-process.
 #[derive(Debug, Clone, Args)]
-pub struct ConnArgs {
+pub(crate) struct ConnArgs {
     /// The Okta org, e.g. https://acme.okta.com (else OKTA_CLIENT_ORGURL or okta.yaml).
     #[arg(long, value_name = "URL", global = true)]
     pub org_url: Option<String>,
@@ -103,7 +103,7 @@ pub struct ConnArgs {
 
 /// A connected client: the identity source handle and the embedded emulator when one was
 /// started.
-pub struct Target {
+pub(crate) struct Target {
     /// The identity source.
     pub source: IdentitySource<okta_idsrc_ops::BoxedService>,
     /// The emulator started in-process, if any.
@@ -112,12 +112,12 @@ pub struct Target {
 
 impl Target {
     /// The client.
-    pub fn client(&self) -> &Client {
+    pub(crate) fn client(&self) -> &Client {
         self.source.client()
     }
 
     /// Stops the embedded emulator, if any, letting open requests finish.
-    pub async fn shutdown(self) {
+    pub(crate) async fn shutdown(self) {
         if let Some(emulator) = self.emulator {
             emulator.shutdown().await;
         }
@@ -127,7 +127,7 @@ impl Target {
 impl ConnArgs {
     /// Resolves the configuration and builds the client; starts the embedded emulator when
     /// no org is configured or `--emulator` is given (saying so in one line on stderr).
-    pub async fn connect(&self) -> Result<Target, CliError> {
+    pub(crate) async fn connect(&self) -> Result<Target, CliError> {
         let mut config = Config::from_env()?;
         if let Some(url) = &self.org_url {
             config.org_url = Some(

@@ -4,17 +4,17 @@ use std::fmt;
 use std::process::ExitCode;
 
 /// Exit code of an import or API failure.
-pub const EXIT_FAILURE: u8 = 1;
+pub(crate) const EXIT_FAILURE: u8 = 1;
 /// Exit code of a usage or input error (bad flags, bad files): nothing was uploaded.
-pub const EXIT_USAGE: u8 = 2;
+pub(crate) const EXIT_USAGE: u8 = 2;
 
 /// How many detail lines are printed before the rest is counted.
-pub const MAX_DETAILS: usize = 20;
+pub(crate) const MAX_DETAILS: usize = 20;
 
 /// Why a command failed: the exit code, one line, and optional detail lines (each invalid
 /// record, say) printed after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CliError {
+pub(crate) struct CliError {
     /// The process exit code: [`EXIT_FAILURE`] or [`EXIT_USAGE`].
     pub code: u8,
     /// The reason, one line.
@@ -25,7 +25,7 @@ pub struct CliError {
 
 impl CliError {
     /// A usage or input error (exit 2).
-    pub fn usage(message: impl Into<String>) -> Self {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
         Self {
             code: EXIT_USAGE,
             message: message.into(),
@@ -34,7 +34,7 @@ impl CliError {
     }
 
     /// An import or API failure (exit 1).
-    pub fn failure(message: impl Into<String>) -> Self {
+    pub(crate) fn failure(message: impl Into<String>) -> Self {
         Self {
             code: EXIT_FAILURE,
             message: message.into(),
@@ -44,14 +44,14 @@ impl CliError {
 
     /// The same error with detail lines.
     #[must_use]
-    pub fn with_details(mut self, details: Vec<String>) -> Self {
+    pub(crate) fn with_details(mut self, details: Vec<String>) -> Self {
         self.details = details;
         self
     }
 
     /// Prints the error on stderr (`error: …`, then up to [`MAX_DETAILS`] detail lines and a
     /// count of the rest) and gives its exit code.
-    pub fn report(&self) -> ExitCode {
+    pub(crate) fn report(&self) -> ExitCode {
         eprintln!("error: {}", self.message);
         for line in self.details.iter().take(MAX_DETAILS) {
             eprintln!("  {line}");
@@ -91,7 +91,7 @@ impl From<okta_idsrc_ops::ConfigError> for CliError {
 }
 
 /// An error and its sources, joined with `: `.
-pub fn chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

@@ -21,7 +21,7 @@ use crate::progress::ProgressDisplay;
 
 /// How the summary is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Output {
+pub(crate) enum Output {
     /// Lines for people.
     Text,
     /// One JSON object, for machines.
@@ -30,7 +30,7 @@ pub enum Output {
 
 /// Options of `okta-idsrc import`.
 #[derive(Debug, Args)]
-pub struct ImportArgs {
+pub(crate) struct ImportArgs {
     /// Users to create or update: CSV (a header row with externalId and profile attributes)
     /// or JSON Lines ({"externalId":…,"profile":{…}} per line).
     #[arg(value_name = "USERS_FILE")]
@@ -84,7 +84,7 @@ fn source(
 }
 
 /// Runs `okta-idsrc import`.
-pub async fn run(args: ImportArgs) -> Result<(), CliError> {
+pub(crate) async fn run(args: ImportArgs) -> Result<(), CliError> {
     let mut sources: Vec<FileSource> = vec![source(&args.users, |p| {
         UsersFile::new(p, args.format).map(InputFile::Users)
     })?];

@@ -20,13 +20,13 @@ enum Sink {
 }
 
 /// Shows an import's progress on stderr.
-pub struct ProgressDisplay {
+pub(crate) struct ProgressDisplay {
     sink: Sink,
 }
 
 impl ProgressDisplay {
     /// A bar when stderr is a terminal, plain lines otherwise.
-    pub fn new() -> Arc<Self> {
+    pub(crate) fn new() -> Arc<Self> {
         let sink = if std::io::stderr().is_terminal() {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             bar.set_style(
@@ -45,7 +45,7 @@ impl ProgressDisplay {
     }
 
     /// Shows `p`.
-    pub fn update(&self, p: &Progress) {
+    pub(crate) fn update(&self, p: &Progress) {
         match &self.sink {
             Sink::Bar(bar) => {
                 match p.entities_total {
@@ -71,7 +71,7 @@ impl ProgressDisplay {
     }
 
     /// Removes the bar, if any.
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Sink::Bar(bar) = &self.sink {
             bar.finish_and_clear();
         }

@@ -15,7 +15,7 @@ use crate::error::CliError;
 
 /// Options of `okta-idsrc sample`.
 #[derive(Debug, Args)]
-pub struct SampleArgs {
+pub(crate) struct SampleArgs {
     /// How many users to write.
     #[arg(long, default_value_t = 3000)]
     count: u64,
@@ -275,12 +275,12 @@ impl Rng {
 }
 
 /// The external id of user `n` (1-based).
-pub fn external_id(n: u64) -> String {
+pub(crate) fn external_id(n: u64) -> String {
     format!("emp-{n:07}")
 }
 
 /// Runs `okta-idsrc sample`.
-pub fn run(args: &SampleArgs) -> Result<(), CliError> {
+pub(crate) fn run(args: &SampleArgs) -> Result<(), CliError> {
     let mut users = csv_writer(&args.out)?;
     let mut memberships = args.memberships.as_deref().map(csv_writer).transpose()?;
     if let Some(path) = &args.groups {

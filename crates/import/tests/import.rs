@@ -955,21 +955,12 @@ async fn unreadable_lines_follow_the_policy_and_a_changing_input_is_caught() {
 
 async fn open_session_with_one_user(client: &Client<BoxedService>, start: bool) -> String {
     let source = client.identity_source(DEFAULT_IDENTITY_SOURCE);
-    let session = source
-        .create_identity_source_session()
-        .await
-        .expect("create");
+    let session = source.create_session().await.expect("create");
     let id = session.id.expect("id");
     if start {
         let body = BulkUpsertRequestBody::users(vec![user(99_999)]);
-        source
-            .upload_identity_source_data_for_upsert(&id, body)
-            .await
-            .expect("load");
-        let started = source
-            .start_import_from_identity_source(&id)
-            .await
-            .expect("start");
+        source.bulk_upsert_users(&id, body).await.expect("load");
+        let started = source.start_import(&id).await.expect("start");
         assert_eq!(started.status, Some(Status::Triggered));
     }
     id

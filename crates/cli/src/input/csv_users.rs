@@ -10,11 +10,11 @@ use super::table::CsvTable;
 use super::{InputProblem, Located};
 
 /// The column holding the external id.
-pub const EXTERNAL_ID: &str = "externalId";
+pub(super) const EXTERNAL_ID: &str = "externalId";
 
 /// A profile attribute a CSV column maps to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Attribute {
+pub(crate) enum Attribute {
     /// `email`.
     Email,
     /// `firstName`.
@@ -46,7 +46,7 @@ const STANDARD: [(&str, Attribute); 7] = [
 
 impl Attribute {
     /// The attribute a header name maps to, or why it cannot be one.
-    pub fn from_header(name: &str) -> Result<Self, String> {
+    pub(crate) fn from_header(name: &str) -> Result<Self, String> {
         if let Some((_, attr)) = STANDARD.iter().find(|(n, _)| *n == name) {
             return Ok(attr.clone());
         }
@@ -75,7 +75,7 @@ impl Attribute {
     }
 
     /// Sets this attribute of `profile` to `value`.
-    pub fn set(&self, profile: &mut IdentitySourceUserProfileForUpsert, value: &str) {
+    pub(crate) fn set(&self, profile: &mut IdentitySourceUserProfileForUpsert, value: &str) {
         let value = value.to_owned();
         match self {
             Self::Email => profile.email = Some(value),
@@ -96,7 +96,7 @@ impl Attribute {
 
 /// What each column of a users CSV holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserColumns {
+pub(super) struct UserColumns {
     /// The index of the `externalId` column.
     pub external_id: usize,
     /// The other columns and their attributes, in file order.
@@ -105,7 +105,7 @@ pub struct UserColumns {
 
 impl UserColumns {
     /// Maps header names (already checked for empty and repeated names) to attributes.
-    pub fn from_headers(headers: &[String]) -> Result<Self, InputProblem> {
+    pub(super) fn from_headers(headers: &[String]) -> Result<Self, InputProblem> {
         let external_id = headers.iter().position(|h| h == EXTERNAL_ID);
         let mut attributes = Vec::with_capacity(headers.len());
         for (i, name) in headers.iter().enumerate() {

@@ -6,7 +6,7 @@ use super::InputProblem;
 
 /// The format of an input file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// Comma-separated values with a header row.
     Csv,
     /// One JSON object per line (`.jsonl`, `.ndjson`).
@@ -16,7 +16,7 @@ pub enum Format {
 
 impl Format {
     /// The format its extension names: `.csv`, or `.jsonl` / `.ndjson` / `.json`.
-    pub fn from_path(path: &Path) -> Result<Self, InputProblem> {
+    pub(crate) fn from_path(path: &Path) -> Result<Self, InputProblem> {
         let ext = path
             .extension()
             .and_then(|e| e.to_str())

@@ -16,21 +16,23 @@ const COLUMNS: &str = "externalId,displayName[,description]";
 
 /// A groups file.
 #[derive(Debug, Clone)]
-pub struct GroupsFile {
+pub(crate) struct GroupsFile {
     path: PathBuf,
     format: Format,
 }
 
 impl GroupsFile {
     /// A groups file at `path`, its format from its extension.
-    pub fn new(path: impl Into<PathBuf>) -> Result<Self, InputProblem> {
+    pub(crate) fn new(path: impl Into<PathBuf>) -> Result<Self, InputProblem> {
         let path = path.into();
         let format = Format::from_path(&path)?;
         Ok(Self { path, format })
     }
 
     /// Opens the file (again) and streams its groups.
-    pub fn open(&self) -> Result<Entries<BulkGroupUpsertRequestBodyProfilesInner>, InputProblem> {
+    pub(crate) fn open(
+        &self,
+    ) -> Result<Entries<BulkGroupUpsertRequestBodyProfilesInner>, InputProblem> {
         if is_empty_file(&self.path)? {
             return Err(InputProblem::file(format!(
                 "is empty; expected a header row {COLUMNS}"

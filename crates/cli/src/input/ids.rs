@@ -20,7 +20,7 @@ enum Layout {
 
 /// A file of user external ids to deactivate.
 #[derive(Debug, Clone)]
-pub struct IdsFile {
+pub(crate) struct IdsFile {
     path: PathBuf,
     layout: Layout,
 }
@@ -28,14 +28,14 @@ pub struct IdsFile {
 impl IdsFile {
     /// An ids file at `path`: CSV for `.csv`, JSON Lines for `.jsonl`/`.ndjson`, else one id
     /// a line.
-    pub fn new(path: impl Into<PathBuf>) -> Self {
+    pub(crate) fn new(path: impl Into<PathBuf>) -> Self {
         let path = path.into();
         let layout = Format::from_path(&path).map_or(Layout::Plain, Layout::Structured);
         Self { path, layout }
     }
 
     /// Opens the file (again) and streams its ids.
-    pub fn open(&self) -> Result<Entries<IdentitySourceUserProfileForDelete>, InputProblem> {
+    pub(crate) fn open(&self) -> Result<Entries<IdentitySourceUserProfileForDelete>, InputProblem> {
         if is_empty_file(&self.path)? {
             return Err(InputProblem::file(
                 "is empty; expected one user external id a line",

@@ -15,7 +15,7 @@ const COLUMNS: &str = "groupExternalId,memberExternalId";
 
 /// One user in one group.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Membership {
+pub(crate) struct Membership {
     /// The group's external id.
     pub group_external_id: String,
     /// The member's (user's) external id.
@@ -24,21 +24,21 @@ pub struct Membership {
 
 /// A memberships file.
 #[derive(Debug, Clone)]
-pub struct MembershipsFile {
+pub(crate) struct MembershipsFile {
     path: PathBuf,
     format: Format,
 }
 
 impl MembershipsFile {
     /// A memberships file at `path`, its format from its extension.
-    pub fn new(path: impl Into<PathBuf>) -> Result<Self, InputProblem> {
+    pub(crate) fn new(path: impl Into<PathBuf>) -> Result<Self, InputProblem> {
         let path = path.into();
         let format = Format::from_path(&path)?;
         Ok(Self { path, format })
     }
 
     /// Opens the file (again) and streams its memberships, one member at a time.
-    pub fn open(&self) -> Result<Entries<Membership>, InputProblem> {
+    pub(crate) fn open(&self) -> Result<Entries<Membership>, InputProblem> {
         if is_empty_file(&self.path)? {
             return Err(InputProblem::file(format!(
                 "is empty; expected a header row {COLUMNS}"

@@ -15,13 +15,13 @@ mod problem;
 mod source;
 mod table;
 
-pub use csv_users::Attribute;
-pub use format::Format;
-pub use groups::GroupsFile;
-pub use ids::IdsFile;
-pub use memberships::MembershipsFile;
-pub use problem::{InputProblem, Located};
-pub use source::{FileSource, InputFile};
+pub(crate) use csv_users::Attribute;
+pub(crate) use format::Format;
+pub(crate) use groups::GroupsFile;
+pub(crate) use ids::IdsFile;
+pub(crate) use memberships::MembershipsFile;
+pub(crate) use problem::{InputProblem, Located};
+pub(crate) use source::{FileSource, InputFile};
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -33,7 +33,7 @@ use okta_idsrc_core::models::BulkUpsertRequestBodyProfilesInner;
 const READ_BUFFER: usize = 256 * 1024;
 
 /// A stream of located entities, or problems.
-pub type Entries<T> = Box<dyn Iterator<Item = Result<Located<T>, InputProblem>> + Send>;
+pub(crate) type Entries<T> = Box<dyn Iterator<Item = Result<Located<T>, InputProblem>> + Send>;
 
 /// Opens `path` for buffered reading.
 fn open_file(path: &Path) -> Result<BufReader<File>, InputProblem> {
@@ -55,14 +55,17 @@ fn is_empty_file(path: &Path) -> Result<bool, InputProblem> {
 /// A users file: CSV (a header row with `externalId` and profile attributes) or JSON Lines
 /// (`{"externalId":…,"profile":{…}}` per line).
 #[derive(Debug, Clone)]
-pub struct UsersFile {
+pub(crate) struct UsersFile {
     path: PathBuf,
     format: Format,
 }
 
 impl UsersFile {
     /// A users file at `path` in `format` (from the extension when `None`).
-    pub fn new(path: impl Into<PathBuf>, format: Option<Format>) -> Result<Self, InputProblem> {
+    pub(crate) fn new(
+        path: impl Into<PathBuf>,
+        format: Option<Format>,
+    ) -> Result<Self, InputProblem> {
         let path = path.into();
         let format = match format {
             Some(f) => f,
@@ -72,7 +75,7 @@ impl UsersFile {
     }
 
     /// Opens the file (again) and streams its users.
-    pub fn open(&self) -> Result<Entries<BulkUpsertRequestBodyProfilesInner>, InputProblem> {
+    pub(crate) fn open(&self) -> Result<Entries<BulkUpsertRequestBodyProfilesInner>, InputProblem> {
         if is_empty_file(&self.path)? {
             return Err(InputProblem::file(match self.format {
                 Format::Csv => {

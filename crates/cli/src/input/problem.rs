@@ -4,7 +4,7 @@ use std::fmt;
 
 /// An entity read from a file, with the line it starts on (1-based).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Located<T> {
+pub(crate) struct Located<T> {
     /// The line the entity starts on.
     pub line: u64,
     /// The entity.
@@ -15,7 +15,7 @@ pub struct Located<T> {
 /// known, and a message in the words of the file (`is 101 characters; at most 100
 /// allowed`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InputProblem {
+pub(crate) struct InputProblem {
     /// The line, when the problem is on one.
     pub line: Option<u64>,
     /// The CSV column or JSON field, when the problem is in one.
@@ -26,7 +26,7 @@ pub struct InputProblem {
 
 impl InputProblem {
     /// A problem with the whole file (it cannot be opened, it is empty…).
-    pub fn file(message: impl Into<String>) -> Self {
+    pub(crate) fn file(message: impl Into<String>) -> Self {
         Self {
             line: None,
             column: None,
@@ -35,7 +35,7 @@ impl InputProblem {
     }
 
     /// A problem on `line`.
-    pub fn at(line: u64, message: impl Into<String>) -> Self {
+    pub(crate) fn at(line: u64, message: impl Into<String>) -> Self {
         Self {
             line: Some(line),
             column: None,
@@ -44,7 +44,11 @@ impl InputProblem {
     }
 
     /// A problem in `column` of `line`.
-    pub fn in_column(line: u64, column: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn in_column(
+        line: u64,
+        column: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             line: Some(line),
             column: Some(column.into()),

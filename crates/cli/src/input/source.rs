@@ -8,7 +8,7 @@ use super::{GroupsFile, IdsFile, InputProblem, Located, MembershipsFile, UsersFi
 
 /// The file behind a [`FileSource`].
 #[derive(Debug, Clone)]
-pub enum InputFile {
+pub(crate) enum InputFile {
     /// Users to create or update.
     Users(UsersFile),
     /// External ids of users to deactivate.
@@ -21,14 +21,14 @@ pub enum InputFile {
 
 /// An input file, named as given on the command line, re-opened on each pass.
 #[derive(Debug, Clone)]
-pub struct FileSource {
+pub(crate) struct FileSource {
     name: Arc<str>,
     file: InputFile,
 }
 
 impl FileSource {
     /// `file`, named `name` in problems and reports.
-    pub fn new(name: impl Into<Arc<str>>, file: InputFile) -> Self {
+    pub(crate) fn new(name: impl Into<Arc<str>>, file: InputFile) -> Self {
         Self {
             name: name.into(),
             file,

@@ -8,11 +8,11 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A fresh directory under the system's temp dir, removed on drop.
-pub struct TempDir(pub PathBuf);
+pub(crate) struct TempDir(pub PathBuf);
 
 impl TempDir {
     /// A new, empty directory.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let dir = std::env::temp_dir().join(format!(
             "okta-idsrc-cli-{}-{}",
@@ -24,7 +24,7 @@ impl TempDir {
     }
 
     /// Writes `contents` to `name` in the directory; returns its path.
-    pub fn file(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+    pub(crate) fn file(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
         let path = self.0.join(name);
         std::fs::write(&path, contents).expect("write input");
         path
@@ -38,7 +38,7 @@ impl Drop for TempDir {
 }
 
 /// The binary, run in `dir` with HOME there and no OKTA_CLIENT_* or proxy variables.
-pub fn cli(dir: &TempDir) -> Command {
+pub(crate) fn cli(dir: &TempDir) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_okta-idsrc"));
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy().into_owned();
@@ -54,7 +54,7 @@ pub fn cli(dir: &TempDir) -> Command {
 }
 
 /// Runs `cmd`: exit code, stdout, stderr.
-pub fn run(cmd: &mut Command) -> (i32, String, String) {
+pub(crate) fn run(cmd: &mut Command) -> (i32, String, String) {
     let Output {
         status,
         stdout,

@@ -7,16 +7,16 @@ use serde::de::{Deserialize, Deserializer, Visitor};
 
 /// A string read from JSON without allocating when the input holds it unescaped.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Key<'de>(Cow<'de, str>);
+pub(crate) struct Key<'de>(Cow<'de, str>);
 
 impl<'de> Key<'de> {
     /// The string.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 
     /// The string, owned.
-    pub fn into_owned(self) -> String {
+    pub(crate) fn into_owned(self) -> String {
         self.0.into_owned()
     }
 }

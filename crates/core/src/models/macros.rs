@@ -155,8 +155,9 @@ macro_rules! open_enum {
                 $(#[$vmeta])*
                 $variant,
             )*
-            /// A value this version of the crate does not know, kept verbatim.
-            Unknown(String),
+            /// A value this version of the crate does not know, kept verbatim (made only by
+            /// parsing one).
+            Unknown($crate::models::UnknownValue),
         }
 
         impl $name {
@@ -167,7 +168,7 @@ macro_rules! open_enum {
             pub fn as_str(&self) -> &str {
                 match self {
                     $(Self::$variant => $json,)*
-                    Self::Unknown(s) => s,
+                    Self::Unknown(s) => s.as_str(),
                 }
             }
         }
@@ -176,7 +177,7 @@ macro_rules! open_enum {
             fn from(s: &str) -> Self {
                 match s {
                     $($json => Self::$variant,)*
-                    other => Self::Unknown(other.to_owned()),
+                    other => Self::Unknown($crate::models::UnknownValue(other.to_owned())),
                 }
             }
         }
@@ -185,7 +186,7 @@ macro_rules! open_enum {
             fn from(s: String) -> Self {
                 match s.as_str() {
                     $($json => Self::$variant,)*
-                    _ => Self::Unknown(s),
+                    _ => Self::Unknown($crate::models::UnknownValue(s)),
                 }
             }
         }
@@ -214,7 +215,7 @@ macro_rules! open_enum {
                 let key = $crate::models::key::Key::deserialize(deserializer)?;
                 Ok(match key.as_str() {
                     $($json => Self::$variant,)*
-                    _ => Self::Unknown(key.into_owned()),
+                    _ => Self::Unknown($crate::models::UnknownValue(key.into_owned())),
                 })
             }
         }

@@ -36,3 +36,30 @@ pub use group::*;
 pub use nullable::Nullable;
 pub use session::*;
 pub use user::*;
+
+/// An enum value this version of the crate does not know, kept verbatim and written back as
+/// it came. It is made only by parsing a value (deserializing, or `From<&str>` on the enum),
+/// so no code can pass one off as a status of its own.
+///
+/// ```
+/// use okta_idsrc_core::models::IdentitySourceSessionStatus as Status;
+///
+/// let status: Status = serde_json::from_str(r#""PAUSED""#).unwrap();
+/// assert!(matches!(&status, Status::Unknown(v) if v.as_str() == "PAUSED"));
+/// assert_eq!(serde_json::to_string(&status).unwrap(), r#""PAUSED""#);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UnknownValue(pub(crate) String);
+
+impl UnknownValue {
+    /// The value as it came.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for UnknownValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}

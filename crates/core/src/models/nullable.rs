@@ -101,7 +101,7 @@ impl<T: WriteJson> WriteJson for Nullable<T> {
 }
 
 /// How a model field reports that it is left out of the JSON object.
-pub trait FieldPresence {
+pub(super) trait FieldPresence {
     /// True when the field is absent and must not be written.
     fn is_absent_field(&self) -> bool;
 }

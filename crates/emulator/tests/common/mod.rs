@@ -18,24 +18,24 @@ use tokio::net::TcpStream;
 
 /// A response, read whole.
 #[derive(Debug)]
-pub struct Resp {
+pub(crate) struct Resp {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Bytes,
 }
 
 impl Resp {
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body)))
     }
 
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// Asserts an Okta error body with `code` and returns it.
-    pub fn assert_error(&self, status: u16, code: &str) -> Value {
+    pub(crate) fn assert_error(&self, status: u16, code: &str) -> Value {
         assert_eq!(
             self.status.as_u16(),
             status,
@@ -58,7 +58,7 @@ impl Resp {
     }
 
     /// The `errorSummary` of each cause.
-    pub fn causes(&self) -> Vec<String> {
+    pub(crate) fn causes(&self) -> Vec<String> {
         self.json()["errorCauses"]
             .as_array()
             .unwrap()
@@ -70,7 +70,7 @@ impl Resp {
 
 /// A client bound to one emulator and identity source.
 #[derive(Clone)]
-pub struct Client {
+pub(crate) struct Client {
     inner: HyperClient<HttpConnector, Full<Bytes>>,
     pub base: String,
     pub token: String,
@@ -78,12 +78,12 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(emulator: &EmulatorHandle) -> Self {
+    pub(crate) fn new(emulator: &EmulatorHandle) -> Self {
         Self::build(emulator, false)
     }
 
     /// HTTP/2 with prior knowledge (h2c).
-    pub fn h2(emulator: &EmulatorHandle) -> Self {
+    pub(crate) fn h2(emulator: &EmulatorHandle) -> Self {
         Self::build(emulator, true)
     }
 
@@ -98,7 +98,7 @@ impl Client {
         }
     }
 
-    pub fn for_source(&self, source: &str) -> Self {
+    pub(crate) fn for_source(&self, source: &str) -> Self {
         Self {
             source: source.to_owned(),
             ..self.clone()
@@ -106,14 +106,14 @@ impl Client {
     }
 
     /// `base` + `/api/v1/identity-sources/{source}` + `path`.
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!(
             "{}/api/v1/identity-sources/{}{}",
             self.base, self.source, path
         )
     }
 
-    pub fn request(
+    pub(crate) fn request(
         &self,
         method: Method,
         url: &str,
@@ -134,7 +134,7 @@ impl Client {
         b
     }
 
-    pub async fn try_send(
+    pub(crate) async fn try_send(
         &self,
         req: Request<Full<Bytes>>,
     ) -> Result<Resp, hyper_util::client::legacy::Error> {
@@ -148,7 +148,7 @@ impl Client {
         })
     }
 
-    pub async fn send_raw(&self, method: Method, url: &str, body: Option<Vec<u8>>) -> Resp {
+    pub(crate) async fn send_raw(&self, method: Method, url: &str, body: Option<Vec<u8>>) -> Resp {
         let req = self
             .request(method, url, body.clone())
             .body(Full::new(Bytes::from(body.unwrap_or_default())))
@@ -157,21 +157,21 @@ impl Client {
     }
 
     /// A request to `path` under the identity source, with an optional JSON body.
-    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
+    pub(crate) async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
         let body = body.map(|b| serde_json::to_vec(&b).unwrap());
         self.send_raw(method, &self.url(path), body).await
     }
 
-    pub async fn get(&self, path: &str) -> Resp {
+    pub(crate) async fn get(&self, path: &str) -> Resp {
         self.call(Method::GET, path, None).await
     }
 
-    pub async fn post(&self, path: &str, body: Value) -> Resp {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> Resp {
         self.call(Method::POST, path, Some(body)).await
     }
 
     /// Creates a session and returns its id.
-    pub async fn create_session(&self) -> String {
+    pub(crate) async fn create_session(&self) -> String {
         let r = self.call(Method::POST, "/sessions", None).await;
         assert_eq!(
             r.status,
@@ -182,12 +182,12 @@ impl Client {
         r.json()["id"].as_str().unwrap().to_owned()
     }
 
-    pub async fn load(&self, session: &str, action: &str, body: Value) -> Resp {
+    pub(crate) async fn load(&self, session: &str, action: &str, body: Value) -> Resp {
         self.post(&format!("/sessions/{session}/{action}"), body)
             .await
     }
 
-    pub async fn start_import(&self, session: &str) -> Resp {
+    pub(crate) async fn start_import(&self, session: &str) -> Resp {
         self.call(
             Method::POST,
             &format!("/sessions/{session}/start-import"),
@@ -196,7 +196,7 @@ impl Client {
         .await
     }
 
-    pub async fn session_status(&self, session: &str) -> String {
+    pub(crate) async fn session_status(&self, session: &str) -> String {
         self.get(&format!("/sessions/{session}")).await.json()["status"]
             .as_str()
             .unwrap()
@@ -204,7 +204,7 @@ impl Client {
     }
 
     /// Polls the session until its status is `status` (5 s at most).
-    pub async fn wait_status(&self, session: &str, status: &str) {
+    pub(crate) async fn wait_status(&self, session: &str, status: &str) {
         for _ in 0..500 {
             if self.session_status(session).await == status {
                 return;
@@ -218,7 +218,7 @@ impl Client {
     }
 
     /// Creates a session, uploads `users` (one load), triggers it and waits for COMPLETED.
-    pub async fn import_users(&self, users: Value) -> String {
+    pub(crate) async fn import_users(&self, users: Value) -> String {
         let s = self.create_session().await;
         assert_eq!(
             self.load(&s, "bulk-upsert", users).await.status,
@@ -231,7 +231,7 @@ impl Client {
 }
 
 /// A user profile entry of a bulk upsert.
-pub fn user(ext: &str) -> Value {
+pub(crate) fn user(ext: &str) -> Value {
     json!({
         "externalId": ext,
         "profile": {
@@ -244,17 +244,17 @@ pub fn user(ext: &str) -> Value {
 }
 
 /// A bulk upsert body of users `EXT{from}`..`EXT{to}` (exclusive).
-pub fn users(from: usize, to: usize) -> Value {
+pub(crate) fn users(from: usize, to: usize) -> Value {
     json!({ "entityType": "USERS", "profiles": (from..to).map(|i| user(&format!("EXT{i}"))).collect::<Vec<_>>() })
 }
 
 /// A bulk delete body.
-pub fn deletes(ids: &[&str]) -> Value {
+pub(crate) fn deletes(ids: &[&str]) -> Value {
     json!({ "entityType": "USERS", "profiles": ids.iter().map(|id| json!({"externalId": id})).collect::<Vec<_>>() })
 }
 
 /// Writes `request` on a fresh connection and reads until the server closes it (2 s at most).
-pub async fn raw_http(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
+pub(crate) async fn raw_http(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream.write_all(request).await.unwrap();
     let mut out = Vec::new();

@@ -23,14 +23,14 @@ where
 {
     pub(super) async fn list_sessions(&self) -> Result<Vec<IdentitySourceSession>, ImportError> {
         self.source
-            .list_identity_source_sessions()
+            .list_sessions()
             .await
             .map_err(|e| ImportError::api("listing the identity source's sessions", e))
     }
 
     /// A session's state; [`SessionState::Gone`] when it does not exist.
     pub(super) async fn get_state(&self, id: &str) -> Result<SessionState, ImportError> {
-        match self.source.get_identity_source_session(id).await {
+        match self.source.get_session(id).await {
             Ok(session) => Ok(state_of(&session)),
             Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => Ok(SessionState::Gone),
             Err(e) => Err(ImportError::api(format!("reading session {id}"), e)),
@@ -39,7 +39,7 @@ where
 
     /// Cancels a CREATED or IN_PROGRESS session; returns its state afterwards.
     pub(super) async fn cancel(&self, id: &str) -> Result<SessionState, ImportError> {
-        match self.source.delete_identity_source_session(id).await {
+        match self.source.delete_session(id).await {
             Ok(()) => Ok(CLOSED),
             // It moved on (or was cancelled by a DELETE whose answer was lost).
             Err(e) if e.status() == Some(StatusCode::BAD_REQUEST) => self.get_state(id).await,
@@ -199,7 +199,7 @@ where
             let before: HashSet<&str> = sessions.iter().filter_map(|s| s.id.as_deref()).collect();
             record(&mut self.journal, Event::Creating)?;
             // An answer without a session id is as ambiguous as a lost one.
-            let (error, ambiguous) = match self.source.create_identity_source_session().await {
+            let (error, ambiguous) = match self.source.create_session().await {
                 Ok(session) => match session.id {
                     Some(id) => return self.adopt(id, first_load),
                     None => (
@@ -264,7 +264,7 @@ where
     /// Sends start-import (the client reads the session back after an ambiguous failure),
     /// and returns the session's state as far as it is known.
     pub(super) async fn start_import(&self, id: &str) -> Result<SessionState, ImportError> {
-        match self.source.start_import_from_identity_source(id).await {
+        match self.source.start_import(id).await {
             Ok(session) if session.status.is_some() => Ok(state_of(&session)),
             Ok(_) => self.get_state(id).await,
             // Not IN_PROGRESS (any more): what is it?

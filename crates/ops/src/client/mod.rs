@@ -10,7 +10,7 @@
 //!     .service(transport)
 //!     .build();
 //! let source = client.identity_source("0oa1234567890abcdefg");
-//! let session = source.create_identity_source_session().await?;
+//! let session = source.create_session().await?;
 //! println!("{:?}", session.status);
 //! # Ok(())
 //! # }

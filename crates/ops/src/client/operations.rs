@@ -23,7 +23,7 @@ use crate::service::HttpService;
 /// ```no_run
 /// # async fn run(client: okta_idsrc_ops::Client) -> Result<(), okta_idsrc_core::Error> {
 /// let source = client.identity_source("0oa1234567890abcdefg");
-/// for session in source.list_identity_source_sessions().await? {
+/// for session in source.list_sessions().await? {
 ///     println!("{:?} {:?}", session.id, session.status);
 /// }
 /// # Ok(())
@@ -71,20 +71,19 @@ impl<S> IdentitySource<S> {
     }
 }
 
-/// Writes each operation's method on [`Client`] and on [`IdentitySource`].
+/// Writes each operation's method on [`Client`] (named after the operationId) and on
+/// [`IdentitySource`] (a short name in Okta's words). The docs are the operation type's, in
+/// core: one summary per operation, linked, never copied.
 macro_rules! operation_methods {
     ($(
-        $(#[$meta:meta])*
-        fn $name:ident($($arg:ident : $ty:ty),*) -> $out:ty = $op:ident;
+        $name:ident / $short:ident ($($arg:ident : $ty:ty),*) -> $out:ty = $op:ident;
     )*) => {
         impl<S> Client<S>
         where
             S: HttpService,
         {
             $(
-                $(#[$meta])*
-                #[doc = ""]
-                #[doc = concat!("Sends [`", stringify!($op), "`] for the identity source `identity_source_id`.")]
+                #[doc = concat!("Sends [`", stringify!($op), "`](okta_idsrc_core::operations::", stringify!($op), ") for the identity source `identity_source_id`.")]
                 pub async fn $name(
                     &self,
                     identity_source_id: impl Into<String>,
@@ -100,10 +99,8 @@ macro_rules! operation_methods {
             S: HttpService,
         {
             $(
-                $(#[$meta])*
-                #[doc = ""]
-                #[doc = concat!("Sends [`", stringify!($op), "`] for this identity source.")]
-                pub async fn $name(&self, $($arg: $ty),*) -> Result<$out, Error> {
+                #[doc = concat!("Sends [`", stringify!($op), "`](okta_idsrc_core::operations::", stringify!($op), ") for this identity source ([`Client::", stringify!($name), "`]).")]
+                pub async fn $short(&self, $($arg: $ty),*) -> Result<$out, Error> {
                     self.client.$name(&*self.id, $($arg),*).await
                 }
             )*
@@ -112,121 +109,70 @@ macro_rules! operation_methods {
 }
 
 operation_methods! {
-    /// `GET /sessions`: the identity source's sessions (`listIdentitySourceSessions`).
-    fn list_identity_source_sessions() -> Vec<IdentitySourceSession> = ListIdentitySourceSessions;
-
-    /// `POST /sessions`: opens a session (`createIdentitySourceSession`). Not idempotent: a
-    /// second session within five minutes is refused by Okta.
-    fn create_identity_source_session() -> IdentitySourceSession = CreateIdentitySourceSession;
-
-    /// `GET /sessions/{sessionId}`: one session (`getIdentitySourceSession`).
-    fn get_identity_source_session(session_id: impl Into<String>) -> IdentitySourceSession
-        = GetIdentitySourceSession;
-
-    /// `DELETE /sessions/{sessionId}`: cancels a CREATED or IN_PROGRESS session
-    /// (`deleteIdentitySourceSession`).
-    fn delete_identity_source_session(session_id: impl Into<String>) -> () = DeleteIdentitySourceSession;
-
-    /// `POST /sessions/{sessionId}/bulk-upsert`: uploads up to 200 users to create or update
-    /// (`uploadIdentitySourceDataForUpsert`).
-    fn upload_identity_source_data_for_upsert(
+    list_identity_source_sessions / list_sessions() -> Vec<IdentitySourceSession>
+        = ListIdentitySourceSessions;
+    create_identity_source_session / create_session() -> IdentitySourceSession
+        = CreateIdentitySourceSession;
+    get_identity_source_session / get_session(session_id: impl Into<String>)
+        -> IdentitySourceSession = GetIdentitySourceSession;
+    delete_identity_source_session / delete_session(session_id: impl Into<String>) -> ()
+        = DeleteIdentitySourceSession;
+    upload_identity_source_data_for_upsert / bulk_upsert_users(
         session_id: impl Into<String>,
         body: BulkUpsertRequestBody
     ) -> () = UploadIdentitySourceDataForUpsert;
-
-    /// `POST /sessions/{sessionId}/bulk-delete`: uploads up to 200 users to deactivate
-    /// (`uploadIdentitySourceDataForDelete`).
-    fn upload_identity_source_data_for_delete(
+    upload_identity_source_data_for_delete / bulk_delete_users(
         session_id: impl Into<String>,
         body: BulkDeleteRequestBody
     ) -> () = UploadIdentitySourceDataForDelete;
-
-    /// `POST /sessions/{sessionId}/bulk-groups-upsert`: uploads groups to create or update
-    /// (`uploadIdentitySourceGroupsForUpsert`).
-    fn upload_identity_source_groups_for_upsert(
+    upload_identity_source_groups_for_upsert / bulk_upsert_groups(
         session_id: impl Into<String>,
         body: BulkGroupUpsertRequestBody
     ) -> () = UploadIdentitySourceGroupsForUpsert;
-
-    /// `POST /sessions/{sessionId}/bulk-groups-delete`: uploads groups to delete
-    /// (`uploadIdentitySourceGroupsDataForDelete`).
-    fn upload_identity_source_groups_data_for_delete(
+    upload_identity_source_groups_data_for_delete / bulk_delete_groups(
         session_id: impl Into<String>,
         body: BulkGroupDeleteRequestBody
     ) -> () = UploadIdentitySourceGroupsDataForDelete;
-
-    /// `POST /sessions/{sessionId}/bulk-group-memberships-upsert`: uploads memberships to add
-    /// (`uploadIdentitySourceGroupMembershipsForUpsert`).
-    fn upload_identity_source_group_memberships_for_upsert(
+    upload_identity_source_group_memberships_for_upsert / bulk_upsert_memberships(
         session_id: impl Into<String>,
         body: BulkGroupMembershipsUpsertRequestBody
     ) -> () = UploadIdentitySourceGroupMembershipsForUpsert;
-
-    /// `POST /sessions/{sessionId}/bulk-group-memberships-delete`: uploads memberships to
-    /// remove (`uploadIdentitySourceGroupMembershipsForDelete`).
-    fn upload_identity_source_group_memberships_for_delete(
+    upload_identity_source_group_memberships_for_delete / bulk_delete_memberships(
         session_id: impl Into<String>,
         body: BulkGroupMembershipsDeleteRequestBody
     ) -> () = UploadIdentitySourceGroupMembershipsForDelete;
-
-    /// `POST /users`: creates a user (`createIdentitySourceUser`).
-    fn create_identity_source_user(body: UserRequestSchema) -> UserResponseSchema = CreateIdentitySourceUser;
-
-    /// `GET /users/{externalId}`: one user (`getIdentitySourceUser`).
-    fn get_identity_source_user(external_id: impl Into<String>) -> UserResponseSchema = GetIdentitySourceUser;
-
-    /// `PUT /users/{externalId}`: replaces a user's profile
-    /// (`replaceExistingIdentitySourceUser`).
-    fn replace_existing_identity_source_user(
+    create_identity_source_user / create_user(body: UserRequestSchema) -> UserResponseSchema
+        = CreateIdentitySourceUser;
+    get_identity_source_user / get_user(external_id: impl Into<String>) -> UserResponseSchema
+        = GetIdentitySourceUser;
+    replace_existing_identity_source_user / replace_user(
         external_id: impl Into<String>,
         body: UserRequestSchema
     ) -> UserResponseSchema = ReplaceExistingIdentitySourceUser;
-
-    /// `PATCH /users/{externalId}`: updates a user's profile (`updateIdentitySourceUsers`).
-    fn update_identity_source_users(
+    update_identity_source_users / update_user(
         external_id: impl Into<String>,
         body: UsersUpdateRequestSchema
     ) -> UserResponseSchema = UpdateIdentitySourceUsers;
-
-    /// `DELETE /users/{externalId}`: deletes a user (`deleteIdentitySourceUser`).
-    fn delete_identity_source_user(external_id: impl Into<String>) -> () = DeleteIdentitySourceUser;
-
-    /// `POST /groups`: creates a group (`createIdentitySourceGroups`).
-    fn create_identity_source_groups(body: GroupsRequestSchema) -> GroupsResponseSchema = CreateIdentitySourceGroups;
-
-    /// `GET /groups/{groupOrExternalId}`: one group, by Okta id (`00g…`) or external id
-    /// (`getIdentitySourceGroup`).
-    fn get_identity_source_group(group_or_external_id: impl Into<String>) -> GroupsResponseSchema
-        = GetIdentitySourceGroup;
-
-    /// `POST /groups/{groupOrExternalId}`: updates a group (`updateIdentitySourceGroups`).
-    fn update_identity_source_groups(
+    delete_identity_source_user / delete_user(external_id: impl Into<String>) -> ()
+        = DeleteIdentitySourceUser;
+    create_identity_source_groups / create_group(body: GroupsRequestSchema)
+        -> GroupsResponseSchema = CreateIdentitySourceGroups;
+    get_identity_source_group / get_group(group_or_external_id: impl Into<String>)
+        -> GroupsResponseSchema = GetIdentitySourceGroup;
+    update_identity_source_groups / update_group(
         group_or_external_id: impl Into<String>,
         body: GroupsRequestSchema
     ) -> GroupsResponseSchema = UpdateIdentitySourceGroups;
-
-    /// `DELETE /groups/{groupOrExternalId}`: deletes a group (`deleteIdentitySourceGroup`);
-    /// live Okta's 200 with an empty body and the spec's 204 are both success.
-    fn delete_identity_source_group(group_or_external_id: impl Into<String>) -> () = DeleteIdentitySourceGroup;
-
-    /// `GET /groups/{groupOrExternalId}/membership`: the first page of a group's members
-    /// with the server's page size (`getIdentitySourceGroupMemberships`). For a size, a
-    /// cursor or every page, use [`send`](Client::send) with
-    /// [`GetIdentitySourceGroupMemberships`] or the streams of [`crate::pagination`].
-    fn get_identity_source_group_memberships(
+    delete_identity_source_group / delete_group(group_or_external_id: impl Into<String>) -> ()
+        = DeleteIdentitySourceGroup;
+    get_identity_source_group_memberships / get_group_memberships(
         group_or_external_id: impl Into<String>
     ) -> Page<GroupMembershipsResponseSchema> = GetIdentitySourceGroupMemberships;
-
-    /// `POST /groups/{groupOrExternalId}/membership`: adds a member
-    /// (`createIdentitySourceGroupsMemberships`).
-    fn create_identity_source_groups_memberships(
+    create_identity_source_groups_memberships / add_group_member(
         group_or_external_id: impl Into<String>,
         body: MembershipRequestSchema
     ) -> () = CreateIdentitySourceGroupsMemberships;
-
-    /// `DELETE /groups/{groupOrExternalId}/membership/{memberExternalId}`: removes a member
-    /// (`deleteIdentitySourceGroupMemberships`).
-    fn delete_identity_source_group_memberships(
+    delete_identity_source_group_memberships / remove_group_member(
         group_or_external_id: impl Into<String>,
         member_external_id: impl Into<String>
     ) -> () = DeleteIdentitySourceGroupMemberships;
@@ -236,10 +182,9 @@ impl<S> IdentitySource<S>
 where
     S: HttpService,
 {
-    /// `POST /sessions/{sessionId}/start-import`: starts processing the session's loads
-    /// (`startImportFromIdentitySource`), never blindly repeated; see
-    /// [`Client::start_import_from_identity_source`].
-    pub async fn start_import_from_identity_source(
+    /// Sends [`StartImportFromIdentitySource`] for this identity source, never blindly
+    /// repeated ([`Client::start_import_from_identity_source`]).
+    pub async fn start_import(
         &self,
         session_id: impl Into<String>,
     ) -> Result<IdentitySourceSession, Error> {

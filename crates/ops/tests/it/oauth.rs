@@ -765,7 +765,7 @@ async fn htu_carries_the_decoded_path_and_no_query() {
     let source = stack.client.identity_source(DEFAULT_IDENTITY_SOURCE);
     // Auth passes (a proof with the wrong htu would be a 400): the user is just not there.
     let err = source
-        .get_identity_source_user("ann@example.com/x y")
+        .get_user("ann@example.com/x y")
         .await
         .expect_err("no such user");
     assert_eq!(err.status(), Some(StatusCode::NOT_FOUND), "{err}");

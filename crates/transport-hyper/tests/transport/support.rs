@@ -22,15 +22,15 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
 /// A response body for the test servers.
-pub type Body = BoxBody<Bytes, Infallible>;
+pub(crate) type Body = BoxBody<Bytes, Infallible>;
 
 /// A body of known length (sent with `Content-Length`).
-pub fn full(data: impl Into<Bytes>) -> Body {
+pub(crate) fn full(data: impl Into<Bytes>) -> Body {
     Full::new(data.into()).boxed()
 }
 
 /// A body of unknown length (sent chunked over HTTP/1.1): `chunks` chunks of `size` bytes.
-pub fn chunked(chunks: usize, size: usize) -> Body {
+pub(crate) fn chunked(chunks: usize, size: usize) -> Body {
     Chunks { left: chunks, size }.boxed()
 }
 
@@ -56,18 +56,18 @@ impl hyper::body::Body for Chunks {
 }
 
 /// A server task, aborted on drop, with a count of accepted connections.
-pub struct TestServer {
+pub(crate) struct TestServer {
     pub addr: SocketAddr,
     pub accepted: Arc<AtomicUsize>,
     task: JoinHandle<()>,
 }
 
 impl TestServer {
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.addr.port()
     }
 
-    pub fn accepted(&self) -> usize {
+    pub(crate) fn accepted(&self) -> usize {
         self.accepted.load(Ordering::SeqCst)
     }
 }
@@ -109,7 +109,7 @@ where
 }
 
 /// Plain HTTP/1.1 with `handler`.
-pub async fn http_server<H, Fut>(handler: H) -> TestServer
+pub(crate) async fn http_server<H, Fut>(handler: H) -> TestServer
 where
     H: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response<Body>> + Send + 'static,
@@ -129,13 +129,13 @@ where
 }
 
 /// A self-signed certificate and its key.
-pub struct TestCert {
+pub(crate) struct TestCert {
     pub pem: String,
     der: CertificateDer<'static>,
     key: Vec<u8>,
 }
 
-pub fn self_signed(names: &[&str]) -> TestCert {
+pub(crate) fn self_signed(names: &[&str]) -> TestCert {
     let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
     let certified = rcgen::generate_simple_self_signed(names).expect("rcgen");
     TestCert {
@@ -161,7 +161,7 @@ fn server_config(cert: &TestCert, alpn: &[&[u8]]) -> Arc<rustls::ServerConfig> {
 }
 
 /// HTTPS (HTTP/1.1 or HTTP/2, whichever ALPN picks among `alpn`) with `handler`.
-pub async fn tls_server<H, Fut>(cert: &TestCert, alpn: &[&[u8]], handler: H) -> TestServer
+pub(crate) async fn tls_server<H, Fut>(cert: &TestCert, alpn: &[&[u8]], handler: H) -> TestServer
 where
     H: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response<Body>> + Send + 'static,
@@ -187,7 +187,7 @@ where
 
 /// Accepts connections, reads what the client sends first, answers `prefix` (possibly
 /// nothing), then never says more while holding the connection open.
-pub async fn stalling_server(prefix: &'static [u8]) -> TestServer {
+pub(crate) async fn stalling_server(prefix: &'static [u8]) -> TestServer {
     spawn_accept_loop(listen().await, move |mut stream| async move {
         let mut sink = [0u8; 1024];
         if stream.read(&mut sink).await.is_err() {
@@ -203,12 +203,12 @@ pub async fn stalling_server(prefix: &'static [u8]) -> TestServer {
 }
 
 /// What a [`connect_proxy`] saw: one request head per tunnel attempt.
-pub type SeenHeads = Arc<Mutex<Vec<String>>>;
+pub(crate) type SeenHeads = Arc<Mutex<Vec<String>>>;
 
 /// A CONNECT proxy that tunnels every request to `upstream` (whatever host was asked for).
 /// With `required_auth`, a CONNECT without that exact `Proxy-Authorization` gets a 407.
 /// With `tls`, clients reach the proxy itself over TLS (an `https://` proxy).
-pub async fn connect_proxy(
+pub(crate) async fn connect_proxy(
     upstream: SocketAddr,
     required_auth: Option<&'static str>,
     tls: Option<&TestCert>,
@@ -273,7 +273,7 @@ where
 }
 
 /// An address on 127.0.0.1 that nothing listens on.
-pub async fn closed_port() -> SocketAddr {
+pub(crate) async fn closed_port() -> SocketAddr {
     let listener = listen().await;
     let addr = listener.local_addr().expect("addr");
     drop(listener);
