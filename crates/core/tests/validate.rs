@@ -1,4 +1,4 @@
-//! Validation of request bodies against `BEHAVIOR.md` §3, at every boundary.
+//! Validation of request bodies against `docs/okta-behavior.md#limits`, at every boundary.
 
 use okta_idsrc_core::limits::MAX_LOAD_BYTES;
 use okta_idsrc_core::models::*;

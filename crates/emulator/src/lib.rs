@@ -1,13 +1,13 @@
 //! A stateful emulator of Okta's Identity Sources API on a real socket.
 //!
-//! It behaves as `okta-spec/BEHAVIOR.md` describes Okta, live quirks included: all 23
+//! It behaves as `docs/okta-behavior.md` describes Okta, live quirks included: all 23
 //! operations over HTTP/1.1 and HTTP/2 (h2c), the session lifecycle (one active session per
 //! identity source, loads only in CREATED/IN_PROGRESS, start-import only from IN_PROGRESS,
 //! idle expiry, asynchronous processing in order), the documented limits with Okta's error
 //! bodies, rate limits with Okta's headers and 429s, and seeded fault injection. State lives in
 //! memory; `GET /__emulator/state` shows it and `POST /__emulator/reset` empties it.
 //!
-//! # Choices where `BEHAVIOR.md` is silent
+//! # Choices where Okta's documented behaviour is silent
 //!
 //! - `POST /users` and `POST /groups` for an external id that exists: 400 E0000001 naming
 //!   `externalId`. `DELETE /users/{externalId}` removes the user and its memberships (a bulk
@@ -15,7 +15,7 @@
 //!   body (the path names the entity).
 //! - `POST …/membership` for a user that does not exist, and `DELETE …/membership/{id}` for a
 //!   user who is not a member: 404 E0000007. Bulk membership loads ignore unknown groups and
-//!   users instead, as BEHAVIOR.md says.
+//!   users instead, as Okta's documentation says.
 //! - Membership pages: 100 members by default, `limit` 1–1000 (else 400 E0000001); the cursor
 //!   is opaque, and one whose member has since left the group ends the listing.
 //! - A bulk load's 404 (unknown session) comes before any check of its body; the body is then
@@ -29,7 +29,7 @@
 //! # OAuth 2.0 and DPoP
 //!
 //! Beside the static token, the emulator is Okta's org authorization server for service apps
-//! (`okta-spec/OAUTH-DPOP.md`). Register clients with [`EmulatorBuilder::oauth_client`]; tune
+//! (`docs/okta-behavior.md#oauth-20-service-apps-and-dpop`). Register clients with [`EmulatorBuilder::oauth_client`]; tune
 //! with [`EmulatorBuilder::oauth`] ([`OAuthSettings`]: token lifetime, nonce rotation and grace,
 //! forced or repeated nonce challenges, resource nonce mode, a token-endpoint rate limit); the
 //! emulator's [`Clock`] ([`EmulatorBuilder::clock`]) — a `ManualClock` (feature `test-util`) — makes expiry and

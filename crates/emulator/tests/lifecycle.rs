@@ -1,4 +1,4 @@
-//! The session lifecycle of BEHAVIOR.md §2, over a real socket.
+//! The session lifecycle of `docs/okta-behavior.md#session-lifecycle`, over a real socket.
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! The limits of BEHAVIOR.md §3, the wire rules of §4 and the rate limits, with Okta's errors.
+//! The limits (`docs/okta-behavior.md#limits`), the wire rules (`#wire-conventions`) and the rate limits, with Okta's errors.
 
 mod common;
 

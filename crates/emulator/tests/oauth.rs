@@ -1,6 +1,6 @@
 //! OAuth 2.0 service-app authentication over a real socket: the token endpoint
 //! (`private_key_jwt` client credentials, DPoP proofs and the nonce handshake) and access
-//! tokens on `/api/v1`, as `okta-spec/OAUTH-DPOP.md` describes Okta.
+//! tokens on `/api/v1`, as `docs/okta-behavior.md#oauth-20-service-apps-and-dpop` describes Okta.
 
 mod common;
 

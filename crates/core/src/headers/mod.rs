@@ -1,4 +1,4 @@
-//! The HTTP headers the Identity Sources API sends and reads (`BEHAVIOR.md` §4): pagination
+//! The HTTP headers the Identity Sources API sends and reads (`docs/okta-behavior.md#wire-conventions`): pagination
 //! `Link`s, rate limits, the request id, `Date` and `Retry-After`.
 //!
 //! Everything here is a pure function of a [`HeaderMap`]; time comes in as an argument.

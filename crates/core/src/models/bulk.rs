@@ -14,7 +14,7 @@ open_enum! {
 pub type BulkDeleteRequestBodyEntityType = BulkUpsertRequestBodyEntityType;
 
 model! {
-    /// A bulk user upsert (`BulkUpsertRequestBody`): at most 200 users, 200 KB.
+    /// A bulk user upsert (`BulkUpsertRequestBody`) ([`MAX_ENTITIES_PER_LOAD`](crate::limits::MAX_ENTITIES_PER_LOAD), [`MAX_LOAD_BYTES`](crate::limits::MAX_LOAD_BYTES)).
     pub struct BulkUpsertRequestBody {
         /// Always `USERS`.
         entity_type: Option<BulkUpsertRequestBodyEntityType> = "entityType",

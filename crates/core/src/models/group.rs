@@ -9,9 +9,9 @@ use crate::json::{self, WriteJson};
 model! {
     /// A group's profile (`IdentitySourceGroupProfileForUpsert`).
     pub struct IdentitySourceGroupProfileForUpsert {
-        /// Description, up to 1024 characters, or `null`.
+        /// Description ([`DESCRIPTION`](crate::limits::DESCRIPTION)), or `null`.
         description: Nullable<String> = "description",
-        /// Name, 1–255 characters.
+        /// Name ([`DISPLAY_NAME`](crate::limits::DISPLAY_NAME)).
         display_name: Option<String> = "displayName",
     }
 }
@@ -19,7 +19,7 @@ model! {
 model! {
     /// One group of a bulk group upsert (`BulkGroupUpsertRequestBodyProfilesInner`).
     pub struct BulkGroupUpsertRequestBodyProfilesInner {
-        /// The group's external id (≤ 255 characters).
+        /// The group's external id ([`GROUP_EXTERNAL_ID`](crate::limits::GROUP_EXTERNAL_ID)).
         external_id: Option<String> = "externalId",
         /// The group's profile.
         profile: Option<IdentitySourceGroupProfileForUpsert> = "profile",
@@ -37,7 +37,7 @@ impl BulkGroupUpsertRequestBodyProfilesInner {
 }
 
 model! {
-    /// A bulk group upsert (`BulkGroupUpsertRequestBody`): 1–200 groups.
+    /// A bulk group upsert (`BulkGroupUpsertRequestBody`) ([`MAX_ENTITIES_PER_LOAD`](crate::limits::MAX_ENTITIES_PER_LOAD), [`MAX_LOAD_BYTES`](crate::limits::MAX_LOAD_BYTES)).
     pub struct BulkGroupUpsertRequestBody {
         /// The groups to create or update.
         profiles: Option<Vec<BulkGroupUpsertRequestBodyProfilesInner>> = "profiles",
@@ -45,7 +45,7 @@ model! {
 }
 
 model! {
-    /// A bulk group delete (`BulkGroupDeleteRequestBody`): 1–200 external ids.
+    /// A bulk group delete (`BulkGroupDeleteRequestBody`) ([`MAX_ENTITIES_PER_LOAD`](crate::limits::MAX_ENTITIES_PER_LOAD), [`MAX_LOAD_BYTES`](crate::limits::MAX_LOAD_BYTES)).
     pub struct BulkGroupDeleteRequestBody {
         /// External ids of the groups to delete.
         external_ids: Option<Vec<String>> = "externalIds",
@@ -56,9 +56,9 @@ model! {
     /// One group's members in a bulk membership load
     /// (`IdentitySourceGroupMembershipsUpsertProfileInner`).
     pub struct IdentitySourceGroupMembershipsUpsertProfileInner {
-        /// The group's external id (≤ 255 characters).
+        /// The group's external id ([`GROUP_EXTERNAL_ID`](crate::limits::GROUP_EXTERNAL_ID)).
         group_external_id: Option<String> = "groupExternalId",
-        /// The members' external ids (each ≤ 255 characters).
+        /// The members' external ids (each [`GROUP_EXTERNAL_ID`](crate::limits::GROUP_EXTERNAL_ID)).
         member_external_ids: Option<Vec<String>> = "memberExternalIds",
     }
 }
@@ -81,11 +81,11 @@ impl IdentitySourceGroupMembershipsUpsertProfileInner {
 pub type IdentitySourceGroupMembershipsDeleteProfileInner =
     IdentitySourceGroupMembershipsUpsertProfileInner;
 
-/// Memberships to insert (`IdentitySourceGroupMembershipsUpsertProfile`): 1–200 entries.
+/// Memberships to insert (`IdentitySourceGroupMembershipsUpsertProfile`) ([`MAX_ENTITIES_PER_LOAD`](crate::limits::MAX_ENTITIES_PER_LOAD), [`MAX_LOAD_BYTES`](crate::limits::MAX_LOAD_BYTES)).
 pub type IdentitySourceGroupMembershipsUpsertProfile =
     Vec<IdentitySourceGroupMembershipsUpsertProfileInner>;
 
-/// Memberships to delete (`IdentitySourceGroupMembershipsDeleteProfile`): 1–200 entries.
+/// Memberships to delete (`IdentitySourceGroupMembershipsDeleteProfile`) ([`MAX_ENTITIES_PER_LOAD`](crate::limits::MAX_ENTITIES_PER_LOAD), [`MAX_LOAD_BYTES`](crate::limits::MAX_LOAD_BYTES)).
 pub type IdentitySourceGroupMembershipsDeleteProfile =
     Vec<IdentitySourceGroupMembershipsDeleteProfileInner>;
 
@@ -108,7 +108,7 @@ model! {
 model! {
     /// The body of a group create or update (`GroupsRequestSchema`).
     pub struct GroupsRequestSchema {
-        /// The group's external id (≤ 255 characters).
+        /// The group's external id ([`GROUP_EXTERNAL_ID`](crate::limits::GROUP_EXTERNAL_ID)).
         external_id: Option<String> = "externalId",
         /// The group's profile.
         profile: Option<IdentitySourceGroupProfileForUpsert> = "profile",
@@ -242,7 +242,7 @@ model! {
 model! {
     /// The body of a membership create (`MembershipRequestSchema`).
     pub struct MembershipRequestSchema {
-        /// The external id of the user to add (≤ 255 characters).
+        /// The external id of the user to add ([`GROUP_EXTERNAL_ID`](crate::limits::GROUP_EXTERNAL_ID)).
         member_external_id: Option<String> = "memberExternalId",
     }
 }

@@ -9,19 +9,19 @@ model! {
     /// in `additional_properties` (strings only, as Okta requires) — see
     /// [`custom_attribute`](Self::custom_attribute).
     pub struct IdentitySourceUserProfileForUpsert {
-        /// Email address, 5–100 characters.
+        /// Email address ([`EMAIL`](crate::limits::EMAIL)).
         email: Option<String> = "email",
-        /// First name, 1–50 characters, or `null`.
+        /// First name ([`NAME`](crate::limits::NAME)), or `null`.
         first_name: Nullable<String> = "firstName",
-        /// Home address, up to 4096 characters, or `null`.
+        /// Home address ([`HOME_ADDRESS`](crate::limits::HOME_ADDRESS)), or `null`.
         home_address: Nullable<String> = "homeAddress",
-        /// Last name, 1–50 characters, or `null`.
+        /// Last name ([`NAME`](crate::limits::NAME)), or `null`.
         last_name: Nullable<String> = "lastName",
-        /// Mobile phone, up to 100 characters, or `null`.
+        /// Mobile phone ([`MOBILE_PHONE`](crate::limits::MOBILE_PHONE)), or `null`.
         mobile_phone: Nullable<String> = "mobilePhone",
-        /// Alternative email, 5–100 characters (live Okta also returns `null`).
+        /// Alternative email ([`EMAIL`](crate::limits::EMAIL)); live Okta also returns `null`.
         second_email: Nullable<String> = "secondEmail",
-        /// Username, up to 100 characters.
+        /// Username ([`USER_NAME`](crate::limits::USER_NAME)).
         user_name: Option<String> = "userName",
     }
 }
@@ -50,7 +50,7 @@ impl IdentitySourceUserProfileForUpsert {
 model! {
     /// One user of a bulk upsert (`BulkUpsertRequestBodyProfilesInner`).
     pub struct BulkUpsertRequestBodyProfilesInner {
-        /// The user's external id (≤ 512 characters).
+        /// The user's external id ([`USER_EXTERNAL_ID`](crate::limits::USER_EXTERNAL_ID)).
         external_id: Option<String> = "externalId",
         /// The user's profile.
         profile: Option<IdentitySourceUserProfileForUpsert> = "profile",
@@ -70,7 +70,7 @@ impl BulkUpsertRequestBodyProfilesInner {
 model! {
     /// One user of a bulk delete (`IdentitySourceUserProfileForDelete`).
     pub struct IdentitySourceUserProfileForDelete {
-        /// The external id of the user to deactivate (≤ 512 characters).
+        /// The external id of the user to deactivate ([`USER_EXTERNAL_ID`](crate::limits::USER_EXTERNAL_ID)).
         external_id: Option<String> = "externalId",
     }
 }
@@ -85,7 +85,7 @@ impl IdentitySourceUserProfileForDelete {
 model! {
     /// The body of a user create or replace (`UserRequestSchema`).
     pub struct UserRequestSchema {
-        /// The user's external id (≤ 512 characters).
+        /// The user's external id ([`USER_EXTERNAL_ID`](crate::limits::USER_EXTERNAL_ID)).
         external_id: Option<String> = "externalId",
         /// The user's profile; `email` and `userName` are required.
         profile: Option<IdentitySourceUserProfileForUpsertRequired> = "profile",

@@ -72,7 +72,7 @@ pub use memberships::*;
 pub use sessions::*;
 pub use users::*;
 
-/// The operationIds of all 23 operations, in the order of `BEHAVIOR.md` §1.
+/// The operationIds of all 23 operations, in the order of `docs/okta-behavior.md#operations`.
 pub const OPERATION_IDS: [&str; 23] = [
     <ListIdentitySourceSessions as Operation>::INFO.name,
     <CreateIdentitySourceSession as Operation>::INFO.name,

@@ -122,7 +122,7 @@ pub(super) fn delete(shared: &Shared, source: &Source, id: &str) -> HandlerResul
     let mut state = locked(shared, source, Instant::now(), &timestamp);
     let session = session_mut(&mut state, id)?;
     if !session.status.accepts_loads() {
-        // Exactly the live body (BEHAVIOR.md §2).
+        // Exactly the live body (`docs/okta-behavior.md#session-lifecycle`).
         return Err(ApiError::validation(
             "importSessionId",
             vec![
