@@ -112,6 +112,7 @@ mod faults;
 mod handlers;
 mod ids;
 mod oauth;
+mod profiles;
 mod rate_limit;
 mod reply;
 mod router;

@@ -6,9 +6,10 @@ use okta_idsrc_core::validate::Violation;
 
 use super::{parse_body, parse_body_except};
 use crate::error::ApiError;
+use crate::profiles::{normalize_group_profile, write_group};
 use crate::reply::{HandlerResult, Reply};
 use crate::shared::Shared;
-use crate::state::{Group, Source, SourceState, normalize_group_profile, write_group};
+use crate::state::{Group, Source, SourceState};
 
 fn group_reply(external_id: &str, group: &Group) -> HandlerResult {
     let mut out = Vec::with_capacity(256);

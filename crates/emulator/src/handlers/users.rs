@@ -8,9 +8,10 @@ use okta_idsrc_core::validate::Violation;
 
 use super::{no_content, parse_body, parse_body_except};
 use crate::error::ApiError;
+use crate::profiles::{normalize_user_profile, write_user};
 use crate::reply::{HandlerResult, Reply};
 use crate::shared::Shared;
-use crate::state::{Source, User, normalize_user_profile, write_user};
+use crate::state::{Source, User};
 
 const USER: &str = "IdentitySourceUser";
 

@@ -81,11 +81,17 @@ use serde_yaml_ng::Value;
 use crate::Auth;
 use crate::oauth::{OAuthConfig, load_private_key};
 
+mod error;
+mod mode;
 mod parse;
+mod proxy;
 mod source;
 mod yaml;
 
+pub use error::{ConfigError, Origin};
+pub use mode::AuthorizationMode;
 use parse::*;
+pub use proxy::ProxyConfig;
 use source::*;
 use yaml::*;
 
@@ -119,121 +125,6 @@ pub const ENV_PROXY_PORT: &str = "OKTA_CLIENT_PROXY_PORT";
 pub const ENV_PROXY_USERNAME: &str = "OKTA_CLIENT_PROXY_USERNAME";
 /// `OKTA_CLIENT_PROXY_PASSWORD`.
 pub const ENV_PROXY_PASSWORD: &str = "OKTA_CLIENT_PROXY_PASSWORD";
-
-/// How requests authenticate.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AuthorizationMode {
-    /// An API token: `Authorization: SSWS <token>` (the default).
-    #[default]
-    Ssws,
-    /// An OAuth 2.0 access token obtained by the caller: `Authorization: Bearer <token>`.
-    Bearer,
-    /// An OAuth 2.0 service app: access tokens obtained with the client id and private key
-    /// (client credentials, `private_key_jwt`), DPoP-bound (see [`crate::oauth`]).
-    PrivateKey,
-}
-
-impl AuthorizationMode {
-    /// The values accepted, as written in messages.
-    pub const ACCEPTED: &'static str = "SSWS, Bearer or PrivateKey";
-
-    /// Parses a mode, ignoring case.
-    pub fn parse(value: &str) -> Result<Self, String> {
-        let v = value.trim();
-        if v.eq_ignore_ascii_case("SSWS") {
-            Ok(Self::Ssws)
-        } else if v.eq_ignore_ascii_case("Bearer") {
-            Ok(Self::Bearer)
-        } else if v.eq_ignore_ascii_case("PrivateKey") {
-            Ok(Self::PrivateKey)
-        } else {
-            Err(format!(
-                "unknown authorization mode {v:?}; expected {}",
-                Self::ACCEPTED
-            ))
-        }
-    }
-
-    /// The mode's name (`SSWS`, `Bearer`, `PrivateKey`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ssws => "SSWS",
-            Self::Bearer => "Bearer",
-            Self::PrivateKey => "PrivateKey",
-        }
-    }
-}
-
-impl fmt::Display for AuthorizationMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// An HTTP proxy, as Okta's SDKs configure one. `Debug` never shows the password.
-#[derive(Clone)]
-#[non_exhaustive]
-pub struct ProxyConfig {
-    /// The proxy's host name or IP address (a `http://` or `https://` prefix is kept).
-    pub host: String,
-    /// The proxy's port; without one, the scheme's default.
-    pub port: Option<u16>,
-    /// The username for Basic proxy authentication.
-    pub username: Option<String>,
-    /// The password for Basic proxy authentication.
-    pub password: Option<SecretString>,
-}
-
-impl ProxyConfig {
-    /// A proxy at `host` and `port`, without credentials.
-    pub fn new(host: impl Into<String>, port: Option<u16>) -> Self {
-        Self {
-            host: host.into(),
-            port,
-            username: None,
-            password: None,
-        }
-    }
-
-    /// Sets the Basic credentials.
-    #[must_use]
-    pub fn with_credentials(
-        mut self,
-        username: impl Into<String>,
-        password: impl Into<String>,
-    ) -> Self {
-        self.username = Some(username.into());
-        self.password = Some(SecretString::from(password.into()));
-        self
-    }
-
-    /// The proxy's URL without credentials: `http://host:port` (`http://` unless the host
-    /// says otherwise).
-    pub fn url(&self) -> String {
-        let host = self.host.trim().trim_end_matches('/');
-        let with_scheme = if host.contains("://") {
-            host.to_owned()
-        } else {
-            format!("http://{host}")
-        };
-        match self.port {
-            Some(port) => format!("{with_scheme}:{port}"),
-            None => with_scheme,
-        }
-    }
-}
-
-impl fmt::Debug for ProxyConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ProxyConfig")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("username", &self.username)
-            .field("password", &self.password.as_ref().map(|_| Redacted))
-            .finish()
-    }
-}
 
 /// The client's configuration. Load it with [`Config::from_env`] (or
 /// [`Config::load_from`] in tests), then override any field in code.
@@ -276,7 +167,7 @@ pub struct Config {
     pub user_agent_suffix: Option<String>,
 }
 
-struct Redacted;
+pub(super) struct Redacted;
 
 impl fmt::Debug for Redacted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -302,70 +193,6 @@ impl fmt::Debug for Config {
             .field("user_agent_suffix", &self.user_agent_suffix)
             .finish()
     }
-}
-
-/// Where a configuration value came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Origin {
-    /// An environment variable.
-    Env(&'static str),
-    /// A field of [`Config`] set in code.
-    Code(&'static str),
-    /// A key of a YAML file (`okta.client.…`).
-    File {
-        /// The file.
-        path: PathBuf,
-        /// The key's full path, e.g. `okta.client.connectionTimeout`.
-        key: String,
-    },
-}
-
-impl fmt::Display for Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Env(name) => f.write_str(name),
-            Self::Code(field) => write!(f, "Config::{field}"),
-            Self::File { path, key } => write!(f, "{}: {key}", path.display()),
-        }
-    }
-}
-
-/// A configuration that cannot be loaded or used.
-///
-/// Messages name the variable or the file and key, and quote the bad value — never a token
-/// or a password.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// A value of the wrong type or out of range.
-    #[error("{origin}: {message}")]
-    Invalid {
-        /// The variable, or the file and key.
-        origin: Origin,
-        /// What is wrong, with the value when it is not secret.
-        message: String,
-    },
-    /// A configuration file that exists but cannot be read.
-    #[error("cannot read {}", path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: io::Error,
-    },
-    /// A configuration file that is not YAML, or not of Okta's shape.
-    #[error("{}: {message}", path.display())]
-    Yaml {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong and where.
-        message: String,
-    },
-    /// A setting that no source gives but that is required.
-    #[error("{0}")]
-    Missing(&'static str),
 }
 
 impl Config {

@@ -38,6 +38,7 @@
 //! private key, the access token, assertions and proofs never appear in `Debug`, logs or
 //! errors.
 
+mod cache;
 mod config;
 mod dpop;
 mod error;
@@ -45,11 +46,12 @@ mod key;
 mod layer;
 mod token;
 
+pub use cache::OAuthStats;
 pub use config::{DEFAULT_SCOPES, MAX_ASSERTION_LIFETIME, OAuthConfig};
 pub use dpop::htu;
 pub use error::{NonceFailure, OAuthError, SharedError};
 pub use key::{KeyError, load_private_key};
-pub use layer::{OAuthLayer, OAuthService, OAuthStats};
+pub use layer::{OAuthLayer, OAuthService};
 pub use okta_idsrc_core::oauth::{
     AuthChallenge, ChallengeParseError, ClockSkew, ErrorCode, OAuthFailure, TokenType,
 };
