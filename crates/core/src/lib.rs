@@ -16,6 +16,7 @@ pub mod oauth;
 pub mod operation;
 pub mod operations;
 pub mod org;
+pub mod pacing;
 pub mod proxy_env;
 pub mod retry;
 pub mod transport;

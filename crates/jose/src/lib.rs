@@ -18,6 +18,7 @@
 mod der;
 mod jwk;
 mod key;
+mod load;
 
 use std::fmt;
 use std::str::FromStr;
@@ -29,6 +30,7 @@ use serde_json::{Map, Value};
 
 pub use jwk::Jwk;
 pub use key::PrivateKey;
+pub use load::{KeyError, load_private_key};
 
 /// A JOSE failure. Messages never contain key material.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

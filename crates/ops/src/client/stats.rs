@@ -68,52 +68,47 @@ pub struct ClientStats {
     pub oauth: OAuthStats,
 }
 
+/// `$T { field: later.field − earlier.field, … }`, each at least 0.
+macro_rules! since {
+    ($later:expr, $earlier:expr, $T:ident { $($field:ident),* }) => {
+        $T { $($field: $later.$field.saturating_sub($earlier.$field)),* }
+    };
+}
+
 impl Sub for ClientStats {
     type Output = ClientStats;
 
     /// What happened between two readings (`later - earlier`), each count at least 0.
     fn sub(self, earlier: ClientStats) -> ClientStats {
         ClientStats {
-            retry: RetryStats {
-                retries: self.retry.retries.saturating_sub(earlier.retry.retries),
-                rate_limited: self
-                    .retry
-                    .rate_limited
-                    .saturating_sub(earlier.retry.rate_limited),
-            },
-            rate_limit: RateLimitStats {
-                held: self.rate_limit.held.saturating_sub(earlier.rate_limit.held),
-                held_for: self
-                    .rate_limit
-                    .held_for
-                    .saturating_sub(earlier.rate_limit.held_for),
-                concurrency_signals: self
-                    .rate_limit
-                    .concurrency_signals
-                    .saturating_sub(earlier.rate_limit.concurrency_signals),
-            },
-            oauth: OAuthStats {
-                token_requests: self
-                    .oauth
-                    .token_requests
-                    .saturating_sub(earlier.oauth.token_requests),
-                tokens_issued: self
-                    .oauth
-                    .tokens_issued
-                    .saturating_sub(earlier.oauth.tokens_issued),
-                nonce_retries: self
-                    .oauth
-                    .nonce_retries
-                    .saturating_sub(earlier.oauth.nonce_retries),
-                invalid_token_retries: self
-                    .oauth
-                    .invalid_token_retries
-                    .saturating_sub(earlier.oauth.invalid_token_retries),
-                resource_nonce_retries: self
-                    .oauth
-                    .resource_nonce_retries
-                    .saturating_sub(earlier.oauth.resource_nonce_retries),
-            },
+            retry: since!(
+                self.retry,
+                earlier.retry,
+                RetryStats {
+                    retries,
+                    rate_limited
+                }
+            ),
+            rate_limit: since!(
+                self.rate_limit,
+                earlier.rate_limit,
+                RateLimitStats {
+                    held,
+                    held_for,
+                    concurrency_signals
+                }
+            ),
+            oauth: since!(
+                self.oauth,
+                earlier.oauth,
+                OAuthStats {
+                    token_requests,
+                    tokens_issued,
+                    nonce_retries,
+                    invalid_token_retries,
+                    resource_nonce_retries
+                }
+            ),
         }
     }
 }

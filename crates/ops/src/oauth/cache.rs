@@ -15,12 +15,13 @@ use okta_idsrc_core::transport::BoxError;
 use tower::Service;
 
 use super::config::OAuthConfig;
-use super::dpop::{DpopKey, htu};
+use super::dpop::DpopKey;
 use super::error::{NonceFailure, OAuthError, SharedError};
 use super::token::{
     IssuedToken, TOKEN_OPERATION, clear_authorization, issued_token, token_request,
 };
 use crate::retry::{Attempts, classify, send_when_ready};
+use okta_idsrc_core::oauth::htu;
 
 /// Counts of what an [`OAuthLayer`] did, across every service it made.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -3,41 +3,13 @@
 
 use std::time::SystemTime;
 
-use http::{Method, Uri};
+use http::Method;
 use okta_idsrc_core::clock::epoch_seconds;
+use okta_idsrc_core::oauth::dpop_proof_claims;
 use okta_idsrc_jose::{PrivateKey, random_id, sign_jwt};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::error::OAuthError;
-
-/// The `htu` of a request to `uri`: scheme and authority (lowercased, default port left
-/// out) and the **percent-decoded** path, as Okta compares it; no query, no fragment.
-/// `None` for a URI without a scheme or authority.
-///
-/// ```
-/// let uri: http::Uri = "https://ACME.okta.com:443/api/v1/identity-sources/0oa1/users/a%40b?limit=2".parse().unwrap();
-/// assert_eq!(
-///     okta_idsrc_ops::oauth::htu(&uri).as_deref(),
-///     Some("https://acme.okta.com/api/v1/identity-sources/0oa1/users/a@b")
-/// );
-/// ```
-pub fn htu(uri: &Uri) -> Option<String> {
-    let scheme = uri.scheme_str()?.to_ascii_lowercase();
-    let authority = uri.authority()?;
-    let host = authority.host().to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "https" => Some(443),
-        "http" => Some(80),
-        _ => None,
-    };
-    let port = authority.port_u16().filter(|p| Some(*p) != default_port);
-    let path = percent_encoding::percent_decode_str(uri.path()).decode_utf8_lossy();
-    let path = if path.is_empty() { "/" } else { &path };
-    Some(match port {
-        Some(port) => format!("{scheme}://{host}:{port}{path}"),
-        None => format!("{scheme}://{host}{path}"),
-    })
-}
 
 /// The DPoP key of one access token: an ephemeral P-256 key and its public JWK, ready for
 /// proof headers.
@@ -74,18 +46,7 @@ impl DpopKey {
         let mut header = Map::new();
         header.insert("typ".into(), Value::from("dpop+jwt"));
         header.insert("jwk".into(), self.jwk.clone());
-        let mut claims = json!({
-            "jti": random_id(),
-            "htm": method.as_str(),
-            "htu": htu,
-            "iat": epoch_seconds(now),
-        });
-        if let Some(nonce) = nonce {
-            claims["nonce"] = Value::from(nonce);
-        }
-        if let Some(ath) = ath {
-            claims["ath"] = Value::from(ath);
-        }
+        let claims = dpop_proof_claims(method, htu, epoch_seconds(now), &random_id(), nonce, ath);
         sign_jwt(&self.key, header, &claims).map_err(|e| OAuthError::Signing {
             what: "DPoP proof",
             message: e.to_string(),
@@ -97,31 +58,6 @@ impl DpopKey {
 mod tests {
     use super::*;
     use okta_idsrc_jose::{Algorithm, Jwk, decode_unverified, verify_jwt};
-
-    #[test]
-    fn htu_normalizes_and_decodes() {
-        let cases = [
-            (
-                "https://acme.okta.com/api/v1/x",
-                "https://acme.okta.com/api/v1/x",
-            ),
-            ("https://acme.okta.com", "https://acme.okta.com/"),
-            (
-                "http://127.0.0.1:8080/a%20b?x=1",
-                "http://127.0.0.1:8080/a b",
-            ),
-            ("HTTP://LocalHost:80/p", "http://localhost/p"),
-            (
-                "https://acme.okta.com:8443/u/%E2%9C%93%40",
-                "https://acme.okta.com:8443/u/✓@",
-            ),
-        ];
-        for (uri, want) in cases {
-            let uri: Uri = uri.parse().expect("uri");
-            assert_eq!(htu(&uri).as_deref(), Some(want));
-        }
-        assert_eq!(htu(&"/relative".parse().expect("uri")), None);
-    }
 
     #[test]
     fn proofs_are_fresh_and_public() {

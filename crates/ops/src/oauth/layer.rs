@@ -16,10 +16,10 @@ use okta_idsrc_core::oauth::{AuthChallenge, ErrorCode, OAuthFailure, TokenType, 
 
 use super::cache::{Counters, OAuthStats, Shared, State, bump};
 use super::config::OAuthConfig;
-use super::dpop::htu;
 use super::error::OAuthError;
 use crate::retry::send_when_ready;
 use crate::service::{HttpService, SendHttpService};
+use okta_idsrc_core::oauth::htu;
 
 /// A tower [`Layer`] authenticating requests as an Okta service app: OAuth 2.0 client
 /// credentials with a `private_key_jwt` client assertion, and DPoP.

@@ -42,17 +42,14 @@ mod cache;
 mod config;
 mod dpop;
 mod error;
-mod key;
 mod layer;
 mod token;
 
 pub use cache::OAuthStats;
 pub use config::{DEFAULT_SCOPES, MAX_ASSERTION_LIFETIME, OAuthConfig};
-pub use dpop::htu;
 pub use error::{NonceFailure, OAuthError, SharedError};
-pub use key::{KeyError, load_private_key};
 pub use layer::{OAuthLayer, OAuthService};
 pub use okta_idsrc_core::oauth::{
-    AuthChallenge, ChallengeParseError, ClockSkew, ErrorCode, OAuthFailure, TokenType,
+    AuthChallenge, ChallengeParseError, ClockSkew, ErrorCode, OAuthFailure, TokenType, htu,
 };
-pub use okta_idsrc_jose::{Algorithm, Jwk, PrivateKey};
+pub use okta_idsrc_jose::{Algorithm, Jwk, KeyError, PrivateKey, load_private_key};

@@ -5,35 +5,20 @@ use std::fmt;
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT};
+use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderValue, Method, Request, Response};
+use okta_idsrc_core::headers;
 use okta_idsrc_core::headers::DPOP;
-use okta_idsrc_core::operation::USER_AGENT_PREFIX;
-use okta_idsrc_core::{Idempotency, OperationInfo, RateLimitBucket, headers};
 use okta_idsrc_jose::{random_id, sha256_b64url, sign_jwt};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::{Map, json};
+use serde_json::Map;
 
 use super::config::OAuthConfig;
 use super::dpop::DpopKey;
 use super::error::OAuthError;
 use okta_idsrc_core::clock::epoch_seconds;
-use okta_idsrc_core::oauth::{TokenResponse, TokenType};
-
-/// The token request's intent. Marked idempotent for the retry policy: every attempt is
-/// rebuilt with a fresh assertion and proof, so repeating one is safe.
-pub(crate) const TOKEN_OPERATION: OperationInfo =
-    OperationInfo::new("token", Idempotency::Idempotent, RateLimitBucket::General);
-
-const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-
-/// Form values: everything but RFC 3986 unreserved characters is percent-encoded.
-const FORM: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+pub(crate) use okta_idsrc_core::oauth::TOKEN_OPERATION;
+use okta_idsrc_core::oauth::{TokenRequest, TokenResponse, TokenType, client_assertion_claims};
 
 /// An access token in the cache: the token, how it is sent, its DPoP key, and when to renew.
 pub(crate) struct IssuedToken {
@@ -72,35 +57,21 @@ pub(crate) fn token_request(
     now: SystemTime,
 ) -> Result<Request<Bytes>, OAuthError> {
     let assertion = client_assertion(config, token_url, now)?;
-    let scope = config.scopes.join(" ");
-    let body = format!(
-        "grant_type=client_credentials&scope={}&client_assertion_type={}&client_assertion={}",
-        utf8_percent_encode(&scope, FORM),
-        utf8_percent_encode(CLIENT_ASSERTION_TYPE, FORM),
-        utf8_percent_encode(assertion.expose_secret(), FORM),
-    );
-    let mut builder = Request::builder()
-        .method(Method::POST)
-        .uri(token_url)
-        .header(ACCEPT, HeaderValue::from_static("application/json"))
-        .header(
-            CONTENT_TYPE,
-            HeaderValue::from_static("application/x-www-form-urlencoded"),
-        )
-        .header(CONTENT_LENGTH, HeaderValue::from(body.len()))
-        .header(USER_AGENT, HeaderValue::from_static(USER_AGENT_PREFIX));
-    if let Some(key) = dpop {
-        let proof = key.proof(&Method::POST, token_url, now, nonce, None)?;
-        builder = builder.header(DPOP, sensitive(&proof, "DPoP proof")?);
+    let proof = match dpop {
+        Some(key) => Some(key.proof(&Method::POST, token_url, now, nonce, None)?),
+        None => None,
+    };
+    TokenRequest {
+        token_url,
+        scopes: &config.scopes,
+        assertion: assertion.expose_secret(),
+        dpop_proof: proof.as_deref(),
     }
-    let mut request = builder
-        .body(Bytes::from(body))
-        .map_err(|e| OAuthError::Signing {
-            what: "token request",
-            message: e.to_string(),
-        })?;
-    request.extensions_mut().insert(TOKEN_OPERATION);
-    Ok(request)
+    .build()
+    .map_err(|e| OAuthError::Signing {
+        what: "token request",
+        message: e.message,
+    })
 }
 
 /// A header value holding a secret (proof, `Authorization`), marked sensitive.
@@ -113,23 +84,20 @@ pub(crate) fn sensitive(value: &str, what: &'static str) -> Result<HeaderValue, 
     Ok(v)
 }
 
-/// The client assertion (RFC 7523): `iss` = `sub` = client id, `aud` = exactly the token
-/// URL, `iat` = now, `exp` = now + the assertion lifetime, a random `jti`; signed with the
-/// app's key (`kid` in the header when the key has one).
+/// The client assertion (core's claims with a random `jti`), signed with the app's key
+/// (`kid` in the header when the key has one).
 pub(crate) fn client_assertion(
     config: &OAuthConfig,
     token_url: &str,
     now: SystemTime,
 ) -> Result<SecretString, OAuthError> {
-    let iat = epoch_seconds(now);
-    let claims = json!({
-        "iss": config.client_id,
-        "sub": config.client_id,
-        "aud": token_url,
-        "iat": iat,
-        "exp": iat + config.assertion_lifetime.as_secs(),
-        "jti": random_id(),
-    });
+    let claims = client_assertion_claims(
+        &config.client_id,
+        token_url,
+        epoch_seconds(now),
+        config.assertion_lifetime.as_secs(),
+        &random_id(),
+    );
     let mut header = Map::new();
     header.insert("typ".into(), "JWT".into());
     sign_jwt(&config.key, header, &claims)
@@ -202,21 +170,6 @@ mod tests {
         (OAuthConfig::new("0oaclient", key.clone()), key)
     }
 
-    fn form(body: &[u8]) -> Vec<(String, String)> {
-        std::str::from_utf8(body)
-            .expect("utf-8")
-            .split('&')
-            .map(|pair| {
-                let (k, v) = pair.split_once('=').expect("pair");
-                let v = percent_encoding::percent_decode_str(v)
-                    .decode_utf8()
-                    .expect("utf-8")
-                    .into_owned();
-                (k.to_owned(), v)
-            })
-            .collect()
-    }
-
     #[test]
     fn assertion_claims() {
         let (config, key) = config();
@@ -236,40 +189,18 @@ mod tests {
     }
 
     #[test]
-    fn request_shape() {
+    fn request_carries_a_fresh_proof_with_the_nonce() {
         let (config, _) = config();
         let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let key = DpopKey::generate().expect("key");
         let r = token_request(&config, URL, Some(&key), Some("n-1"), now).expect("request");
-        assert_eq!(r.method(), Method::POST);
-        assert_eq!(r.uri(), URL);
-        assert_eq!(
-            r.headers()[CONTENT_TYPE],
-            "application/x-www-form-urlencoded"
-        );
-        assert!(r.headers()[DPOP].is_sensitive());
         let (_, proof) = decode_unverified(r.headers()[DPOP].to_str().expect("ascii")).expect("p");
-        assert_eq!(proof["htu"], URL);
-        assert_eq!(proof["htm"], "POST");
+        assert_eq!(
+            (proof["htu"].as_str(), proof["htm"].as_str()),
+            (Some(URL), Some("POST"))
+        );
         assert_eq!(proof["nonce"], "n-1");
         assert!(proof.get("ath").is_none());
-        let fields = form(r.body());
-        let names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "grant_type",
-                "scope",
-                "client_assertion_type",
-                "client_assertion"
-            ]
-        );
-        assert_eq!(fields[0].1, "client_credentials");
-        assert_eq!(
-            fields[1].1,
-            "okta.identitySources.manage okta.identitySources.read"
-        );
-        assert_eq!(fields[2].1, CLIENT_ASSERTION_TYPE);
         let without = token_request(&config, URL, None, None, now).expect("request");
         assert!(without.headers().get(DPOP).is_none());
     }

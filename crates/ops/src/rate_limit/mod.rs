@@ -40,8 +40,6 @@
 //! # }
 //! ```
 
-mod bucket;
-
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -60,9 +58,9 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 use tower::{Layer, Service};
 
-use self::bucket::{Admission, BucketState};
 use crate::clock::{Clock, FastRandom, Random, SystemClock};
 use crate::service::SendHttpService;
+use okta_idsrc_core::pacing::{Admission, BucketState};
 
 /// The most jitter added to a wait for a window's reset.
 pub const MAX_JITTER: Duration = Duration::from_millis(250);

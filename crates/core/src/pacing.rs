@@ -1,11 +1,29 @@
-//! What the rate limiter knows about one (host, bucket) pair, and its two decisions: may a
-//! request go now ([`BucketState::admit`]), and what does a response teach
-//! ([`BucketState::learn`]). Pure: time comes in as arguments.
+//! Pacing by Okta's rate-limit headers, sans IO: what a client knows about one (host,
+//! rate-limit bucket) pair, and its two decisions — may a request go now
+//! ([`BucketState::admit`]), and what does a response teach ([`BucketState::learn`]). Time
+//! comes in as arguments. The client's rate-limit layer (in `okta-idsrc-ops`) drives one per
+//! bucket; an embedder with its own HTTP stack can too.
+//!
+//! ```
+//! use std::time::{Duration, UNIX_EPOCH};
+//! use http::StatusCode;
+//! use okta_idsrc_core::headers::RateLimit;
+//! use okta_idsrc_core::pacing::{Admission, BucketState};
+//!
+//! let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+//! let mut bucket = BucketState::default();
+//! assert_eq!(bucket.admit(now, false), Admission::Send);
+//! // The answer says the window has nothing left and resets in 30 s.
+//! let limit = RateLimit { limit: Some(100), remaining: Some(0), reset: Some(1_700_000_030) };
+//! bucket.learn(StatusCode::OK, limit, Some(now), now);
+//! bucket.finish();
+//! assert_eq!(bucket.admit(now, false), Admission::WaitForReset(Duration::from_secs(31)));
+//! ```
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::headers::RateLimit;
 use http::StatusCode;
-use okta_idsrc_core::headers::RateLimit;
 
 /// A lower bound of the server's clock skew that is this far below the current estimate
 /// means the server's clock moved: start over from it.
@@ -13,11 +31,11 @@ const SKEW_RESET: i128 = 2_000_000_000;
 
 /// The window responses reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Window {
+pub(crate) struct Window {
     /// `X-Rate-Limit-Reset`, UTC epoch seconds (server clock).
-    pub(super) reset: u64,
+    pub(crate) reset: u64,
     /// The smallest `X-Rate-Limit-Remaining` answered in the window.
-    pub(super) remaining: u64,
+    pub(crate) remaining: u64,
     /// Requests that may still be sent in the window: counted down on each send, and
     /// recomputed on each answer carrying the headers as `remaining − in flight`.
     ///
@@ -26,7 +44,7 @@ pub(super) struct Window {
     /// estimate never overshoots, whatever order the server processed requests in. An
     /// answer without the headers (or a failure) leaves it alone: that request stays
     /// counted.
-    pub(super) available: u64,
+    pub(crate) available: u64,
 }
 
 impl Window {
@@ -39,23 +57,23 @@ impl Window {
     }
 }
 
-/// The pacing state of one (host, bucket).
+/// The pacing state of one (host, rate-limit bucket).
 #[derive(Debug, Default)]
-pub(super) struct BucketState {
+pub struct BucketState {
     /// The newest window learnt; `None` until a response carries `Remaining` and `Reset`.
-    pub(super) window: Option<Window>,
+    pub(crate) window: Option<Window>,
     /// Estimated server clock − local clock, in nanoseconds: the largest lower bound seen
     /// (`Date − arrival` is one, since `Date` is truncated and stamped before arrival).
     skew: Option<i128>,
     /// Requests sent and not yet answered.
-    pub(super) in_flight: usize,
+    pub(crate) in_flight: usize,
     /// The concurrency cap learnt from Okta's concurrent-limit signal; `None` = no cap.
-    pub(super) cap: Option<usize>,
+    pub(crate) cap: Option<usize>,
 }
 
 /// The answer of [`BucketState::admit`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Admission {
+pub enum Admission {
     /// Send now (the request is counted in flight).
     Send,
     /// The window is used up: wait this long (until its reset + 1 s), or for news.
@@ -78,7 +96,7 @@ impl BucketState {
 
     /// Whether a request may go at local time `now`; if so, counts it as sent. `overdue`:
     /// the request waited as long as it may, send it whatever the state.
-    pub(super) fn admit(&mut self, now: SystemTime, overdue: bool) -> Admission {
+    pub fn admit(&mut self, now: SystemTime, overdue: bool) -> Admission {
         if !overdue {
             if self.cap.is_some_and(|cap| self.in_flight >= cap) {
                 return Admission::WaitForSlot;
@@ -99,7 +117,7 @@ impl BucketState {
 
     /// How long until the used-up window may be used again (Okta's rule: reset + 1 s);
     /// `None` when a request may go now.
-    pub(super) fn wait_for_reset(&self, now: SystemTime) -> Option<Duration> {
+    pub fn wait_for_reset(&self, now: SystemTime) -> Option<Duration> {
         let w = self.window?;
         if w.available > 0 {
             return None;
@@ -113,7 +131,7 @@ impl BucketState {
 
     /// Learns from a response (to a request still counted in flight) that arrived at local
     /// time `now`. Returns whether it was Okta's concurrent-limit signal.
-    pub(super) fn learn(
+    pub fn learn(
         &mut self,
         status: StatusCode,
         limit: RateLimit,
@@ -155,7 +173,7 @@ impl BucketState {
     }
 
     /// Forgets a request that finished (answered, failed or cancelled).
-    pub(super) fn finish(&mut self) {
+    pub fn finish(&mut self) {
         self.in_flight = self.in_flight.saturating_sub(1);
     }
 }

@@ -4,7 +4,7 @@
 use std::io;
 use std::path::Path;
 
-use okta_idsrc_jose::PrivateKey;
+use crate::PrivateKey;
 
 /// A private key that cannot be loaded. Messages never quote the key (nor the value given,
 /// which may be a mis-pasted key).
@@ -35,7 +35,7 @@ pub enum KeyError {
 /// gives it, `kid` kept), or else the path of a file holding either.
 ///
 /// ```
-/// use okta_idsrc_ops::oauth::load_private_key;
+/// use okta_idsrc_jose::load_private_key;
 ///
 /// let err = load_private_key("/nonexistent/key.pem").unwrap_err();
 /// assert!(err.to_string().contains("neither PEM text"));
