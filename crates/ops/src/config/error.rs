@@ -10,7 +10,7 @@ use std::path::PathBuf;
 pub enum Origin {
     /// An environment variable.
     Env(&'static str),
-    /// A field of [`Config`] set in code.
+    /// A field of [`Config`](super::Config) set in code.
     Code(&'static str),
     /// A key of a YAML file (`okta.client.…`).
     File {

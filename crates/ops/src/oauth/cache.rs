@@ -23,7 +23,7 @@ use super::token::{
 use crate::retry::{Attempts, classify, send_when_ready};
 use okta_idsrc_core::oauth::htu;
 
-/// Counts of what an [`OAuthLayer`] did, across every service it made.
+/// Counts of what an [`OAuthLayer`](super::OAuthLayer) did, across every service it made.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct OAuthStats {
