@@ -1,7 +1,7 @@
 //! Every operation's happy path over a real socket: statuses, bodies and headers as live Okta
 //! sends them.
 
-mod common;
+use crate::common;
 
 use common::{Client, deletes, user, users};
 use http::{Method, StatusCode};

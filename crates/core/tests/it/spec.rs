@@ -7,7 +7,7 @@ use okta_idsrc_core::operations::OPERATION_IDS;
 use serde_json::Value;
 
 fn spec() -> Value {
-    let text = include_str!("data/identity-sources.yaml");
+    let text = include_str!("../data/identity-sources.yaml");
     serde_yaml_ng::from_str(text).expect("the spec parses as YAML")
 }
 

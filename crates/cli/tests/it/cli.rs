@@ -2,7 +2,7 @@
 //! emulator started here, bad input files, `--skip-invalid`, `--dry-run`, and the operator
 //! commands.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -1,14 +1,14 @@
 //! The binary in PrivateKey mode (an OAuth 2.0 service app with DPoP) against an emulator
 //! started here: flags, `OKTA_CLIENT_*` variables, and the errors.
 
-mod common;
+use crate::common;
 
 use common::{TempDir, cli, run};
 
 use okta_idsrc_emulator::{DEFAULT_IDENTITY_SOURCE, Emulator, EmulatorHandle, OAuthClient};
 
-const PEM: &str = include_str!("../../ops/tests/data/ec_p256_sec1.pem");
-const OTHER_PEM: &str = include_str!("../../ops/tests/data/rsa_pkcs8.pem");
+const PEM: &str = include_str!("../../../ops/tests/data/ec_p256_sec1.pem");
+const OTHER_PEM: &str = include_str!("../../../ops/tests/data/rsa_pkcs8.pem");
 const CLIENT_ID: &str = "0oacli0000000000001";
 
 /// An emulator with the service app whose key is [`PEM`] (kid `k1`).

@@ -1,6 +1,6 @@
 //! Fault injection, and concurrent clients.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use common::{Client, raw_http, users};
 use http::{Method, StatusCode};
 use okta_idsrc_emulator::{Emulator, Faults};
-use serde_json::json;
 
 #[tokio::test]
 async fn error_500_has_okta_body_and_applies_nothing() {
@@ -349,5 +348,4 @@ async fn parallel_loads_never_exceed_fifty() {
             .load_count,
         50
     );
-    let _ = json!(null);
 }

@@ -1,6 +1,6 @@
 //! The session lifecycle of `docs/okta-behavior.md#session-lifecycle`, over a real socket.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

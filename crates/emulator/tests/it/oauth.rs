@@ -2,7 +2,7 @@
 //! (`private_key_jwt` client credentials, DPoP proofs and the nonce handshake) and access
 //! tokens on `/api/v1`, as `docs/okta-behavior.md#oauth-20-service-apps-and-dpop` describes Okta.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -913,8 +913,8 @@ async fn dpop_over_http2() {
 
 #[tokio::test]
 async fn rsa_keys_from_a_jwks_or_pem() {
-    let private_jwk = include_str!("../../jose/tests/data/rsa_private.jwk.json");
-    let pem = include_str!("../../jose/tests/data/rsa_pkcs8.pem");
+    let private_jwk = include_str!("../../../jose/tests/data/rsa_private.jwk.json");
+    let pem = include_str!("../../../jose/tests/data/rsa_pkcs8.pem");
     let jwks = format!("{{\"keys\": [{private_jwk}]}}");
     let from_jwks = OAuthClient::parse_keys(&jwks).unwrap();
     let from_jwk = OAuthClient::parse_keys(private_jwk).unwrap();

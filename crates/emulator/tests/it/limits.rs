@@ -1,10 +1,10 @@
 //! The limits (`docs/okta-behavior.md#limits`), the wire rules (`#wire-conventions`) and the rate limits, with Okta's errors.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{Client, raw_http, user, users};
+use common::{Client, raw_http, users};
 use http::{Method, StatusCode};
 use okta_idsrc_emulator::Emulator;
 use serde_json::json;
@@ -451,5 +451,4 @@ async fn concurrent_limit_is_signalled_with_zeros() {
     // Once the first is done, requests pass again.
     assert_eq!(c.get("/sessions").await.status, StatusCode::OK);
     assert_eq!(emu.state().stats.rate_limited, 1);
-    let _ = user("unused");
 }

@@ -1,0 +1,8 @@
+//! The CLI's tests: the `okta-idsrc` binary run as a user runs it, in one test binary.
+
+#![allow(missing_docs)]
+
+mod cli;
+mod common;
+mod emulator_cmd;
+mod oauth;

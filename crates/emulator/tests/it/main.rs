@@ -1,0 +1,10 @@
+//! The emulator's tests over a real socket, in one binary (linked once).
+
+#![allow(missing_docs)]
+
+mod common;
+mod faults;
+mod lifecycle;
+mod limits;
+mod oauth;
+mod operations;
