@@ -184,6 +184,39 @@ impl Emulator {
     }
 }
 
+/// The builder's setters: `fn name(arg: Type) => field = value;` sets `config.field` to
+/// `value`, `fn name(arg: Type) => field.push(value);` adds `value` to it; each returns the
+/// builder and is `#[must_use]`.
+macro_rules! setters {
+    () => {};
+    (
+        $(#[$doc:meta])*
+        fn $name:ident($arg:ident: $ty:ty) => $field:ident = $value:expr;
+        $($rest:tt)*
+    ) => {
+        $(#[$doc])*
+        #[must_use]
+        pub fn $name(mut self, $arg: $ty) -> Self {
+            self.config.$field = $value;
+            self
+        }
+        setters! { $($rest)* }
+    };
+    (
+        $(#[$doc:meta])*
+        fn $name:ident($arg:ident: $ty:ty) => $field:ident.push($item:expr);
+        $($rest:tt)*
+    ) => {
+        $(#[$doc])*
+        #[must_use]
+        pub fn $name(mut self, $arg: $ty) -> Self {
+            self.config.$field.push($item);
+            self
+        }
+        setters! { $($rest)* }
+    };
+}
+
 /// Configures and starts an [`Emulator`].
 #[derive(Debug, Clone)]
 pub struct EmulatorBuilder {
@@ -215,130 +248,72 @@ impl Default for EmulatorBuilder {
 }
 
 impl EmulatorBuilder {
-    /// The token accepted as `Authorization: SSWS <token>` or `Bearer <token>`. It keeps
-    /// working beside OAuth access tokens.
-    #[must_use]
-    pub fn token(mut self, token: impl Into<String>) -> Self {
-        self.config.token = token.into();
-        self
-    }
+    setters! {
+        /// The token accepted as `Authorization: SSWS <token>` or `Bearer <token>`. It keeps
+        /// working beside OAuth access tokens.
+        fn token(token: impl Into<String>) => token = token.into();
 
-    /// Adds an identity source (repeatable). Without any, the emulator serves
-    /// [`DEFAULT_IDENTITY_SOURCE`]; others are 404 E0000007.
-    #[must_use]
-    pub fn identity_source(mut self, id: impl Into<String>) -> Self {
-        self.config.identity_sources.push(id.into());
-        self
-    }
+        /// Adds an identity source (repeatable). Without any, the emulator serves
+        /// [`DEFAULT_IDENTITY_SOURCE`]; others are 404 E0000007.
+        fn identity_source(id: impl Into<String>) => identity_sources.push(id.into());
 
-    /// Requests allowed per 60-second window in the general `/api/v1` bucket (everything but
-    /// session creation). Default: no limit (the headers still say 1,000,000).
-    #[must_use]
-    pub fn rate_limit(mut self, per_minute: u32) -> Self {
-        self.config.rate_limit = Some(per_minute);
-        self
-    }
+        /// Requests allowed per 60-second window in the general `/api/v1` bucket (everything but
+        /// session creation). Default: no limit (the headers still say 1,000,000).
+        fn rate_limit(per_minute: u32) => rate_limit = Some(per_minute);
 
-    /// Session creations (`POST …/sessions`) allowed per 60-second window, a bucket of its own
-    /// (a live org showed 15). Default: no limit.
-    #[must_use]
-    pub fn session_rate_limit(mut self, per_minute: u32) -> Self {
-        self.config.session_rate_limit = Some(per_minute);
-        self
-    }
+        /// Session creations (`POST …/sessions`) allowed per 60-second window, a bucket of its own
+        /// (a live org showed 15). Default: no limit.
+        fn session_rate_limit(per_minute: u32) => session_rate_limit = Some(per_minute);
 
-    /// Requests in flight at once; more get 429 with `X-Rate-Limit-Limit: 0` and
-    /// `X-Rate-Limit-Remaining: 0`, Okta's concurrent-limit signal. Default: no limit.
-    #[must_use]
-    pub fn concurrency_limit(mut self, n: usize) -> Self {
-        self.config.concurrency_limit = Some(n);
-        self
-    }
+        /// Requests in flight at once; more get 429 with `X-Rate-Limit-Limit: 0` and
+        /// `X-Rate-Limit-Remaining: 0`, Okta's concurrent-limit signal. Default: no limit.
+        fn concurrency_limit(n: usize) => concurrency_limit = Some(n);
 
-    /// The faults to inject (default: none).
-    #[must_use]
-    pub fn faults(mut self, faults: Faults) -> Self {
-        self.config.faults = faults;
-        self
-    }
+        /// The faults to inject (default: none).
+        fn faults(faults: Faults) => faults = faults;
 
-    /// Latency added to every `/api/v1` request, counted as in flight (default: none).
-    #[must_use]
-    pub fn latency(mut self, latency: Duration) -> Self {
-        self.config.latency = latency;
-        self
-    }
+        /// Latency added to every `/api/v1` request, counted as in flight (default: none).
+        fn latency(latency: Duration) => latency = latency;
 
-    /// How long a triggered session waits before it is processed (default: zero — processed
-    /// promptly, yet after start-import has answered TRIGGERED).
-    #[must_use]
-    pub fn import_delay(mut self, delay: Duration) -> Self {
-        self.config.import_delay = delay;
-        self
-    }
+        /// How long a triggered session waits before it is processed (default: zero — processed
+        /// promptly, yet after start-import has answered TRIGGERED).
+        fn import_delay(delay: Duration) => import_delay = delay;
 
-    /// The minimum time between two session creations of one identity source. Default: zero;
-    /// live Okta uses five minutes ([`LIVE_SESSION_COOLDOWN`]).
-    #[must_use]
-    pub fn session_cooldown(mut self, cooldown: Duration) -> Self {
-        self.config.session_cooldown = cooldown;
-        self
-    }
+        /// The minimum time between two session creations of one identity source. Default: zero;
+        /// live Okta uses five minutes ([`LIVE_SESSION_COOLDOWN`]).
+        fn session_cooldown(cooldown: Duration) => session_cooldown = cooldown;
 
-    /// The idle time after which a CREATED or IN_PROGRESS session becomes EXPIRED (default:
-    /// 24 hours, as live).
-    #[must_use]
-    pub fn session_idle_expiry(mut self, idle: Duration) -> Self {
-        self.config.session_idle_expiry = idle;
-        self
-    }
+        /// The idle time after which a CREATED or IN_PROGRESS session becomes EXPIRED (default:
+        /// 24 hours, as live).
+        fn session_idle_expiry(idle: Duration) => session_idle_expiry = idle;
 
-    /// The seed of ids and faults: the same seed and the same request order give the same
-    /// faults. Default: random (see [`EmulatorHandle::seed`]).
-    #[must_use]
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.config.seed = seed;
-        self
-    }
+        /// The seed of ids and faults: the same seed and the same request order give the same
+        /// faults. Default: random (see [`EmulatorHandle::seed`]).
+        fn seed(seed: u64) => seed = seed;
 
-    /// The address to listen on (default `127.0.0.1:0`, an ephemeral loopback port). Anything
-    /// but loopback must be asked for explicitly.
-    #[must_use]
-    pub fn listen(mut self, addr: SocketAddr) -> Self {
-        self.config.listen = addr;
-        self
-    }
+        /// The address to listen on (default `127.0.0.1:0`, an ephemeral loopback port). Anything
+        /// but loopback must be asked for explicitly.
+        fn listen(addr: SocketAddr) => listen = addr;
 
-    /// Registers an OAuth 2.0 service app (repeatable; a later client with the same id
-    /// replaces the earlier one). Its access tokens, from `POST {base_url}/oauth2/v1/token`,
-    /// are accepted on `/api/v1` beside the static token. See the crate docs, "OAuth 2.0 and
-    /// DPoP".
-    #[must_use]
-    pub fn oauth_client(mut self, client: OAuthClient) -> Self {
-        self.config.oauth_clients.push(client);
-        self
-    }
+        /// Registers an OAuth 2.0 service app (repeatable; a later client with the same id
+        /// replaces the earlier one). Its access tokens, from `POST {base_url}/oauth2/v1/token`,
+        /// are accepted on `/api/v1` beside the static token. See the crate docs, "OAuth 2.0 and
+        /// DPoP".
+        fn oauth_client(client: OAuthClient) => oauth_clients.push(client);
 
-    /// How the token endpoint and access tokens behave (default: [`OAuthSettings::default`],
-    /// live Okta's).
-    #[must_use]
-    pub fn oauth(mut self, settings: OAuthSettings) -> Self {
-        self.config.oauth = settings;
-        self
-    }
+        /// How the token endpoint and access tokens behave (default: [`OAuthSettings::default`],
+        /// live Okta's).
+        fn oauth(settings: OAuthSettings) => oauth = settings;
 
-    /// The wall clock the emulator reads (default: the system clock): `Date` headers,
-    /// session and user timestamps, rate-limit windows and their `X-Rate-Limit-Reset`, and on
-    /// the OAuth side assertion and proof times, token expiry and nonce rotation. A
-    /// `ManualClock` (feature `test-util`) makes all of them move only when a test says so (the emulator allows
-    /// no clock skew on assertions, as Okta: sign them with the same clock's time).
-    ///
-    /// Idle expiry, the session cool-down, import delays and latency are durations on tokio's
-    /// (possibly paused) time.
-    #[must_use]
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.config.clock = clock;
-        self
+        /// The wall clock the emulator reads (default: the system clock): `Date` headers,
+        /// session and user timestamps, rate-limit windows and their `X-Rate-Limit-Reset`, and on
+        /// the OAuth side assertion and proof times, token expiry and nonce rotation. A
+        /// `ManualClock` (feature `test-util`) makes all of them move only when a test says so (the emulator allows
+        /// no clock skew on assertions, as Okta: sign them with the same clock's time).
+        ///
+        /// Idle expiry, the session cool-down, import delays and latency are durations on tokio's
+        /// (possibly paused) time.
+        fn clock(clock: Arc<dyn Clock>) => clock = clock;
     }
 
     /// Binds the socket and starts serving on the current tokio runtime. The emulator accepts

@@ -20,66 +20,84 @@ fn null_if_absent(v: &mut Nullable<String>) {
     }
 }
 
-/// Makes every nullable attribute explicit, as live Okta returns users.
-pub(crate) fn normalize_user_profile(p: &mut IdentitySourceUserProfileForUpsert) {
-    null_if_absent(&mut p.first_name);
-    null_if_absent(&mut p.last_name);
-    null_if_absent(&mut p.mobile_phone);
-    null_if_absent(&mut p.home_address);
-    null_if_absent(&mut p.second_email);
+/// Declares, from one list of a profile type's attributes, how it is normalized (`$normalize`:
+/// every nullable attribute explicit) and compared (`$same`: the plain attributes equal, the
+/// nullable ones absent and null alike, the custom ones equal).
+macro_rules! profile_rules {
+    (
+        $(#[$normalize_doc:meta])* fn $normalize:ident,
+        $(#[$same_doc:meta])* fn $same:ident,
+        $profile:ty,
+        plain: [$($plain:ident),*],
+        nullable: [$($nullable:ident),*] $(,)?
+    ) => {
+        $(#[$normalize_doc])*
+        pub(crate) fn $normalize(p: &mut $profile) {
+            $(null_if_absent(&mut p.$nullable);)*
+        }
+
+        $(#[$same_doc])*
+        pub(crate) fn $same(a: &$profile, b: &$profile) -> bool {
+            $(a.$plain == b.$plain &&)*
+            $(same_nullable(&a.$nullable, &b.$nullable) &&)*
+            a.additional_properties == b.additional_properties
+        }
+    };
 }
 
-/// Whether two user profiles say the same, absent and null nullable attributes alike.
-pub(crate) fn same_user_profile(
-    a: &IdentitySourceUserProfileForUpsert,
-    b: &IdentitySourceUserProfileForUpsert,
-) -> bool {
-    a.email == b.email
-        && a.user_name == b.user_name
-        && same_nullable(&a.first_name, &b.first_name)
-        && same_nullable(&a.last_name, &b.last_name)
-        && same_nullable(&a.mobile_phone, &b.mobile_phone)
-        && same_nullable(&a.home_address, &b.home_address)
-        && same_nullable(&a.second_email, &b.second_email)
-        && a.additional_properties == b.additional_properties
+profile_rules! {
+    /// Makes every nullable attribute explicit, as live Okta returns users.
+    fn normalize_user_profile,
+    /// Whether two user profiles say the same, absent and null nullable attributes alike.
+    fn same_user_profile,
+    IdentitySourceUserProfileForUpsert,
+    plain: [email, user_name],
+    nullable: [first_name, last_name, mobile_phone, home_address, second_email],
 }
 
-/// Makes an absent description explicit.
-pub(crate) fn normalize_group_profile(p: &mut IdentitySourceGroupProfileForUpsert) {
-    null_if_absent(&mut p.description);
+profile_rules! {
+    /// Makes an absent description explicit.
+    fn normalize_group_profile,
+    /// Whether two group profiles say the same, an absent and a null description alike.
+    fn same_group_profile,
+    IdentitySourceGroupProfileForUpsert,
+    plain: [display_name],
+    nullable: [description],
 }
 
-pub(crate) fn same_group_profile(
-    a: &IdentitySourceGroupProfileForUpsert,
-    b: &IdentitySourceGroupProfileForUpsert,
-) -> bool {
-    a.display_name == b.display_name
-        && same_nullable(&a.description, &b.description)
-        && a.additional_properties == b.additional_properties
+/// Writes `{"id":…,"externalId":…,` then each of `fields` (string values), then `"profile":…}`.
+fn write_entity(
+    out: &mut Vec<u8>,
+    id: &str,
+    external_id: &str,
+    fields: &[(&str, &str)],
+    profile: &impl WriteJson,
+) {
+    out.extend_from_slice(b"{\"id\":");
+    WriteJson::write_json(id, out);
+    out.extend_from_slice(b",\"externalId\":");
+    WriteJson::write_json(external_id, out);
+    for (name, value) in fields {
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\":");
+        WriteJson::write_json(*value, out);
+    }
+    out.extend_from_slice(b",\"profile\":");
+    profile.write_json(out);
+    out.push(b'}');
 }
 
 /// Writes a user as `UserResponseSchema`.
 pub(crate) fn write_user(out: &mut Vec<u8>, external_id: &str, user: &User) {
-    out.extend_from_slice(b"{\"id\":");
-    WriteJson::write_json(&user.id, out);
-    out.extend_from_slice(b",\"externalId\":");
-    WriteJson::write_json(external_id, out);
-    out.extend_from_slice(b",\"created\":");
-    WriteJson::write_json(&user.created, out);
-    out.extend_from_slice(b",\"lastUpdated\":");
-    WriteJson::write_json(&user.last_updated, out);
-    out.extend_from_slice(b",\"profile\":");
-    user.profile.write_json(out);
-    out.push(b'}');
+    let times = [
+        ("created", user.created.as_str()),
+        ("lastUpdated", user.last_updated.as_str()),
+    ];
+    write_entity(out, &user.id, external_id, &times, &user.profile);
 }
 
 /// Writes a group as live Okta does: `{"id","externalId","profile":{displayName, description}}`.
 pub(crate) fn write_group(out: &mut Vec<u8>, external_id: &str, group: &Group) {
-    out.extend_from_slice(b"{\"id\":");
-    WriteJson::write_json(&group.id, out);
-    out.extend_from_slice(b",\"externalId\":");
-    WriteJson::write_json(external_id, out);
-    out.extend_from_slice(b",\"profile\":");
-    group.profile.write_json(out);
-    out.push(b'}');
+    write_entity(out, &group.id, external_id, &[], &group.profile);
 }

@@ -118,15 +118,13 @@ async fn handle(
     }
 
     let request_id = shared.ids.request();
+    let refuse = |error: &ApiError, rate: Option<RateState>| {
+        error_response(&shared, error, &request_id, rate)
+    };
     let Some(_in_flight) = shared.concurrency.enter() else {
         Counters::bump(&shared.stats.rate_limited);
         let rate = RateState::concurrent(reset_after(shared.now(), WINDOW));
-        return Ok(error_response(
-            &shared,
-            &ApiError::rate_limited(),
-            &request_id,
-            Some(rate),
-        ));
+        return Ok(refuse(&ApiError::rate_limited(), Some(rate)));
     };
     if !shared.config.latency.is_zero() {
         tokio::time::sleep(shared.config.latency).await;
@@ -148,12 +146,7 @@ async fn handle(
     match shared.auth.authenticate(&credentials) {
         Ok(()) => {}
         Err(Denial::Unknown) => {
-            return Ok(error_response(
-                &shared,
-                &ApiError::unauthorized(),
-                &request_id,
-                Some(bucket.peek()),
-            ));
+            return Ok(refuse(&ApiError::unauthorized(), Some(bucket.peek())));
         }
         Err(Denial::Challenge(challenge)) => {
             return Ok(challenge_response(
@@ -168,22 +161,12 @@ async fn handle(
         Ok(rate) => rate,
         Err(rate) => {
             Counters::bump(&shared.stats.rate_limited);
-            return Ok(error_response(
-                &shared,
-                &ApiError::rate_limited(),
-                &request_id,
-                Some(rate),
-            ));
+            return Ok(refuse(&ApiError::rate_limited(), Some(rate)));
         }
     };
     if fault == Some(RequestFault::Error500) {
         Counters::bump(&shared.stats.faults_injected);
-        return Ok(error_response(
-            &shared,
-            &ApiError::internal(),
-            &request_id,
-            Some(rate),
-        ));
+        return Ok(refuse(&ApiError::internal(), Some(rate)));
     }
 
     let result = match route {
@@ -203,7 +186,7 @@ async fn handle(
     };
     let response = match result {
         Ok(reply) => reply_response(&shared, &request_id, rate, reply),
-        Err(error) => error_response(&shared, &error, &request_id, Some(rate)),
+        Err(error) => refuse(&error, Some(rate)),
     };
     if fault == Some(RequestFault::DropAfterApply) {
         Counters::bump(&shared.stats.faults_injected);

@@ -7,7 +7,8 @@ use okta_idsrc_core::models::{
     BulkGroupMembershipsUpsertRequestBody, BulkGroupUpsertRequestBody, BulkUpsertRequestBody,
     IdentitySourceSessionStatus as Status,
 };
-use okta_idsrc_core::validate::check_body_size;
+use okta_idsrc_core::validate::{Validate, check_body_size};
+use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
 use super::{no_content, parse_body};
@@ -18,6 +19,11 @@ use crate::shared::Shared;
 use crate::state::{Load, Session, Source, SourceState};
 
 const SESSION: &str = "IdentitySourceSession";
+
+/// 400 E0000001 naming `importSessionId`: the session's status refuses the operation.
+fn refused(cause: impl Into<String>) -> ApiError {
+    ApiError::validation("importSessionId", vec![cause.into()])
+}
 
 /// Locks the source's state, with idle sessions expired.
 fn locked<'a>(
@@ -123,12 +129,8 @@ pub(super) fn delete(shared: &Shared, source: &Source, id: &str) -> HandlerResul
     let session = session_mut(&mut state, id)?;
     if !session.status.accepts_loads() {
         // Exactly the live body (`docs/okta-behavior.md#session-lifecycle`).
-        return Err(ApiError::validation(
-            "importSessionId",
-            vec![
-                "Only a session that is in CREATED or IN_PROGRESS status can be canceled."
-                    .to_owned(),
-            ],
+        return Err(refused(
+            "Only a session that is in CREATED or IN_PROGRESS status can be canceled.",
         ));
     }
     session.status = Status::Closed;
@@ -147,13 +149,10 @@ pub(super) fn start_import(shared: &Shared, source: &Source, id: &str) -> Handle
     let mut state = locked(shared, source, now, &timestamp);
     let session = session_mut(&mut state, id)?;
     if session.status != Status::InProgress {
-        return Err(ApiError::validation(
-            "importSessionId",
-            vec![format!(
-                "Only a session that is in IN_PROGRESS status can be imported; session {id} is {}.",
-                session.status
-            )],
-        ));
+        return Err(refused(format!(
+            "Only a session that is in IN_PROGRESS status can be imported; session {id} is {}.",
+            session.status
+        )));
     }
     session.status = Status::Triggered;
     session.last_updated = timestamp;
@@ -165,42 +164,42 @@ pub(super) fn start_import(shared: &Shared, source: &Source, id: &str) -> Handle
     Ok(Reply::json(StatusCode::OK, body))
 }
 
+/// The entries of a bulk load body `B`, parsed and validated; none when `entries` finds none.
+fn entries<B: DeserializeOwned + Validate, T>(
+    body: &[u8],
+    entries: impl FnOnce(B) -> Option<Vec<T>>,
+) -> Result<Vec<T>, ApiError> {
+    Ok(entries(parse_body::<B>(body)?).unwrap_or_default())
+}
+
 /// Parses and validates a bulk load body into a [`Load`].
 fn parse_load(action: Action, body: &[u8]) -> Result<Load, ApiError> {
     if let Some(v) = check_body_size(body.len()) {
         return Err(ApiError::violations(&[v]));
     }
     Ok(match action {
-        Action::BulkUpsert => Load::UserUpsert(
-            parse_body::<BulkUpsertRequestBody>(body)?
-                .profiles
-                .unwrap_or_default(),
-        ),
-        Action::BulkDelete => Load::UserDelete(
-            parse_body::<BulkDeleteRequestBody>(body)?
-                .profiles
-                .unwrap_or_default(),
-        ),
-        Action::BulkGroupsUpsert => Load::GroupUpsert(
-            parse_body::<BulkGroupUpsertRequestBody>(body)?
-                .profiles
-                .unwrap_or_default(),
-        ),
-        Action::BulkGroupsDelete => Load::GroupDelete(
-            parse_body::<BulkGroupDeleteRequestBody>(body)?
-                .external_ids
-                .unwrap_or_default(),
-        ),
-        Action::BulkGroupMembershipsUpsert => Load::MembershipUpsert(
-            parse_body::<BulkGroupMembershipsUpsertRequestBody>(body)?
-                .memberships
-                .unwrap_or_default(),
-        ),
-        Action::BulkGroupMembershipsDelete => Load::MembershipDelete(
-            parse_body::<BulkGroupMembershipsDeleteRequestBody>(body)?
-                .memberships
-                .unwrap_or_default(),
-        ),
+        Action::BulkUpsert => {
+            Load::UserUpsert(entries(body, |b: BulkUpsertRequestBody| b.profiles)?)
+        }
+        Action::BulkDelete => {
+            Load::UserDelete(entries(body, |b: BulkDeleteRequestBody| b.profiles)?)
+        }
+        Action::BulkGroupsUpsert => {
+            Load::GroupUpsert(entries(body, |b: BulkGroupUpsertRequestBody| b.profiles)?)
+        }
+        Action::BulkGroupsDelete => {
+            Load::GroupDelete(entries(body, |b: BulkGroupDeleteRequestBody| {
+                b.external_ids
+            })?)
+        }
+        Action::BulkGroupMembershipsUpsert => Load::MembershipUpsert(entries(
+            body,
+            |b: BulkGroupMembershipsUpsertRequestBody| b.memberships,
+        )?),
+        Action::BulkGroupMembershipsDelete => Load::MembershipDelete(entries(
+            body,
+            |b: BulkGroupMembershipsDeleteRequestBody| b.memberships,
+        )?),
         Action::StartImport => unreachable!("start-import carries no load"),
     })
 }
@@ -224,23 +223,17 @@ pub(super) fn load(
     let mut state = locked(shared, source, now, &timestamp);
     let session = session_mut(&mut state, id)?;
     if !session.status.accepts_loads() {
-        return Err(ApiError::validation(
-            "importSessionId",
-            vec![format!(
-                "Bulk data can only be uploaded to a session in CREATED or IN_PROGRESS status; \
-                 session {id} is {}.",
-                session.status
-            )],
-        ));
+        return Err(refused(format!(
+            "Bulk data can only be uploaded to a session in CREATED or IN_PROGRESS status; \
+             session {id} is {}.",
+            session.status
+        )));
     }
     if session.load_count >= MAX_LOADS_PER_SESSION {
-        return Err(ApiError::validation(
-            "importSessionId",
-            vec![format!(
-                "A session accepts at most {MAX_LOADS_PER_SESSION} bulk loads; start the import \
-                 and create a new session for more data."
-            )],
-        ));
+        return Err(refused(format!(
+            "A session accepts at most {MAX_LOADS_PER_SESSION} bulk loads; start the import \
+             and create a new session for more data."
+        )));
     }
     // A load that changes nothing leaves a CREATED session CREATED.
     let changes = session.status == Status::Created && state.load_changes(&load);

@@ -73,12 +73,19 @@ mod tests {
         format!("n{}", N.fetch_add(1, Ordering::Relaxed))
     }
 
+    /// Nonces rotating every `rotation` `unit`s with a grace of `grace` `unit`s, the time
+    /// `t0` (1000 `unit`s after the epoch), and the first nonce, handed out at `t0`.
+    fn first_at_t0(unit: Duration, rotation: u32, grace: u32) -> (Nonces, SystemTime, String) {
+        let mut nonces = Nonces::new(rotation * unit, grace * unit, counter);
+        let t0 = UNIX_EPOCH + 1000 * unit;
+        let first = nonces.current(t0);
+        (nonces, t0, first)
+    }
+
     #[test]
     fn rotates_and_keeps_a_grace_period() {
         let h = Duration::from_secs(3600);
-        let mut nonces = Nonces::new(24 * h, 72 * h, counter);
-        let t0 = UNIX_EPOCH + 1000 * h;
-        let first = nonces.current(t0);
+        let (mut nonces, t0, first) = first_at_t0(h, 24, 72);
         assert_eq!(nonces.current(t0 + 23 * h), first);
         let second = nonces.current(t0 + 24 * h);
         assert_ne!(second, first);
@@ -94,9 +101,7 @@ mod tests {
     #[test]
     fn a_grace_shorter_than_the_rotation_rotates_early() {
         let s = Duration::from_secs(1);
-        let mut nonces = Nonces::new(100 * s, 10 * s, counter);
-        let t0 = UNIX_EPOCH + 1000 * s;
-        let first = nonces.current(t0);
+        let (mut nonces, t0, first) = first_at_t0(s, 100, 10);
         assert_ne!(nonces.current(t0 + 10 * s), first);
     }
 }

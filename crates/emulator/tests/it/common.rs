@@ -11,7 +11,8 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use okta_idsrc_emulator::EmulatorHandle;
+use okta_idsrc_emulator::{Emulator, EmulatorBuilder, EmulatorHandle, Faults};
+use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -34,14 +35,19 @@ impl Resp {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// The body as text, for failure messages.
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// Asserts the status, showing the body when it differs.
+    pub(crate) fn assert_status(&self, status: StatusCode) {
+        assert_eq!(self.status, status, "{}", self.text());
+    }
+
     /// Asserts an Okta error body with `code` and returns it.
     pub(crate) fn assert_error(&self, status: u16, code: &str) -> Value {
-        assert_eq!(
-            self.status.as_u16(),
-            status,
-            "body: {}",
-            String::from_utf8_lossy(&self.body)
-        );
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text());
         let body = self.json();
         assert_eq!(body["errorCode"], code, "{body}");
         assert_eq!(body["errorLink"], code, "{body}");
@@ -65,6 +71,12 @@ impl Resp {
             .iter()
             .map(|c| c["errorSummary"].as_str().unwrap().to_owned())
             .collect()
+    }
+
+    /// Asserts that the first cause satisfies `check`, showing every cause when it does not.
+    pub(crate) fn assert_first_cause(&self, check: impl FnOnce(&str) -> bool) {
+        let causes = self.causes();
+        assert!(check(&causes[0]), "{causes:?}");
     }
 }
 
@@ -148,18 +160,49 @@ impl Client {
         })
     }
 
-    pub(crate) async fn send_raw(&self, method: Method, url: &str, body: Option<Vec<u8>>) -> Resp {
+    /// A request to `url`; `Err` when the connection was dropped.
+    pub(crate) async fn try_send_raw(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Resp, hyper_util::client::legacy::Error> {
         let req = self
             .request(method, url, body.clone())
             .body(Full::new(Bytes::from(body.unwrap_or_default())))
             .unwrap();
-        self.try_send(req).await.expect("request failed")
+        self.try_send(req).await
+    }
+
+    pub(crate) async fn send_raw(&self, method: Method, url: &str, body: Option<Vec<u8>>) -> Resp {
+        self.try_send_raw(method, url, body)
+            .await
+            .expect("request failed")
+    }
+
+    /// `method` on `/__emulator/{what}` (`state`, `reset`).
+    pub(crate) async fn inspect(&self, method: Method, what: &str) -> Resp {
+        self.send_raw(method, &format!("{}/__emulator/{what}", self.base), None)
+            .await
+    }
+
+    /// A request to `path` under the identity source, with an optional JSON body; `Err` when
+    /// the connection was dropped.
+    pub(crate) async fn try_call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Resp, hyper_util::client::legacy::Error> {
+        let body = body.map(|b| serde_json::to_vec(&b).unwrap());
+        self.try_send_raw(method, &self.url(path), body).await
     }
 
     /// A request to `path` under the identity source, with an optional JSON body.
     pub(crate) async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
-        let body = body.map(|b| serde_json::to_vec(&b).unwrap());
-        self.send_raw(method, &self.url(path), body).await
+        self.try_call(method, path, body)
+            .await
+            .expect("request failed")
     }
 
     pub(crate) async fn get(&self, path: &str) -> Resp {
@@ -170,15 +213,15 @@ impl Client {
         self.call(Method::POST, path, Some(body)).await
     }
 
+    /// `POST /sessions`, whatever it answers.
+    pub(crate) async fn post_sessions(&self) -> Resp {
+        self.call(Method::POST, "/sessions", None).await
+    }
+
     /// Creates a session and returns its id.
     pub(crate) async fn create_session(&self) -> String {
-        let r = self.call(Method::POST, "/sessions", None).await;
-        assert_eq!(
-            r.status,
-            StatusCode::CREATED,
-            "{}",
-            String::from_utf8_lossy(&r.body)
-        );
+        let r = self.post_sessions().await;
+        r.assert_status(StatusCode::CREATED);
         r.json()["id"].as_str().unwrap().to_owned()
     }
 
@@ -194,6 +237,18 @@ impl Client {
             None,
         )
         .await
+    }
+
+    /// `DELETE /sessions/{session}`: cancels it.
+    pub(crate) async fn cancel(&self, session: &str) -> Resp {
+        self.call(Method::DELETE, &format!("/sessions/{session}"), None)
+            .await
+    }
+
+    /// Triggers the session and waits for COMPLETED.
+    pub(crate) async fn import_and_wait(&self, session: &str) {
+        self.start_import(session).await;
+        self.wait_status(session, "COMPLETED").await;
     }
 
     pub(crate) async fn session_status(&self, session: &str) -> String {
@@ -230,6 +285,44 @@ impl Client {
     }
 }
 
+/// Starts an emulator from `builder`, with a client for its first identity source.
+pub(crate) async fn start(builder: EmulatorBuilder) -> (EmulatorHandle, Client) {
+    let emu = builder.start().await.unwrap();
+    let c = Client::new(&emu);
+    (emu, c)
+}
+
+/// A builder serving identity sources `0oaA` and `0oaB`.
+pub(crate) fn two_sources() -> EmulatorBuilder {
+    Emulator::builder()
+        .identity_source("0oaA")
+        .identity_source("0oaB")
+}
+
+/// No faults but the one `rate` names, which always happens: `always(|f| &mut f.error_500_rate)`.
+pub(crate) fn always(rate: fn(&mut Faults) -> &mut f64) -> Faults {
+    let mut faults = Faults::NONE;
+    *rate(&mut faults) = 1.0;
+    faults
+}
+
+/// The external ids of identity source `source`'s users, in creation order.
+pub(crate) fn user_ids(emu: &EmulatorHandle, source: usize) -> Vec<String> {
+    emu.state().identity_sources[source]
+        .users
+        .iter()
+        .map(|u| u.external_id.clone())
+        .collect()
+}
+
+/// The loads session `session` of the first identity source has stored.
+pub(crate) fn load_count(emu: &EmulatorHandle, session: &str) -> usize {
+    emu.state().identity_sources[0]
+        .session(session)
+        .unwrap()
+        .load_count
+}
+
 /// A user profile entry of a bulk upsert.
 pub(crate) fn user(ext: &str) -> Value {
     json!({
@@ -251,6 +344,16 @@ pub(crate) fn users(from: usize, to: usize) -> Value {
 /// A bulk delete body.
 pub(crate) fn deletes(ids: &[&str]) -> Value {
     json!({ "entityType": "USERS", "profiles": ids.iter().map(|id| json!({"externalId": id})).collect::<Vec<_>>() })
+}
+
+/// A bulk groups upsert body of one group `ext`, displayed as `ext`.
+pub(crate) fn group_upsert(ext: &str) -> Value {
+    json!({"profiles": [{"externalId": ext, "profile": {"displayName": ext}}]})
+}
+
+/// A bulk memberships body (upsert or delete) of `members` in group `group`.
+pub(crate) fn memberships<M: Serialize>(group: &str, members: &[M]) -> Value {
+    json!({"memberships": [{"groupExternalId": group, "memberExternalIds": members}]})
 }
 
 /// Writes `request` on a fresh connection and reads until the server closes it (2 s at most).

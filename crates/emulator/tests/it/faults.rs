@@ -5,22 +5,14 @@ use crate::common;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use common::{Client, raw_http, users};
+use common::{Client, always, load_count, raw_http, start, user_ids, users};
 use http::{Method, StatusCode};
 use okta_idsrc_emulator::{Emulator, Faults};
 
 #[tokio::test]
 async fn error_500_has_okta_body_and_applies_nothing() {
-    let emu = Emulator::builder()
-        .faults(Faults {
-            error_500_rate: 1.0,
-            ..Faults::NONE
-        })
-        .start()
-        .await
-        .unwrap();
-    let c = Client::new(&emu);
-    let r = c.call(Method::POST, "/sessions", None).await;
+    let (emu, c) = start(Emulator::builder().faults(always(|f| &mut f.error_500_rate))).await;
+    let r = c.post_sessions().await;
     let b = r.assert_error(500, "E0000009");
     assert_eq!(b["errorSummary"], "Internal Server Error");
     assert!(r.header("x-okta-request-id").is_some());
@@ -29,24 +21,14 @@ async fn error_500_has_okta_body_and_applies_nothing() {
     assert!(state.identity_sources[0].sessions.is_empty());
     assert_eq!(state.stats.faults_injected, 1);
     // Inspection is never faulted.
-    let r = c
-        .send_raw(Method::GET, &format!("{}/__emulator/state", c.base), None)
-        .await;
+    let r = c.inspect(Method::GET, "state").await;
     assert_eq!(r.status, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn error_503_looks_like_a_load_balancer() {
-    let emu = Emulator::builder()
-        .faults(Faults {
-            error_503_rate: 1.0,
-            ..Faults::NONE
-        })
-        .start()
-        .await
-        .unwrap();
-    let c = Client::new(&emu);
-    let r = c.call(Method::POST, "/sessions", None).await;
+    let (emu, c) = start(Emulator::builder().faults(always(|f| &mut f.error_503_rate))).await;
+    let r = c.post_sessions().await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(r.header("content-type"), Some("text/plain"));
     for h in [
@@ -64,16 +46,10 @@ async fn error_503_looks_like_a_load_balancer() {
 #[tokio::test]
 async fn dropped_connections_send_nothing() {
     for faults in [
-        Faults {
-            drop_before_apply_rate: 1.0,
-            ..Faults::NONE
-        },
-        Faults {
-            drop_after_apply_rate: 1.0,
-            ..Faults::NONE
-        },
+        always(|f| &mut f.drop_before_apply_rate),
+        always(|f| &mut f.drop_after_apply_rate),
     ] {
-        let emu = Emulator::builder().faults(faults).start().await.unwrap();
+        let (emu, c) = start(Emulator::builder().faults(faults)).await;
         let req = format!(
             "POST /api/v1/identity-sources/0oaemulator000000001/sessions HTTP/1.1\r\nHost: {}\r\nAuthorization: SSWS emulator-token\r\nContent-Length: 0\r\n\r\n",
             emu.addr()
@@ -85,14 +61,7 @@ async fn dropped_connections_send_nothing() {
             String::from_utf8_lossy(&response)
         );
         // A hyper client sees an error, not a response.
-        let c = Client::new(&emu);
-        let r = c
-            .try_send(
-                c.request(Method::GET, &c.url("/sessions"), None)
-                    .body(Default::default())
-                    .unwrap(),
-            )
-            .await;
+        let r = c.try_call(Method::GET, "/sessions", None).await;
         assert!(r.is_err(), "{r:?}");
         let applied = emu.state().identity_sources[0].sessions.len();
         assert_eq!(
@@ -106,36 +75,23 @@ async fn dropped_connections_send_nothing() {
 
 /// Sends a load; `None` when the connection was dropped.
 async fn try_load(c: &Client, s: &str, i: usize) -> Option<StatusCode> {
-    let body = serde_json::to_vec(&users(i, i + 1)).unwrap();
-    let req = c
-        .request(
-            Method::POST,
-            &c.url(&format!("/sessions/{s}/bulk-upsert")),
-            Some(body.clone()),
-        )
-        .body(http_body_util::Full::new(bytes::Bytes::from(body)))
-        .unwrap();
-    c.try_send(req).await.ok().map(|r| r.status)
+    let path = format!("/sessions/{s}/bulk-upsert");
+    c.try_call(Method::POST, &path, Some(users(i, i + 1)))
+        .await
+        .ok()
+        .map(|r| r.status)
 }
 
 /// Creates a session, retrying through faults; a creation whose response was lost is found
 /// by listing the sessions, as a client would.
 async fn create_session_through_faults(c: &Client) -> String {
     for _ in 0..100 {
-        let req = c
-            .request(Method::POST, &c.url("/sessions"), None)
-            .body(Default::default())
-            .unwrap();
-        match c.try_send(req).await {
+        match c.try_call(Method::POST, "/sessions", None).await {
             Ok(r) if r.status == StatusCode::CREATED => {
                 return r.json()["id"].as_str().unwrap().to_owned();
             }
             Ok(r) if r.status == StatusCode::BAD_REQUEST => {
-                let req = c
-                    .request(Method::GET, &c.url("/sessions"), None)
-                    .body(Default::default())
-                    .unwrap();
-                if let Ok(list) = c.try_send(req).await {
+                if let Ok(list) = c.try_call(Method::GET, "/sessions", None).await {
                     if list.status == StatusCode::OK {
                         let list = list.json();
                         let created = list
@@ -158,23 +114,13 @@ async fn create_session_through_faults(c: &Client) -> String {
 /// Sends 40 loads into one session through `faults`: each load's outcome (`None` for a dropped
 /// connection) and the loads the session stored.
 async fn forty_loads(faults: Faults, seed: u64) -> (Vec<Option<StatusCode>>, usize) {
-    let emu = Emulator::builder()
-        .faults(faults)
-        .seed(seed)
-        .start()
-        .await
-        .unwrap();
-    let c = Client::new(&emu);
+    let (emu, c) = start(Emulator::builder().faults(faults).seed(seed)).await;
     let s = create_session_through_faults(&c).await;
     let mut outcomes = Vec::new();
     for i in 0..40 {
         outcomes.push(try_load(&c, &s, i).await);
     }
-    let stored = emu.state().identity_sources[0]
-        .session(&s)
-        .unwrap()
-        .load_count;
-    (outcomes, stored)
+    (outcomes, load_count(&emu, &s))
 }
 
 #[tokio::test]
@@ -215,20 +161,11 @@ async fn failed_loads_are_never_applied_and_applied_ones_never_fail() {
 
 /// The outcome of `n` sequential requests: a status, or 0 for a dropped connection.
 async fn outcomes(seed: u64, n: usize) -> Vec<u16> {
-    let emu = Emulator::builder()
-        .faults(Faults::uniform(0.6))
-        .seed(seed)
-        .start()
-        .await
-        .unwrap();
-    let c = Client::new(&emu);
+    let (emu, c) = start(Emulator::builder().faults(Faults::uniform(0.6)).seed(seed)).await;
     let mut out = Vec::new();
     for _ in 0..n {
-        let req = c
-            .request(Method::GET, &c.url("/sessions"), None)
-            .body(Default::default())
-            .unwrap();
-        out.push(c.try_send(req).await.map_or(0, |r| r.status.as_u16()));
+        let r = c.try_call(Method::GET, "/sessions", None).await;
+        out.push(r.map_or(0, |r| r.status.as_u16()));
     }
     assert_eq!(
         emu.state().stats.faults_injected as usize,
@@ -250,27 +187,20 @@ async fn same_seed_same_faults() {
 
 #[tokio::test]
 async fn latency_is_added() {
-    let emu = Emulator::builder()
-        .latency(Duration::from_millis(150))
-        .start()
-        .await
-        .unwrap();
-    let c = Client::new(&emu);
+    let (emu, c) = start(Emulator::builder().latency(Duration::from_millis(150))).await;
     let start = Instant::now();
     assert_eq!(c.get("/sessions").await.status, StatusCode::OK);
     assert!(start.elapsed() >= Duration::from_millis(150));
     // Inspection is not delayed.
     let start = Instant::now();
     emu.state();
-    c.send_raw(Method::GET, &format!("{}/__emulator/state", c.base), None)
-        .await;
+    c.inspect(Method::GET, "state").await;
     assert!(start.elapsed() < Duration::from_millis(150));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_loads_into_one_session_lose_nothing() {
-    let emu = Emulator::start().await.unwrap();
-    let c = Client::new(&emu);
+    let (emu, c) = start(Emulator::builder()).await;
     let h2 = Client::h2(&emu);
     let s = c.create_session().await;
     const TASKS: usize = 8;
@@ -293,21 +223,9 @@ async fn parallel_loads_into_one_session_lose_nothing() {
     for t in tasks {
         t.await.unwrap();
     }
-    assert_eq!(
-        emu.state().identity_sources[0]
-            .session(&s)
-            .unwrap()
-            .load_count,
-        TASKS * LOADS
-    );
-    c.start_import(&s).await;
-    c.wait_status(&s, "COMPLETED").await;
-    let state = emu.state();
-    let ids: HashSet<_> = state.identity_sources[0]
-        .users
-        .iter()
-        .map(|u| u.external_id.clone())
-        .collect();
+    assert_eq!(load_count(&emu, &s), TASKS * LOADS);
+    c.import_and_wait(&s).await;
+    let ids: HashSet<_> = user_ids(&emu, 0).into_iter().collect();
     let expected: HashSet<_> = (0..TASKS * LOADS * USERS)
         .map(|i| format!("EXT{i}"))
         .collect();
@@ -316,8 +234,7 @@ async fn parallel_loads_into_one_session_lose_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_loads_never_exceed_fifty() {
-    let emu = Emulator::start().await.unwrap();
-    let c = Client::new(&emu);
+    let (emu, c) = start(Emulator::builder()).await;
     let s = c.create_session().await;
     let mut tasks = Vec::new();
     for t in 0..8 {
@@ -341,11 +258,5 @@ async fn parallel_loads_never_exceed_fifty() {
         accepted += t.await.unwrap();
     }
     assert_eq!(accepted, 50);
-    assert_eq!(
-        emu.state().identity_sources[0]
-            .session(&s)
-            .unwrap()
-            .load_count,
-        50
-    );
+    assert_eq!(load_count(&emu, &s), 50);
 }

@@ -4,82 +4,60 @@ use crate::common;
 
 use std::time::Duration;
 
-use common::{Client, deletes, user, users};
-use http::{Method, StatusCode};
-use okta_idsrc_emulator::{Emulator, Faults};
+use common::{
+    Client, always, deletes, group_upsert, load_count, memberships, start, two_sources, user,
+    user_ids, users,
+};
+use http::StatusCode;
+use okta_idsrc_emulator::Emulator;
 use serde_json::json;
 
 #[tokio::test]
 async fn one_active_session_per_identity_source() {
-    let emu = Emulator::builder()
-        .identity_source("0oaA")
-        .identity_source("0oaB")
-        .start()
-        .await
-        .unwrap();
-    let a = Client::new(&emu);
+    let (_emu, a) = start(two_sources()).await;
     let b = a.for_source("0oaB");
     let s1 = a.create_session().await;
-    let r = a.call(Method::POST, "/sessions", None).await;
+    let r = a.post_sessions().await;
     let body = r.assert_error(400, "E0000001");
     assert_eq!(
         body["errorSummary"],
         "Api validation failed: identitySourceId"
     );
-    assert!(r.causes()[0].contains(&s1), "{:?}", r.causes());
+    r.assert_first_cause(|c| c.contains(&s1));
     // Another identity source is independent.
     b.create_session().await;
     // Once canceled, a new session can be created.
-    assert_eq!(
-        a.call(Method::DELETE, &format!("/sessions/{s1}"), None)
-            .await
-            .status,
-        StatusCode::NO_CONTENT
-    );
+    assert_eq!(a.cancel(&s1).await.status, StatusCode::NO_CONTENT);
     a.create_session().await;
 }
 
 #[tokio::test]
 async fn triggered_session_is_active_until_processed() {
-    let emu = Emulator::builder()
-        .import_delay(Duration::from_millis(300))
-        .start()
-        .await
-        .unwrap();
-    let c = Client::new(&emu);
+    let (_emu, c) = start(Emulator::builder().import_delay(Duration::from_millis(300))).await;
     let s = c.create_session().await;
     c.load(&s, "bulk-upsert", users(0, 1)).await;
     assert_eq!(c.start_import(&s).await.json()["status"], "TRIGGERED");
     assert_eq!(c.session_status(&s).await, "TRIGGERED");
-    c.call(Method::POST, "/sessions", None)
-        .await
-        .assert_error(400, "E0000001");
+    c.post_sessions().await.assert_error(400, "E0000001");
     c.wait_status(&s, "COMPLETED").await;
     c.create_session().await;
 }
 
 #[tokio::test]
 async fn cooldown_between_creations() {
-    let emu = Emulator::builder()
-        .session_cooldown(Duration::from_millis(400))
-        .start()
-        .await
-        .unwrap();
-    let c = Client::new(&emu);
+    let (_emu, c) = start(Emulator::builder().session_cooldown(Duration::from_millis(400))).await;
     let s = c.create_session().await;
-    c.call(Method::DELETE, &format!("/sessions/{s}"), None)
-        .await;
-    let r = c.call(Method::POST, "/sessions", None).await;
+    c.cancel(&s).await;
+    let r = c.post_sessions().await;
     r.assert_error(400, "E0000001");
-    assert!(r.causes()[0].contains("try again"), "{:?}", r.causes());
+    r.assert_first_cause(|c| c.contains("try again"));
     tokio::time::sleep(Duration::from_millis(450)).await;
     c.create_session().await;
 }
 
 #[tokio::test]
 async fn created_until_a_load_changes_something() {
-    let emu = Emulator::start().await.unwrap();
-    let c = Client::new(&emu);
+    let (emu, c) = start(Emulator::builder()).await;
     c.import_users(users(0, 3)).await;
 
     let s = c.create_session().await;
@@ -90,11 +68,11 @@ async fn created_until_a_load_changes_something() {
         ("bulk-groups-delete", json!({"externalIds": ["NOGROUP"]})),
         (
             "bulk-group-memberships-upsert",
-            json!({"memberships": [{"groupExternalId": "NOGROUP", "memberExternalIds": ["EXT0"]}]}),
+            memberships("NOGROUP", &["EXT0"]),
         ),
         (
             "bulk-group-memberships-delete",
-            json!({"memberships": [{"groupExternalId": "NOGROUP", "memberExternalIds": ["EXT0"]}]}),
+            memberships("NOGROUP", &["EXT0"]),
         ),
     ] {
         assert_eq!(
@@ -107,7 +85,7 @@ async fn created_until_a_load_changes_something() {
     // start-import from CREATED is refused.
     let r = c.start_import(&s).await;
     r.assert_error(400, "E0000001");
-    assert!(r.causes()[0].contains("IN_PROGRESS"), "{:?}", r.causes());
+    r.assert_first_cause(|c| c.contains("IN_PROGRESS"));
     // A changed profile is a change.
     let mut changed = users(2, 3);
     changed["profiles"][0]["profile"]["firstName"] = json!("Changed");
@@ -117,35 +95,24 @@ async fn created_until_a_load_changes_something() {
     );
     assert_eq!(c.session_status(&s).await, "IN_PROGRESS");
     // The no-op loads still count toward the 50.
-    assert_eq!(
-        emu.state().identity_sources[0]
-            .session(&s)
-            .unwrap()
-            .load_count,
-        6
-    );
+    assert_eq!(load_count(&emu, &s), 6);
 
     // Each kind of real change moves a fresh session to IN_PROGRESS.
-    c.start_import(&s).await;
-    c.wait_status(&s, "COMPLETED").await;
+    c.import_and_wait(&s).await;
     for (action, body) in [
         ("bulk-delete", deletes(&["NOBODY", "EXT1"])),
-        (
-            "bulk-groups-upsert",
-            json!({"profiles": [{"externalId": "G", "profile": {"displayName": "G"}}]}),
-        ),
+        ("bulk-groups-upsert", group_upsert("G")),
     ] {
         let s = c.create_session().await;
         c.load(&s, action, body).await;
         assert_eq!(c.session_status(&s).await, "IN_PROGRESS", "{action}");
-        c.start_import(&s).await;
-        c.wait_status(&s, "COMPLETED").await;
+        c.import_and_wait(&s).await;
     }
     let s = c.create_session().await;
     c.load(
         &s,
         "bulk-group-memberships-upsert",
-        json!({"memberships": [{"groupExternalId": "G", "memberExternalIds": ["EXT0"]}]}),
+        memberships("G", &["EXT0"]),
     )
     .await;
     assert_eq!(c.session_status(&s).await, "IN_PROGRESS");
@@ -153,12 +120,7 @@ async fn created_until_a_load_changes_something() {
 
 #[tokio::test]
 async fn loads_and_start_import_refused_outside_their_states() {
-    let emu = Emulator::builder()
-        .import_delay(Duration::from_millis(300))
-        .start()
-        .await
-        .unwrap();
-    let c = Client::new(&emu);
+    let (emu, c) = start(Emulator::builder().import_delay(Duration::from_millis(300))).await;
     let s = c.create_session().await;
     c.load(&s, "bulk-upsert", users(0, 1)).await;
     c.start_import(&s).await;
@@ -166,13 +128,9 @@ async fn loads_and_start_import_refused_outside_their_states() {
     c.load(&s, "bulk-upsert", users(1, 2))
         .await
         .assert_error(400, "E0000001");
-    c.load(
-        &s,
-        "bulk-groups-upsert",
-        json!({"profiles": [{"externalId": "G", "profile": {"displayName": "G"}}]}),
-    )
-    .await
-    .assert_error(400, "E0000001");
+    c.load(&s, "bulk-groups-upsert", group_upsert("G"))
+        .await
+        .assert_error(400, "E0000001");
     c.start_import(&s).await.assert_error(400, "E0000001");
     c.wait_status(&s, "COMPLETED").await;
     // COMPLETED: likewise.
@@ -182,23 +140,17 @@ async fn loads_and_start_import_refused_outside_their_states() {
     c.start_import(&s).await.assert_error(400, "E0000001");
     // CLOSED: likewise.
     let s2 = c.create_session().await;
-    c.call(Method::DELETE, &format!("/sessions/{s2}"), None)
-        .await;
+    c.cancel(&s2).await;
     let r = c.load(&s2, "bulk-upsert", users(0, 1)).await;
     r.assert_error(400, "E0000001");
-    assert!(r.causes()[0].contains("CLOSED"), "{:?}", r.causes());
+    r.assert_first_cause(|c| c.contains("CLOSED"));
     // Nothing of the refused loads was applied.
     assert_eq!(emu.state().identity_sources[0].users.len(), 1);
 }
 
 #[tokio::test]
 async fn cancel_only_from_created_or_in_progress_with_the_live_body() {
-    let emu = Emulator::builder()
-        .import_delay(Duration::from_millis(200))
-        .start()
-        .await
-        .unwrap();
-    let c = Client::new(&emu);
+    let (emu, c) = start(Emulator::builder().import_delay(Duration::from_millis(200))).await;
     let check = |r: common::Resp| {
         let mut body = r.assert_error(400, "E0000001");
         assert!(body["errorId"].as_str().unwrap().starts_with("oae"));
@@ -211,48 +163,27 @@ async fn cancel_only_from_created_or_in_progress_with_the_live_body() {
     // IN_PROGRESS can be canceled, and its data is discarded.
     let s = c.create_session().await;
     c.load(&s, "bulk-upsert", users(0, 2)).await;
-    assert_eq!(
-        c.call(Method::DELETE, &format!("/sessions/{s}"), None)
-            .await
-            .status,
-        StatusCode::NO_CONTENT
-    );
+    assert_eq!(c.cancel(&s).await.status, StatusCode::NO_CONTENT);
     // CLOSED cannot.
-    check(
-        c.call(Method::DELETE, &format!("/sessions/{s}"), None)
-            .await,
-    );
+    check(c.cancel(&s).await);
     // TRIGGERED cannot.
     let s = c.create_session().await;
     c.load(&s, "bulk-upsert", users(5, 6)).await;
     c.start_import(&s).await;
-    check(
-        c.call(Method::DELETE, &format!("/sessions/{s}"), None)
-            .await,
-    );
+    check(c.cancel(&s).await);
     // COMPLETED cannot.
     c.wait_status(&s, "COMPLETED").await;
-    check(
-        c.call(Method::DELETE, &format!("/sessions/{s}"), None)
-            .await,
+    check(c.cancel(&s).await);
+    assert_eq!(
+        user_ids(&emu, 0),
+        ["EXT5"],
+        "the canceled session's data was discarded"
     );
-    let state = emu.state();
-    let users: Vec<_> = state.identity_sources[0]
-        .users
-        .iter()
-        .map(|u| u.external_id.as_str())
-        .collect();
-    assert_eq!(users, ["EXT5"], "the canceled session's data was discarded");
 }
 
 #[tokio::test]
 async fn idle_sessions_expire() {
-    let emu = Emulator::builder()
-        .session_idle_expiry(Duration::from_millis(300))
-        .start()
-        .await
-        .unwrap();
-    let c = Client::new(&emu);
+    let (emu, c) = start(Emulator::builder().session_idle_expiry(Duration::from_millis(300))).await;
     // CREATED expires.
     let s = c.create_session().await;
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -287,15 +218,12 @@ async fn idle_sessions_expire() {
 }
 
 async fn check_cancel_refused(c: &Client, s: &str) {
-    c.call(Method::DELETE, &format!("/sessions/{s}"), None)
-        .await
-        .assert_error(400, "E0000001");
+    c.cancel(s).await.assert_error(400, "E0000001");
 }
 
 #[tokio::test]
 async fn loads_apply_in_upload_order() {
-    let emu = Emulator::start().await.unwrap();
-    let c = Client::new(&emu);
+    let (emu, c) = start(Emulator::builder()).await;
     let s = c.create_session().await;
     let mut v1 = json!({"profiles": [user("U1"), user("U2")]});
     v1["profiles"][0]["profile"]["firstName"] = json!("One");
@@ -304,26 +232,20 @@ async fn loads_apply_in_upload_order() {
     c.load(&s, "bulk-upsert", v1).await;
     c.load(&s, "bulk-upsert", v2).await;
     c.load(&s, "bulk-delete", deletes(&["U2"])).await;
-    c.load(
-        &s,
-        "bulk-groups-upsert",
-        json!({"profiles": [{"externalId": "G", "profile": {"displayName": "G"}}]}),
-    )
-    .await;
+    c.load(&s, "bulk-groups-upsert", group_upsert("G")).await;
     c.load(
         &s,
         "bulk-group-memberships-upsert",
-        json!({"memberships": [{"groupExternalId": "G", "memberExternalIds": ["U2", "U1"]}]}),
+        memberships("G", &["U2", "U1"]),
     )
     .await;
     c.load(
         &s,
         "bulk-group-memberships-delete",
-        json!({"memberships": [{"groupExternalId": "G", "memberExternalIds": ["U2"]}]}),
+        memberships("G", &["U2"]),
     )
     .await;
-    c.start_import(&s).await;
-    c.wait_status(&s, "COMPLETED").await;
+    c.import_and_wait(&s).await;
     let state = emu.state();
     let src = &state.identity_sources[0];
     assert_eq!(
@@ -354,14 +276,7 @@ async fn loads_apply_in_upload_order() {
 
 #[tokio::test]
 async fn each_identity_source_processes_its_sessions() {
-    let emu = Emulator::builder()
-        .identity_source("0oaA")
-        .identity_source("0oaB")
-        .import_delay(Duration::from_millis(200))
-        .start()
-        .await
-        .unwrap();
-    let a = Client::new(&emu);
+    let (emu, a) = start(two_sources().import_delay(Duration::from_millis(200))).await;
     let b = a.for_source("0oaB");
     let sa = a.create_session().await;
     let sb = b.create_session().await;
@@ -379,16 +294,8 @@ async fn each_identity_source_processes_its_sessions() {
     assert_eq!(b.session_status(&sb).await, "TRIGGERED");
     a.wait_status(&sa, "COMPLETED").await;
     b.wait_status(&sb, "COMPLETED").await;
-    let state = emu.state();
-    let ids = |i: usize| {
-        state.identity_sources[i]
-            .users
-            .iter()
-            .map(|u| u.external_id.clone())
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(ids(0), ["A1"]);
-    assert_eq!(ids(1), ["B1", "B2"]);
+    assert_eq!(user_ids(&emu, 0), ["A1"]);
+    assert_eq!(user_ids(&emu, 1), ["B1", "B2"]);
 
     // Sessions of one source are processed one after the other, each after the delay.
     for i in 0..3 {
@@ -399,8 +306,7 @@ async fn each_identity_source_processes_its_sessions() {
             json!({"profiles": [user(&format!("A{}", i + 2))]}),
         )
         .await;
-        a.start_import(&s).await;
-        a.wait_status(&s, "COMPLETED").await;
+        a.import_and_wait(&s).await;
     }
     let state = emu.state();
     let sessions = &state.identity_sources[0].sessions;
@@ -411,15 +317,7 @@ async fn each_identity_source_processes_its_sessions() {
 
 #[tokio::test]
 async fn failed_processing_applies_nothing() {
-    let emu = Emulator::builder()
-        .faults(Faults {
-            import_error_rate: 1.0,
-            ..Faults::NONE
-        })
-        .start()
-        .await
-        .unwrap();
-    let c = Client::new(&emu);
+    let (emu, c) = start(Emulator::builder().faults(always(|f| &mut f.import_error_rate))).await;
     let s = c.create_session().await;
     c.load(&s, "bulk-upsert", users(0, 10)).await;
     assert_eq!(c.start_import(&s).await.json()["status"], "TRIGGERED");

@@ -4,14 +4,13 @@ use crate::common;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{Client, raw_http, users};
+use common::{Client, raw_http, start, users};
 use http::{Method, StatusCode};
 use okta_idsrc_emulator::Emulator;
 use serde_json::json;
 
 async fn setup() -> (okta_idsrc_emulator::EmulatorHandle, Client, String) {
-    let emu = Emulator::start().await.unwrap();
-    let c = Client::new(&emu);
+    let (emu, c) = start(Emulator::builder()).await;
     let s = c.create_session().await;
     (emu, c, s)
 }
@@ -42,7 +41,7 @@ async fn entity_and_size_limits() {
     let r = c.load(&s, "bulk-upsert", big).await;
     let body = r.assert_error(400, "E0000001");
     assert_eq!(body["errorSummary"], "Api validation failed: body");
-    assert!(r.causes()[0].starts_with("body: is 2"), "{:?}", r.causes());
+    r.assert_first_cause(|c| c.starts_with("body: is 2"));
 
     // Groups and memberships: 1–200 entries, 200 member ids in all.
     c.load(&s, "bulk-groups-upsert", json!({"profiles": []}))
@@ -66,7 +65,7 @@ async fn entity_and_size_limits() {
         )
         .await;
     r.assert_error(400, "E0000001");
-    assert!(r.causes()[0].contains("201 member ids"), "{:?}", r.causes());
+    r.assert_first_cause(|c| c.contains("201 member ids"));
 
     // Only the valid load was stored.
     assert_eq!(emu.state().identity_sources[0].sessions[0].load_count, 1);
@@ -84,11 +83,7 @@ async fn fifty_loads_a_session() {
     }
     let r = c.load(&s, "bulk-upsert", users(50, 51)).await;
     r.assert_error(400, "E0000001");
-    assert!(
-        r.causes()[0].contains("at most 50 bulk loads"),
-        "{:?}",
-        r.causes()
-    );
+    r.assert_first_cause(|c| c.contains("at most 50 bulk loads"));
     c.load(&s, "bulk-groups-delete", json!({"externalIds": ["G"]}))
         .await
         .assert_error(400, "E0000001");
@@ -119,11 +114,7 @@ async fn field_rules_name_the_field() {
     body["profiles"][1]["profile"]["firstName"] = json!("Ann 😀");
     let r = c.load(&s, "bulk-upsert", body).await;
     r.assert_error(400, "E0000001");
-    assert!(
-        r.causes()[0].starts_with("profiles[1].profile.firstName: contains a 4-byte"),
-        "{:?}",
-        r.causes()
-    );
+    r.assert_first_cause(|c| c.starts_with("profiles[1].profile.firstName: contains a 4-byte"));
 
     // External id over 512, custom attribute not a string, group display name over 255.
     let r = c.load(&s, "bulk-upsert", json!({"profiles": [{"externalId": "x".repeat(513), "profile": {"email": "a@b.io", "level": 3}}]})).await;
@@ -137,11 +128,7 @@ async fn field_rules_name_the_field() {
         )
         .await;
     r.assert_error(400, "E0000001");
-    assert!(
-        r.causes()[0].starts_with("profiles[0].profile.displayName"),
-        "{:?}",
-        r.causes()
-    );
+    r.assert_first_cause(|c| c.starts_with("profiles[0].profile.displayName"));
     // The individual operations validate too.
     let r = c
         .post(
@@ -150,11 +137,7 @@ async fn field_rules_name_the_field() {
         )
         .await;
     r.assert_error(400, "E0000001");
-    assert!(
-        r.causes()[0].starts_with("profile.userName: is required"),
-        "{:?}",
-        r.causes()
-    );
+    r.assert_first_cause(|c| c.starts_with("profile.userName: is required"));
     // Unknown fields are accepted.
     let mut body = users(0, 1);
     body["somethingNew"] = json!({"a": 1});
@@ -338,8 +321,7 @@ fn now_secs() -> u64 {
 
 #[tokio::test]
 async fn general_bucket_counts_down_then_429() {
-    let emu = Emulator::builder().rate_limit(5).start().await.unwrap();
-    let c = Client::new(&emu);
+    let (emu, c) = start(Emulator::builder().rate_limit(5)).await;
     let s = c.create_session().await; // the session bucket: not counted here
     for expected in (0..5).rev() {
         let r = c
@@ -383,23 +365,16 @@ async fn general_bucket_counts_down_then_429() {
 
 #[tokio::test]
 async fn session_creation_has_its_own_bucket() {
-    let emu = Emulator::builder()
-        .rate_limit(100)
-        .session_rate_limit(2)
-        .start()
-        .await
-        .unwrap();
-    let c = Client::new(&emu);
+    let (_emu, c) = start(Emulator::builder().rate_limit(100).session_rate_limit(2)).await;
     for remaining in ["1", "0"] {
-        let r = c.call(Method::POST, "/sessions", None).await;
+        let r = c.post_sessions().await;
         assert_eq!(r.status, StatusCode::CREATED);
         assert_eq!(r.header("x-rate-limit-limit"), Some("2"));
         assert_eq!(r.header("x-rate-limit-remaining"), Some(remaining));
         let id = r.json()["id"].as_str().unwrap().to_owned();
-        c.call(Method::DELETE, &format!("/sessions/{id}"), None)
-            .await;
+        c.cancel(&id).await;
     }
-    let r = c.call(Method::POST, "/sessions", None).await;
+    let r = c.post_sessions().await;
     r.assert_error(429, "E0000047");
     assert_eq!(r.header("x-rate-limit-limit"), Some("2"));
     // The general bucket is untouched by session creation (two deletes so far).
@@ -411,34 +386,25 @@ async fn session_creation_has_its_own_bucket() {
 
 #[tokio::test]
 async fn unlimited_still_sends_the_headers() {
-    let emu = Emulator::start().await.unwrap();
-    let c = Client::new(&emu);
-    let first: u64 = c
-        .get("/sessions")
-        .await
-        .header("x-rate-limit-remaining")
-        .unwrap()
-        .parse()
-        .unwrap();
-    let second: u64 = c
-        .get("/sessions")
-        .await
-        .header("x-rate-limit-remaining")
-        .unwrap()
-        .parse()
-        .unwrap();
+    let (_emu, c) = start(Emulator::builder()).await;
+    /// `X-Rate-Limit-Remaining` after a `GET /sessions`.
+    async fn remaining(c: &Client) -> u64 {
+        let r = c.get("/sessions").await;
+        r.header("x-rate-limit-remaining").unwrap().parse().unwrap()
+    }
+    let first = remaining(&c).await;
+    let second = remaining(&c).await;
     assert_eq!(second + 1, first);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_limit_is_signalled_with_zeros() {
-    let emu = Emulator::builder()
-        .concurrency_limit(1)
-        .latency(Duration::from_millis(300))
-        .start()
-        .await
-        .unwrap();
-    let c = Client::new(&emu);
+    let (emu, c) = start(
+        Emulator::builder()
+            .concurrency_limit(1)
+            .latency(Duration::from_millis(300)),
+    )
+    .await;
     let (a, b) = tokio::join!(c.get("/sessions"), async {
         tokio::time::sleep(Duration::from_millis(100)).await;
         c.get("/sessions").await

@@ -26,6 +26,8 @@ struct Org {
     http: Client,
     clock: ManualClock,
     key: PrivateKey,
+    /// The key of the client's DPoP proofs (not one of the client's keys).
+    dpop: PrivateKey,
 }
 
 impl Org {
@@ -43,8 +45,15 @@ impl Org {
     }
 
     /// The DPoP-bound client, with `settings` changed.
-    async fn with_settings(settings: impl FnOnce(OAuthSettings) -> OAuthSettings) -> Self {
-        Self::with(|c| c, settings).await
+    async fn with_settings(change: impl FnOnce(&mut OAuthSettings)) -> Self {
+        Self::with(
+            |c| c,
+            |mut s| {
+                change(&mut s);
+                s
+            },
+        )
+        .await
     }
 
     async fn with_key(
@@ -54,20 +63,20 @@ impl Org {
     ) -> Self {
         let clock = ManualClock::starting_now();
         let settings = settings(OAuthSettings::default());
-        let emu = Emulator::builder()
-            .seed(7)
-            .oauth_client(client(OAuthClient::new(CLIENT, vec![key.public_jwk()])))
-            .oauth(settings)
-            .clock(clock.shared())
-            .start()
-            .await
-            .unwrap();
-        let http = Client::new(&emu);
+        let (emu, http) = common::start(
+            Emulator::builder()
+                .seed(7)
+                .oauth_client(client(OAuthClient::new(CLIENT, vec![key.public_jwk()])))
+                .oauth(settings)
+                .clock(clock.shared()),
+        )
+        .await;
         Self {
             emu,
             http,
             clock,
             key,
+            dpop: PrivateKey::generate_p256().unwrap(),
         }
     }
 
@@ -98,6 +107,15 @@ impl Org {
 
     fn assertion(&self) -> String {
         self.assertion_with(json!({}))
+    }
+
+    /// Valid claims signed by `key`, the header's `alg` set to `alg` when given.
+    fn assertion_by(&self, key: &PrivateKey, alg: Option<&str>) -> String {
+        let mut header = Map::new();
+        if let Some(alg) = alg {
+            header.insert("alg".into(), json!(alg));
+        }
+        sign_jwt(key, header, &self.claims()).unwrap()
     }
 
     /// A DPoP proof signed by `key` for `htm` and `htu`, with `extra` claims.
@@ -153,9 +171,10 @@ impl Org {
         self.http.try_send(req).await.unwrap()
     }
 
-    /// A token request for both scopes with a new assertion and a new proof by `key`.
-    async fn dpop_request(&self, key: &PrivateKey, nonce: Option<&str>) -> Resp {
-        self.proof_request(&self.token_proof(key, nonce)).await
+    /// A token request for both scopes with a new assertion and a new proof.
+    async fn dpop_request(&self, nonce: Option<&str>) -> Resp {
+        self.proof_request(&self.token_proof(&self.dpop, nonce))
+            .await
     }
 
     /// A token request for both scopes with a new assertion and `proof`.
@@ -164,18 +183,22 @@ impl Org {
             .await
     }
 
+    /// A token request for both scopes with `assertion` and no proof.
+    async fn assertion_request(&self, assertion: &str) -> Resp {
+        self.token_request(assertion, Some(BOTH), None).await
+    }
+
     /// A token request for both scopes with a new assertion and no proof.
     async fn plain_request(&self) -> Resp {
-        self.token_request(&self.assertion(), Some(BOTH), None)
-            .await
+        self.assertion_request(&self.assertion()).await
     }
 
     /// The whole handshake for a DPoP-bound token: proof without nonce, challenge, retry.
-    async fn dpop_token(&self, dpop_key: &PrivateKey) -> String {
-        let first = self.dpop_request(dpop_key, None).await;
+    async fn dpop_token(&self) -> String {
+        let first = self.dpop_request(None).await;
         let nonce = first.header("dpop-nonce").unwrap().to_owned();
-        let r = self.dpop_request(dpop_key, Some(&nonce)).await;
-        assert_eq!(r.status, StatusCode::OK, "{}", body_text(&r));
+        let r = self.dpop_request(Some(&nonce)).await;
+        r.assert_status(StatusCode::OK);
         r.json()["access_token"].as_str().unwrap().to_owned()
     }
 
@@ -208,9 +231,9 @@ impl Org {
     }
 
     /// `GET …/sessions` with a DPoP token and a fresh, valid proof.
-    async fn list_sessions(&self, dpop_key: &PrivateKey, token: &str) -> Resp {
+    async fn list_sessions(&self, token: &str) -> Resp {
         let url = self.url("/sessions");
-        let proof = self.resource_proof(dpop_key, "GET", &url, token);
+        let proof = self.resource_proof(&self.dpop, "GET", &url, token);
         self.api(Method::GET, &url, &format!("DPoP {token}"), Some(&proof))
             .await
     }
@@ -235,13 +258,9 @@ fn form(params: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-fn body_text(r: &Resp) -> String {
-    String::from_utf8_lossy(&r.body).into_owned()
-}
-
 /// Asserts an OAuth error body and returns its description.
 fn assert_oauth_error(r: &Resp, status: u16, error: &str) -> String {
-    assert_eq!(r.status.as_u16(), status, "{}", body_text(r));
+    assert_eq!(r.status.as_u16(), status, "{}", r.text());
     let body = r.json();
     assert_eq!(body["error"], error, "{body}");
     assert_eq!(r.header("cache-control"), Some("no-cache, no-store"));
@@ -250,8 +269,8 @@ fn assert_oauth_error(r: &Resp, status: u16, error: &str) -> String {
 
 /// Asserts a resource-side challenge with an empty body; returns `WWW-Authenticate`.
 fn assert_challenge(r: &Resp, status: u16, error: &str) -> String {
-    assert_eq!(r.status.as_u16(), status, "{}", body_text(r));
-    assert!(r.body.is_empty(), "{}", body_text(r));
+    assert_eq!(r.status.as_u16(), status, "{}", r.text());
+    assert!(r.body.is_empty(), "{}", r.text());
     let header = r.header("www-authenticate").unwrap().to_owned();
     assert!(header.contains(&format!("error=\"{error}\"")), "{header}");
     header
@@ -261,7 +280,7 @@ fn assert_challenge(r: &Resp, status: u16, error: &str) -> String {
 async fn bearer_token_without_dpop() {
     let org = Org::with(|c| c.with_dpop(false), |s| s).await;
     let r = org.plain_request().await;
-    assert_eq!(r.status, StatusCode::OK, "{}", body_text(&r));
+    r.assert_status(StatusCode::OK);
     assert_eq!(r.header("cache-control"), Some("no-cache, no-store"));
     assert_eq!(r.header("content-type"), Some("application/json"));
     assert!(r.header("dpop-nonce").is_none());
@@ -271,17 +290,19 @@ async fn bearer_token_without_dpop() {
     assert_eq!(body["scope"], BOTH);
     let token = body["access_token"].as_str().unwrap();
     // Okta's field order.
-    assert!(body_text(&r).starts_with("{\"token_type\":\"Bearer\",\"expires_in\":3600,"));
+    assert!(
+        r.text()
+            .starts_with("{\"token_type\":\"Bearer\",\"expires_in\":3600,")
+    );
 
     let url = org.url("/sessions");
     let r = org
         .api(Method::GET, &url, &format!("Bearer {token}"), None)
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", body_text(&r));
+    r.assert_status(StatusCode::OK);
 
     // A Bearer token with the DPoP scheme: 401 invalid_token.
-    let dpop_key = PrivateKey::generate_p256().unwrap();
-    let proof = org.resource_proof(&dpop_key, "GET", &url, token);
+    let proof = org.resource_proof(&org.dpop, "GET", &url, token);
     let r = org
         .api(Method::GET, &url, &format!("DPoP {token}"), Some(&proof))
         .await;
@@ -297,12 +318,11 @@ async fn bearer_token_without_dpop() {
 #[tokio::test]
 async fn dpop_nonce_handshake_and_resource_call() {
     let org = Org::start().await;
-    let dpop_key = PrivateKey::generate_p256().unwrap();
 
     // A proof without nonce: use_dpop_nonce, with the nonce.
     let burned = org.assertion();
     let r = org
-        .token_request(&burned, Some(BOTH), Some(&org.token_proof(&dpop_key, None)))
+        .token_request(&burned, Some(BOTH), Some(&org.token_proof(&org.dpop, None)))
         .await;
     let description = assert_oauth_error(&r, 400, "use_dpop_nonce");
     assert_eq!(
@@ -317,14 +337,14 @@ async fn dpop_nonce_handshake_and_resource_call() {
         .token_request(
             &burned,
             Some(BOTH),
-            Some(&org.token_proof(&dpop_key, Some(&nonce))),
+            Some(&org.token_proof(&org.dpop, Some(&nonce))),
         )
         .await;
     assert_oauth_error(&r, 401, "invalid_client");
 
     // A new assertion and a proof with the nonce: 200.
-    let r = org.dpop_request(&dpop_key, Some(&nonce)).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", body_text(&r));
+    let r = org.dpop_request(Some(&nonce)).await;
+    r.assert_status(StatusCode::OK);
     assert_eq!(r.header("dpop-nonce"), Some(nonce.as_str()));
     assert_eq!(r.header("cache-control"), Some("no-cache, no-store"));
     let body = r.json();
@@ -338,36 +358,35 @@ async fn dpop_nonce_handshake_and_resource_call() {
         .token_request(
             &org.assertion(),
             Some(SCOPE_READ),
-            Some(&org.token_proof(&dpop_key, Some(&nonce))),
+            Some(&org.token_proof(&org.dpop, Some(&nonce))),
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", body_text(&r));
+    r.assert_status(StatusCode::OK);
     assert_eq!(r.json()["scope"], SCOPE_READ);
 
     // The resource call with a valid proof.
-    let r = org.list_sessions(&dpop_key, &token).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", body_text(&r));
+    let r = org.list_sessions(&token).await;
+    r.assert_status(StatusCode::OK);
     assert_eq!(r.json(), json!([]));
     // A write works too (manage scope).
     let url = org.url("/sessions");
-    let proof = org.resource_proof(&dpop_key, "POST", &url, &token);
+    let proof = org.resource_proof(&org.dpop, "POST", &url, &token);
     let r = org
         .api(Method::POST, &url, &format!("DPoP {token}"), Some(&proof))
         .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", body_text(&r));
+    r.assert_status(StatusCode::CREATED);
 }
 
 #[tokio::test]
 async fn resource_proof_failures_are_400_with_an_empty_body() {
     let org = Org::start().await;
-    let dpop_key = PrivateKey::generate_p256().unwrap();
-    let token = org.dpop_token(&dpop_key).await;
+    let token = org.dpop_token().await;
     let auth = format!("DPoP {token}");
     let url = org.url("/sessions");
     let path = format!("/api/v1/identity-sources/{}/sessions", org.http.source);
 
     // Replayed proof.
-    let proof = org.resource_proof(&dpop_key, "GET", &url, &token);
+    let proof = org.resource_proof(&org.dpop, "GET", &url, &token);
     let r = org.api(Method::GET, &url, &auth, Some(&proof)).await;
     assert_eq!(r.status, StatusCode::OK);
     let r = org.api(Method::GET, &url, &auth, Some(&proof)).await;
@@ -394,31 +413,31 @@ async fn resource_proof_failures_are_400_with_an_empty_body() {
     );
 
     // Wrong htm.
-    let proof = org.resource_proof(&dpop_key, "POST", &url, &token);
+    let proof = org.resource_proof(&org.dpop, "POST", &url, &token);
     let r = org.api(Method::GET, &url, &auth, Some(&proof)).await;
     let header = assert_challenge(&r, 400, "invalid_dpop_proof");
     assert!(header.contains("'htm'"), "{header}");
 
     // Wrong htu: another path, and the URL with a query.
     for htu in [org.url("/users"), format!("{url}?limit=1")] {
-        let proof = org.resource_proof(&dpop_key, "GET", &htu, &token);
+        let proof = org.resource_proof(&org.dpop, "GET", &htu, &token);
         let r = org.api(Method::GET, &url, &auth, Some(&proof)).await;
         let header = assert_challenge(&r, 400, "invalid_dpop_proof");
         assert!(header.contains("'htu'"), "{header}");
     }
     // A query on the request is not part of htu.
-    let proof = org.resource_proof(&dpop_key, "GET", &url, &token);
+    let proof = org.resource_proof(&org.dpop, "GET", &url, &token);
     let r = org
         .api(Method::GET, &format!("{url}?x=1"), &auth, Some(&proof))
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", body_text(&r));
+    r.assert_status(StatusCode::OK);
 
     // Wrong ath (the hash of another token), and none.
-    let proof = org.resource_proof(&dpop_key, "GET", &url, "another-token");
+    let proof = org.resource_proof(&org.dpop, "GET", &url, "another-token");
     let r = org.api(Method::GET, &url, &auth, Some(&proof)).await;
     let header = assert_challenge(&r, 400, "invalid_dpop_proof");
     assert!(header.contains("'ath'"), "{header}");
-    let proof = org.proof(&dpop_key, "GET", &url, json!({}));
+    let proof = org.proof(&org.dpop, "GET", &url, json!({}));
     let r = org.api(Method::GET, &url, &auth, Some(&proof)).await;
     assert_challenge(&r, 400, "invalid_dpop_proof");
 
@@ -432,7 +451,7 @@ async fn resource_proof_failures_are_400_with_an_empty_body() {
     // iat older than 5 minutes, and in the future.
     for iat in [org.now() - 301, org.now() + 1] {
         let proof = org.proof(
-            &dpop_key,
+            &org.dpop,
             "GET",
             &url,
             json!({"ath": sha256_b64url(token.as_bytes()), "iat": iat}),
@@ -449,28 +468,27 @@ async fn resource_proof_failures_are_400_with_an_empty_body() {
     assert!(header.starts_with("DPoP algs="), "{header}");
 
     // An unknown token: 401 E0000011, as before.
-    let proof = org.resource_proof(&dpop_key, "GET", &url, "nope");
+    let proof = org.resource_proof(&org.dpop, "GET", &url, "nope");
     let r = org.api(Method::GET, &url, "DPoP nope", Some(&proof)).await;
     r.assert_error(401, "E0000011");
 
     // And the valid proof still passes after all that.
-    let r = org.list_sessions(&dpop_key, &token).await;
+    let r = org.list_sessions(&token).await;
     assert_eq!(r.status, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn proof_with_private_key_or_bad_typ_is_refused() {
     let org = Org::start().await;
-    let dpop_key = PrivateKey::generate_p256().unwrap();
     let nonce = org.emu.dpop_nonce();
     let claims = json!({"jti": random_id(), "htm": "POST", "htu": org.emu.token_url(), "iat": org.now(), "nonce": nonce});
 
-    let mut jwk = serde_json::to_value(dpop_key.public_jwk()).unwrap();
+    let mut jwk = serde_json::to_value(org.dpop.public_jwk()).unwrap();
     jwk["d"] = json!("AAAA");
     let mut header = Map::new();
     header.insert("typ".into(), json!("dpop+jwt"));
     header.insert("jwk".into(), jwk);
-    let proof = sign_jwt(&dpop_key, header, &claims).unwrap();
+    let proof = sign_jwt(&org.dpop, header, &claims).unwrap();
     let r = org.proof_request(&proof).await;
     let description = assert_oauth_error(&r, 400, "invalid_dpop_proof");
     assert!(description.contains("private key"), "{description}");
@@ -479,9 +497,9 @@ async fn proof_with_private_key_or_bad_typ_is_refused() {
     header.insert("typ".into(), json!("JWT"));
     header.insert(
         "jwk".into(),
-        serde_json::to_value(dpop_key.public_jwk()).unwrap(),
+        serde_json::to_value(org.dpop.public_jwk()).unwrap(),
     );
-    let proof = sign_jwt(&dpop_key, header, &claims).unwrap();
+    let proof = sign_jwt(&org.dpop, header, &claims).unwrap();
     let r = org.proof_request(&proof).await;
     assert_oauth_error(&r, 400, "invalid_dpop_proof");
 
@@ -493,7 +511,7 @@ async fn proof_with_private_key_or_bad_typ_is_refused() {
 
     // Wrong htu on the token endpoint.
     let proof = org.proof(
-        &dpop_key,
+        &org.dpop,
         "POST",
         &format!("{}/", org.emu.token_url()),
         json!({ "nonce": nonce }),
@@ -502,7 +520,7 @@ async fn proof_with_private_key_or_bad_typ_is_refused() {
     assert_oauth_error(&r, 400, "invalid_dpop_proof");
 
     // A replayed token proof.
-    let proof = org.token_proof(&dpop_key, Some(&nonce));
+    let proof = org.token_proof(&org.dpop, Some(&nonce));
     let r = org.proof_request(&proof).await;
     assert_eq!(r.status, StatusCode::OK);
     let r = org.proof_request(&proof).await;
@@ -544,23 +562,12 @@ async fn assertion_checks() {
         ),
     ];
     for (what, changes) in cases {
-        let r = org
-            .token_request(&org.assertion_with(changes), Some(BOTH), None)
-            .await;
-        assert_eq!(
-            r.status,
-            StatusCode::UNAUTHORIZED,
-            "{what}: {}",
-            body_text(&r)
-        );
+        let r = org.assertion_request(&org.assertion_with(changes)).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{what}: {}", r.text());
         assert_eq!(r.json()["error"], "invalid_client", "{what}");
     }
     let r = org
-        .token_request(
-            &org.assertion_with(json!({ "aud": format!("{url}/") })),
-            Some(BOTH),
-            None,
-        )
+        .assertion_request(&org.assertion_with(json!({ "aud": format!("{url}/") })))
         .await;
     assert_eq!(
         assert_oauth_error(&r, 401, "invalid_client"),
@@ -569,19 +576,15 @@ async fn assertion_checks() {
 
     // exp exactly one hour ahead is fine (the DPoP check comes next).
     let r = org
-        .token_request(
-            &org.assertion_with(json!({ "exp": org.now() + 3600 })),
-            Some(BOTH),
-            None,
-        )
+        .assertion_request(&org.assertion_with(json!({ "exp": org.now() + 3600 })))
         .await;
     assert_oauth_error(&r, 400, "invalid_dpop_proof");
 
     // Replayed assertion.
     let assertion = org.assertion();
-    let r = org.token_request(&assertion, Some(BOTH), None).await;
+    let r = org.assertion_request(&assertion).await;
     assert_oauth_error(&r, 400, "invalid_dpop_proof");
-    let r = org.token_request(&assertion, Some(BOTH), None).await;
+    let r = org.assertion_request(&assertion).await;
     assert_eq!(
         assert_oauth_error(&r, 401, "invalid_client"),
         "The client_assertion token has already been used."
@@ -589,27 +592,23 @@ async fn assertion_checks() {
 
     // Signed by another key with the registered kid.
     let impostor = PrivateKey::generate_p256().unwrap().with_kid("key-1");
-    let forged = sign_jwt(&impostor, Map::new(), &org.claims()).unwrap();
-    let r = org.token_request(&forged, Some(BOTH), None).await;
+    let r = org
+        .assertion_request(&org.assertion_by(&impostor, None))
+        .await;
     assert_oauth_error(&r, 401, "invalid_client");
 
     // A kid the client does not have.
     let stranger = PrivateKey::generate_p256().unwrap().with_kid("key-9");
     let r = org
-        .token_request(
-            &sign_jwt(&stranger, Map::new(), &org.claims()).unwrap(),
-            Some(BOTH),
-            None,
-        )
+        .assertion_request(&org.assertion_by(&stranger, None))
         .await;
     assert_oauth_error(&r, 401, "invalid_client");
 
     // ES512 and HS256: not supported.
     for alg in ["ES512", "HS256", "none"] {
-        let mut header = Map::new();
-        header.insert("alg".into(), json!(alg));
-        let token = sign_jwt(&org.key, header, &org.claims()).unwrap();
-        let r = org.token_request(&token, Some(BOTH), None).await;
+        let r = org
+            .assertion_request(&org.assertion_by(&org.key, Some(alg)))
+            .await;
         let description = assert_oauth_error(&r, 401, "invalid_client");
         assert!(description.contains(alg), "{description}");
     }
@@ -639,19 +638,14 @@ async fn several_keys_need_a_kid() {
     .await;
     // With kid: either key works.
     let r = org
-        .token_request(
-            &sign_jwt(&second, Map::new(), &org.claims()).unwrap(),
-            Some(BOTH),
-            None,
-        )
+        .assertion_request(&org.assertion_by(&second, None))
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", body_text(&r));
+    r.assert_status(StatusCode::OK);
     // Without kid: refused.
     let anonymous = PrivateKey::generate_p256().unwrap();
-    let mut header = Map::new();
-    header.insert("alg".into(), json!("ES256"));
-    let token = sign_jwt(&anonymous, header, &org.claims()).unwrap();
-    let r = org.token_request(&token, Some(BOTH), None).await;
+    let r = org
+        .assertion_request(&org.assertion_by(&anonymous, Some("ES256")))
+        .await;
     let description = assert_oauth_error(&r, 401, "invalid_client");
     assert!(description.contains("kid"), "{description}");
 }
@@ -692,32 +686,15 @@ async fn scope_checks() {
 
 #[tokio::test]
 async fn expired_tokens_are_refused() {
-    let org = Org::with_settings(|s| OAuthSettings {
-        token_lifetime: Duration::from_secs(60),
-        ..s
-    })
-    .await;
-    let dpop_key = PrivateKey::generate_p256().unwrap();
-    let r = org
-        .token_request(
-            &org.assertion(),
-            Some(BOTH),
-            Some(&org.token_proof(&dpop_key, Some(&org.emu.dpop_nonce()))),
-        )
-        .await;
+    let org = Org::with_settings(|s| s.token_lifetime = Duration::from_secs(60)).await;
+    let r = org.dpop_request(Some(&org.emu.dpop_nonce())).await;
     assert_eq!(r.json()["expires_in"], 60);
     let token = r.json()["access_token"].as_str().unwrap().to_owned();
-    assert_eq!(
-        org.list_sessions(&dpop_key, &token).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(org.list_sessions(&token).await.status, StatusCode::OK);
     org.clock.advance(Duration::from_secs(59));
-    assert_eq!(
-        org.list_sessions(&dpop_key, &token).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(org.list_sessions(&token).await.status, StatusCode::OK);
     org.clock.advance(Duration::from_secs(1));
-    let r = org.list_sessions(&dpop_key, &token).await;
+    let r = org.list_sessions(&token).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     let header = r.header("www-authenticate").unwrap();
     assert!(header.contains("error=\"invalid_token\""), "{header}");
@@ -728,19 +705,18 @@ async fn expired_tokens_are_refused() {
 #[tokio::test]
 async fn percent_encoded_paths_compare_decoded() {
     let org = Org::start().await;
-    let dpop_key = PrivateKey::generate_p256().unwrap();
-    let token = org.dpop_token(&dpop_key).await;
+    let token = org.dpop_token().await;
     let auth = format!("DPoP {token}");
     let url = org.url("/users/a%40example.com");
     let decoded = org.url("/users/a@example.com");
 
     // htu with the decoded path: authenticated (the user does not exist: 404).
-    let proof = org.resource_proof(&dpop_key, "GET", &decoded, &token);
+    let proof = org.resource_proof(&org.dpop, "GET", &decoded, &token);
     let r = org.api(Method::GET, &url, &auth, Some(&proof)).await;
     r.assert_error(404, "E0000007");
 
     // htu that keeps %40: refused, as on Okta.
-    let proof = org.resource_proof(&dpop_key, "GET", &url, &token);
+    let proof = org.resource_proof(&org.dpop, "GET", &url, &token);
     let r = org.api(Method::GET, &url, &auth, Some(&proof)).await;
     assert_challenge(&r, 400, "invalid_dpop_proof");
 }
@@ -769,17 +745,15 @@ async fn static_token_keeps_working() {
 #[tokio::test]
 async fn nonces_rotate_and_stay_valid_for_the_grace_period() {
     let org = Org::start().await;
-    let dpop_key = PrivateKey::generate_p256().unwrap();
     let first = org.emu.dpop_nonce();
     let request = |nonce: String| {
         let org = &org;
-        let key = dpop_key.clone();
-        async move { org.dpop_request(&key, Some(&nonce)).await }
+        async move { org.dpop_request(Some(&nonce)).await }
     };
     // A day later the nonce has rotated; the old one still works and the new one comes back.
     org.clock.advance(Duration::from_secs(24 * 3600));
     let r = request(first.clone()).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", body_text(&r));
+    r.assert_status(StatusCode::OK);
     let second = r.header("dpop-nonce").unwrap().to_owned();
     assert_ne!(second, first);
     // Three days after it was handed out, the first is stale: challenged with the current one.
@@ -800,16 +774,11 @@ async fn nonces_rotate_and_stay_valid_for_the_grace_period() {
 
 #[tokio::test]
 async fn forced_and_repeated_nonce_challenges() {
-    let forced = Org::with_settings(|s| OAuthSettings {
-        force_nonce_challenge: true,
-        ..s
-    })
-    .await;
-    let dpop_key = PrivateKey::generate_p256().unwrap();
+    let forced = Org::with_settings(|s| s.force_nonce_challenge = true).await;
     let mut nonce = None;
     let mut seen = Vec::new();
     for _ in 0..3 {
-        let r = forced.dpop_request(&dpop_key, nonce.as_deref()).await;
+        let r = forced.dpop_request(nonce.as_deref()).await;
         assert_oauth_error(&r, 400, "use_dpop_nonce");
         let n = r.header("dpop-nonce").unwrap().to_owned();
         assert!(!seen.contains(&n));
@@ -817,31 +786,22 @@ async fn forced_and_repeated_nonce_challenges() {
         nonce = Some(n);
     }
 
-    let repeated = Org::with_settings(|s| OAuthSettings {
-        repeat_nonce: true,
-        ..s
-    })
-    .await;
-    let r = repeated.dpop_request(&dpop_key, None).await;
+    let repeated = Org::with_settings(|s| s.repeat_nonce = true).await;
+    let r = repeated.dpop_request(None).await;
     let n = r.header("dpop-nonce").unwrap().to_owned();
-    let r = repeated.dpop_request(&dpop_key, Some(&n)).await;
+    let r = repeated.dpop_request(Some(&n)).await;
     assert_oauth_error(&r, 400, "use_dpop_nonce");
     assert_eq!(r.header("dpop-nonce"), Some(n.as_str()));
 }
 
 #[tokio::test]
 async fn resource_nonce_mode() {
-    let org = Org::with_settings(|s| OAuthSettings {
-        resource_nonce_mode: true,
-        ..s
-    })
-    .await;
-    let dpop_key = PrivateKey::generate_p256().unwrap();
-    let token = org.dpop_token(&dpop_key).await;
+    let org = Org::with_settings(|s| s.resource_nonce_mode = true).await;
+    let token = org.dpop_token().await;
     let url = org.url("/sessions");
     let auth = format!("DPoP {token}");
 
-    let r = org.list_sessions(&dpop_key, &token).await;
+    let r = org.list_sessions(&token).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert!(r.body.is_empty());
     let header = r.header("www-authenticate").unwrap();
@@ -849,9 +809,9 @@ async fn resource_nonce_mode() {
     let nonce = r.header("dpop-nonce").unwrap().to_owned();
 
     let ath = sha256_b64url(token.as_bytes());
-    let proof = org.proof(&dpop_key, "GET", &url, json!({"ath": ath, "nonce": nonce}));
+    let proof = org.proof(&org.dpop, "GET", &url, json!({"ath": ath, "nonce": nonce}));
     let r = org.api(Method::GET, &url, &auth, Some(&proof)).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", body_text(&r));
+    r.assert_status(StatusCode::OK);
 }
 
 #[tokio::test]
@@ -898,17 +858,16 @@ async fn token_endpoint_wants_a_form() {
 async fn dpop_over_http2() {
     let org = Org::start().await;
     let h2 = Client::h2(&org.emu);
-    let dpop_key = PrivateKey::generate_p256().unwrap();
-    let token = org.dpop_token(&dpop_key).await;
+    let token = org.dpop_token().await;
     let url = org.url("/sessions");
-    let proof = org.resource_proof(&dpop_key, "GET", &url, &token);
+    let proof = org.resource_proof(&org.dpop, "GET", &url, &token);
     let req = Request::get(&url)
         .header("authorization", format!("DPoP {token}"))
         .header("dpop", proof)
         .body(Full::new(Bytes::new()))
         .unwrap();
     let r = h2.try_send(req).await.unwrap();
-    assert_eq!(r.status, StatusCode::OK, "{}", body_text(&r));
+    r.assert_status(StatusCode::OK);
 }
 
 #[tokio::test]
@@ -939,5 +898,5 @@ async fn rsa_keys_from_a_jwks_or_pem() {
     )
     .await;
     let r = org.plain_request().await;
-    assert_eq!(r.status, StatusCode::OK, "{}", body_text(&r));
+    r.assert_status(StatusCode::OK);
 }

@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::{Client, deletes, user, users};
+use common::{Client, deletes, memberships, start, two_sources, user, users};
 use http::{Method, StatusCode};
 use okta_idsrc_core::models::IdentitySourceSessionStatus;
 use okta_idsrc_emulator::Emulator;
@@ -23,11 +23,10 @@ fn httpdate_like(s: &str) -> bool {
 
 #[tokio::test]
 async fn session_operations_and_statuses() {
-    let emu = Emulator::builder().seed(1).start().await.unwrap();
-    let c = Client::new(&emu);
+    let (emu, c) = start(Emulator::builder().seed(1)).await;
 
     // 2: create → 201 (live), one object.
-    let r = c.call(Method::POST, "/sessions", None).await;
+    let r = c.post_sessions().await;
     assert_eq!(r.status, StatusCode::CREATED);
     let s = r.json();
     let id = s["id"].as_str().unwrap().to_owned();
@@ -61,20 +60,15 @@ async fn session_operations_and_statuses() {
         ("bulk-groups-delete", json!({"externalIds": ["G2"]})),
         (
             "bulk-group-memberships-upsert",
-            json!({"memberships": [{"groupExternalId": "G1", "memberExternalIds": ["EXT0", "EXT1", "NOBODY"]}]}),
+            memberships("G1", &["EXT0", "EXT1", "NOBODY"]),
         ),
         (
             "bulk-group-memberships-delete",
-            json!({"memberships": [{"groupExternalId": "G1", "memberExternalIds": ["EXT1"]}]}),
+            memberships("G1", &["EXT1"]),
         ),
     ] {
         let r = c.load(&id, action, body).await;
-        assert_eq!(
-            r.status,
-            StatusCode::ACCEPTED,
-            "{action}: {}",
-            String::from_utf8_lossy(&r.body)
-        );
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{action}: {}", r.text());
         assert!(r.body.is_empty(), "{action}");
         assert_eq!(r.header("content-type"), None);
     }
@@ -103,9 +97,7 @@ async fn session_operations_and_statuses() {
 
     // 4: delete a fresh session → 204, CLOSED.
     let id2 = c.create_session().await;
-    let r = c
-        .call(Method::DELETE, &format!("/sessions/{id2}"), None)
-        .await;
+    let r = c.cancel(&id2).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     assert!(r.body.is_empty());
     assert_eq!(c.session_status(&id2).await, "CLOSED");
@@ -114,17 +106,11 @@ async fn session_operations_and_statuses() {
 
 #[tokio::test]
 async fn user_operations() {
-    let emu = Emulator::start().await.unwrap();
-    let c = Client::new(&emu);
+    let (_emu, c) = start(Emulator::builder()).await;
 
     // 12: create → 200 with explicit nulls.
     let r = c.post("/users", json!({"externalId": "EXT1", "profile": {"userName": "a@example.com", "email": "a@example.com", "firstName": "Ann", "department": "R&D"}})).await;
-    assert_eq!(
-        r.status,
-        StatusCode::OK,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
+    r.assert_status(StatusCode::OK);
     let u = r.json();
     assert!(u["id"].as_str().unwrap().starts_with("00u"));
     assert_eq!(u["externalId"], "EXT1");
@@ -165,12 +151,7 @@ async fn user_operations() {
             Some(json!({"profile": {"userName": "c@example.com", "email": "c@example.com"}})),
         )
         .await;
-    assert_eq!(
-        r.status,
-        StatusCode::OK,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
+    r.assert_status(StatusCode::OK);
     let p = &r.json()["profile"];
     assert_eq!(p["firstName"], serde_json::Value::Null);
     assert_eq!(p["email"], "c@example.com");
@@ -193,18 +174,12 @@ async fn user_operations() {
 
 #[tokio::test]
 async fn group_and_membership_operations() {
-    let emu = Emulator::start().await.unwrap();
-    let c = Client::new(&emu);
+    let (_emu, c) = start(Emulator::builder()).await;
     c.import_users(users(0, 2)).await;
 
     // 17: create → 200, flat profile (live).
     let r = c.post("/groups", json!({"externalId": "GEXT", "profile": {"displayName": "West", "description": "West coast"}})).await;
-    assert_eq!(
-        r.status,
-        StatusCode::OK,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
+    r.assert_status(StatusCode::OK);
     let g = r.json();
     let gid = g["id"].as_str().unwrap().to_owned();
     assert!(gid.starts_with("00g") && gid.len() == 20);
@@ -277,8 +252,7 @@ async fn group_and_membership_operations() {
 
 #[tokio::test]
 async fn okta_headers_on_every_response() {
-    let emu = Emulator::start().await.unwrap();
-    let c = Client::new(&emu);
+    let (_emu, c) = start(Emulator::builder()).await;
     let mut ids = std::collections::HashSet::new();
     let s = c.create_session().await;
     for r in [
@@ -319,7 +293,7 @@ async fn okta_headers_on_every_response() {
 async fn http2_prior_knowledge() {
     let emu = Emulator::start().await.unwrap();
     let c = Client::h2(&emu);
-    let r = c.call(Method::POST, "/sessions", None).await;
+    let r = c.post_sessions().await;
     assert_eq!(r.status, StatusCode::CREATED);
     let s = r.json()["id"].as_str().unwrap().to_owned();
     let r = c.load(&s, "bulk-upsert", users(0, 5)).await;
@@ -338,18 +312,10 @@ async fn http2_prior_knowledge() {
 
 #[tokio::test]
 async fn inspection_and_reset() {
-    let emu = Emulator::builder()
-        .identity_source("0oaA")
-        .identity_source("0oaB")
-        .start()
-        .await
-        .unwrap();
-    let c = Client::new(&emu);
+    let (emu, c) = start(two_sources()).await;
     c.import_users(json!({"profiles": [user("U1")]})).await;
 
-    let r = c
-        .send_raw(Method::GET, &format!("{}/__emulator/state", c.base), None)
-        .await;
+    let r = c.inspect(Method::GET, "state").await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.header("x-rate-limit-limit").is_none());
     let state = r.json();
@@ -378,9 +344,7 @@ async fn inspection_and_reset() {
     assert_eq!(emu.counts("0oaB").expect("known").users_active, 0);
     assert!(emu.counts("0oaUnknown").is_none());
 
-    let r = c
-        .send_raw(Method::POST, &format!("{}/__emulator/reset", c.base), None)
-        .await;
+    let r = c.inspect(Method::POST, "reset").await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     let state = emu.state();
     assert!(
@@ -398,8 +362,7 @@ async fn inspection_and_reset() {
 
 #[tokio::test]
 async fn membership_pages_follow_link_headers() {
-    let emu = Emulator::start().await.unwrap();
-    let c = Client::new(&emu);
+    let (emu, c) = start(Emulator::builder()).await;
     let s = c.create_session().await;
     c.load(&s, "bulk-upsert", users(0, 200)).await;
     c.load(&s, "bulk-upsert", users(200, 250)).await;
@@ -416,13 +379,12 @@ async fn membership_pages_follow_link_headers() {
             .load(
                 &s,
                 "bulk-group-memberships-upsert",
-                json!({"memberships": [{"groupExternalId": "G/1", "memberExternalIds": chunk}]}),
+                memberships("G/1", chunk),
             )
             .await;
         assert_eq!(r.status, StatusCode::ACCEPTED);
     }
-    c.start_import(&s).await;
-    c.wait_status(&s, "COMPLETED").await;
+    c.import_and_wait(&s).await;
     let gid = emu.state().identity_sources[0]
         .group("G/1")
         .unwrap()
@@ -483,9 +445,8 @@ async fn membership_pages_follow_link_headers() {
 
 #[tokio::test]
 async fn shutdown_and_drop_stop_the_server() {
-    let emu = Emulator::start().await.unwrap();
+    let (emu, c) = start(Emulator::builder()).await;
     let addr = emu.addr();
-    let c = Client::new(&emu);
     assert_eq!(c.get("/sessions").await.status, StatusCode::OK); // a pooled keep-alive connection
     tokio::time::timeout(std::time::Duration::from_secs(3), emu.shutdown())
         .await
