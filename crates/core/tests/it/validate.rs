@@ -98,8 +98,9 @@ fn boundaries(
 #[test]
 fn profile_strings_have_their_limits() {
     type Set = fn(IdentitySourceUserProfileForUpsert, String) -> IdentitySourceUserProfileForUpsert;
+    type Make = fn(usize) -> String;
     // The attribute, its limits, its setter and how to make a value of n characters.
-    let cases: [(&str, usize, usize, Set, fn(usize) -> String); 7] = [
+    let cases: [(&str, usize, usize, Set, Make); 7] = [
         ("email", 5, 100, |p, v| p.email(v), email),
         ("secondEmail", 5, 100, |p, v| p.second_email(v), email),
         ("firstName", 1, 50, |p, v| p.first_name(v), s),
