@@ -207,6 +207,22 @@ impl PathBuilder {
         Ok(self)
     }
 
+    /// Appends `/sessions/{sessionId}`.
+    pub(crate) fn session(self, session_id: &str) -> Result<Self, Error> {
+        self.lit("sessions").with("sessionId", session_id)
+    }
+
+    /// Appends `/users/{externalId}`.
+    pub(crate) fn user(self, external_id: &str) -> Result<Self, Error> {
+        self.lit("users").with("externalId", external_id)
+    }
+
+    /// Appends `/groups/{groupOrExternalId}`.
+    pub(crate) fn group(self, group_or_external_id: &str) -> Result<Self, Error> {
+        self.lit("groups")
+            .with("groupOrExternalId", group_or_external_id)
+    }
+
     /// Appends `?k=v&…`, skipping absent values.
     pub(crate) fn query(mut self, pairs: &[(&str, Option<&str>)]) -> Self {
         let mut first = true;

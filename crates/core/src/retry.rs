@@ -119,18 +119,11 @@ pub fn classify(info: Option<&OperationInfo>, error: &Error) -> RetryDecision {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::operation::{Idempotency, RateLimitBucket};
+    use crate::operation::Operation;
+    use crate::operations::{GetIdentitySourceSession, StartImportFromIdentitySource};
 
-    const IDEMPOTENT: OperationInfo = OperationInfo::new(
-        "getIdentitySourceSession",
-        Idempotency::Idempotent,
-        RateLimitBucket::General,
-    );
-    const NOT_IDEMPOTENT: OperationInfo = OperationInfo::new(
-        "startImportFromIdentitySource",
-        Idempotency::NonIdempotent,
-        RateLimitBucket::General,
-    );
+    const IDEMPOTENT: OperationInfo = GetIdentitySourceSession::INFO;
+    const NOT_IDEMPOTENT: OperationInfo = StartImportFromIdentitySource::INFO;
 
     #[test]
     fn statuses() {

@@ -41,13 +41,31 @@ pub struct BulkLoadWriter {
     last_len: usize,
 }
 
+/// The `Debug` of a load, open or closed: its kind, its entities and its size. The bytes hold
+/// profiles: only their size is shown.
+fn debug_load(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    kind: BulkLoadKind,
+    entities: u32,
+    bytes: usize,
+) -> fmt::Result {
+    f.debug_struct(name)
+        .field("kind", &kind)
+        .field("entities", &entities)
+        .field("bytes", &bytes)
+        .finish()
+}
+
 impl fmt::Debug for BulkLoadWriter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BulkLoadWriter")
-            .field("kind", &self.kind)
-            .field("entities", &self.entities)
-            .field("bytes", &self.buf.len())
-            .finish()
+        debug_load(
+            f,
+            "BulkLoadWriter",
+            self.kind,
+            self.entities,
+            self.buf.len(),
+        )
     }
 }
 
@@ -195,13 +213,14 @@ pub struct BulkLoadBody {
 }
 
 impl fmt::Debug for BulkLoadBody {
-    // The bytes hold profiles: only their size is shown.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BulkLoadBody")
-            .field("kind", &self.kind)
-            .field("entities", &self.entities)
-            .field("bytes", &self.bytes.len())
-            .finish()
+        debug_load(
+            f,
+            "BulkLoadBody",
+            self.kind,
+            self.entities,
+            self.bytes.len(),
+        )
     }
 }
 

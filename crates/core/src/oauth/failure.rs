@@ -302,12 +302,13 @@ mod tests {
         let skew = ClockSkew::measure(&h, local).expect("skew");
         assert_eq!(skew.seconds(), 420);
         assert!(skew.local_is_behind());
-        let f = OAuthFailure::new(
+        let failure = |status, code, description: &str| {
+            OAuthFailure::new(status, code, Some(description.into()), &h, local)
+        };
+        let f = failure(
             StatusCode::BAD_REQUEST,
             ErrorCode::InvalidDpopProof,
-            Some("The DPoP proof JWT iat is in the future.".into()),
-            &h,
-            local,
+            "The DPoP proof JWT iat is in the future.",
         );
         assert_eq!(f.clock_skew, Some(skew));
         assert_eq!(
@@ -316,20 +317,16 @@ mod tests {
              the future. (the local clock is 420 s behind the server's Date) [request id r1]"
         );
         assert!(f.is_clock_skew());
-        let f = OAuthFailure::new(
+        let f = failure(
             StatusCode::BAD_REQUEST,
             ErrorCode::InvalidDpopProof,
-            Some("The DPoP proof JWT has already been used.".into()),
-            &h,
-            local,
+            "The DPoP proof JWT has already been used.",
         );
         assert_eq!(f.clock_skew, None);
-        let f = OAuthFailure::new(
+        let f = failure(
             StatusCode::UNAUTHORIZED,
             ErrorCode::InvalidToken,
-            Some("The access token has expired.".into()),
-            &h,
-            local,
+            "The access token has expired.",
         );
         assert!(
             !f.is_clock_skew(),

@@ -9,9 +9,7 @@ operation! {
         /// The group.
         body: GroupsRequestSchema,
     }
-    build |op, path| (Method::POST, path.lit("groups").finish(), Some(json_body(
-        "createIdentitySourceGroups", &op.body, false,
-    )?));
+    build |op, path| (Method::POST, path.lit("groups").finish(), json op.body);
     parse parse_json;
 }
 
@@ -21,11 +19,7 @@ operation! {
         /// The Okta group id (`00g…`) or the group's external id.
         group_or_external_id: String,
     }
-    build |op, path| (
-        Method::GET,
-        path.lit("groups").with("groupOrExternalId", &op.group_or_external_id)?.finish(),
-        None,
-    );
+    build |op, path| (Method::GET, path.group(&op.group_or_external_id)?.finish());
     parse parse_json;
 }
 
@@ -37,11 +31,7 @@ operation! {
         /// The new group.
         body: GroupsRequestSchema,
     }
-    build |op, path| (
-        Method::POST,
-        path.lit("groups").with("groupOrExternalId", &op.group_or_external_id)?.finish(),
-        Some(json_body("updateIdentitySourceGroups", &op.body, false)?),
-    );
+    build |op, path| (Method::POST, path.group(&op.group_or_external_id)?.finish(), json op.body);
     parse parse_json;
 }
 
@@ -52,10 +42,6 @@ operation! {
         /// The Okta group id (`00g…`) or the group's external id.
         group_or_external_id: String,
     }
-    build |op, path| (
-        Method::DELETE,
-        path.lit("groups").with("groupOrExternalId", &op.group_or_external_id)?.finish(),
-        None,
-    );
+    build |op, path| (Method::DELETE, path.group(&op.group_or_external_id)?.finish());
     parse parse_empty;
 }

@@ -127,8 +127,7 @@ impl Operation for GetIdentitySourceGroupMemberships {
         }
         let limit = self.limit.map(|l| l.to_string());
         let path = PathBuilder::identity_source(name, &self.identity_source_id)?
-            .lit("groups")
-            .with("groupOrExternalId", &self.group_or_external_id)?
+            .group(&self.group_or_external_id)?
             .lit("membership")
             .query(&[
                 ("after", self.after.as_deref()),
@@ -164,8 +163,8 @@ operation! {
     }
     build |op, path| (
         Method::POST,
-        path.lit("groups").with("groupOrExternalId", &op.group_or_external_id)?.lit("membership").finish(),
-        Some(json_body("createIdentitySourceGroupsMemberships", &op.body, false)?),
+        path.group(&op.group_or_external_id)?.lit("membership").finish(),
+        json op.body,
     );
     parse parse_empty;
 }
@@ -181,12 +180,10 @@ operation! {
     }
     build |op, path| (
         Method::DELETE,
-        path.lit("groups")
-            .with("groupOrExternalId", &op.group_or_external_id)?
+        path.group(&op.group_or_external_id)?
             .lit("membership")
             .with("memberExternalId", &op.member_external_id)?
             .finish(),
-        None,
     );
     parse parse_empty;
 }

@@ -18,13 +18,19 @@ use crate::operation::{
 
 /// Defines an operation type: the struct (identity source id first, then the listed fields),
 /// a `new` constructor taking every field, and its [`Operation`] impl.
+///
+/// `build |op, path| (method, path, body)` makes the request from the operation and a
+/// [`PathBuilder`] at the identity source; the body is left out, `json <expr>` (validated and
+/// sent as JSON) or `json_load <expr>` (a bulk load: its size checked as well).
 macro_rules! operation {
     (
         $(#[$meta:meta])*
         $name:ident ($op:literal, $idem:ident, $bucket:ident) -> $out:ty {
             $( $(#[$fmeta:meta])* $field:ident : $fty:ty ),* $(,)?
         }
-        build |$this:ident, $path:ident| $build:expr;
+        build |$this:ident, $path:ident| (
+            $method:expr, $uri:expr $(, $kind:ident $body:expr)? $(,)?
+        );
         parse $parse:path;
     ) => {
         $(#[$meta])*
@@ -51,8 +57,9 @@ macro_rules! operation {
             fn build(&self, ctx: &ApiContext) -> Result<Request<Bytes>, Error> {
                 let $this = self;
                 let $path = PathBuilder::identity_source($op, &self.identity_source_id)?;
-                let (method, path, body): (Method, String, Option<Vec<u8>>) = $build;
-                request(ctx, Self::INFO, method, &path, body.map(Bytes::from))
+                let uri: String = $uri;
+                let body: Option<Vec<u8>> = operation!(@body $op $($kind $body)?);
+                request(ctx, Self::INFO, $method, &uri, body.map(Bytes::from))
             }
 
             fn parse(response: Response<Bytes>) -> Result<$out, Error> {
@@ -60,6 +67,9 @@ macro_rules! operation {
             }
         }
     };
+    (@body $op:literal) => { None };
+    (@body $op:literal json $body:expr) => { Some(json_body($op, &$body, false)?) };
+    (@body $op:literal json_load $body:expr) => { Some(json_body($op, &$body, true)?) };
 }
 
 mod groups;

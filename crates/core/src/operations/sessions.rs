@@ -14,7 +14,7 @@ operation! {
     /// `GET /sessions`: the identity source's sessions (`listIdentitySourceSessions`).
     ListIdentitySourceSessions("listIdentitySourceSessions", Idempotent, General)
         -> Vec<IdentitySourceSession> {}
-    build |_op, path| (Method::GET, path.lit("sessions").finish(), None);
+    build |_op, path| (Method::GET, path.lit("sessions").finish());
     parse parse_json;
 }
 
@@ -23,7 +23,7 @@ operation! {
     /// 201 (the spec says 200); older docs say the body is a list. All are accepted.
     CreateIdentitySourceSession("createIdentitySourceSession", NonIdempotent, SessionCreate)
         -> IdentitySourceSession {}
-    build |_op, path| (Method::POST, path.lit("sessions").finish(), None);
+    build |_op, path| (Method::POST, path.lit("sessions").finish());
     parse parse_one_or_list;
 }
 
@@ -34,7 +34,7 @@ operation! {
         /// The session (`aps…`).
         session_id: String,
     }
-    build |op, path| (Method::GET, path.lit("sessions").with("sessionId", &op.session_id)?.finish(), None);
+    build |op, path| (Method::GET, path.session(&op.session_id)?.finish());
     parse parse_json;
 }
 
@@ -45,7 +45,7 @@ operation! {
         /// The session (`aps…`).
         session_id: String,
     }
-    build |op, path| (Method::DELETE, path.lit("sessions").with("sessionId", &op.session_id)?.finish(), None);
+    build |op, path| (Method::DELETE, path.session(&op.session_id)?.finish());
     parse parse_empty;
 }
 
@@ -58,18 +58,14 @@ operation! {
         /// The session (`aps…`).
         session_id: String,
     }
-    build |op, path| (
-        Method::POST,
-        path.lit("sessions").with("sessionId", &op.session_id)?.lit("start-import").finish(),
-        None,
-    );
+    build |op, path| (Method::POST, path.session(&op.session_id)?.lit("start-import").finish());
     parse parse_one_or_list;
 }
 
-/// Defines a bulk load operation: `POST /sessions/{sessionId}/<suffix>` with a validated,
-/// size-checked JSON body and a 202 answer.
+/// Defines the bulk load operations, one a row: `POST /sessions/{sessionId}/<suffix>` with a
+/// validated, size-checked JSON body and a 202 answer.
 macro_rules! bulk_load {
-    ($(#[$meta:meta])* $name:ident($op:literal, $suffix:literal, $body:ty, $kind:ident)) => {
+    ($($(#[$meta:meta])* $name:ident($op:literal, $suffix:literal, $body:ty, $kind:ident);)*) => {$(
         operation! {
             $(#[$meta])*
             $name($op, Idempotent, General) -> () {
@@ -80,8 +76,8 @@ macro_rules! bulk_load {
             }
             build |op, path| (
                 Method::POST,
-                path.lit("sessions").with("sessionId", &op.session_id)?.lit($suffix).finish(),
-                Some(json_body($op, &op.body, true)?),
+                path.session(&op.session_id)?.lit($suffix).finish(),
+                json_load op.body,
             );
             parse parse_empty;
         }
@@ -90,7 +86,7 @@ macro_rules! bulk_load {
             const SUFFIX: &'static str = $suffix;
             const KIND: BulkLoadKind = BulkLoadKind::$kind;
         }
-    };
+    )*};
 }
 
 /// One of the six bulk load operations (`POST /sessions/{sessionId}/<suffix>`, answered 202).
@@ -152,8 +148,7 @@ impl<O: BulkLoad> Operation for PreparedBulkLoad<O> {
             .into());
         }
         let path = PathBuilder::identity_source(name, &self.identity_source_id)?
-            .lit("sessions")
-            .with("sessionId", &self.session_id)?
+            .session(&self.session_id)?
             .lit(O::SUFFIX)
             .finish();
         request(
@@ -173,35 +168,25 @@ impl<O: BulkLoad> Operation for PreparedBulkLoad<O> {
 bulk_load! {
     /// `POST /sessions/{sessionId}/bulk-upsert`: uploads users to create or update
     /// (`uploadIdentitySourceDataForUpsert`).
-    UploadIdentitySourceDataForUpsert("uploadIdentitySourceDataForUpsert", "bulk-upsert", BulkUpsertRequestBody, UserUpsert)
-}
+    UploadIdentitySourceDataForUpsert("uploadIdentitySourceDataForUpsert", "bulk-upsert", BulkUpsertRequestBody, UserUpsert);
 
-bulk_load! {
     /// `POST /sessions/{sessionId}/bulk-delete`: uploads users to deactivate
     /// (`uploadIdentitySourceDataForDelete`).
-    UploadIdentitySourceDataForDelete("uploadIdentitySourceDataForDelete", "bulk-delete", BulkDeleteRequestBody, UserDelete)
-}
+    UploadIdentitySourceDataForDelete("uploadIdentitySourceDataForDelete", "bulk-delete", BulkDeleteRequestBody, UserDelete);
 
-bulk_load! {
     /// `POST /sessions/{sessionId}/bulk-groups-upsert`: uploads groups to create or update
     /// (`uploadIdentitySourceGroupsForUpsert`).
-    UploadIdentitySourceGroupsForUpsert("uploadIdentitySourceGroupsForUpsert", "bulk-groups-upsert", BulkGroupUpsertRequestBody, GroupUpsert)
-}
+    UploadIdentitySourceGroupsForUpsert("uploadIdentitySourceGroupsForUpsert", "bulk-groups-upsert", BulkGroupUpsertRequestBody, GroupUpsert);
 
-bulk_load! {
     /// `POST /sessions/{sessionId}/bulk-groups-delete`: uploads groups to delete
     /// (`uploadIdentitySourceGroupsDataForDelete`).
-    UploadIdentitySourceGroupsDataForDelete("uploadIdentitySourceGroupsDataForDelete", "bulk-groups-delete", BulkGroupDeleteRequestBody, GroupDelete)
-}
+    UploadIdentitySourceGroupsDataForDelete("uploadIdentitySourceGroupsDataForDelete", "bulk-groups-delete", BulkGroupDeleteRequestBody, GroupDelete);
 
-bulk_load! {
     /// `POST /sessions/{sessionId}/bulk-group-memberships-upsert`: uploads memberships to add
     /// (`uploadIdentitySourceGroupMembershipsForUpsert`).
-    UploadIdentitySourceGroupMembershipsForUpsert("uploadIdentitySourceGroupMembershipsForUpsert", "bulk-group-memberships-upsert", BulkGroupMembershipsUpsertRequestBody, MembershipUpsert)
-}
+    UploadIdentitySourceGroupMembershipsForUpsert("uploadIdentitySourceGroupMembershipsForUpsert", "bulk-group-memberships-upsert", BulkGroupMembershipsUpsertRequestBody, MembershipUpsert);
 
-bulk_load! {
     /// `POST /sessions/{sessionId}/bulk-group-memberships-delete`: uploads memberships to
     /// remove (`uploadIdentitySourceGroupMembershipsForDelete`).
-    UploadIdentitySourceGroupMembershipsForDelete("uploadIdentitySourceGroupMembershipsForDelete", "bulk-group-memberships-delete", BulkGroupMembershipsDeleteRequestBody, MembershipDelete)
+    UploadIdentitySourceGroupMembershipsForDelete("uploadIdentitySourceGroupMembershipsForDelete", "bulk-group-memberships-delete", BulkGroupMembershipsDeleteRequestBody, MembershipDelete);
 }

@@ -9,9 +9,7 @@ operation! {
         /// The user; `profile.email` and `profile.userName` are required.
         body: UserRequestSchema,
     }
-    build |op, path| (Method::POST, path.lit("users").finish(), Some(json_body(
-        "createIdentitySourceUser", &op.body, false,
-    )?));
+    build |op, path| (Method::POST, path.lit("users").finish(), json op.body);
     parse parse_json;
 }
 
@@ -21,7 +19,7 @@ operation! {
         /// The user's external id.
         external_id: String,
     }
-    build |op, path| (Method::GET, path.lit("users").with("externalId", &op.external_id)?.finish(), None);
+    build |op, path| (Method::GET, path.user(&op.external_id)?.finish());
     parse parse_json;
 }
 
@@ -34,11 +32,7 @@ operation! {
         /// The new user; `profile.email` and `profile.userName` are required.
         body: UserRequestSchema,
     }
-    build |op, path| (
-        Method::PUT,
-        path.lit("users").with("externalId", &op.external_id)?.finish(),
-        Some(json_body("replaceExistingIdentitySourceUser", &op.body, false)?),
-    );
+    build |op, path| (Method::PUT, path.user(&op.external_id)?.finish(), json op.body);
     parse parse_json;
 }
 
@@ -50,11 +44,7 @@ operation! {
         /// The update; `profile.email` and `profile.userName` are required.
         body: UsersUpdateRequestSchema,
     }
-    build |op, path| (
-        Method::PATCH,
-        path.lit("users").with("externalId", &op.external_id)?.finish(),
-        Some(json_body("updateIdentitySourceUsers", &op.body, false)?),
-    );
+    build |op, path| (Method::PATCH, path.user(&op.external_id)?.finish(), json op.body);
     parse parse_json;
 }
 
@@ -64,6 +54,6 @@ operation! {
         /// The user's external id.
         external_id: String,
     }
-    build |op, path| (Method::DELETE, path.lit("users").with("externalId", &op.external_id)?.finish(), None);
+    build |op, path| (Method::DELETE, path.user(&op.external_id)?.finish());
     parse parse_empty;
 }

@@ -120,8 +120,18 @@ pub(super) fn four_byte_message(at: usize, c: char) -> String {
     )
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
+fn plural(n: usize, (one, many): (&str, &str)) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The message of `n` units (`unit`: singular and plural) when at least `min` are required:
+/// `is empty; at least 1 character required`, `has 2 entries; at least 5 required`.
+fn too_few(verb: &str, n: usize, min: usize, unit: (&str, &str)) -> String {
+    if n == 0 {
+        format!("is empty; at least {} required", plural(min, unit))
+    } else {
+        format!("{verb} {}; at least {min} required", plural(n, unit))
+    }
 }
 
 /// A string's length (in characters) within `min..=max`, and no 4-byte character.
@@ -133,18 +143,7 @@ pub(super) fn check_str(sink: &mut Sink<'_>, path: &Path<'_>, s: &str, Chars { m
             format!("is {chars} characters; at most {max} allowed"),
         );
     } else if chars < min {
-        let message = if chars == 0 {
-            format!(
-                "is empty; at least {} required",
-                plural(min, "character", "characters")
-            )
-        } else {
-            format!(
-                "is {}; at least {min} required",
-                plural(chars, "character", "characters")
-            )
-        };
-        sink.push(path, message);
+        sink.push(path, too_few("is", chars, min, ("character", "characters")));
     }
     if let Some((at, c)) = four_byte {
         sink.push(path, four_byte_message(at, c));
@@ -188,20 +187,7 @@ pub(super) fn check_list_len(
     match len {
         None => sink.required(path),
         Some(n) if n > max => sink.push(path, format!("has {n} entries; at most {max} allowed")),
-        Some(n) if n < min => {
-            let message = if n == 0 {
-                format!(
-                    "is empty; at least {} required",
-                    plural(min, "entry", "entries")
-                )
-            } else {
-                format!(
-                    "has {}; at least {min} required",
-                    plural(n, "entry", "entries")
-                )
-            };
-            sink.push(path, message);
-        }
+        Some(n) if n < min => sink.push(path, too_few("has", n, min, ("entry", "entries"))),
         Some(_) => {}
     }
 }

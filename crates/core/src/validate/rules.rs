@@ -25,6 +25,17 @@ const LOAD_ENTRIES: Chars = Chars {
     max: MAX_ENTITIES_PER_LOAD,
 };
 
+/// A string field `key` that must be present, within `limits`.
+fn check_required_str(
+    sink: &mut Sink<'_>,
+    path: &Path<'_>,
+    key: &str,
+    value: Option<&str>,
+    limits: Chars,
+) {
+    check_opt_str(sink, &path.key(key), value, limits, true);
+}
+
 /// A user profile; `required` adds the `IdentitySourceUserProfileForUpsertRequired` rule
 /// (`email` and `userName` present).
 fn check_user_profile(
@@ -33,37 +44,22 @@ fn check_user_profile(
     p: &IdentitySourceUserProfileForUpsert,
     required: bool,
 ) {
-    check_opt_str(
-        sink,
-        &path.key("email"),
-        p.email.as_deref(),
-        limits::EMAIL,
-        required,
-    );
-    check_nullable_str(sink, &path.key("firstName"), &p.first_name, limits::NAME);
-    check_nullable_str(
-        sink,
-        &path.key("homeAddress"),
-        &p.home_address,
-        limits::HOME_ADDRESS,
-    );
-    check_nullable_str(sink, &path.key("lastName"), &p.last_name, limits::NAME);
-    check_nullable_str(
-        sink,
-        &path.key("mobilePhone"),
-        &p.mobile_phone,
-        limits::MOBILE_PHONE,
-    );
-    check_nullable_str(
-        sink,
-        &path.key("secondEmail"),
-        &p.second_email,
-        limits::EMAIL,
-    );
+    let email = p.email.as_deref();
+    check_opt_str(sink, &path.key("email"), email, limits::EMAIL, required);
+    for (key, value, limits) in [
+        ("firstName", &p.first_name, limits::NAME),
+        ("homeAddress", &p.home_address, limits::HOME_ADDRESS),
+        ("lastName", &p.last_name, limits::NAME),
+        ("mobilePhone", &p.mobile_phone, limits::MOBILE_PHONE),
+        ("secondEmail", &p.second_email, limits::EMAIL),
+    ] {
+        check_nullable_str(sink, &path.key(key), value, limits);
+    }
+    let user_name = p.user_name.as_deref();
     check_opt_str(
         sink,
         &path.key("userName"),
-        p.user_name.as_deref(),
+        user_name,
         limits::USER_NAME,
         required,
     );
@@ -96,63 +92,62 @@ fn check_user_profile_field(
     }
 }
 
+/// A user with its external id (a bulk upsert's entry, a create or replace body): the
+/// `externalId`, the `profile`, then the unknown fields.
+fn check_user_with_id(
+    sink: &mut Sink<'_>,
+    path: &Path<'_>,
+    (id, profile): (Option<&str>, Option<&IdentitySourceUserProfileForUpsert>),
+    required_attributes: bool,
+    extra: &Map<String, Value>,
+) {
+    check_required_str(sink, path, "externalId", id, limits::USER_EXTERNAL_ID);
+    check_user_profile_field(sink, path, profile, required_attributes);
+    check_extra(sink, path, extra);
+}
+
 fn check_bulk_user(sink: &mut Sink<'_>, path: &Path<'_>, e: &BulkUpsertRequestBodyProfilesInner) {
-    check_opt_str(
-        sink,
-        &path.key("externalId"),
-        e.external_id.as_deref(),
-        limits::USER_EXTERNAL_ID,
-        true,
-    );
-    check_user_profile_field(sink, path, e.profile.as_ref(), false);
-    check_extra(sink, path, &e.additional_properties);
+    let user = (e.external_id.as_deref(), e.profile.as_ref());
+    check_user_with_id(sink, path, user, false, &e.additional_properties);
 }
 
 fn check_user_delete(sink: &mut Sink<'_>, path: &Path<'_>, e: &IdentitySourceUserProfileForDelete) {
-    check_opt_str(
-        sink,
-        &path.key("externalId"),
-        e.external_id.as_deref(),
-        limits::USER_EXTERNAL_ID,
-        true,
-    );
+    let id = e.external_id.as_deref();
+    check_required_str(sink, path, "externalId", id, limits::USER_EXTERNAL_ID);
     check_extra(sink, path, &e.additional_properties);
 }
 
-/// A group: `externalId` 1–255 and a profile with `displayName` 1–255, `description` ≤ 1024.
+/// A group (a bulk upsert's entry, a create or update body): `externalId` 1–255, a profile
+/// with `displayName` 1–255 and `description` ≤ 1024, then the unknown fields.
 fn check_group(
     sink: &mut Sink<'_>,
     path: &Path<'_>,
-    external_id: Option<&str>,
-    profile: Option<&IdentitySourceGroupProfileForUpsert>,
+    (id, profile): (Option<&str>, Option<&IdentitySourceGroupProfileForUpsert>),
+    extra: &Map<String, Value>,
 ) {
-    check_opt_str(
-        sink,
-        &path.key("externalId"),
-        external_id,
-        limits::GROUP_EXTERNAL_ID,
-        true,
-    );
-    let path = path.key("profile");
+    check_required_str(sink, path, "externalId", id, limits::GROUP_EXTERNAL_ID);
+    let profile_path = path.key("profile");
     match profile {
         Some(p) => {
-            check_opt_str(
+            let display_name = p.display_name.as_deref();
+            check_required_str(
                 sink,
-                &path.key("displayName"),
-                p.display_name.as_deref(),
+                &profile_path,
+                "displayName",
+                display_name,
                 limits::DISPLAY_NAME,
-                true,
             );
             check_nullable_str(
                 sink,
-                &path.key("description"),
+                &profile_path.key("description"),
                 &p.description,
                 limits::DESCRIPTION,
             );
-            check_extra(sink, &path, &p.additional_properties);
+            check_extra(sink, &profile_path, &p.additional_properties);
         }
-        None => sink.required(&path),
+        None => sink.required(&profile_path),
     }
+    check_extra(sink, path, extra);
 }
 
 fn check_bulk_group(
@@ -160,8 +155,8 @@ fn check_bulk_group(
     path: &Path<'_>,
     g: &BulkGroupUpsertRequestBodyProfilesInner,
 ) {
-    check_group(sink, path, g.external_id.as_deref(), g.profile.as_ref());
-    check_extra(sink, path, &g.additional_properties);
+    let group = (g.external_id.as_deref(), g.profile.as_ref());
+    check_group(sink, path, group, &g.additional_properties);
 }
 
 fn check_membership(
@@ -169,12 +164,13 @@ fn check_membership(
     path: &Path<'_>,
     m: &IdentitySourceGroupMembershipsUpsertProfileInner,
 ) {
-    check_opt_str(
+    let group = m.group_external_id.as_deref();
+    check_required_str(
         sink,
-        &path.key("groupExternalId"),
-        m.group_external_id.as_deref(),
+        path,
+        "groupExternalId",
+        group,
         limits::GROUP_EXTERNAL_ID,
-        true,
     );
     let members_path = path.key("memberExternalIds");
     match &m.member_external_ids {
@@ -228,86 +224,27 @@ fn check_entity_type(
     }
 }
 
-fn check_memberships_body(
+/// Okta counts a membership load's member ids as its entities: at most 200 in all.
+fn check_member_total(
     sink: &mut Sink<'_>,
     path: &Path<'_>,
-    memberships: Option<&[IdentitySourceGroupMembershipsUpsertProfileInner]>,
-    extra: &Map<String, Value>,
+    memberships: &[IdentitySourceGroupMembershipsUpsertProfileInner],
 ) {
-    check_entities(sink, path, "memberships", memberships, check_membership);
-    // Okta counts member ids as the load's entities.
     let total: usize = memberships
-        .unwrap_or_default()
         .iter()
         .map(|m| m.member_external_ids.as_ref().map_or(0, Vec::len))
         .sum();
     if total > MAX_ENTITIES_PER_LOAD {
         sink.push(
-            &path.key("memberships"),
+            path,
             format!("has {total} member ids in all; at most {MAX_ENTITIES_PER_LOAD} allowed"),
         );
     }
-    check_extra(sink, path, extra);
-}
-
-fn check_bulk_upsert(sink: &mut Sink<'_>, path: &Path<'_>, b: &BulkUpsertRequestBody) {
-    check_entity_type(sink, path, b.entity_type.as_ref());
-    check_entities(
-        sink,
-        path,
-        "profiles",
-        b.profiles.as_deref(),
-        check_bulk_user,
-    );
-    check_extra(sink, path, &b.additional_properties);
-}
-
-fn check_bulk_delete(sink: &mut Sink<'_>, path: &Path<'_>, b: &BulkDeleteRequestBody) {
-    check_entity_type(sink, path, b.entity_type.as_ref());
-    check_entities(
-        sink,
-        path,
-        "profiles",
-        b.profiles.as_deref(),
-        check_user_delete,
-    );
-    check_extra(sink, path, &b.additional_properties);
-}
-
-fn check_bulk_groups(sink: &mut Sink<'_>, path: &Path<'_>, b: &BulkGroupUpsertRequestBody) {
-    check_entities(
-        sink,
-        path,
-        "profiles",
-        b.profiles.as_deref(),
-        check_bulk_group,
-    );
-    check_extra(sink, path, &b.additional_properties);
-}
-
-fn check_bulk_group_deletes(sink: &mut Sink<'_>, path: &Path<'_>, b: &BulkGroupDeleteRequestBody) {
-    check_entities(
-        sink,
-        path,
-        "externalIds",
-        b.external_ids.as_deref(),
-        |sink, path, id| {
-            check_str(sink, path, id, limits::GROUP_EXTERNAL_ID);
-        },
-    );
-    check_extra(sink, path, &b.additional_properties);
 }
 
 fn check_user_request(sink: &mut Sink<'_>, path: &Path<'_>, u: &UserRequestSchema) {
-    check_opt_str(
-        sink,
-        &path.key("externalId"),
-        u.external_id.as_deref(),
-        limits::USER_EXTERNAL_ID,
-        true,
-    );
-    check_user_profile_field(sink, path, u.profile.as_ref(), true);
-    check_extra(sink, path, &u.additional_properties);
+    let user = (u.external_id.as_deref(), u.profile.as_ref());
+    check_user_with_id(sink, path, user, true, &u.additional_properties);
 }
 
 fn check_user_update(sink: &mut Sink<'_>, path: &Path<'_>, u: &UsersUpdateRequestSchema) {
@@ -316,17 +253,18 @@ fn check_user_update(sink: &mut Sink<'_>, path: &Path<'_>, u: &UsersUpdateReques
 }
 
 fn check_group_request(sink: &mut Sink<'_>, path: &Path<'_>, g: &GroupsRequestSchema) {
-    check_group(sink, path, g.external_id.as_deref(), g.profile.as_ref());
-    check_extra(sink, path, &g.additional_properties);
+    let group = (g.external_id.as_deref(), g.profile.as_ref());
+    check_group(sink, path, group, &g.additional_properties);
 }
 
 fn check_membership_request(sink: &mut Sink<'_>, path: &Path<'_>, m: &MembershipRequestSchema) {
-    check_opt_str(
+    let member = m.member_external_id.as_deref();
+    check_required_str(
         sink,
-        &path.key("memberExternalId"),
-        m.member_external_id.as_deref(),
+        path,
+        "memberExternalId",
+        member,
         limits::GROUP_EXTERNAL_ID,
-        true,
     );
     check_extra(sink, path, &m.additional_properties);
 }
@@ -346,22 +284,50 @@ validate_by! {
     IdentitySourceUserProfileForUpsert => |sink, path, p| check_user_profile(sink, path, p, false);
     BulkUpsertRequestBodyProfilesInner => check_bulk_user;
     IdentitySourceUserProfileForDelete => check_user_delete;
-    BulkUpsertRequestBody => check_bulk_upsert;
-    BulkDeleteRequestBody => check_bulk_delete;
     BulkGroupUpsertRequestBodyProfilesInner => check_bulk_group;
-    BulkGroupUpsertRequestBody => check_bulk_groups;
-    BulkGroupDeleteRequestBody => check_bulk_group_deletes;
     IdentitySourceGroupMembershipsUpsertProfileInner => check_membership;
-    BulkGroupMembershipsUpsertRequestBody => |sink, path, b: &BulkGroupMembershipsUpsertRequestBody| {
-        check_memberships_body(sink, path, b.memberships.as_deref(), &b.additional_properties)
-    };
-    BulkGroupMembershipsDeleteRequestBody => |sink, path, b: &BulkGroupMembershipsDeleteRequestBody| {
-        check_memberships_body(sink, path, b.memberships.as_deref(), &b.additional_properties)
-    };
     UserRequestSchema => check_user_request;
     UsersUpdateRequestSchema => check_user_update;
     GroupsRequestSchema => check_group_request;
     MembershipRequestSchema => check_membership_request;
+}
+
+/// `impl Validate for` a bulk body: its `entityType` first when it has one (`[entity_type]`,
+/// a users' load), then its list (`field: "key"`) by [`check_entities`] with `check`, then
+/// `whole` of the whole list when given, then its unknown fields.
+macro_rules! validate_load {
+    ($(
+        $ty:ident $([$entity_type:ident])?
+        { $field:ident: $key:literal => $check:expr $(, $whole:expr)? }
+    )*) => {$(
+        impl Validate for $ty {
+            fn violations(&self) -> Vec<Violation> {
+                collect(|sink, path| {
+                    $(check_entity_type(sink, path, self.$entity_type.as_ref());)?
+                    let list = self.$field.as_deref();
+                    check_entities(sink, path, $key, list, $check);
+                    $($whole(sink, &path.key($key), list.unwrap_or_default());)?
+                    check_extra(sink, path, &self.additional_properties);
+                })
+            }
+        }
+    )*};
+}
+
+validate_load! {
+    BulkUpsertRequestBody[entity_type] { profiles: "profiles" => check_bulk_user }
+    BulkDeleteRequestBody[entity_type] { profiles: "profiles" => check_user_delete }
+    BulkGroupUpsertRequestBody { profiles: "profiles" => check_bulk_group }
+    BulkGroupDeleteRequestBody {
+        external_ids: "externalIds" =>
+            |sink, path, id| check_str(sink, path, id, limits::GROUP_EXTERNAL_ID)
+    }
+    BulkGroupMembershipsUpsertRequestBody {
+        memberships: "memberships" => check_membership, check_member_total
+    }
+    BulkGroupMembershipsDeleteRequestBody {
+        memberships: "memberships" => check_membership, check_member_total
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -273,14 +273,18 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 // Rate limits
 
+/// The rate limit read from one line each of `X-Rate-Limit-Limit`, `-Remaining` and `-Reset`.
+fn rate_limit(limit: &str, remaining: &str, reset: &str) -> RateLimit {
+    RateLimit::from_headers(&map(&[
+        ("x-rate-limit-limit", limit),
+        ("x-rate-limit-remaining", remaining),
+        ("x-rate-limit-reset", reset),
+    ]))
+}
+
 #[test]
 fn single_rate_limit_values() {
-    let h = map(&[
-        ("x-rate-limit-limit", "600"),
-        ("x-rate-limit-remaining", "598"),
-        ("x-rate-limit-reset", "1747115604"),
-    ]);
-    let rl = RateLimit::from_headers(&h);
+    let rl = rate_limit("600", "598", "1747115604");
     assert_eq!(
         rl,
         RateLimit {
@@ -320,12 +324,7 @@ fn comma_separated_values_give_the_smallest() {
 
 #[test]
 fn concurrent_limit_signal() {
-    let h = map(&[
-        ("x-rate-limit-limit", "0"),
-        ("x-rate-limit-remaining", "0"),
-        ("x-rate-limit-reset", "1747115604"),
-    ]);
-    let rl = RateLimit::from_headers(&h);
+    let rl = rate_limit("0", "0", "1747115604");
     assert!(rl.is_concurrent_limit());
     assert!(rl.is_exhausted());
 

@@ -4,6 +4,7 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use okta_idsrc_core::models::*;
 use okta_idsrc_core::operations::*;
+use okta_idsrc_core::validate::ValidationError;
 use okta_idsrc_core::{
     ApiContext, Credentials, Error, Idempotency, Operation, OperationInfo, OrgUrl, RateLimitBucket,
 };
@@ -33,19 +34,16 @@ fn response(status: u16, body: &'static str) -> Response<Bytes> {
         .unwrap()
 }
 
-struct Expect {
-    method: Method,
-    path: &'static str,
-    body: Option<serde_json::Value>,
-}
-
-fn check<O: Operation>(op: O, expect: Expect) {
+/// Builds `op` and checks the request: `method`, the identity source's URL with `path` after
+/// it, the headers, and the JSON `body` (or none).
+#[track_caller]
+fn check<O: Operation>(op: O, method: Method, path: &str, body: Option<serde_json::Value>) {
     let req: Request<Bytes> = op.build(&ctx()).unwrap();
     let name = O::INFO.name;
-    assert_eq!(req.method(), expect.method, "{name}");
+    assert_eq!(req.method(), method, "{name}");
     assert_eq!(
         req.uri().to_string(),
-        format!("https://acme.okta.com{}", expect.path),
+        format!("https://acme.okta.com/api/v1/identity-sources/0oa3l6l6WK6h0R0QW0g4{path}"),
         "{name}"
     );
     let h = req.headers();
@@ -57,7 +55,7 @@ fn check<O: Operation>(op: O, expect: Expect) {
         "{name}"
     );
     assert_eq!(OperationInfo::of(&req), Some(&O::INFO), "{name}");
-    match expect.body {
+    match body {
         Some(json) => {
             assert_eq!(h["content-type"], "application/json", "{name}");
             assert_eq!(
@@ -70,8 +68,7 @@ fn check<O: Operation>(op: O, expect: Expect) {
         }
         None => {
             assert!(req.body().is_empty(), "{name}");
-            let bodyless_write =
-                matches!(expect.method, Method::POST | Method::PUT | Method::PATCH);
+            let bodyless_write = matches!(method, Method::POST | Method::PUT | Method::PATCH);
             assert_eq!(
                 h.get("content-length").map(|v| v.to_str().unwrap()),
                 bodyless_write.then_some("0"),
@@ -83,8 +80,6 @@ fn check<O: Operation>(op: O, expect: Expect) {
 
 #[test]
 fn builds_every_operation() {
-    let base = "/api/v1/identity-sources/0oa3l6l6WK6h0R0QW0g4";
-    let p = |s: &str| -> &'static str { Box::leak(format!("{base}{s}").into_boxed_str()) };
     let upsert = BulkUpsertRequestBody::users(vec![BulkUpsertRequestBodyProfilesInner::with(
         "EXT1",
         user(),
@@ -108,224 +103,64 @@ fn builds_every_operation() {
     let group_json =
         serde_json::json!({"externalId":"G1","profile":{"description":"S","displayName":"Sales"}});
 
-    check(
-        ListIdentitySourceSessions::new(IS),
-        Expect {
-            method: Method::GET,
-            path: p("/sessions"),
-            body: None,
-        },
-    );
-    check(
-        CreateIdentitySourceSession::new(IS),
-        Expect {
-            method: Method::POST,
-            path: p("/sessions"),
-            body: None,
-        },
-    );
-    check(
-        GetIdentitySourceSession::new(IS, SESSION),
-        Expect {
-            method: Method::GET,
-            path: p("/sessions/aps1qqonvr2SZv6o70h8"),
-            body: None,
-        },
-    );
-    check(
-        DeleteIdentitySourceSession::new(IS, SESSION),
-        Expect {
-            method: Method::DELETE,
-            path: p("/sessions/aps1qqonvr2SZv6o70h8"),
-            body: None,
-        },
-    );
-    check(
-        UploadIdentitySourceDataForUpsert::new(IS, SESSION, upsert),
-        Expect {
-            method: Method::POST,
-            path: p("/sessions/aps1qqonvr2SZv6o70h8/bulk-upsert"),
-            body: Some(upsert_json),
-        },
-    );
-    check(
-        UploadIdentitySourceDataForDelete::new(
-            IS,
-            SESSION,
-            BulkDeleteRequestBody::users(["E1", "E2"]),
-        ),
-        Expect {
-            method: Method::POST,
-            path: p("/sessions/aps1qqonvr2SZv6o70h8/bulk-delete"),
-            body: Some(
-                serde_json::json!({"entityType":"USERS","profiles":[{"externalId":"E1"},{"externalId":"E2"}]}),
-            ),
-        },
-    );
-    check(
-        StartImportFromIdentitySource::new(IS, SESSION),
-        Expect {
-            method: Method::POST,
-            path: p("/sessions/aps1qqonvr2SZv6o70h8/start-import"),
-            body: None,
-        },
-    );
-    check(
-        UploadIdentitySourceGroupsForUpsert::new(
-            IS,
-            SESSION,
-            BulkGroupUpsertRequestBody::new().profiles(vec![
-                BulkGroupUpsertRequestBodyProfilesInner::with("G1", group.clone()),
-            ]),
-        ),
-        Expect {
-            method: Method::POST,
-            path: p("/sessions/aps1qqonvr2SZv6o70h8/bulk-groups-upsert"),
-            body: Some(
-                serde_json::json!({"profiles":[{"externalId":"G1","profile":{"description":"S","displayName":"Sales"}}]}),
-            ),
-        },
-    );
-    check(
-        UploadIdentitySourceGroupsDataForDelete::new(
-            IS,
-            SESSION,
-            BulkGroupDeleteRequestBody::new().external_ids(vec!["G1".to_owned()]),
-        ),
-        Expect {
-            method: Method::POST,
-            path: p("/sessions/aps1qqonvr2SZv6o70h8/bulk-groups-delete"),
-            body: Some(serde_json::json!({"externalIds":["G1"]})),
-        },
-    );
-    check(
-        UploadIdentitySourceGroupMembershipsForUpsert::new(
-            IS,
-            SESSION,
-            BulkGroupMembershipsUpsertRequestBody::new().memberships(members.clone()),
-        ),
-        Expect {
-            method: Method::POST,
-            path: p("/sessions/aps1qqonvr2SZv6o70h8/bulk-group-memberships-upsert"),
-            body: Some(members_json.clone()),
-        },
-    );
-    check(
-        UploadIdentitySourceGroupMembershipsForDelete::new(
-            IS,
-            SESSION,
-            BulkGroupMembershipsDeleteRequestBody::new().memberships(members),
-        ),
-        Expect {
-            method: Method::POST,
-            path: p("/sessions/aps1qqonvr2SZv6o70h8/bulk-group-memberships-delete"),
-            body: Some(members_json),
-        },
-    );
-    check(
-        CreateIdentitySourceUser::new(IS, user_req.clone()),
-        Expect {
-            method: Method::POST,
-            path: p("/users"),
-            body: Some(user_json.clone()),
-        },
-    );
-    check(
-        GetIdentitySourceUser::new(IS, "EXT1"),
-        Expect {
-            method: Method::GET,
-            path: p("/users/EXT1"),
-            body: None,
-        },
-    );
-    check(
-        ReplaceExistingIdentitySourceUser::new(IS, "EXT1", user_req),
-        Expect {
-            method: Method::PUT,
-            path: p("/users/EXT1"),
-            body: Some(user_json),
-        },
-    );
-    check(
-        UpdateIdentitySourceUsers::new(IS, "EXT1", UsersUpdateRequestSchema::new().profile(user())),
-        Expect {
-            method: Method::PATCH,
-            path: p("/users/EXT1"),
-            body: Some(
-                serde_json::json!({"profile":{"email":"isaac.brock@example.com","firstName":"Isaac","userName":"isaac.brock@example.com"}}),
-            ),
-        },
-    );
-    check(
-        DeleteIdentitySourceUser::new(IS, "EXT1"),
-        Expect {
-            method: Method::DELETE,
-            path: p("/users/EXT1"),
-            body: None,
-        },
-    );
-    check(
-        CreateIdentitySourceGroups::new(IS, group_req.clone()),
-        Expect {
-            method: Method::POST,
-            path: p("/groups"),
-            body: Some(group_json.clone()),
-        },
-    );
-    check(
-        GetIdentitySourceGroup::new(IS, "00gsl4xM9ys8TdnbZ0g4"),
-        Expect {
-            method: Method::GET,
-            path: p("/groups/00gsl4xM9ys8TdnbZ0g4"),
-            body: None,
-        },
-    );
-    check(
-        UpdateIdentitySourceGroups::new(IS, "G1", group_req),
-        Expect {
-            method: Method::POST,
-            path: p("/groups/G1"),
-            body: Some(group_json),
-        },
-    );
-    check(
-        DeleteIdentitySourceGroup::new(IS, "G1"),
-        Expect {
-            method: Method::DELETE,
-            path: p("/groups/G1"),
-            body: None,
-        },
-    );
-    check(
-        GetIdentitySourceGroupMemberships::new(IS, "G1")
-            .limit(2)
-            .after("a b&c"),
-        Expect {
-            method: Method::GET,
-            path: p("/groups/G1/membership?after=a%20b%26c&limit=2"),
-            body: None,
-        },
-    );
-    check(
-        CreateIdentitySourceGroupsMemberships::new(
-            IS,
-            "G1",
-            MembershipRequestSchema::new().member_external_id("U1"),
-        ),
-        Expect {
-            method: Method::POST,
-            path: p("/groups/G1/membership"),
-            body: Some(serde_json::json!({"memberExternalId":"U1"})),
-        },
-    );
-    check(
-        DeleteIdentitySourceGroupMemberships::new(IS, "G1", "U1"),
-        Expect {
-            method: Method::DELETE,
-            path: p("/groups/G1/membership/U1"),
-            body: None,
-        },
-    );
+    let user_delete = BulkDeleteRequestBody::users(["E1", "E2"]);
+    let user_delete_json = serde_json::json!({"entityType":"USERS","profiles":[{"externalId":"E1"},{"externalId":"E2"}]});
+    let groups = BulkGroupUpsertRequestBody::new().profiles(vec![
+        BulkGroupUpsertRequestBodyProfilesInner::with("G1", group.clone()),
+    ]);
+    let groups_json = serde_json::json!({"profiles":[{"externalId":"G1","profile":{"description":"S","displayName":"Sales"}}]});
+    let group_delete = BulkGroupDeleteRequestBody::new().external_ids(vec!["G1".to_owned()]);
+    let group_delete_json = serde_json::json!({"externalIds":["G1"]});
+    let member_upsert = BulkGroupMembershipsUpsertRequestBody::new().memberships(members.clone());
+    let member_delete = BulkGroupMembershipsDeleteRequestBody::new().memberships(members);
+    let user_update = UsersUpdateRequestSchema::new().profile(user());
+    let user_update_json = serde_json::json!({"profile":{"email":"isaac.brock@example.com","firstName":"Isaac","userName":"isaac.brock@example.com"}});
+    let member = MembershipRequestSchema::new().member_external_id("U1");
+    let member_json = serde_json::json!({"memberExternalId":"U1"});
+    let page = GetIdentitySourceGroupMemberships::new(IS, "G1")
+        .limit(2)
+        .after("a b&c");
+
+    // Each row: the operation, then the method, the path after the identity source's and
+    // the JSON body of its request.
+    macro_rules! check_each {
+        ($($op:expr => $method:ident $path:literal, $body:expr;)*) => {
+            $(check($op, Method::$method, $path, $body);)*
+        };
+    }
+    check_each! {
+        ListIdentitySourceSessions::new(IS) => GET "/sessions", None;
+        CreateIdentitySourceSession::new(IS) => POST "/sessions", None;
+        GetIdentitySourceSession::new(IS, SESSION) => GET "/sessions/aps1qqonvr2SZv6o70h8", None;
+        DeleteIdentitySourceSession::new(IS, SESSION) => DELETE "/sessions/aps1qqonvr2SZv6o70h8", None;
+        UploadIdentitySourceDataForUpsert::new(IS, SESSION, upsert)
+            => POST "/sessions/aps1qqonvr2SZv6o70h8/bulk-upsert", Some(upsert_json);
+        UploadIdentitySourceDataForDelete::new(IS, SESSION, user_delete)
+            => POST "/sessions/aps1qqonvr2SZv6o70h8/bulk-delete", Some(user_delete_json);
+        StartImportFromIdentitySource::new(IS, SESSION)
+            => POST "/sessions/aps1qqonvr2SZv6o70h8/start-import", None;
+        UploadIdentitySourceGroupsForUpsert::new(IS, SESSION, groups)
+            => POST "/sessions/aps1qqonvr2SZv6o70h8/bulk-groups-upsert", Some(groups_json);
+        UploadIdentitySourceGroupsDataForDelete::new(IS, SESSION, group_delete)
+            => POST "/sessions/aps1qqonvr2SZv6o70h8/bulk-groups-delete", Some(group_delete_json);
+        UploadIdentitySourceGroupMembershipsForUpsert::new(IS, SESSION, member_upsert)
+            => POST "/sessions/aps1qqonvr2SZv6o70h8/bulk-group-memberships-upsert", Some(members_json.clone());
+        UploadIdentitySourceGroupMembershipsForDelete::new(IS, SESSION, member_delete)
+            => POST "/sessions/aps1qqonvr2SZv6o70h8/bulk-group-memberships-delete", Some(members_json);
+        CreateIdentitySourceUser::new(IS, user_req.clone()) => POST "/users", Some(user_json.clone());
+        GetIdentitySourceUser::new(IS, "EXT1") => GET "/users/EXT1", None;
+        ReplaceExistingIdentitySourceUser::new(IS, "EXT1", user_req) => PUT "/users/EXT1", Some(user_json);
+        UpdateIdentitySourceUsers::new(IS, "EXT1", user_update) => PATCH "/users/EXT1", Some(user_update_json);
+        DeleteIdentitySourceUser::new(IS, "EXT1") => DELETE "/users/EXT1", None;
+        CreateIdentitySourceGroups::new(IS, group_req.clone()) => POST "/groups", Some(group_json.clone());
+        GetIdentitySourceGroup::new(IS, "00gsl4xM9ys8TdnbZ0g4") => GET "/groups/00gsl4xM9ys8TdnbZ0g4", None;
+        UpdateIdentitySourceGroups::new(IS, "G1", group_req) => POST "/groups/G1", Some(group_json);
+        DeleteIdentitySourceGroup::new(IS, "G1") => DELETE "/groups/G1", None;
+        page => GET "/groups/G1/membership?after=a%20b%26c&limit=2", None;
+        CreateIdentitySourceGroupsMemberships::new(IS, "G1", member)
+            => POST "/groups/G1/membership", Some(member_json);
+        DeleteIdentitySourceGroupMemberships::new(IS, "G1", "U1") => DELETE "/groups/G1/membership/U1", None;
+    }
 }
 
 #[test]
@@ -375,47 +210,42 @@ fn path_parameters_are_single_encoded_segments() {
     assert!(err.to_string().contains("identitySourceId"), "{err}");
 }
 
-#[test]
-fn invalid_bodies_are_refused_before_sending() {
-    let profiles: Vec<_> = (0..201)
-        .map(|i| BulkUpsertRequestBodyProfilesInner::with(format!("E{i}"), user()))
-        .collect();
-    let err =
-        UploadIdentitySourceDataForUpsert::new(IS, SESSION, BulkUpsertRequestBody::users(profiles))
-            .build(&ctx())
-            .unwrap_err();
+/// `n` users of `profile` to upsert: E0, E1…
+fn users(
+    n: usize,
+    profile: &IdentitySourceUserProfileForUpsert,
+) -> Vec<BulkUpsertRequestBodyProfilesInner> {
+    (0..n)
+        .map(|i| BulkUpsertRequestBodyProfilesInner::with(format!("E{i}"), profile.clone()))
+        .collect()
+}
+
+/// The validation error of a bulk upsert of `profiles`, which must be refused.
+#[track_caller]
+fn refused_upsert(profiles: Vec<BulkUpsertRequestBodyProfilesInner>) -> ValidationError {
+    let op =
+        UploadIdentitySourceDataForUpsert::new(IS, SESSION, BulkUpsertRequestBody::users(profiles));
+    let err = op.build(&ctx()).unwrap_err();
     let Error::Validation(v) = err else {
         panic!("expected a validation error")
     };
+    v
+}
+
+#[test]
+fn invalid_bodies_are_refused_before_sending() {
+    let v = refused_upsert(users(201, &user()));
     assert_eq!(v.operation, "uploadIdentitySourceDataForUpsert");
     assert!(v.violations.iter().any(|v| v.field == "profiles"), "{v}");
 
-    let mut profiles: Vec<_> = (0..3)
-        .map(|i| BulkUpsertRequestBodyProfilesInner::with(format!("E{i}"), user()))
-        .collect();
+    let mut profiles = users(3, &user());
     profiles[2].profile = Some(user().email("x".repeat(101)));
-    let err =
-        UploadIdentitySourceDataForUpsert::new(IS, SESSION, BulkUpsertRequestBody::users(profiles))
-            .build(&ctx())
-            .unwrap_err();
-    let Error::Validation(v) = err else {
-        panic!("expected a validation error")
-    };
+    let v = refused_upsert(profiles);
     assert_eq!(v.violations[0].field, "profiles[2].profile.email");
     assert_eq!(v.violations[0].index, Some(2));
 
     // 200 users with long addresses: under the count limit, over 200 KB.
-    let big = user().home_address("x".repeat(1500));
-    let profiles: Vec<_> = (0..200)
-        .map(|i| BulkUpsertRequestBodyProfilesInner::with(format!("E{i}"), big.clone()))
-        .collect();
-    let err =
-        UploadIdentitySourceDataForUpsert::new(IS, SESSION, BulkUpsertRequestBody::users(profiles))
-            .build(&ctx())
-            .unwrap_err();
-    let Error::Validation(v) = err else {
-        panic!("expected a validation error")
-    };
+    let v = refused_upsert(users(200, &user().home_address("x".repeat(1500))));
     assert!(v.violations.iter().any(|v| v.field == "body"), "{v}");
 }
 

@@ -36,6 +36,28 @@ fn only(v: Vec<Violation>) -> Violation {
     v.into_iter().next().unwrap()
 }
 
+/// The field of the only violation of `body`, asserting there is exactly one.
+#[track_caller]
+fn only_field(body: &impl Validate) -> String {
+    only(body.violations()).field
+}
+
+/// Asserts that the only violation of `body` is of `field`, with `message`.
+#[track_caller]
+fn assert_only(body: &impl Validate, field: &str, message: &str) {
+    let v = only(body.violations());
+    assert_eq!((v.field.as_str(), v.message.as_str()), (field, message));
+}
+
+/// Asserts that the bulk body `load(n)` of `n` valid entities is valid with 200 of them, and
+/// that its list (`field`) alone is flagged with 201 or none.
+#[track_caller]
+fn assert_holds_1_to_200<B: Validate>(field: &str, load: impl Fn(usize) -> B) {
+    assert_eq!(load(200).violations(), [], "{field} of 200");
+    assert_eq!(only_field(&load(201)), field);
+    assert_eq!(only_field(&load(0)), field);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Profile strings
 
@@ -74,26 +96,34 @@ fn boundaries(
 }
 
 #[test]
-fn email_is_5_to_100() {
-    boundaries("email", 5, 100, |v| profile().email(v), email);
-    boundaries("secondEmail", 5, 100, |v| profile().second_email(v), email);
-    let v = only(profile().email("a@b").violations());
-    assert_eq!(v.message, "is 3 characters; at least 5 required");
-}
-
-#[test]
-fn names_are_1_to_50() {
-    boundaries("firstName", 1, 50, |v| profile().first_name(v), s);
-    boundaries("lastName", 1, 50, |v| profile().last_name(v), s);
-    let v = only(profile().first_name("").violations());
-    assert_eq!(v.message, "is empty; at least 1 character required");
-}
-
-#[test]
-fn other_profile_strings() {
-    boundaries("userName", 0, 100, |v| profile().user_name(v), s);
-    boundaries("mobilePhone", 0, 100, |v| profile().mobile_phone(v), s);
-    boundaries("homeAddress", 0, 4096, |v| profile().home_address(v), s);
+fn profile_strings_have_their_limits() {
+    type Set = fn(IdentitySourceUserProfileForUpsert, String) -> IdentitySourceUserProfileForUpsert;
+    type Make = fn(usize) -> String;
+    // The attribute, its limits, its setter and how to make a value of n characters.
+    let cases: [(&str, usize, usize, Set, Make); 7] = [
+        ("email", 5, 100, |p, v| p.email(v), email),
+        ("secondEmail", 5, 100, |p, v| p.second_email(v), email),
+        ("firstName", 1, 50, |p, v| p.first_name(v), s),
+        ("lastName", 1, 50, |p, v| p.last_name(v), s),
+        ("userName", 0, 100, |p, v| p.user_name(v), s),
+        ("mobilePhone", 0, 100, |p, v| p.mobile_phone(v), s),
+        ("homeAddress", 0, 4096, |p, v| p.home_address(v), s),
+    ];
+    for (field, min, max, set, gen_) in cases {
+        boundaries(field, min, max, |v| set(profile(), v), gen_);
+    }
+    for (p, message) in [
+        (
+            profile().email("a@b"),
+            "is 3 characters; at least 5 required",
+        ),
+        (
+            profile().first_name(""),
+            "is empty; at least 1 character required",
+        ),
+    ] {
+        assert_eq!(only(p.violations()).message, message);
+    }
 }
 
 #[test]
@@ -217,31 +247,12 @@ fn three_byte_characters_are_accepted_and_count_as_one() {
 #[test]
 fn bulk_user_external_id_is_1_to_512() {
     assert_eq!(user(&s(512)).violations(), []);
-    let v = only(user(&s(513)).violations());
-    assert_eq!(
-        (v.field.as_str(), v.message.as_str()),
-        ("externalId", "is 513 characters; at most 512 allowed")
-    );
-    let v = only(user("").violations());
-    assert_eq!(v.field, "externalId");
-    let v = only(
-        BulkUpsertRequestBodyProfilesInner::new()
-            .profile(profile())
-            .violations(),
-    );
-    assert_eq!(
-        (v.field.as_str(), v.message.as_str()),
-        ("externalId", "is required")
-    );
-    let v = only(
-        BulkUpsertRequestBodyProfilesInner::new()
-            .external_id("u1")
-            .violations(),
-    );
-    assert_eq!(
-        (v.field.as_str(), v.message.as_str()),
-        ("profile", "is required")
-    );
+    let too_long = "is 513 characters; at most 512 allowed";
+    assert_only(&user(&s(513)), "externalId", too_long);
+    assert_eq!(only_field(&user("")), "externalId");
+    let entity = BulkUpsertRequestBodyProfilesInner::new;
+    assert_only(&entity().profile(profile()), "externalId", "is required");
+    assert_only(&entity().external_id("u1"), "profile", "is required");
 }
 
 #[test]
@@ -301,11 +312,7 @@ fn bulk_user_loads_hold_1_to_200() {
     assert_eq!((v.field.as_str(), v.index), ("profiles", None));
     assert!(v.message.contains("empty"), "{}", v.message);
 
-    let v = only(BulkUpsertRequestBody::new().violations());
-    assert_eq!(
-        (v.field.as_str(), v.message.as_str()),
-        ("profiles", "is required")
-    );
+    assert_only(&BulkUpsertRequestBody::new(), "profiles", "is required");
 }
 
 #[test]
@@ -329,12 +336,9 @@ fn bulk_entity_type_must_be_users() {
 
 #[test]
 fn bulk_user_delete() {
-    let ids = |n: usize| (0..n).map(|i| format!("u{i}")).collect::<Vec<_>>();
-    assert_eq!(BulkDeleteRequestBody::users(ids(200)).violations(), []);
-    let v = only(BulkDeleteRequestBody::users(ids(201)).violations());
-    assert_eq!(v.field, "profiles");
-    let v = only(BulkDeleteRequestBody::users(Vec::<String>::new()).violations());
-    assert_eq!(v.field, "profiles");
+    assert_holds_1_to_200("profiles", |n| {
+        BulkDeleteRequestBody::users((0..n).map(|i| format!("u{i}")))
+    });
 
     assert_eq!(
         IdentitySourceUserProfileForDelete::with(s(512)).violations(),
@@ -365,35 +369,22 @@ fn group(id: &str, name: &str) -> BulkGroupUpsertRequestBodyProfilesInner {
 #[test]
 fn bulk_group_entity() {
     assert_eq!(group(&s(255), &s(255)).violations(), []);
-    assert_eq!(only(group(&s(256), "G").violations()).field, "externalId");
-    assert_eq!(only(group("", "G").violations()).field, "externalId");
-    assert_eq!(
-        only(group("g", &s(256)).violations()).field,
-        "profile.displayName"
-    );
-    assert_eq!(
-        only(group("g", "").violations()).field,
-        "profile.displayName"
-    );
+    for (bad, field) in [
+        (group(&s(256), "G"), "externalId"),
+        (group("", "G"), "externalId"),
+        (group("g", &s(256)), "profile.displayName"),
+        (group("g", ""), "profile.displayName"),
+    ] {
+        assert_eq!(only_field(&bad), field);
+    }
 
     let no_name = BulkGroupUpsertRequestBodyProfilesInner::with(
         "g",
         IdentitySourceGroupProfileForUpsert::new(),
     );
-    let v = only(no_name.violations());
-    assert_eq!(
-        (v.field.as_str(), v.message.as_str()),
-        ("profile.displayName", "is required")
-    );
-    let v = only(
-        BulkGroupUpsertRequestBodyProfilesInner::new()
-            .external_id("g")
-            .violations(),
-    );
-    assert_eq!(
-        (v.field.as_str(), v.message.as_str()),
-        ("profile", "is required")
-    );
+    assert_only(&no_name, "profile.displayName", "is required");
+    let no_profile = BulkGroupUpsertRequestBodyProfilesInner::new().external_id("g");
+    assert_only(&no_profile, "profile", "is required");
 
     let described = |d: Nullable<String>| {
         let mut p = IdentitySourceGroupProfileForUpsert::new().display_name("G");
@@ -415,37 +406,11 @@ fn bulk_group_upsert_body() {
             .map(|i| group(&format!("g{i}"), "G"))
             .collect::<Vec<_>>()
     };
-    assert_eq!(
-        BulkGroupUpsertRequestBody::new()
-            .profiles(groups(200))
-            .violations(),
-        []
-    );
-    assert_eq!(
-        only(
-            BulkGroupUpsertRequestBody::new()
-                .profiles(groups(201))
-                .violations()
-        )
-        .field,
-        "profiles"
-    );
-    assert_eq!(
-        only(
-            BulkGroupUpsertRequestBody::new()
-                .profiles(vec![])
-                .violations()
-        )
-        .field,
-        "profiles"
-    );
+    let body = |list: Vec<_>| BulkGroupUpsertRequestBody::new().profiles(list);
+    assert_holds_1_to_200("profiles", |n| body(groups(n)));
     let mut list = groups(4);
     list[3] = group("g3", "");
-    let v = only(
-        BulkGroupUpsertRequestBody::new()
-            .profiles(list)
-            .violations(),
-    );
+    let v = only(body(list).violations());
     assert_eq!(
         (v.field.as_str(), v.index),
         ("profiles[3].profile.displayName", Some(3))
@@ -454,42 +419,13 @@ fn bulk_group_upsert_body() {
 
 #[test]
 fn bulk_group_delete_body() {
-    let ids = |n: usize| (0..n).map(|i| format!("g{i}")).collect::<Vec<_>>();
-    assert_eq!(
-        BulkGroupDeleteRequestBody::new()
-            .external_ids(ids(200))
-            .violations(),
-        []
-    );
-    assert_eq!(
-        only(
-            BulkGroupDeleteRequestBody::new()
-                .external_ids(ids(201))
-                .violations()
-        )
-        .field,
-        "externalIds"
-    );
-    assert_eq!(
-        only(
-            BulkGroupDeleteRequestBody::new()
-                .external_ids(vec![])
-                .violations()
-        )
-        .field,
-        "externalIds"
-    );
-    let v = only(
-        BulkGroupDeleteRequestBody::new()
-            .external_ids(vec!["a".into(), s(255), s(256)])
-            .violations(),
-    );
+    let body = |ids: Vec<String>| BulkGroupDeleteRequestBody::new().external_ids(ids);
+    assert_holds_1_to_200("externalIds", |n| {
+        body((0..n).map(|i| format!("g{i}")).collect())
+    });
+    let v = only(body(vec!["a".into(), s(255), s(256)]).violations());
     assert_eq!((v.field.as_str(), v.index), ("externalIds[2]", Some(2)));
-    let v = only(
-        BulkGroupDeleteRequestBody::new()
-            .external_ids(vec![String::new()])
-            .violations(),
-    );
+    let v = only(body(vec![String::new()]).violations());
     assert_eq!((v.field.as_str(), v.index), ("externalIds[0]", Some(0)));
 }
 
@@ -499,33 +435,17 @@ fn membership_entity() {
         IdentitySourceGroupMembershipsUpsertProfileInner::with(g, members)
     };
     assert_eq!(m(s(255), vec![s(255)]).violations(), []);
-    assert_eq!(
-        only(m(s(256), vec![s(1)]).violations()).field,
-        "groupExternalId"
-    );
-    assert_eq!(
-        only(m(String::new(), vec![s(1)]).violations()).field,
-        "groupExternalId"
-    );
-    assert_eq!(
-        only(m(s(1), vec![s(256)]).violations()).field,
-        "memberExternalIds[0]"
-    );
-    assert_eq!(
-        only(m(s(1), vec![s(1), s(0)]).violations()).field,
-        "memberExternalIds[1]"
-    );
-    let v = only(m(s(1), vec![]).violations());
-    assert_eq!(v.field, "memberExternalIds");
-    let v = only(
-        IdentitySourceGroupMembershipsUpsertProfileInner::new()
-            .group_external_id("g")
-            .violations(),
-    );
-    assert_eq!(
-        (v.field.as_str(), v.message.as_str()),
-        ("memberExternalIds", "is required")
-    );
+    for (bad, field) in [
+        (m(s(256), vec![s(1)]), "groupExternalId"),
+        (m(String::new(), vec![s(1)]), "groupExternalId"),
+        (m(s(1), vec![s(256)]), "memberExternalIds[0]"),
+        (m(s(1), vec![s(1), s(0)]), "memberExternalIds[1]"),
+        (m(s(1), vec![]), "memberExternalIds"),
+    ] {
+        assert_eq!(only_field(&bad), field);
+    }
+    let no_members = IdentitySourceGroupMembershipsUpsertProfileInner::new().group_external_id("g");
+    assert_only(&no_members, "memberExternalIds", "is required");
 }
 
 #[test]
@@ -606,40 +526,17 @@ fn user_request_requires_email_and_user_name() {
     );
     assert!(v.iter().all(|v| v.message == "is required"));
 
-    let v = only(UserRequestSchema::new().external_id("u1").violations());
-    assert_eq!(
-        (v.field.as_str(), v.message.as_str()),
-        ("profile", "is required")
-    );
-    assert_eq!(
-        only(
-            UserRequestSchema::new()
-                .external_id(s(513))
-                .profile(profile())
-                .violations()
-        )
-        .field,
-        "externalId"
-    );
-    assert_eq!(
-        UserRequestSchema::new()
-            .external_id(s(512))
-            .profile(profile())
-            .violations(),
-        []
-    );
-    assert_eq!(
-        only(UserRequestSchema::new().profile(profile()).violations()).field,
-        "externalId"
-    );
+    let request = UserRequestSchema::new;
+    assert_only(&request().external_id("u1"), "profile", "is required");
+    let with_id = |id: String| request().external_id(id).profile(profile());
+    assert_eq!(only_field(&with_id(s(513))), "externalId");
+    assert_eq!(with_id(s(512)).violations(), []);
+    assert_eq!(only_field(&request().profile(profile())), "externalId");
     // The profile's own rules still apply.
-    let v = only(
-        UserRequestSchema::new()
-            .external_id("u1")
-            .profile(profile().mobile_phone(s(101)))
-            .violations(),
-    );
-    assert_eq!(v.field, "profile.mobilePhone");
+    let long_phone = request()
+        .external_id("u1")
+        .profile(profile().mobile_phone(s(101)));
+    assert_eq!(only_field(&long_phone), "profile.mobilePhone");
 }
 
 #[test]
@@ -650,19 +547,10 @@ fn user_update_requires_email_and_user_name() {
             .violations(),
         []
     );
-    let v = only(
-        UsersUpdateRequestSchema::new()
-            .profile(IdentitySourceUserProfileForUpsert::new().email("isaac@example.com"))
-            .violations(),
-    );
-    assert_eq!(
-        (v.field.as_str(), v.message.as_str()),
-        ("profile.userName", "is required")
-    );
-    assert_eq!(
-        only(UsersUpdateRequestSchema::new().violations()).field,
-        "profile"
-    );
+    let no_user_name = UsersUpdateRequestSchema::new()
+        .profile(IdentitySourceUserProfileForUpsert::new().email("isaac@example.com"));
+    assert_only(&no_user_name, "profile.userName", "is required");
+    assert_eq!(only_field(&UsersUpdateRequestSchema::new()), "profile");
 }
 
 #[test]
@@ -672,47 +560,18 @@ fn group_request() {
     };
     let named = |n: &str| IdentitySourceGroupProfileForUpsert::new().display_name(n);
     assert_eq!(g(&s(255), named("Team")).violations(), []);
-    assert_eq!(
-        only(g(&s(256), named("Team")).violations()).field,
-        "externalId"
-    );
-    assert_eq!(
-        only(g("g", named(&s(256))).violations()).field,
-        "profile.displayName"
-    );
-    let v = only(g("g", IdentitySourceGroupProfileForUpsert::new()).violations());
-    assert_eq!(
-        (v.field.as_str(), v.message.as_str()),
-        ("profile.displayName", "is required")
-    );
+    assert_eq!(only_field(&g(&s(256), named("Team"))), "externalId");
+    assert_eq!(only_field(&g("g", named(&s(256)))), "profile.displayName");
+    let no_name = g("g", IdentitySourceGroupProfileForUpsert::new());
+    assert_only(&no_name, "profile.displayName", "is required");
 }
 
 #[test]
 fn membership_request() {
-    assert_eq!(
-        MembershipRequestSchema::new()
-            .member_external_id(s(255))
-            .violations(),
-        []
-    );
-    assert_eq!(
-        only(
-            MembershipRequestSchema::new()
-                .member_external_id(s(256))
-                .violations()
-        )
-        .field,
-        "memberExternalId"
-    );
-    assert_eq!(
-        only(
-            MembershipRequestSchema::new()
-                .member_external_id("")
-                .violations()
-        )
-        .field,
-        "memberExternalId"
-    );
+    let member = |id: String| MembershipRequestSchema::new().member_external_id(id);
+    assert_eq!(member(s(255)).violations(), []);
+    assert_eq!(only_field(&member(s(256))), "memberExternalId");
+    assert_eq!(only_field(&member(String::new())), "memberExternalId");
     let v = only(MembershipRequestSchema::new().violations());
     assert_eq!(v.message, "is required");
 }
