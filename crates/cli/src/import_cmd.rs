@@ -175,7 +175,8 @@ fn import_error(e: ImportError) -> CliError {
         }
         ImportError::EmptyInput { .. }
         | ImportError::Input(_)
-        | ImportError::JournalMismatch { .. } => CliError {
+        | ImportError::JournalMismatch { .. }
+        | ImportError::JournalTarget { .. } => CliError {
             code: EXIT_USAGE,
             message: chain(&e),
             details: Vec::new(),

@@ -19,6 +19,7 @@ pub mod org;
 pub mod pacing;
 pub mod proxy_env;
 pub mod retry;
+pub mod stable_hash;
 pub mod transport;
 pub mod validate;
 

@@ -76,6 +76,27 @@ pub enum ImportError {
         /// The journal's.
         found: String,
     },
+    /// The journal was written for another org or identity source.
+    #[error(
+        "journal {} belongs to {found}, not to {expected}; use a new journal file for another target",
+        path.display()
+    )]
+    JournalTarget {
+        /// The journal.
+        path: PathBuf,
+        /// The target the journal records.
+        found: String,
+        /// This run's target.
+        expected: String,
+    },
+    /// The [`on_applied`](super::ImportOptions::on_applied) callback failed to record an
+    /// applied session (the run stops: what it did not record is sent again next time).
+    #[error("recording what a session applied failed")]
+    Recording {
+        /// The callback's error.
+        #[source]
+        source: okta_idsrc_core::transport::BoxError,
+    },
     /// The journal could not be read or written.
     #[error("journal {}: {message}", path.display())]
     Journal {

@@ -2,9 +2,9 @@
 //! and serialized entity, plus the invalid-entity policy. The journal stores it, so that a
 //! journal is never resumed against another input.
 
-use super::hash::StableHasher;
 use super::input::EntityKind;
 use super::options::InvalidPolicy;
+use okta_idsrc_core::stable_hash::StableHasher;
 
 /// Version of what goes into the fingerprint; bump it when that changes.
 const FINGERPRINT_VERSION: u64 = 2;

@@ -1,18 +1,125 @@
-//! The journal: an append-only JSON Lines file of what a run did, so that a run killed at
+//! The journal: an append-only log of JSON records of what a run did, so that a run killed at
 //! any point can be started again and continue where it stopped. The format is described in
-//! the [module docs](super).
+//! the [crate docs](crate). Records are kept by a [`JournalStore`]: a file ([`FileJournal`],
+//! `--journal`) or anything else (the sync keeps them in its state database).
 
 use std::collections::{BTreeSet, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
+use okta_idsrc_core::transport::BoxError;
 use serde::{Deserialize, Serialize};
 
 use super::error::ImportError;
 
-/// The journal format's version.
-pub(crate) const JOURNAL_VERSION: u32 = 1;
+/// The journal format's version: 2 binds a journal to its org and identity source.
+pub(crate) const JOURNAL_VERSION: u32 = 2;
+
+/// Where a journal's records are kept, in order. A record is one line of JSON.
+pub trait JournalStore: Send {
+    /// The journal's name in messages (a file's path).
+    fn describe(&self) -> String;
+    /// Every complete record written so far, in order (a record torn by a kill is dropped,
+    /// and the store made ready to append after the last complete one).
+    fn load(&mut self) -> Result<Vec<String>, BoxError>;
+    /// Appends one record; it has reached the store (as durably as it promises) when this
+    /// returns. A failure is reported at once: the run stops.
+    fn append(&mut self, record: &str) -> Result<(), BoxError>;
+}
+
+/// A journal store shared with its owner (who may read it after the run).
+pub type SharedJournal = Arc<Mutex<dyn JournalStore>>;
+
+/// A journal file: one record a line, each written with one `write` call (so it reaches the
+/// operating system before the importer goes on and survives the process being killed), and
+/// `fsync`ed after each record when asked.
+#[derive(Debug)]
+pub struct FileJournal {
+    path: PathBuf,
+    file: File,
+    sync: bool,
+}
+
+impl FileJournal {
+    /// Opens (or creates) the journal file at `path`. Only a regular file can be a journal:
+    /// a directory, a device or a FIFO is refused.
+    pub fn open(path: &Path, sync: bool) -> Result<Self, ImportError> {
+        let io = |message: &str, e: std::io::Error| ImportError::journal(path, message, Some(e));
+        match std::fs::metadata(path) {
+            Ok(m) if !m.is_file() => {
+                return Err(ImportError::journal(
+                    path,
+                    "is not a regular file (a journal must be one)",
+                    None,
+                ));
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io("cannot read", e)),
+        }
+        let file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(|e| io("cannot open", e))?;
+        Ok(Self {
+            path: path.to_owned(),
+            file,
+            sync,
+        })
+    }
+}
+
+impl JournalStore for FileJournal {
+    fn describe(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn load(&mut self) -> Result<Vec<String>, BoxError> {
+        let mut text = String::new();
+        self.file.read_to_string(&mut text)?;
+        let mut records = Vec::new();
+        let mut keep = 0;
+        let mut rest = text.as_str();
+        while !rest.is_empty() {
+            let (line, complete) = match rest.find('\n') {
+                Some(i) => (&rest[..i], true),
+                None => (rest, false),
+            };
+            let consumed = if complete { line.len() + 1 } else { line.len() };
+            rest = &rest[consumed..];
+            // A last line cut short by a kill (no newline, not JSON) is dropped.
+            if !complete && serde_json::from_str::<serde_json::Value>(line).is_err() {
+                break;
+            }
+            keep += consumed;
+            if !line.trim().is_empty() {
+                records.push(line.to_owned());
+            }
+        }
+        if keep < text.len() {
+            // Cut off the torn record, so that the next one starts on its own line.
+            self.file.set_len(keep as u64)?;
+        } else if !text.is_empty() && !text.ends_with('\n') {
+            self.file.write_all(b"\n")?;
+        }
+        Ok(records)
+    }
+
+    fn append(&mut self, record: &str) -> Result<(), BoxError> {
+        let mut line = Vec::with_capacity(record.len() + 1);
+        line.extend_from_slice(record.as_bytes());
+        line.push(b'\n');
+        self.file.write_all(&line)?;
+        if self.sync {
+            self.file.sync_data()?;
+        }
+        Ok(())
+    }
+}
 
 /// One journal record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,8 +129,15 @@ pub(crate) const JOURNAL_VERSION: u32 = 1;
     rename_all_fields = "camelCase"
 )]
 pub(crate) enum Event {
-    /// A journal starts: the input's fingerprint.
-    Start { input: String, version: u32 },
+    /// A journal starts: the format's version, the input's fingerprint, and the target.
+    Start {
+        input: String,
+        version: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        org: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        identity_source: Option<String>,
+    },
     /// A later run continues the journal.
     Resume { input: String, loads_done: u64 },
     /// A session is about to be created (so that, after a kill, the session the request
@@ -64,11 +178,20 @@ pub(crate) struct JournalSession {
     pub done: Option<(String, bool)>,
 }
 
+/// What a journal's start record says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct JournalStart {
+    pub fingerprint: String,
+    pub version: u32,
+    pub org: Option<String>,
+    pub identity_source: Option<String>,
+}
+
 /// What a journal says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct JournalState {
-    /// The fingerprint of the input it is for.
-    pub fingerprint: Option<String>,
+    /// Its start record.
+    pub start: Option<JournalStart>,
     /// Its sessions, in the order they were opened.
     pub sessions: Vec<JournalSession>,
     /// Whether the last session-related record is a `creating` no session followed.
@@ -76,37 +199,22 @@ pub(crate) struct JournalState {
 }
 
 impl JournalState {
-    /// Parses a journal's text. A last line without its newline that does not parse is
-    /// ignored; returns the state and the length of the text worth keeping.
-    pub(crate) fn parse(text: &str) -> Result<(Self, usize), String> {
+    /// Reads a journal's records.
+    pub(crate) fn parse(records: &[String]) -> Result<Self, String> {
         let mut state = Self::default();
-        let mut keep = 0;
-        let mut rest = text;
-        let mut line_no = 0;
-        while !rest.is_empty() {
-            line_no += 1;
-            let (line, complete) = match rest.find('\n') {
-                Some(i) => (&rest[..i], true),
-                None => (rest, false),
-            };
-            let consumed = if complete { line.len() + 1 } else { line.len() };
-            rest = &rest[consumed..];
-            if line.trim().is_empty() {
-                keep += consumed;
-                continue;
-            }
-            match serde_json::from_str::<Event>(line) {
-                Ok(event) => {
-                    state.apply(event);
-                    keep += consumed;
-                }
-                Err(_) if !complete => break,
-                Err(e) => return Err(format!("line {line_no} is not a journal record: {e}")),
-            }
+        for (i, record) in records.iter().enumerate() {
+            let event = serde_json::from_str::<Event>(record)
+                .map_err(|e| format!("record {} is not a journal record: {e}", i + 1))?;
+            state.apply(event);
         }
-        Ok((state, keep))
+        Ok(state)
     }
 
+    /// The fingerprint of the input it is for.
+    #[cfg(test)]
+    pub(crate) fn fingerprint(&self) -> Option<&str> {
+        self.start.as_ref().map(|s| s.fingerprint.as_str())
+    }
     fn session_mut(&mut self, id: &str) -> &mut JournalSession {
         if let Some(i) = self.sessions.iter().position(|s| s.id == id) {
             return &mut self.sessions[i];
@@ -120,9 +228,19 @@ impl JournalState {
 
     fn apply(&mut self, event: Event) {
         match event {
-            Event::Start { input, .. } => {
-                if self.fingerprint.is_none() {
-                    self.fingerprint = Some(input);
+            Event::Start {
+                input,
+                version,
+                org,
+                identity_source,
+            } => {
+                if self.start.is_none() {
+                    self.start = Some(JournalStart {
+                        fingerprint: input,
+                        version,
+                        org,
+                        identity_source,
+                    });
                 }
             }
             Event::Creating => self.creating_pending = true,
@@ -158,79 +276,99 @@ impl JournalState {
     }
 }
 
-/// The open journal file.
-#[derive(Debug)]
+/// The open journal of a run, bound to its input and its target.
 pub(crate) struct Journal {
-    path: PathBuf,
-    file: File,
-    sync: bool,
+    store: SharedJournal,
+    name: String,
+}
+
+/// The target a journal is for: the org URL and the identity source.
+pub(crate) struct JournalTarget<'a> {
+    pub org: &'a str,
+    pub identity_source: &'a str,
+}
+
+fn lock(store: &SharedJournal) -> std::sync::MutexGuard<'_, dyn JournalStore + 'static> {
+    store.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Journal {
-    /// Opens (or creates) the journal at `path` for the input with `fingerprint`; returns
-    /// it, what it already says, and whether it is new.
+    /// Opens the journal in `store` for the input with `fingerprint` into `target`; returns it
+    /// and what it already says. A journal of another input, of another target, or of an
+    /// unknown version is refused.
     pub(crate) fn open(
-        path: &Path,
+        store: SharedJournal,
         fingerprint: &str,
-        sync: bool,
+        target: &JournalTarget<'_>,
     ) -> Result<(Self, JournalState), ImportError> {
-        let io = |message: &str, e: std::io::Error| ImportError::journal(path, message, Some(e));
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)
-            .map_err(|e| io("cannot open", e))?;
-        let mut text = String::new();
-        file.read_to_string(&mut text)
-            .map_err(|e| io("cannot read", e))?;
-        let (state, keep) =
-            JournalState::parse(&text).map_err(|m| ImportError::journal(path, m, None))?;
-        if let Some(found) = &state.fingerprint {
-            if found != fingerprint {
-                return Err(ImportError::JournalMismatch {
-                    path: path.to_owned(),
-                    expected: fingerprint.to_owned(),
-                    found: found.clone(),
-                });
-            }
-        } else if !state.sessions.is_empty() {
-            return Err(ImportError::journal(path, "has no start record", None));
-        }
-        if keep < text.len() {
-            // A torn last record: cut it off so that the next one starts on its own line.
-            file.set_len(keep as u64)
-                .map_err(|e| io("cannot cut off the torn last record", e))?;
-        } else if !text.is_empty() && !text.ends_with('\n') {
-            file.write_all(b"\n").map_err(|e| io("cannot write", e))?;
-        }
-        let mut journal = Self {
-            path: path.to_owned(),
-            file,
-            sync,
+        let name = lock(&store).describe();
+        let fail = |message: String| ImportError::Journal {
+            path: PathBuf::from(&name),
+            message,
+            source: None,
         };
-        if state.fingerprint.is_none() {
+        let records = lock(&store)
+            .load()
+            .map_err(|e| fail(format!("cannot read: {e}")))?;
+        let state = JournalState::parse(&records).map_err(fail)?;
+        match &state.start {
+            Some(start) => {
+                if start.version != JOURNAL_VERSION {
+                    return Err(fail(format!(
+                        "is of journal format version {}; this okta-idsrc reads version                          {JOURNAL_VERSION}: use a new journal file",
+                        start.version
+                    )));
+                }
+                let found = (start.org.as_deref(), start.identity_source.as_deref());
+                if found != (Some(target.org), Some(target.identity_source)) {
+                    return Err(ImportError::JournalTarget {
+                        path: PathBuf::from(&name),
+                        found: format!(
+                            "identity source {} at {}",
+                            found.1.unwrap_or("?"),
+                            found.0.unwrap_or("?")
+                        ),
+                        expected: format!(
+                            "identity source {} at {}",
+                            target.identity_source, target.org
+                        ),
+                    });
+                }
+                if start.fingerprint != fingerprint {
+                    return Err(ImportError::JournalMismatch {
+                        path: PathBuf::from(&name),
+                        expected: fingerprint.to_owned(),
+                        found: start.fingerprint.clone(),
+                    });
+                }
+            }
+            None if !state.sessions.is_empty() => {
+                return Err(fail("has no start record".to_owned()));
+            }
+            None => {}
+        }
+        let mut journal = Self { store, name };
+        if state.start.is_none() {
             journal.write(&Event::Start {
                 input: fingerprint.to_owned(),
                 version: JOURNAL_VERSION,
+                org: Some(target.org.to_owned()),
+                identity_source: Some(target.identity_source.to_owned()),
             })?;
         }
         Ok((journal, state))
     }
 
-    /// Appends `event` (one `write` call).
+    /// Appends `event`.
     pub(crate) fn write(&mut self, event: &Event) -> Result<(), ImportError> {
-        let mut line = serde_json::to_vec(event).expect("journal events serialize");
-        line.push(b'\n');
-        self.file
-            .write_all(&line)
-            .map_err(|e| ImportError::journal(&self.path, "cannot write", Some(e)))?;
-        if self.sync {
-            self.file
-                .sync_data()
-                .map_err(|e| ImportError::journal(&self.path, "cannot sync", Some(e)))?;
-        }
-        Ok(())
+        let record = serde_json::to_string(event).expect("journal events serialize");
+        lock(&self.store)
+            .append(&record)
+            .map_err(|e| ImportError::Journal {
+                path: PathBuf::from(&self.name),
+                message: format!("cannot write: {e}"),
+                source: None,
+            })
     }
 }
 
@@ -239,7 +377,7 @@ mod tests {
     use super::*;
 
     const TEXT: &str = concat!(
-        "{\"event\":\"start\",\"input\":\"abc\",\"version\":1}\n",
+        "{\"event\":\"start\",\"input\":\"abc\",\"version\":2,\"org\":\"https://a.okta.com\",\"identitySource\":\"0oa1\"}\n",
         "{\"event\":\"creating\"}\n",
         "{\"event\":\"session\",\"session\":\"aps1\",\"firstLoad\":0}\n",
         "{\"event\":\"load\",\"session\":\"aps1\",\"load\":0}\n",
@@ -251,11 +389,29 @@ mod tests {
         "{\"event\":\"load\",\"session\":\"aps2\",\"load\":2}\n",
     );
 
+    const TARGET: JournalTarget<'static> = JournalTarget {
+        org: "https://a.okta.com",
+        identity_source: "0oa1",
+    };
+
+    fn records(text: &str) -> Vec<String> {
+        text.lines().map(str::to_owned).collect()
+    }
+
+    fn dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("okta-idsrc-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn file(path: &Path) -> SharedJournal {
+        Arc::new(Mutex::new(FileJournal::open(path, false).unwrap()))
+    }
+
     #[test]
     fn parses_events() {
-        let (state, keep) = JournalState::parse(TEXT).unwrap();
-        assert_eq!(keep, TEXT.len());
-        assert_eq!(state.fingerprint.as_deref(), Some("abc"));
+        let state = JournalState::parse(&records(TEXT)).unwrap();
+        assert_eq!(state.fingerprint(), Some("abc"));
         assert_eq!(state.sessions.len(), 2);
         assert_eq!(state.sessions[0].done, Some(("COMPLETED".to_owned(), true)));
         assert_eq!(
@@ -264,73 +420,76 @@ mod tests {
         );
         assert!(!state.creating_pending);
         assert_eq!(state.done_loads(), HashSet::from([0, 1]));
-    }
-
-    #[test]
-    fn a_torn_last_line_is_ignored() {
-        let torn = format!("{TEXT}{{\"event\":\"load\",\"sess");
-        let (state, keep) = JournalState::parse(&torn).unwrap();
-        assert_eq!(keep, TEXT.len());
-        assert_eq!(state, JournalState::parse(TEXT).unwrap().0);
-        // A complete last record without its newline counts.
-        let unterminated = format!("{TEXT}{{\"event\":\"creating\"}}");
-        let (state, keep) = JournalState::parse(&unterminated).unwrap();
-        assert_eq!(keep, unterminated.len());
-        assert!(state.creating_pending);
-        // A broken line in the middle is an error.
-        let broken =
-            format!("{{\"event\":\"start\",\"input\":\"abc\",\"version\":1}}\nnot json\n{TEXT}");
+        let broken = format!("{}\nnot json\n{TEXT}", TEXT.lines().next().unwrap());
         assert!(
-            JournalState::parse(&broken)
+            JournalState::parse(&records(&broken))
                 .unwrap_err()
-                .starts_with("line 2")
+                .starts_with("record 2")
         );
     }
 
     #[test]
-    fn file_round_trip_cuts_torn_records_and_refuses_other_inputs() {
-        let dir = std::env::temp_dir().join(format!("okta-idsrc-journal-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+    fn a_file_cuts_a_torn_last_record_and_keeps_a_complete_one() {
+        let dir = dir("journal-file");
+        let path = dir.join("j.jsonl");
+        std::fs::write(&path, format!("{TEXT}{{\"event\":\"load\",\"sess")).unwrap();
+        let mut j = FileJournal::open(&path, false).unwrap();
+        assert_eq!(j.load().unwrap(), records(TEXT));
+        j.append("{\"event\":\"creating\"}").unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.ends_with("\"load\":2}\n{\"event\":\"creating\"}\n"),
+            "{text}"
+        );
+        // A complete last record without its newline counts.
+        std::fs::write(&path, format!("{TEXT}{{\"event\":\"creating\"}}")).unwrap();
+        let loaded = FileJournal::open(&path, false).unwrap().load().unwrap();
+        assert_eq!(loaded.last().unwrap(), "{\"event\":\"creating\"}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_journal_is_bound_to_its_input_target_and_version() {
+        let dir = dir("journal-bind");
         let path = dir.join("j.jsonl");
         let _ = std::fs::remove_file(&path);
         {
-            let (mut j, state) = Journal::open(&path, "fp", false).unwrap();
-            assert_eq!(state.fingerprint, None);
-            j.write(&Event::Session {
-                session: "aps1".into(),
-                first_load: Some(0),
-            })
-            .unwrap();
-            j.write(&Event::Load {
-                session: "aps1".into(),
-                load: 0,
-            })
-            .unwrap();
+            let (mut j, state) = Journal::open(file(&path), "fp", &TARGET).unwrap();
+            assert_eq!(state.fingerprint(), None);
+            j.write(&Event::Creating).unwrap();
         }
-        // Simulate a kill in the middle of a record.
-        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(b"{\"event\":\"lo").unwrap();
-        drop(f);
-        {
-            let (mut j, state) = Journal::open(&path, "fp", false).unwrap();
-            assert_eq!(state.sessions[0].acked.len(), 1);
-            j.write(&Event::Load {
-                session: "aps1".into(),
-                load: 1,
-            })
-            .unwrap();
-        }
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(
-            text.ends_with("{\"event\":\"load\",\"session\":\"aps1\",\"load\":1}\n"),
-            "{text}"
-        );
-        let (state, _) = JournalState::parse(&text).unwrap();
-        assert_eq!(state.sessions[0].acked.len(), 2);
+        let (_, state) = Journal::open(file(&path), "fp", &TARGET).unwrap();
+        assert!(state.creating_pending);
         assert!(matches!(
-            Journal::open(&path, "other", false),
+            Journal::open(file(&path), "other", &TARGET),
             Err(ImportError::JournalMismatch { .. })
         ));
+        let elsewhere = JournalTarget {
+            org: "https://b.okta.com",
+            identity_source: "0oa1",
+        };
+        let e = Journal::open(file(&path), "fp", &elsewhere).err().unwrap();
+        assert!(matches!(e, ImportError::JournalTarget { .. }), "{e}");
+        let text = e.to_string();
+        assert!(
+            text.contains("https://a.okta.com") && text.contains("https://b.okta.com"),
+            "{text}"
+        );
+        std::fs::write(
+            &path,
+            "{\"event\":\"start\",\"input\":\"fp\",\"version\":1}\n",
+        )
+        .unwrap();
+        let e = Journal::open(file(&path), "fp", &TARGET).err().unwrap();
+        assert!(e.to_string().contains("version 1"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn only_a_regular_file_is_a_journal() {
+        let e = FileJournal::open(Path::new("/dev/full"), false).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        let e = FileJournal::open(&std::env::temp_dir(), false).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
     }
 }

@@ -94,7 +94,6 @@
 
 mod error;
 mod fingerprint;
-mod hash;
 mod input;
 mod journal;
 mod options;
@@ -106,9 +105,11 @@ mod validate;
 
 pub use error::ImportError;
 pub use input::{Entity, EntityKind, InputError, InputSource, Record, Records, VecSource};
-pub use options::{ImportOptions, InvalidPolicy, ProgressCallback};
+pub use journal::{FileJournal, JournalStore, SharedJournal};
+pub use options::{AppliedCallback, ImportOptions, InvalidPolicy, ProgressCallback};
 pub use progress::{PROGRESS_INTERVAL, Phase, Progress};
 pub use report::{EntityCounts, ImportReport, LineRange, SessionReport, SessionState};
+pub use validate::check_record;
 
 use okta_idsrc_ops::Client;
 use okta_idsrc_ops::service::SendHttpService;

@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use okta_idsrc_core::limits::MAX_LOADS_PER_SESSION;
 
+use super::journal::{JournalStore, SharedJournal};
 use super::progress::Progress;
+use super::report::LineRange;
+use okta_idsrc_core::transport::BoxError;
 
 /// What the importer does about invalid entities.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -22,6 +25,11 @@ pub enum InvalidPolicy {
 /// A progress callback: called from the importer's task, at most ten times a second (and
 /// always on a phase change and at the end). Keep it quick.
 pub type ProgressCallback = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+/// Called with the input lines whose loads Okta applied: once per applied session, and once
+/// per load a journal shows applied by an earlier run. An error stops the run
+/// ([`ImportError::Recording`](super::ImportError::Recording)).
+pub type AppliedCallback = Arc<dyn Fn(&[LineRange]) -> Result<(), BoxError> + Send + Sync>;
 
 /// How an [`Importer`](super::Importer) runs. Start from [`Default`] and change what you need:
 ///
@@ -51,6 +59,14 @@ pub struct ImportOptions {
     pub cancel_stale: bool,
     /// The journal file that makes the run resumable (default none).
     pub journal: Option<PathBuf>,
+    /// A journal kept elsewhere than in a file (wins over [`journal`](Self::journal)).
+    pub journal_store: Option<SharedJournal>,
+    /// Sessions an earlier run of the caller opened without a journal this run reads: when
+    /// found active, a CREATED or IN_PROGRESS one is cancelled and a TRIGGERED one waited
+    /// for, instead of being refused as another run's.
+    pub adopted_sessions: Vec<String>,
+    /// Called with what each applied session carried.
+    pub on_applied: Option<AppliedCallback>,
     /// `fsync` the journal after each record (default false: records are flushed to the OS,
     /// which survives the process being killed but not the machine losing power).
     pub sync_journal: bool,
@@ -85,6 +101,9 @@ impl Default for ImportOptions {
             invalid_policy: InvalidPolicy::Stop,
             cancel_stale: false,
             journal: None,
+            journal_store: None,
+            adopted_sessions: Vec::new(),
+            on_applied: None,
             sync_journal: false,
             dry_run: false,
             poll_interval_min: Duration::from_millis(100),
@@ -136,6 +155,30 @@ impl ImportOptions {
     #[must_use]
     pub fn with_journal(mut self, path: impl Into<PathBuf>) -> Self {
         self.journal = Some(path.into());
+        self
+    }
+
+    /// Keeps the journal in `store` instead of a file.
+    #[must_use]
+    pub fn with_journal_store(mut self, store: impl JournalStore + 'static) -> Self {
+        self.journal_store = Some(Arc::new(std::sync::Mutex::new(store)));
+        self
+    }
+
+    /// Sets [`adopted_sessions`](Self::adopted_sessions).
+    #[must_use]
+    pub fn with_adopted_sessions(mut self, sessions: Vec<String>) -> Self {
+        self.adopted_sessions = sessions;
+        self
+    }
+
+    /// Sets the [`on_applied`](Self::on_applied) callback.
+    #[must_use]
+    pub fn with_on_applied(
+        mut self,
+        callback: impl Fn(&[LineRange]) -> Result<(), BoxError> + Send + Sync + 'static,
+    ) -> Self {
+        self.on_applied = Some(Arc::new(callback));
         self
     }
 
@@ -218,6 +261,9 @@ impl fmt::Debug for ImportOptions {
             .field("invalid_policy", &self.invalid_policy)
             .field("cancel_stale", &self.cancel_stale)
             .field("journal", &self.journal)
+            .field("journal_store", &self.journal_store.is_some())
+            .field("adopted_sessions", &self.adopted_sessions)
+            .field("on_applied", &self.on_applied.is_some())
             .field("sync_journal", &self.sync_journal)
             .field("dry_run", &self.dry_run)
             .field("poll_interval_min", &self.poll_interval_min)

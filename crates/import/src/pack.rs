@@ -210,6 +210,8 @@ pub(crate) struct LoadProducer<'a> {
     pub skipped_done: u64,
     /// Entities of the loads left out.
     pub skipped_done_entities: u64,
+    /// Where the loads left out came from, not yet handed out.
+    skipped_ranges: Vec<LineRange>,
 }
 
 impl<'a> LoadProducer<'a> {
@@ -233,6 +235,7 @@ impl<'a> LoadProducer<'a> {
             fingerprint,
             skipped_done: 0,
             skipped_done_entities: 0,
+            skipped_ranges: Vec::new(),
         }
     }
 
@@ -247,6 +250,7 @@ impl<'a> LoadProducer<'a> {
         if self.done.contains(&number) {
             self.skipped_done += 1;
             self.skipped_done_entities += u64::from(closed.entities);
+            self.skipped_ranges.extend(closed.ranges);
             return;
         }
         self.ready.push_back(PackedLoad {
@@ -255,6 +259,12 @@ impl<'a> LoadProducer<'a> {
             body: closed.body.expect("the upload pass keeps bodies"),
             ranges: closed.ranges,
         });
+    }
+
+    /// Where the loads left out because an earlier run applied them came from, since the
+    /// last call.
+    pub(crate) fn take_skipped_ranges(&mut self) -> Vec<LineRange> {
+        std::mem::take(&mut self.skipped_ranges)
     }
 
     /// The next load to send, or `None` when the input is exhausted.

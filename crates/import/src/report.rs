@@ -142,6 +142,9 @@ pub struct SessionReport {
     pub status: SessionState,
     /// Whether its loads are now reflected in Okta.
     pub applied: bool,
+    /// Whether none of its loads changed anything: Okta kept the session CREATED, and the
+    /// importer cancelled it (so the entities it carried were already as sent).
+    pub unchanged: bool,
     /// Whether it was started by an earlier run and continued from the journal.
     pub resumed: bool,
     /// The numbers of the loads acknowledged in it, ascending.

@@ -14,12 +14,12 @@ use okta_idsrc_core::validate::Violation;
 
 use super::error::ImportError;
 use super::fingerprint::Fingerprint;
-use super::hash::hash_parts;
 use super::input::{Entity, EntityKind, InputError, InputSource, Record};
 use super::options::{ImportOptions, InvalidPolicy};
 use super::pack::{Packer, identity, ordered};
 use super::progress::Reporter;
 use super::report::EntityCounts;
+use okta_idsrc_core::stable_hash::hash_parts;
 
 /// The records validation rejected, by source index and line: 8 bytes each, sorted.
 #[derive(Debug, Default, Clone)]
@@ -144,7 +144,7 @@ pub(crate) fn validate(
                         [InputError::new(Arc::clone(&name), message).at_line(r.line)],
                     );
                 }
-                Ok(r) => match r.entity.encode(&mut encoded) {
+                Ok(r) => match check_record(&r, &mut encoded) {
                     Ok(()) => {
                         fingerprint.record(r.line, Some(encoded.parts()));
                         ids[kind.index()].push(hash_parts(&identity(&r.entity)));
@@ -153,9 +153,8 @@ pub(crate) fn validate(
                             loads_by_kind[kind.index()] += 1;
                         }
                     }
-                    Err(violations) => {
+                    Err(found) => {
                         fingerprint.record(r.line, None);
-                        let found = violations.into_iter().map(|v| problem(&name, r.line, v));
                         problems.entity(index, r.line, found);
                     }
                 },
@@ -310,6 +309,18 @@ fn duplicate_problem(
     InputError::new(Arc::clone(source), message)
         .at_line(r.line)
         .in_field(field)
+}
+
+/// Checks one record's entity as the importer does — Okta's rules for its kind (core's),
+/// and that it fits in a load on its own — with `encoded` as scratch: `Ok` leaves the entity
+/// encoded there; `Err` lists its problems with the record's source, line and field.
+pub fn check_record(record: &Record, encoded: &mut EncodedEntity) -> Result<(), Vec<InputError>> {
+    record.entity.encode(encoded).map_err(|violations| {
+        violations
+            .into_iter()
+            .map(|v| problem(&record.source, record.line, v))
+            .collect()
+    })
 }
 
 /// A violation of core's rules as a problem of `source` at `line`: fields relative to the

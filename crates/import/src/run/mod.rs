@@ -2,6 +2,7 @@
 //! load is imported.
 
 use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -22,11 +23,13 @@ use super::Importer;
 use super::error::ImportError;
 use super::fingerprint::Fingerprint;
 use super::input::{EntityKind, InputSource};
-use super::journal::{Event, Journal, JournalState};
+use super::journal::{Event, FileJournal, Journal, JournalState, JournalTarget, SharedJournal};
 use super::options::ImportOptions;
 use super::pack::{LoadProducer, PackedLoad};
 use super::progress::{Phase, Reporter};
-use super::report::{EntityCounts, ImportReport, SessionReport, SessionState, merge_range};
+use super::report::{
+    EntityCounts, ImportReport, LineRange, SessionReport, SessionState, merge_range,
+};
 use super::validate::validate;
 use okta_idsrc_core::Operation;
 use okta_idsrc_core::retry::classify;
@@ -166,9 +169,22 @@ where
     };
     if !options.dry_run {
         let fingerprint = plan.fingerprint.finish();
-        let (journal, state) = match &options.journal {
-            Some(path) => {
-                let (j, s) = Journal::open(path, &fingerprint, options.sync_journal)?;
+        let store: Option<SharedJournal> = match (&options.journal_store, &options.journal) {
+            (Some(store), _) => Some(Arc::clone(store)),
+            (None, Some(path)) => Some(Arc::new(Mutex::new(FileJournal::open(
+                path,
+                options.sync_journal,
+            )?))),
+            (None, None) => None,
+        };
+        let org = importer.client.context().org().as_str().to_owned();
+        let target = JournalTarget {
+            org: &org,
+            identity_source: &importer.identity_source_id,
+        };
+        let (journal, state) = match store {
+            Some(store) => {
+                let (j, s) = Journal::open(store, &fingerprint, &target)?;
                 (Some(j), s)
             }
             None => (None, JournalState::default()),
@@ -181,11 +197,11 @@ where
             reporter: &reporter,
             journal,
             report,
-            ours: HashSet::new(),
+            ours: options.adopted_sessions.iter().cloned().collect(),
             maybe_orphan: false,
         };
         let (done, resume) = driver.reconcile(&state).await?;
-        if state.fingerprint.is_some() {
+        if state.start.is_some() {
             record(
                 &mut driver.journal,
                 Event::Resume {
@@ -253,6 +269,16 @@ where
             .unwrap_or_default()
     }
 
+    /// Hands what Okta applied to the caller's [`on_applied`](ImportOptions::on_applied).
+    fn applied(&self, lines: &[LineRange]) -> Result<(), ImportError> {
+        match &self.options.on_applied {
+            Some(callback) if !lines.is_empty() => {
+                callback(lines).map_err(|source| ImportError::Recording { source })
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Runs one session: uploads the window, starts the import, waits for its end.
     async fn run_session(
         &mut self,
@@ -290,10 +316,15 @@ where
                 merge_range(&mut lines, r);
             }
         }
+        if applied {
+            self.applied(&lines)?;
+        }
+        let unchanged = applied && status == SessionState::Status(Status::Closed);
         let session = SessionReport {
             id: id.to_owned(),
             status: status.clone(),
             applied,
+            unchanged,
             resumed,
             loads: acked.iter().copied().collect(),
             entities_by_kind: entities,
@@ -322,6 +353,7 @@ where
         let cap = self.options.effective_max_loads();
         let mut carry: VecDeque<PackedLoad> = VecDeque::new();
         let mut next = blocking(|| producer.next_load())?;
+        self.applied(&producer.take_skipped_ranges())?;
         let mut failures_in_a_row = 0;
         while resume.is_some() || !carry.is_empty() || next.is_some() {
             let first_load = carry.front().or(next.as_ref()).map(|l| l.number);
@@ -336,6 +368,7 @@ where
                 } else if let Some(load) = next.take() {
                     window.push(load);
                     next = producer.next_load()?;
+                    self.applied(&producer.take_skipped_ranges())?;
                 } else {
                     break;
                 }

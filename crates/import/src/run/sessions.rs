@@ -115,6 +115,7 @@ where
                 id: js.id.clone(),
                 status: state,
                 applied,
+                unchanged: false,
                 resumed: true,
                 loads: js.acked.iter().copied().collect(),
                 entities_by_kind: EntityCounts::default(),

@@ -5,4 +5,5 @@
 
 mod dpop;
 mod import;
+mod journal;
 mod retries;

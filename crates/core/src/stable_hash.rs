@@ -1,6 +1,6 @@
 //! A small, stable, non-cryptographic hash: the same bytes give the same value on every
-//! platform and with every Rust version (std's hashers promise neither), which the journal's
-//! input fingerprint needs. Word-at-a-time mixing (FxHash style) in two independent lanes,
+//! platform and with every Rust version (std's hashers promise neither), which what is stored
+//! needs: the importer journal's input fingerprint, the sync state's profile hashes. Word-at-a-time mixing (FxHash style) in two independent lanes,
 //! finished with murmur3's `fmix64`.
 
 const K1: u64 = 0x517c_c1b7_2722_0a95;
@@ -9,7 +9,7 @@ const K2: u64 = 0x9e37_79b9_7f4a_7c15;
 /// Hashes byte strings, each written with its length so that `("ab", "c")` and `("a", "bc")`
 /// differ.
 #[derive(Debug, Clone)]
-pub(crate) struct StableHasher {
+pub struct StableHasher {
     a: u64,
     b: u64,
 }
@@ -24,7 +24,8 @@ impl Default for StableHasher {
 }
 
 impl StableHasher {
-    pub(crate) fn new() -> Self {
+    /// A hasher with nothing added.
+    pub fn new() -> Self {
         Self::default()
     }
 
@@ -37,7 +38,7 @@ impl StableHasher {
     }
 
     /// Adds `bytes`, length first.
-    pub(crate) fn bytes(&mut self, bytes: &[u8]) {
+    pub fn bytes(&mut self, bytes: &[u8]) {
         self.u64(bytes.len() as u64);
         let mut chunks = bytes.chunks_exact(8);
         for chunk in &mut chunks {
@@ -54,22 +55,23 @@ impl StableHasher {
     }
 
     /// Adds a number.
-    pub(crate) fn u64(&mut self, n: u64) {
+    pub fn u64(&mut self, n: u64) {
         self.mix(n);
     }
 
     /// The 64-bit value.
-    pub(crate) fn finish64(&self) -> u64 {
+    pub fn finish64(&self) -> u64 {
         fmix64(self.a ^ fmix64(self.b))
     }
 
+    /// The 128-bit value.
+    pub fn finish128(&self) -> u128 {
+        (u128::from(fmix64(self.a)) << 64) | u128::from(fmix64(self.b ^ self.a.rotate_left(17)))
+    }
+
     /// The 128-bit value, as 32 lowercase hex digits.
-    pub(crate) fn finish_hex(&self) -> String {
-        format!(
-            "{:016x}{:016x}",
-            fmix64(self.a),
-            fmix64(self.b ^ self.a.rotate_left(17))
-        )
+    pub fn finish_hex(&self) -> String {
+        format!("{:032x}", self.finish128())
     }
 }
 
@@ -83,7 +85,7 @@ fn fmix64(mut k: u64) -> u64 {
 }
 
 /// The 64-bit hash of one or more byte strings.
-pub(crate) fn hash_parts(parts: &[&[u8]]) -> u64 {
+pub fn hash_parts(parts: &[&[u8]]) -> u64 {
     let mut h = StableHasher::new();
     for p in parts {
         h.bytes(p);
