@@ -117,38 +117,38 @@ impl Default for ImportOptions {
     }
 }
 
+/// `with_…` setters of plain fields, each documented as setting its field.
+macro_rules! setters {
+    ($($name:ident($field:ident: $ty:ty);)*) => {
+        $(
+            #[doc = concat!("Sets [`", stringify!($field), "`](Self::", stringify!($field), ").")]
+            #[must_use]
+            pub fn $name(mut self, $field: $ty) -> Self {
+                self.$field = $field;
+                self
+            }
+        )*
+    };
+}
+
 impl ImportOptions {
     /// The defaults.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Sets [`concurrency`](Self::concurrency).
-    #[must_use]
-    pub fn with_concurrency(mut self, loads_in_flight: usize) -> Self {
-        self.concurrency = loads_in_flight;
-        self
-    }
-
-    /// Sets [`max_loads_per_session`](Self::max_loads_per_session).
-    #[must_use]
-    pub fn with_max_loads_per_session(mut self, loads: usize) -> Self {
-        self.max_loads_per_session = loads;
-        self
-    }
-
-    /// Sets [`invalid_policy`](Self::invalid_policy).
-    #[must_use]
-    pub fn with_invalid_policy(mut self, policy: InvalidPolicy) -> Self {
-        self.invalid_policy = policy;
-        self
-    }
-
-    /// Sets [`cancel_stale`](Self::cancel_stale).
-    #[must_use]
-    pub fn with_cancel_stale(mut self, cancel: bool) -> Self {
-        self.cancel_stale = cancel;
-        self
+    setters! {
+        with_concurrency(concurrency: usize);
+        with_max_loads_per_session(max_loads_per_session: usize);
+        with_invalid_policy(invalid_policy: InvalidPolicy);
+        with_cancel_stale(cancel_stale: bool);
+        with_sync_journal(sync_journal: bool);
+        with_dry_run(dry_run: bool);
+        with_session_retries(session_retries: u32);
+        with_cooldown_max_wait(cooldown_max_wait: Duration);
+        with_max_reported_problems(max_reported_problems: usize);
+        with_max_reported_skipped(max_reported_skipped: usize);
+        with_adopted_sessions(adopted_sessions: Vec<String>);
     }
 
     /// Sets the [`journal`](Self::journal) file.
@@ -165,13 +165,6 @@ impl ImportOptions {
         self
     }
 
-    /// Sets [`adopted_sessions`](Self::adopted_sessions).
-    #[must_use]
-    pub fn with_adopted_sessions(mut self, sessions: Vec<String>) -> Self {
-        self.adopted_sessions = sessions;
-        self
-    }
-
     /// Sets the [`on_applied`](Self::on_applied) callback.
     #[must_use]
     pub fn with_on_applied(
@@ -182,53 +175,11 @@ impl ImportOptions {
         self
     }
 
-    /// Sets [`sync_journal`](Self::sync_journal).
-    #[must_use]
-    pub fn with_sync_journal(mut self, sync: bool) -> Self {
-        self.sync_journal = sync;
-        self
-    }
-
-    /// Sets [`dry_run`](Self::dry_run).
-    #[must_use]
-    pub fn with_dry_run(mut self, dry_run: bool) -> Self {
-        self.dry_run = dry_run;
-        self
-    }
-
     /// Sets the bounds of the session polling interval.
     #[must_use]
     pub fn with_poll_interval(mut self, min: Duration, max: Duration) -> Self {
         self.poll_interval_min = min;
         self.poll_interval_max = max;
-        self
-    }
-
-    /// Sets [`session_retries`](Self::session_retries).
-    #[must_use]
-    pub fn with_session_retries(mut self, retries: u32) -> Self {
-        self.session_retries = retries;
-        self
-    }
-
-    /// Sets [`cooldown_max_wait`](Self::cooldown_max_wait).
-    #[must_use]
-    pub fn with_cooldown_max_wait(mut self, wait: Duration) -> Self {
-        self.cooldown_max_wait = wait;
-        self
-    }
-
-    /// Sets [`max_reported_problems`](Self::max_reported_problems).
-    #[must_use]
-    pub fn with_max_reported_problems(mut self, problems: usize) -> Self {
-        self.max_reported_problems = problems;
-        self
-    }
-
-    /// Sets [`max_reported_skipped`](Self::max_reported_skipped).
-    #[must_use]
-    pub fn with_max_reported_skipped(mut self, skipped: usize) -> Self {
-        self.max_reported_skipped = skipped;
         self
     }
 

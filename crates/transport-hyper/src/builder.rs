@@ -69,6 +69,19 @@ impl Default for HyperTransportBuilder {
     }
 }
 
+/// Setters that replace the field of their name, each with its own documentation.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident($value:ident: $ty:ty);)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, $value: $ty) -> Self {
+                self.$name = $value;
+                self
+            }
+        )*
+    };
+}
+
 impl HyperTransportBuilder {
     /// A builder with the defaults (see the `DEFAULT_*` constants; HTTPS only, no proxy,
     /// the webpki root certificates).
@@ -76,55 +89,34 @@ impl HyperTransportBuilder {
         Self::default()
     }
 
-    /// Time allowed to establish a connection: DNS, TCP, proxy tunnel and TLS handshake
-    /// together. Default 10 s. Exceeding it is a [`TransportErrorKind::Connect`] error.
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Time allowed for one attempt, from sending the request to the end of the response
-    /// body (including connecting). Default 60 s. Exceeding it is a
-    /// [`TransportErrorKind::Timeout`] error.
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = timeout;
-        self
-    }
-
-    /// The largest response body accepted, in bytes. Default 16 MiB. A larger body (by its
-    /// `Content-Length` or while streaming) is a [`TransportErrorKind::BodyTooLarge`] error;
-    /// nothing beyond the limit is buffered.
-    pub fn max_response_body(mut self, bytes: usize) -> Self {
-        self.max_response_body = bytes;
-        self
-    }
-
-    /// How long an idle pooled connection is kept open for reuse. Default 90 s.
-    pub fn pool_idle_timeout(mut self, timeout: Duration) -> Self {
-        self.pool_idle_timeout = timeout;
-        self
-    }
-
-    /// The most idle connections kept per host. Default: no limit.
-    pub fn pool_max_idle_per_host(mut self, max: usize) -> Self {
-        self.pool_max_idle_per_host = max;
-        self
-    }
-
-    /// Speak only HTTP/2 (ALPN offers only `h2`; plain-http loopback connections use HTTP/2
-    /// with prior knowledge). Default `false`: ALPN offers `h2` and `http/1.1` and the server
-    /// chooses.
-    pub fn http2_only(mut self, enabled: bool) -> Self {
-        self.http2_only = enabled;
-        self
-    }
-
-    /// Allow plain `http://` URLs to any host. Default `false`: plain http is allowed only
-    /// to `localhost` and loopback IP addresses, and other `http://` URLs are refused
-    /// ([`TransportErrorKind::Refused`]) before any IO.
-    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.allow_insecure_http = allow;
-        self
+    setters! {
+        /// Time allowed to establish a connection: DNS, TCP, proxy tunnel and TLS handshake
+        /// together. Default 10 s. Exceeding it is a [`TransportErrorKind::Connect`] error.
+        connect_timeout(timeout: Duration);
+        /// Time allowed for one attempt, from sending the request to the end of the response
+        /// body (including connecting). Default 60 s. Exceeding it is a
+        /// [`TransportErrorKind::Timeout`] error.
+        request_timeout(timeout: Duration);
+        /// The largest response body accepted, in bytes. Default 16 MiB. A larger body (by its
+        /// `Content-Length` or while streaming) is a [`TransportErrorKind::BodyTooLarge`] error;
+        /// nothing beyond the limit is buffered.
+        max_response_body(bytes: usize);
+        /// How long an idle pooled connection is kept open for reuse. Default 90 s.
+        pool_idle_timeout(timeout: Duration);
+        /// The most idle connections kept per host. Default: no limit.
+        pool_max_idle_per_host(max: usize);
+        /// Speak only HTTP/2 (ALPN offers only `h2`; plain-http loopback connections use HTTP/2
+        /// with prior knowledge). Default `false`: ALPN offers `h2` and `http/1.1` and the server
+        /// chooses.
+        http2_only(enabled: bool);
+        /// Allow plain `http://` URLs to any host. Default `false`: plain http is allowed only
+        /// to `localhost` and loopback IP addresses, and other `http://` URLs are refused
+        /// ([`TransportErrorKind::Refused`]) before any IO.
+        allow_insecure_http(allow: bool);
+        /// Whether to trust the built-in (webpki / Mozilla) root certificates. Default `true`;
+        /// turn off to trust only the roots added with
+        /// [`add_root_certificate_pem`](Self::add_root_certificate_pem).
+        built_in_roots(enabled: bool);
     }
 
     /// Tunnel requests through `proxy` (except loopback and no-proxy hosts). Replaces any
@@ -148,14 +140,6 @@ impl HyperTransportBuilder {
     /// [`build`](Self::build) fail.
     pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Self {
         self.extra_roots_pem.push(pem.to_vec());
-        self
-    }
-
-    /// Whether to trust the built-in (webpki / Mozilla) root certificates. Default `true`;
-    /// turn off to trust only the roots added with
-    /// [`add_root_certificate_pem`](Self::add_root_certificate_pem).
-    pub fn built_in_roots(mut self, enabled: bool) -> Self {
-        self.built_in_roots = enabled;
         self
     }
 

@@ -238,12 +238,18 @@ mod tests {
         s.parse().expect("uri")
     }
 
-    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    /// [`Proxy::from_lookup`] over an environment holding just `vars`.
+    fn lookup(vars: &[(&str, &str)]) -> Result<Option<Proxy>, TransportError> {
         let map: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        move |name| map.get(name).cloned()
+        Proxy::from_lookup(move |name| map.get(name).cloned())
+    }
+
+    /// The proxy an environment holding just `vars` configures.
+    fn lookup_some(vars: &[(&str, &str)]) -> Proxy {
+        lookup(vars).expect("ok").expect("some")
     }
 
     #[test]
@@ -342,64 +348,54 @@ mod tests {
 
     #[test]
     fn env_prefers_https_proxy_then_all_proxy() {
-        assert!(Proxy::from_lookup(env(&[])).expect("ok").is_none());
+        assert!(lookup(&[]).expect("ok").is_none());
         assert!(
-            Proxy::from_lookup(env(&[("HTTP_PROXY", "http://plain.example:1")]))
+            lookup(&[("HTTP_PROXY", "http://plain.example:1")])
                 .expect("ok")
                 .is_none(),
             "HTTP_PROXY is not used for https destinations"
         );
 
-        let p = Proxy::from_lookup(env(&[
+        let p = lookup_some(&[
             ("HTTPS_PROXY", "http://upper.example:1"),
             ("https_proxy", "http://lower.example:2"),
             ("ALL_PROXY", "http://all.example:3"),
-        ]))
-        .expect("ok")
-        .expect("some");
+        ]);
         assert_eq!(p.uri(), &uri("http://upper.example:1/"));
 
-        let p = Proxy::from_lookup(env(&[
+        let p = lookup_some(&[
             ("HTTPS_PROXY", "  "),
             ("https_proxy", "http://lower.example:2"),
-        ]))
-        .expect("ok")
-        .expect("some");
+        ]);
         assert_eq!(p.uri(), &uri("http://lower.example:2/"));
 
-        let p = Proxy::from_lookup(env(&[("all_proxy", "all.example:3")]))
-            .expect("ok")
-            .expect("some");
+        let p = lookup_some(&[("all_proxy", "all.example:3")]);
         assert_eq!(p.uri(), &uri("http://all.example:3/"));
     }
 
     #[test]
     fn env_no_proxy_is_applied() {
-        let p = Proxy::from_lookup(env(&[
+        let p = lookup_some(&[
             ("https_proxy", "http://u:pw@proxy.example:3128"),
             ("no_proxy", "okta.com"),
-        ]))
-        .expect("ok")
-        .expect("some");
+        ]);
         assert!(!p.intercepts(&uri("https://example.okta.com/")));
         assert!(p.intercepts(&uri("https://example.com/")));
         assert!(p.authorization().is_some());
 
-        let p = Proxy::from_lookup(env(&[
+        let p = lookup_some(&[
             ("HTTPS_PROXY", "http://proxy.example:3128"),
             ("NO_PROXY", "example.com"),
             ("no_proxy", "okta.com"),
-        ]))
-        .expect("ok")
-        .expect("some");
+        ]);
         assert!(!p.intercepts(&uri("https://example.com/")));
         assert!(p.intercepts(&uri("https://example.okta.com/")));
     }
 
     #[test]
     fn invalid_env_proxy_is_an_error_naming_the_variable() {
-        let err = Proxy::from_lookup(env(&[("HTTPS_PROXY", "socks5://u:secretpw@proxy:1080")]))
-            .expect_err("invalid");
+        let err =
+            lookup(&[("HTTPS_PROXY", "socks5://u:secretpw@proxy:1080")]).expect_err("invalid");
         assert_eq!(err.kind(), TransportErrorKind::Other);
         assert!(err.to_string().contains("HTTPS_PROXY"), "{err}");
         assert!(!err.to_string().contains("secretpw"), "{err}");

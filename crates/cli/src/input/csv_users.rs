@@ -6,8 +6,8 @@ use okta_idsrc_core::models::{
     BulkUpsertRequestBodyProfilesInner, IdentitySourceUserProfileForUpsert,
 };
 
-use super::table::CsvTable;
-use super::{InputProblem, Located};
+use super::InputProblem;
+use super::table::{Columns, CsvRows, CsvTable};
 
 /// The column holding the external id.
 pub(super) const EXTERNAL_ID: &str = "externalId";
@@ -133,29 +133,21 @@ impl UserColumns {
     }
 }
 
-/// Streams users from a CSV file.
-pub(super) struct CsvUsers<R> {
-    table: CsvTable<R>,
-    columns: UserColumns,
-}
+impl Columns for UserColumns {
+    type Row = BulkUpsertRequestBodyProfilesInner;
 
-impl<R: Read> CsvUsers<R> {
-    /// Reads and maps the header.
-    pub(super) fn new(reader: R) -> Result<Self, InputProblem> {
-        let table = CsvTable::new(reader)?;
-        let columns = UserColumns::from_headers(table.headers())?;
-        Ok(Self { table, columns })
+    fn find<R: Read>(table: &CsvTable<R>) -> Result<Self, InputProblem> {
+        Self::from_headers(table.headers())
     }
 
-    fn user(&self) -> Result<BulkUpsertRequestBodyProfilesInner, InputProblem> {
-        let external_id = self
-            .table
-            .field(self.columns.external_id)?
+    fn read<R: Read>(&self, table: &CsvTable<R>) -> Result<Self::Row, InputProblem> {
+        let external_id = table
+            .field(self.external_id)?
             .unwrap_or_default()
             .to_owned();
         let mut profile = IdentitySourceUserProfileForUpsert::new();
-        for (i, attr) in &self.columns.attributes {
-            if let Some(value) = self.table.field(*i)? {
+        for (i, attr) in &self.attributes {
+            if let Some(value) = table.field(*i)? {
                 attr.set(&mut profile, value);
             }
         }
@@ -166,17 +158,8 @@ impl<R: Read> CsvUsers<R> {
     }
 }
 
-impl<R: Read> Iterator for CsvUsers<R> {
-    type Item = Result<Located<BulkUpsertRequestBodyProfilesInner>, InputProblem>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let line = match self.table.advance()? {
-            Ok(line) => line,
-            Err(e) => return Some(Err(e)),
-        };
-        Some(self.user().map(|value| Located { line, value }))
-    }
-}
+/// Streams users from a CSV file.
+pub(super) type CsvUsers<R> = CsvRows<R, UserColumns>;
 
 #[cfg(test)]
 mod tests {

@@ -8,85 +8,70 @@ use okta_idsrc_core::models::{
     BulkGroupUpsertRequestBodyProfilesInner, IdentitySourceGroupProfileForUpsert,
 };
 
-use super::table::CsvTable;
-use super::{Entries, Format, InputProblem, Located, is_empty_file, jsonl, open_file};
+use super::table::{Columns, CsvRows, CsvTable};
+use super::{Entries, Format, InputProblem, TableFile, jsonl};
 
 /// The columns a groups CSV may have.
 const COLUMNS: &str = "externalId,displayName[,description]";
 
 /// A groups file.
 #[derive(Debug, Clone)]
-pub(crate) struct GroupsFile {
-    path: PathBuf,
-    format: Format,
-}
+pub(crate) struct GroupsFile(TableFile);
 
 impl GroupsFile {
     /// A groups file at `path`, its format from its extension.
     pub(crate) fn new(path: impl Into<PathBuf>) -> Result<Self, InputProblem> {
-        let path = path.into();
-        let format = Format::from_path(&path)?;
-        Ok(Self { path, format })
+        TableFile::new(path, None).map(Self)
     }
 
     /// Opens the file (again) and streams its groups.
     pub(crate) fn open(
         &self,
     ) -> Result<Entries<BulkGroupUpsertRequestBodyProfilesInner>, InputProblem> {
-        if is_empty_file(&self.path)? {
-            return Err(InputProblem::file(format!(
-                "is empty; expected a header row {COLUMNS}"
-            )));
-        }
-        let reader = open_file(&self.path)?;
-        Ok(match self.format {
+        let reader = self
+            .0
+            .open(&format!("is empty; expected a header row {COLUMNS}"))?;
+        Ok(match self.0.format {
             Format::Csv => Box::new(CsvGroups::new(reader)?),
             Format::JsonLines => Box::new(jsonl::JsonLines::new(reader)),
         })
     }
 }
 
-/// Streams groups from CSV.
-struct CsvGroups<R> {
-    table: CsvTable<R>,
+/// The columns of a groups CSV.
+struct GroupColumns {
     external_id: usize,
     display_name: usize,
     description: Option<usize>,
 }
 
-impl<R: Read> CsvGroups<R> {
-    fn new(reader: R) -> Result<Self, InputProblem> {
-        let table = CsvTable::new(reader)?;
-        if let Some(other) = table
-            .headers()
-            .iter()
-            .find(|h| !["externalId", "displayName", "description"].contains(&h.as_str()))
-        {
-            return Err(InputProblem::in_column(
-                1,
-                other,
-                format!("unknown column; a groups file has {COLUMNS}"),
-            ));
-        }
+impl Columns for GroupColumns {
+    type Row = BulkGroupUpsertRequestBodyProfilesInner;
+
+    fn find<R: Read>(table: &CsvTable<R>) -> Result<Self, InputProblem> {
+        table.only_columns(
+            &["externalId", "displayName", "description"],
+            "groups",
+            COLUMNS,
+        )?;
         Ok(Self {
             external_id: table.require("externalId", COLUMNS)?,
             display_name: table.require("displayName", COLUMNS)?,
             description: table.column("description"),
-            table,
         })
     }
 
-    fn group(&self) -> Result<BulkGroupUpsertRequestBodyProfilesInner, InputProblem> {
+    fn read<R: Read>(&self, table: &CsvTable<R>) -> Result<Self::Row, InputProblem> {
         let mut profile = IdentitySourceGroupProfileForUpsert::new();
-        if let Some(name) = self.table.field(self.display_name)? {
+        if let Some(name) = table.field(self.display_name)? {
             profile = profile.display_name(name);
         }
         if let Some(i) = self.description {
-            if let Some(description) = self.table.field(i)? {
+            if let Some(description) = table.field(i)? {
                 profile = profile.description(description);
             }
         }
-        let external_id = self.table.field(self.external_id)?.unwrap_or_default();
+        let external_id = table.field(self.external_id)?.unwrap_or_default();
         Ok(BulkGroupUpsertRequestBodyProfilesInner::with(
             external_id,
             profile,
@@ -94,17 +79,8 @@ impl<R: Read> CsvGroups<R> {
     }
 }
 
-impl<R: Read> Iterator for CsvGroups<R> {
-    type Item = Result<Located<BulkGroupUpsertRequestBodyProfilesInner>, InputProblem>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let line = match self.table.advance()? {
-            Ok(line) => line,
-            Err(e) => return Some(Err(e)),
-        };
-        Some(self.group().map(|value| Located { line, value }))
-    }
-}
+/// Streams groups from CSV.
+type CsvGroups<R> = CsvRows<R, GroupColumns>;
 
 #[cfg(test)]
 mod tests {

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use okta_idsrc_core::models::IdentitySourceUserProfileForDelete;
 
-use super::table::CsvTable;
-use super::{Entries, Format, InputProblem, Located, is_empty_file, jsonl, open_file};
+use super::table::{Columns, CsvRows, CsvTable};
+use super::{Entries, Format, InputProblem, Located, jsonl, open_nonempty};
 
 /// How an ids file is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,12 +36,7 @@ impl IdsFile {
 
     /// Opens the file (again) and streams its ids.
     pub(crate) fn open(&self) -> Result<Entries<IdentitySourceUserProfileForDelete>, InputProblem> {
-        if is_empty_file(&self.path)? {
-            return Err(InputProblem::file(
-                "is empty; expected one user external id a line",
-            ));
-        }
-        let reader = open_file(&self.path)?;
+        let reader = open_nonempty(&self.path, "is empty; expected one user external id a line")?;
         Ok(match self.layout {
             Layout::Plain => Box::new(PlainIds {
                 reader,
@@ -100,36 +95,28 @@ impl<R: BufRead> Iterator for PlainIds<R> {
     }
 }
 
-/// A CSV with an `externalId` column (other columns are ignored).
-struct CsvIds<R> {
-    table: CsvTable<R>,
+/// The column of an ids CSV: `externalId` (other columns are ignored).
+struct IdColumn {
     external_id: usize,
 }
 
-impl<R: Read> CsvIds<R> {
-    fn new(reader: R) -> Result<Self, InputProblem> {
-        let table = CsvTable::new(reader)?;
+impl Columns for IdColumn {
+    type Row = IdentitySourceUserProfileForDelete;
+
+    fn find<R: Read>(table: &CsvTable<R>) -> Result<Self, InputProblem> {
         Ok(Self {
             external_id: table.require("externalId", "an externalId column")?,
-            table,
         })
     }
-}
 
-impl<R: Read> Iterator for CsvIds<R> {
-    type Item = Result<Located<IdentitySourceUserProfileForDelete>, InputProblem>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let line = match self.table.advance()? {
-            Ok(line) => line,
-            Err(e) => return Some(Err(e)),
-        };
-        Some(self.table.field(self.external_id).map(|id| Located {
-            line,
-            value: IdentitySourceUserProfileForDelete::with(id.unwrap_or_default()),
-        }))
+    fn read<R: Read>(&self, table: &CsvTable<R>) -> Result<Self::Row, InputProblem> {
+        let id = table.field(self.external_id)?.unwrap_or_default();
+        Ok(IdentitySourceUserProfileForDelete::with(id))
     }
 }
+
+/// A CSV with an `externalId` column.
+type CsvIds<R> = CsvRows<R, IdColumn>;
 
 #[cfg(test)]
 mod tests {

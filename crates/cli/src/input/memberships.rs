@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::table::CsvTable;
-use super::{Entries, Format, InputProblem, Located, is_empty_file, jsonl, open_file};
+use super::table::{Columns, CsvRows, CsvTable};
+use super::{Entries, Format, InputProblem, Located, TableFile, jsonl};
 
 /// The columns of a memberships CSV.
 const COLUMNS: &str = "groupExternalId,memberExternalId";
@@ -24,28 +24,20 @@ pub(crate) struct Membership {
 
 /// A memberships file.
 #[derive(Debug, Clone)]
-pub(crate) struct MembershipsFile {
-    path: PathBuf,
-    format: Format,
-}
+pub(crate) struct MembershipsFile(TableFile);
 
 impl MembershipsFile {
     /// A memberships file at `path`, its format from its extension.
     pub(crate) fn new(path: impl Into<PathBuf>) -> Result<Self, InputProblem> {
-        let path = path.into();
-        let format = Format::from_path(&path)?;
-        Ok(Self { path, format })
+        TableFile::new(path, None).map(Self)
     }
 
     /// Opens the file (again) and streams its memberships, one member at a time.
     pub(crate) fn open(&self) -> Result<Entries<Membership>, InputProblem> {
-        if is_empty_file(&self.path)? {
-            return Err(InputProblem::file(format!(
-                "is empty; expected a header row {COLUMNS}"
-            )));
-        }
-        let reader = open_file(&self.path)?;
-        Ok(match self.format {
+        let reader = self
+            .0
+            .open(&format!("is empty; expected a header row {COLUMNS}"))?;
+        Ok(match self.0.format {
             Format::Csv => Box::new(CsvMemberships::new(reader)?),
             Format::JsonLines => Box::new(JsonMemberships {
                 lines: jsonl::JsonLines::new(reader),
@@ -55,57 +47,37 @@ impl MembershipsFile {
     }
 }
 
-/// Streams memberships from CSV.
-struct CsvMemberships<R> {
-    table: CsvTable<R>,
+/// The columns of a memberships CSV.
+struct MembershipColumns {
     group: usize,
     member: usize,
 }
 
-impl<R: Read> CsvMemberships<R> {
-    fn new(reader: R) -> Result<Self, InputProblem> {
-        let table = CsvTable::new(reader)?;
-        if let Some(other) = table
-            .headers()
-            .iter()
-            .find(|h| !["groupExternalId", "memberExternalId"].contains(&h.as_str()))
-        {
-            return Err(InputProblem::in_column(
-                1,
-                other,
-                format!("unknown column; a memberships file has {COLUMNS}"),
-            ));
-        }
+impl Columns for MembershipColumns {
+    type Row = Membership;
+
+    fn find<R: Read>(table: &CsvTable<R>) -> Result<Self, InputProblem> {
+        table.only_columns(
+            &["groupExternalId", "memberExternalId"],
+            "memberships",
+            COLUMNS,
+        )?;
         Ok(Self {
             group: table.require("groupExternalId", COLUMNS)?,
             member: table.require("memberExternalId", COLUMNS)?,
-            table,
         })
     }
 
-    fn membership(&self) -> Result<Membership, InputProblem> {
+    fn read<R: Read>(&self, table: &CsvTable<R>) -> Result<Self::Row, InputProblem> {
         Ok(Membership {
-            group_external_id: self.table.field(self.group)?.unwrap_or_default().to_owned(),
-            member_external_id: self
-                .table
-                .field(self.member)?
-                .unwrap_or_default()
-                .to_owned(),
+            group_external_id: table.field(self.group)?.unwrap_or_default().to_owned(),
+            member_external_id: table.field(self.member)?.unwrap_or_default().to_owned(),
         })
     }
 }
 
-impl<R: Read> Iterator for CsvMemberships<R> {
-    type Item = Result<Located<Membership>, InputProblem>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let line = match self.table.advance()? {
-            Ok(line) => line,
-            Err(e) => return Some(Err(e)),
-        };
-        Some(self.membership().map(|value| Located { line, value }))
-    }
-}
+/// Streams memberships from CSV.
+type CsvMemberships<R> = CsvRows<R, MembershipColumns>;
 
 /// One line of a memberships JSON Lines file.
 #[derive(Deserialize)]

@@ -52,20 +52,16 @@ fn is_empty_file(path: &Path) -> Result<bool, InputProblem> {
         .map_err(|e| InputProblem::file(format!("cannot read it: {e}")))
 }
 
-/// A users file: CSV (a header row with `externalId` and profile attributes) or JSON Lines
-/// (`{"externalId":…,"profile":{…}}` per line).
+/// A CSV or JSON Lines file.
 #[derive(Debug, Clone)]
-pub(crate) struct UsersFile {
+struct TableFile {
     path: PathBuf,
     format: Format,
 }
 
-impl UsersFile {
-    /// A users file at `path` in `format` (from the extension when `None`).
-    pub(crate) fn new(
-        path: impl Into<PathBuf>,
-        format: Option<Format>,
-    ) -> Result<Self, InputProblem> {
+impl TableFile {
+    /// The file at `path` in `format` (from the extension when `None`).
+    fn new(path: impl Into<PathBuf>, format: Option<Format>) -> Result<Self, InputProblem> {
         let path = path.into();
         let format = match format {
             Some(f) => f,
@@ -74,20 +70,48 @@ impl UsersFile {
         Ok(Self { path, format })
     }
 
+    /// Opens the file (again) for buffered reading, unless it holds no byte at all: then the
+    /// problem is `empty`, saying what the file should hold.
+    fn open(&self, empty: &str) -> Result<BufReader<File>, InputProblem> {
+        open_nonempty(&self.path, empty)
+    }
+}
+
+/// Opens `path` for buffered reading, unless it holds no byte at all: then the problem is
+/// `empty`, saying what the file should hold.
+fn open_nonempty(path: &Path, empty: &str) -> Result<BufReader<File>, InputProblem> {
+    if is_empty_file(path)? {
+        return Err(InputProblem::file(empty));
+    }
+    open_file(path)
+}
+
+/// A users file: CSV (a header row with `externalId` and profile attributes) or JSON Lines
+/// (`{"externalId":…,"profile":{…}}` per line).
+#[derive(Debug, Clone)]
+pub(crate) struct UsersFile(TableFile);
+
+impl UsersFile {
+    /// A users file at `path` in `format` (from the extension when `None`).
+    pub(crate) fn new(
+        path: impl Into<PathBuf>,
+        format: Option<Format>,
+    ) -> Result<Self, InputProblem> {
+        TableFile::new(path, format).map(Self)
+    }
+
     /// Opens the file (again) and streams its users.
     pub(crate) fn open(&self) -> Result<Entries<BulkUpsertRequestBodyProfilesInner>, InputProblem> {
-        if is_empty_file(&self.path)? {
-            return Err(InputProblem::file(match self.format {
-                Format::Csv => {
-                    "is empty; expected a header row naming externalId and profile attributes"
-                }
-                Format::JsonLines => {
-                    "is empty; expected one {\"externalId\":…,\"profile\":{…}} per line"
-                }
-            }));
-        }
-        let reader = open_file(&self.path)?;
-        Ok(match self.format {
+        let empty = match self.0.format {
+            Format::Csv => {
+                "is empty; expected a header row naming externalId and profile attributes"
+            }
+            Format::JsonLines => {
+                "is empty; expected one {\"externalId\":…,\"profile\":{…}} per line"
+            }
+        };
+        let reader = self.0.open(empty)?;
+        Ok(match self.0.format {
             Format::Csv => Box::new(csv_users::CsvUsers::new(reader)?),
             Format::JsonLines => Box::new(jsonl::JsonLines::new(reader)),
         })

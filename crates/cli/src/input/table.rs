@@ -5,7 +5,7 @@ use std::io::Read;
 
 use csv::{ByteRecord, ErrorKind, ReaderBuilder};
 
-use super::InputProblem;
+use super::{InputProblem, Located};
 
 /// A reader that remembers where the newlines it passed on are, so that the line of a record
 /// can be told from the byte offset the CSV parser reached — the csv crate's own line numbers
@@ -137,6 +137,24 @@ impl<R: Read> CsvTable<R> {
         self.headers.iter().position(|h| h == name)
     }
 
+    /// An error naming the first column not among `known`, and the `columns` a `file` file
+    /// has.
+    pub(super) fn only_columns(
+        &self,
+        known: &[&str],
+        file: &str,
+        columns: &str,
+    ) -> Result<(), InputProblem> {
+        match self.headers.iter().find(|h| !known.contains(&h.as_str())) {
+            Some(other) => Err(InputProblem::in_column(
+                1,
+                other,
+                format!("unknown column; a {file} file has {columns}"),
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// The index of the column named `name`, or an error naming what the header must hold.
     pub(super) fn require(&self, name: &str, expected: &str) -> Result<usize, InputProblem> {
         self.column(name).ok_or_else(|| {
@@ -193,6 +211,49 @@ impl<R: Read> CsvTable<R> {
                 format!("is {}", not_utf8(&e)),
             )
         })
+    }
+}
+
+/// What a CSV input finds in its header, and makes of each row.
+pub(super) trait Columns: Sized {
+    /// What a row holds.
+    type Row;
+
+    /// The columns, from the header of `table`.
+    fn find<R: Read>(table: &CsvTable<R>) -> Result<Self, InputProblem>;
+
+    /// The current row of `table`.
+    fn read<R: Read>(&self, table: &CsvTable<R>) -> Result<Self::Row, InputProblem>;
+}
+
+/// Streams the rows of a CSV input as its [`Columns`] `C` read them, each at its line.
+pub(super) struct CsvRows<R, C> {
+    table: CsvTable<R>,
+    columns: C,
+}
+
+impl<R: Read, C: Columns> CsvRows<R, C> {
+    /// Reads the header of `reader` and finds the columns in it.
+    pub(super) fn new(reader: R) -> Result<Self, InputProblem> {
+        let table = CsvTable::new(reader)?;
+        let columns = C::find(&table)?;
+        Ok(Self { table, columns })
+    }
+}
+
+impl<R: Read, C: Columns> Iterator for CsvRows<R, C> {
+    type Item = Result<Located<C::Row>, InputProblem>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let line = match self.table.advance()? {
+            Ok(line) => line,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(
+            self.columns
+                .read(&self.table)
+                .map(|value| Located { line, value }),
+        )
     }
 }
 

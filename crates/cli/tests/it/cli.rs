@@ -5,24 +5,50 @@
 use crate::common;
 
 use std::path::PathBuf;
-use std::process::Command;
 
-use common::{TempDir, cli, run};
+use common::{TempDir, cli, exits, run};
 
 use okta_idsrc_emulator::{DEFAULT_IDENTITY_SOURCE, DEFAULT_TOKEN, Emulator, EmulatorHandle};
 use serde_json::Value;
 
-/// `cmd` pointed at `emulator`.
-fn at<'a>(cmd: &'a mut Command, emulator: &EmulatorHandle) -> &'a mut Command {
-    cmd.args([
-        "--org-url",
-        &emulator.base_url(),
-        "--token",
-        DEFAULT_TOKEN,
-        "--source",
-        DEFAULT_IDENTITY_SOURCE,
-    ])
+/// An emulator started here, and a directory to run the binary in.
+struct Here {
+    emulator: EmulatorHandle,
+    dir: TempDir,
 }
+
+impl Here {
+    async fn start() -> Self {
+        Self {
+            emulator: Emulator::builder().start().await.expect("start emulator"),
+            dir: TempDir::new(),
+        }
+    }
+
+    /// Runs `args` against the emulator, which must exit with `code`: stdout and stderr.
+    fn exits(&self, code: i32, args: &[&str]) -> (String, String) {
+        let mut cmd = cli(&self.dir);
+        cmd.args(args).args([
+            "--org-url",
+            &self.emulator.base_url(),
+            "--token",
+            DEFAULT_TOKEN,
+            "--source",
+            DEFAULT_IDENTITY_SOURCE,
+        ]);
+        exits(code, &mut cmd)
+    }
+}
+
+/// An import of `users.csv`, `groups.csv` and `memberships.csv`.
+const IMPORT_ALL: &[&str] = &[
+    "import",
+    "users.csv",
+    "--groups",
+    "groups.csv",
+    "--memberships",
+    "memberships.csv",
+];
 
 const USERS_CSV: &str = "externalId,email,userName,firstName,lastName,department\n\
                          u1,ann@example.com,ann@example.com,Ann,Lee,Sales\n\
@@ -41,15 +67,7 @@ fn imports_csv_into_the_embedded_emulator() {
         "memberships.csv",
         "groupExternalId,memberExternalId\nsales,u1\nsales,u2\n",
     );
-    let (code, stdout, stderr) = run(cli(&dir).args([
-        "import",
-        "users.csv",
-        "--groups",
-        "groups.csv",
-        "--memberships",
-        "memberships.csv",
-    ]));
-    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    let (stdout, stderr) = exits(0, cli(&dir).args(IMPORT_ALL));
     let first = stderr.lines().next().unwrap_or_default();
     assert!(
         first.starts_with("using the embedded emulator at http://127.0.0.1:")
@@ -76,16 +94,18 @@ fn imports_jsonl_with_json_output() {
          {\"externalId\":\"j2\",\"profile\":{\"email\":\"j2@example.com\",\"userName\":\"j2\",\"firstName\":null}}\n",
     );
     dir.file("gone.txt", "j2\n");
-    let (code, stdout, stderr) = run(cli(&dir).args([
-        "import",
-        "users.jsonl",
-        "--deactivate",
-        "gone.txt",
-        "--output",
-        "json",
-        "--emulator",
-    ]));
-    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    let (stdout, _) = exits(
+        0,
+        cli(&dir).args([
+            "import",
+            "users.jsonl",
+            "--deactivate",
+            "gone.txt",
+            "--output",
+            "json",
+            "--emulator",
+        ]),
+    );
     let report: Value = serde_json::from_str(&stdout).expect("one JSON object on stdout");
     assert_eq!(report["entities"]["userUpsert"], 2, "{report}");
     assert_eq!(report["entities"]["userDeactivate"], 1, "{report}");
@@ -101,22 +121,20 @@ fn imports_jsonl_with_json_output() {
 /// `expected` in stderr, and no session opened.
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn rejects(name: &str, contents: &[u8], expected: &[&str]) -> String {
-    let emulator = Emulator::builder().start().await.expect("start emulator");
-    let dir = TempDir::new();
-    dir.file(name, contents);
-    let (code, stdout, stderr) = run(at(cli(&dir).args(["import", name]), &emulator));
-    assert_eq!(code, 2, "stdout: {stdout}\nstderr: {stderr}");
+    let here = Here::start().await;
+    here.dir.file(name, contents);
+    let (_, stderr) = here.exits(2, &["import", name]);
     for e in expected {
         assert!(stderr.contains(e), "expected {e:?} in stderr: {stderr}");
     }
     assert!(stderr.starts_with("error: "), "{stderr}");
-    let state = emulator.state();
+    let state = here.emulator.state();
     assert!(
         state.identity_sources[0].sessions.is_empty(),
         "nothing must be uploaded: {state:?}"
     );
     assert_eq!(state.stats.requests, 0, "no request at all");
-    emulator.shutdown().await;
+    here.emulator.shutdown().await;
     stderr
 }
 
@@ -198,72 +216,50 @@ fn rejects_a_row_with_the_wrong_number_of_fields() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn skip_invalid_imports_the_rest_and_lists_skipped_lines() {
-    let emulator = Emulator::builder().start().await.expect("start emulator");
-    let dir = TempDir::new();
-    dir.file(
+    let here = Here::start().await;
+    here.dir.file(
         "users.csv",
         "externalId,email\nu1,a@example.com\nu2,bad\nu3,c@example.com\n",
     );
-    let (code, stdout, stderr) = run(at(
-        cli(&dir).args(["import", "users.csv", "--skip-invalid"]),
-        &emulator,
-    ));
-    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    let (stdout, _) = here.exits(0, &["import", "users.csv", "--skip-invalid"]);
     assert!(
         stdout.contains("users.csv line 3, column email"),
         "{stdout}"
     );
-    let state = emulator.state();
+    let state = here.emulator.state();
     let users: Vec<_> = state.identity_sources[0]
         .users
         .iter()
         .map(|u| u.external_id.as_str())
         .collect();
     assert_eq!(users, ["u1", "u3"]);
-    emulator.shutdown().await;
+    here.emulator.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dry_run_sends_nothing() {
-    let emulator = Emulator::builder().start().await.expect("start emulator");
-    let dir = TempDir::new();
-    dir.file("users.csv", USERS_CSV);
-    let (code, stdout, stderr) = run(at(
-        cli(&dir).args(["import", "users.csv", "--dry-run"]),
-        &emulator,
-    ));
-    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    let here = Here::start().await;
+    here.dir.file("users.csv", USERS_CSV);
+    let (stdout, _) = here.exits(0, &["import", "users.csv", "--dry-run"]);
     assert!(stdout.contains("dry run"), "{stdout}");
-    assert_eq!(emulator.state().stats.requests, 0);
-    emulator.shutdown().await;
+    assert_eq!(here.emulator.state().stats.requests, 0);
+    here.emulator.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operator_commands_after_an_import() {
-    let emulator = Emulator::builder().start().await.expect("start emulator");
-    let dir = TempDir::new();
-    dir.file("users.csv", USERS_CSV);
-    dir.file("groups.csv", "externalId,displayName\nsales,Sales\n");
-    dir.file(
+    let here = Here::start().await;
+    here.dir.file("users.csv", USERS_CSV);
+    here.dir
+        .file("groups.csv", "externalId,displayName\nsales,Sales\n");
+    here.dir.file(
         "memberships.csv",
         "groupExternalId,memberExternalId\nsales,u1\nsales,u3\n",
     );
-    let (code, stdout, stderr) = run(at(
-        cli(&dir).args([
-            "import",
-            "users.csv",
-            "--groups",
-            "groups.csv",
-            "--memberships",
-            "memberships.csv",
-        ]),
-        &emulator,
-    ));
-    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    here.exits(0, IMPORT_ALL);
 
     let json = |args: &[&str]| -> Value {
-        let (code, stdout, stderr) = run(at(cli(&dir).args(args), &emulator));
-        assert_eq!(code, 0, "{args:?}: stdout: {stdout}\nstderr: {stderr}");
+        let (stdout, _) = here.exits(0, args);
         serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{args:?}: {e}: {stdout}"))
     };
     let sessions = json(&["sessions", "list"]);
@@ -299,26 +295,22 @@ async fn operator_commands_after_an_import() {
     assert_eq!(created["externalId"], "u9");
     assert_eq!(created["profile"]["department"], "Ops");
 
-    let (code, _, stderr) = run(at(cli(&dir).args(["users", "get", "nobody"]), &emulator));
-    assert_eq!(code, 1, "{stderr}");
+    let (_, stderr) = here.exits(1, &["users", "get", "nobody"]);
     assert!(
         stderr.starts_with("error: ") && stderr.contains("E0000007"),
         "{stderr}"
     );
-    emulator.shutdown().await;
+    here.emulator.shutdown().await;
 }
 
 #[test]
 fn bad_flags_are_usage_errors() {
     let dir = TempDir::new();
-    let (code, _, stderr) = run(cli(&dir).args(["import"]));
-    assert_eq!(code, 2, "{stderr}");
+    exits(2, cli(&dir).args(["import"]));
     dir.file("users.txt", "x");
-    let (code, _, stderr) = run(cli(&dir).args(["import", "users.txt", "--emulator"]));
-    assert_eq!(code, 2, "{stderr}");
+    let (_, stderr) = exits(2, cli(&dir).args(["import", "users.txt", "--emulator"]));
     assert!(stderr.contains("--format"), "{stderr}");
-    let (code, _, stderr) = run(cli(&dir).args(["import", "missing.csv", "--emulator"]));
-    assert_eq!(code, 2, "{stderr}");
+    let (_, stderr) = exits(2, cli(&dir).args(["import", "missing.csv", "--emulator"]));
     assert!(stderr.contains("missing.csv"), "{stderr}");
 }
 
@@ -347,18 +339,20 @@ fn the_token_is_never_printed() {
 #[test]
 fn the_committed_sample_is_what_the_generator_writes() {
     let dir = TempDir::new();
-    let (code, stdout, stderr) = run(cli(&dir).args([
-        "sample",
-        "--count",
-        "3000",
-        "--out",
-        "users.csv",
-        "--groups",
-        "groups.csv",
-        "--memberships",
-        "memberships.csv",
-    ]));
-    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    exits(
+        0,
+        cli(&dir).args([
+            "sample",
+            "--count",
+            "3000",
+            "--out",
+            "users.csv",
+            "--groups",
+            "groups.csv",
+            "--memberships",
+            "memberships.csv",
+        ]),
+    );
     let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/data");
     for name in ["users.csv", "groups.csv", "memberships.csv"] {
         let committed = std::fs::read(data.join(name)).expect("committed sample");

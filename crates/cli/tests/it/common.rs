@@ -66,3 +66,13 @@ pub(crate) fn run(cmd: &mut Command) -> (i32, String, String) {
         String::from_utf8(stderr).expect("utf-8 stderr"),
     )
 }
+
+/// Runs `cmd`, which must exit with `expected`: stdout and stderr.
+pub(crate) fn exits(expected: i32, cmd: &mut Command) -> (String, String) {
+    let (code, stdout, stderr) = run(cmd);
+    assert_eq!(
+        code, expected,
+        "{cmd:?}: stdout: {stdout}\nstderr: {stderr}"
+    );
+    (stdout, stderr)
+}

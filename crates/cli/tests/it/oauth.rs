@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::{TempDir, cli, run};
+use common::{TempDir, cli, exits};
 
 use okta_idsrc_emulator::{DEFAULT_IDENTITY_SOURCE, Emulator, EmulatorHandle, OAuthClient};
 
@@ -22,12 +22,9 @@ async fn emulator() -> EmulatorHandle {
         .expect("emulator")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn private_key_mode_from_flags_and_from_the_environment() {
-    let emulator = emulator().await;
-    let dir = TempDir::new();
-    let key = dir.file("app.pem", PEM);
-    let (code, stdout, stderr) = run(cli(&dir).args([
+/// `sessions list` against `emulator` in authorization mode `mode`, as arguments.
+fn sessions_list(emulator: &EmulatorHandle, mode: &str) -> Vec<String> {
+    [
         "sessions",
         "list",
         "--org-url",
@@ -35,29 +32,46 @@ async fn private_key_mode_from_flags_and_from_the_environment() {
         "--source",
         DEFAULT_IDENTITY_SOURCE,
         "--authorization-mode",
-        "PrivateKey",
-        "--client-id",
-        CLIENT_ID,
-        "--scopes",
-        "okta.identitySources.read,okta.identitySources.manage",
-        "--private-key",
-        key.to_str().expect("utf-8"),
-        "--private-key-id",
-        "k1",
-    ]));
-    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+        mode,
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_key_mode_from_flags_and_from_the_environment() {
+    let emulator = emulator().await;
+    let dir = TempDir::new();
+    let key = dir.file("app.pem", PEM);
+    let (stdout, _) = exits(
+        0,
+        cli(&dir)
+            .args(sessions_list(&emulator, "PrivateKey"))
+            .args([
+                "--client-id",
+                CLIENT_ID,
+                "--scopes",
+                "okta.identitySources.read,okta.identitySources.manage",
+                "--private-key",
+                key.to_str().expect("utf-8"),
+                "--private-key-id",
+                "k1",
+            ]),
+    );
     assert_eq!(stdout.trim(), "[]");
     assert_eq!(emulator.state().stats.tokens_issued, 1);
 
     // The same from OKTA_CLIENT_* (the key inline, with \n escapes).
-    let (code, stdout, stderr) = run(cli(&dir)
-        .args(["sessions", "list", "--source", DEFAULT_IDENTITY_SOURCE])
-        .env("OKTA_CLIENT_ORGURL", emulator.base_url())
-        .env("OKTA_CLIENT_AUTHORIZATIONMODE", "PrivateKey")
-        .env("OKTA_CLIENT_CLIENTID", CLIENT_ID)
-        .env("OKTA_CLIENT_PRIVATEKEY", PEM.trim().replace('\n', "\\n"))
-        .env("OKTA_CLIENT_PRIVATEKEYID", "k1"));
-    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    exits(
+        0,
+        cli(&dir)
+            .args(["sessions", "list", "--source", DEFAULT_IDENTITY_SOURCE])
+            .env("OKTA_CLIENT_ORGURL", emulator.base_url())
+            .env("OKTA_CLIENT_AUTHORIZATIONMODE", "PrivateKey")
+            .env("OKTA_CLIENT_CLIENTID", CLIENT_ID)
+            .env("OKTA_CLIENT_PRIVATEKEY", PEM.trim().replace('\n', "\\n"))
+            .env("OKTA_CLIENT_PRIVATEKEYID", "k1"),
+    );
     assert_eq!(emulator.state().stats.tokens_issued, 2);
     emulator.shutdown().await;
 }
@@ -66,50 +80,30 @@ async fn private_key_mode_from_flags_and_from_the_environment() {
 async fn private_key_mode_errors() {
     let emulator = emulator().await;
     let dir = TempDir::new();
-    let args = |key: &str| -> Vec<String> {
-        [
-            "sessions",
-            "list",
-            "--org-url",
-            &emulator.base_url(),
-            "--source",
-            DEFAULT_IDENTITY_SOURCE,
-            "--authorization-mode",
-            "privatekey",
+    let with_key = |key: &str| {
+        let mut cmd = cli(&dir);
+        cmd.args(sessions_list(&emulator, "privatekey")).args([
             "--client-id",
             CLIENT_ID,
             "--private-key",
             key,
-        ]
-        .map(str::to_owned)
-        .to_vec()
+        ]);
+        cmd
     };
 
     // A key that cannot be read: a usage error naming the flag.
-    let (code, _, stderr) = run(cli(&dir).args(args("/nonexistent/app.pem")));
-    assert_eq!(code, 2, "{stderr}");
+    let (_, stderr) = exits(2, &mut with_key("/nonexistent/app.pem"));
     assert!(stderr.contains("--private-key"), "{stderr}");
 
     // A key the app does not have: the token endpoint's refusal, typed, without the key.
     let other = dir.file("other.pem", OTHER_PEM);
-    let (code, stdout, stderr) = run(cli(&dir).args(args(other.to_str().expect("utf-8"))));
-    assert_eq!(code, 1, "stdout: {stdout}\nstderr: {stderr}");
+    let (stdout, stderr) = exits(1, &mut with_key(other.to_str().expect("utf-8")));
     assert!(stderr.contains("invalid_client"), "{stderr}");
     let body_line = OTHER_PEM.lines().nth(1).expect("a line");
     assert!(!stderr.contains(body_line) && !stdout.contains(body_line));
 
     // No client id.
-    let (code, _, stderr) = run(cli(&dir).args([
-        "sessions",
-        "list",
-        "--org-url",
-        &emulator.base_url(),
-        "--source",
-        DEFAULT_IDENTITY_SOURCE,
-        "--authorization-mode",
-        "PrivateKey",
-    ]));
-    assert_eq!(code, 2, "{stderr}");
+    let (_, stderr) = exits(2, cli(&dir).args(sessions_list(&emulator, "PrivateKey")));
     assert!(stderr.contains("OKTA_CLIENT_CLIENTID"), "{stderr}");
     emulator.shutdown().await;
 }

@@ -180,25 +180,21 @@ where
         source.client().send(&load).await
     }
     let body = load.body.clone();
-    match load.body.kind() {
-        BulkLoadKind::UserUpsert => {
-            send::<UploadIdentitySourceDataForUpsert, _>(source, session, body).await
-        }
-        BulkLoadKind::UserDelete => {
-            send::<UploadIdentitySourceDataForDelete, _>(source, session, body).await
-        }
-        BulkLoadKind::GroupUpsert => {
-            send::<UploadIdentitySourceGroupsForUpsert, _>(source, session, body).await
-        }
-        BulkLoadKind::GroupDelete => {
-            send::<UploadIdentitySourceGroupsDataForDelete, _>(source, session, body).await
-        }
-        BulkLoadKind::MembershipUpsert => {
-            send::<UploadIdentitySourceGroupMembershipsForUpsert, _>(source, session, body).await
-        }
-        BulkLoadKind::MembershipDelete => {
-            send::<UploadIdentitySourceGroupMembershipsForDelete, _>(source, session, body).await
-        }
-        _ => unreachable!("the importer packs the six known kinds"),
+    /// Sends the load as the operation its kind names, one row a kind.
+    macro_rules! send_as {
+        ($($kind:ident => $operation:ty,)*) => {
+            match load.body.kind() {
+                $(BulkLoadKind::$kind => send::<$operation, _>(source, session, body).await,)*
+                _ => unreachable!("the importer packs the six known kinds"),
+            }
+        };
+    }
+    send_as! {
+        UserUpsert => UploadIdentitySourceDataForUpsert,
+        UserDelete => UploadIdentitySourceDataForDelete,
+        GroupUpsert => UploadIdentitySourceGroupsForUpsert,
+        GroupDelete => UploadIdentitySourceGroupsDataForDelete,
+        MembershipUpsert => UploadIdentitySourceGroupMembershipsForUpsert,
+        MembershipDelete => UploadIdentitySourceGroupMembershipsForDelete,
     }
 }

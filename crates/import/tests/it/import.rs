@@ -4,7 +4,7 @@
 #![allow(missing_docs)]
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -16,7 +16,8 @@ use okta_idsrc_core::models::{
 };
 use okta_idsrc_core::{Credentials, OrgUrl};
 use okta_idsrc_emulator::{
-    DEFAULT_IDENTITY_SOURCE, Emulator, EmulatorBuilder, EmulatorHandle, Faults, StateSnapshot,
+    DEFAULT_IDENTITY_SOURCE, Emulator, EmulatorBuilder, EmulatorHandle, Faults,
+    IdentitySourceSnapshot, StateSnapshot,
 };
 use okta_idsrc_hyper::HyperTransport;
 use okta_idsrc_import::{
@@ -48,6 +49,15 @@ fn client(emulator: &EmulatorHandle) -> Client<BoxedService> {
 fn importer(emulator: &EmulatorHandle, options: ImportOptions) -> Importer<BoxedService> {
     let options = options.with_poll_interval(Duration::from_millis(20), Duration::from_millis(500));
     Importer::new(client(emulator), DEFAULT_IDENTITY_SOURCE, options)
+}
+
+/// Imports `sources` into `emulator` with `options`.
+async fn import(
+    emulator: &EmulatorHandle,
+    options: ImportOptions,
+    sources: &[VecSource],
+) -> Result<ImportReport, ImportError> {
+    importer(emulator, options).run(&refs(sources)).await
 }
 
 fn user_id(i: usize) -> String {
@@ -86,6 +96,18 @@ struct Dataset {
 }
 
 impl Dataset {
+    /// `users` users and `groups` groups, nothing else.
+    fn users_and_groups(users: usize, groups: usize) -> Self {
+        Dataset {
+            users,
+            groups,
+            memberships: 0,
+            deactivations: 0,
+            membership_deletes: 0,
+            group_deletes: 0,
+        }
+    }
+
     /// Memberships, listed group after group: in round `r`, user `i` joins group
     /// `(i + r) % groups` (so no pair repeats while there are fewer memberships than users
     /// times groups).
@@ -171,9 +193,7 @@ impl Dataset {
 
     /// Asserts the emulator holds exactly what the input says.
     fn assert_applied(&self, state: &StateSnapshot) {
-        let source = state
-            .identity_source(DEFAULT_IDENTITY_SOURCE)
-            .expect("identity source");
+        let source = default_source(state);
         assert_eq!(source.users.len(), self.users, "users");
         let users: HashMap<&str, _> = source
             .users
@@ -254,10 +274,15 @@ fn refs(sources: &[VecSource]) -> Vec<&dyn InputSource> {
     sources.iter().map(|s| s as &dyn InputSource).collect()
 }
 
-fn statuses(state: &StateSnapshot) -> Vec<Status> {
+/// The identity source the importer writes to, as `state` holds it.
+fn default_source(state: &StateSnapshot) -> &IdentitySourceSnapshot {
     state
         .identity_source(DEFAULT_IDENTITY_SOURCE)
-        .expect("source")
+        .expect("identity source")
+}
+
+fn statuses(state: &StateSnapshot) -> Vec<Status> {
+    default_source(state)
         .sessions
         .iter()
         .map(|s| s.status.clone())
@@ -271,7 +296,7 @@ fn temp_journal(name: &str) -> PathBuf {
     dir.join("journal.jsonl")
 }
 
-fn journal_events(path: &PathBuf) -> Vec<serde_json::Value> {
+fn journal_events(path: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(path)
         .expect("journal")
         .lines()
@@ -279,16 +304,35 @@ fn journal_events(path: &PathBuf) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// Runs `importer` until `kill` says so (from a progress callback), then drops the run.
+/// Runs an importer of `emulator` with `options` until `when` first holds for its progress,
+/// then drops the run.
 async fn run_until_killed(
-    importer: &Importer<BoxedService>,
-    sources: &[&dyn InputSource],
-    kill: Arc<Notify>,
+    emulator: &EmulatorHandle,
+    options: ImportOptions,
+    sources: &[VecSource],
+    when: impl Fn(&Progress) -> bool + Send + Sync + 'static,
 ) {
+    let kill = Arc::new(Notify::new());
+    let trigger = Arc::clone(&kill);
+    let fired = AtomicBool::new(false);
+    let importer = importer(
+        emulator,
+        options.with_on_progress(move |p| {
+            if when(p) && !fired.swap(true, Ordering::SeqCst) {
+                trigger.notify_one();
+            }
+        }),
+    );
+    let sources = refs(sources);
     tokio::select! {
-        result = importer.run(sources) => panic!("the run ended before it was killed: {result:?}"),
+        result = importer.run(&sources) => panic!("the run ended before it was killed: {result:?}"),
         () = kill.notified() => {}
     }
+}
+
+/// Removes the folder [`temp_journal`] made.
+fn remove_journal(journal: &Path) {
+    let _ = std::fs::remove_dir_all(journal.parent().expect("dir"));
 }
 
 fn report_line(name: &str, started: Instant, report: &ImportReport) {
@@ -394,22 +438,12 @@ async fn a_small_import_leaves_exactly_the_input() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_sends_nothing() {
     let emulator = emulator(Emulator::builder()).await;
-    let data = Dataset {
-        users: 9_500,
-        groups: 1,
-        memberships: 0,
-        deactivations: 0,
-        membership_deletes: 0,
-        group_deletes: 0,
-    };
+    let data = Dataset::users_and_groups(9_500, 1);
     let sources = data.sources();
     let options = ImportOptions::default()
         .with_dry_run(true)
         .with_max_loads_per_session(20);
-    let report = importer(&emulator, options)
-        .run(&refs(&sources))
-        .await
-        .expect("dry run");
+    let report = import(&emulator, options, &sources).await.expect("dry run");
     assert!(report.dry_run);
     assert_eq!(report.loads_total, 49);
     assert_eq!(report.sessions_planned, 3);
@@ -448,8 +482,7 @@ async fn twenty_five_thousand_users_through_faults_and_a_tight_rate_limit() {
         group_deletes: 2,
     };
     let sources = data.sources();
-    let report = importer(&emulator, ImportOptions::default())
-        .run(&refs(&sources))
+    let report = import(&emulator, ImportOptions::default(), &sources)
         .await
         .expect("import");
     report_line("25k with faults", started, &report);
@@ -488,20 +521,10 @@ async fn loads_refused_at_the_session_cap_roll_over() {
         ..Faults::NONE
     }))
     .await;
-    let data = Dataset {
-        users: 10_200,
-        groups: 1,
-        memberships: 0,
-        deactivations: 0,
-        membership_deletes: 0,
-        group_deletes: 0,
-    };
+    let data = Dataset::users_and_groups(10_200, 1);
     let sources = data.sources();
     let options = ImportOptions::default().with_max_loads_per_session(50);
-    let report = importer(&emulator, options)
-        .run(&refs(&sources))
-        .await
-        .expect("import");
+    let report = import(&emulator, options, &sources).await.expect("import");
     data.assert_applied(&emulator.state());
     assert_eq!(report.loads_total, 52);
     assert!(report.sessions.len() >= 2, "{:?}", report.sessions);
@@ -511,9 +534,7 @@ async fn loads_refused_at_the_session_cap_roll_over() {
         report.sessions[0].loads
     );
     let snapshot = emulator.state();
-    let source = snapshot
-        .identity_source(DEFAULT_IDENTITY_SOURCE)
-        .expect("source");
+    let source = default_source(&snapshot);
     assert_eq!(
         source.sessions[0].load_count, 50,
         "Okta counted the lost loads"
@@ -548,23 +569,12 @@ async fn kill_and_resume(name: &str, when: impl Fn(&Progress) -> bool + Send + S
             .with_concurrency(3)
     };
 
-    let kill = Arc::new(Notify::new());
-    let trigger = Arc::clone(&kill);
-    let fired = Arc::new(AtomicBool::new(false));
-    let once = Arc::clone(&fired);
-    let first = importer(
-        &emulator,
-        base().with_on_progress(move |p| {
-            if when(p) && !once.swap(true, Ordering::SeqCst) {
-                trigger.notify_one();
-            }
-        }),
-    );
-    run_until_killed(&first, &refs(&sources), kill).await;
+    run_until_killed(&emulator, base(), &sources, when).await;
     let killed_at = journal_events(&journal).len();
 
-    let second = importer(&emulator, base());
-    let report = second.run(&refs(&sources)).await.expect("resumed import");
+    let report = import(&emulator, base(), &sources)
+        .await
+        .expect("resumed import");
     data.assert_applied(&emulator.state());
 
     // The second run skipped what the first one had imported.
@@ -627,14 +637,13 @@ async fn kill_and_resume(name: &str, when: impl Fn(&Progress) -> bool + Send + S
     );
 
     // Running once more with the finished journal sends no load.
-    let third = importer(&emulator, base())
-        .run(&refs(&sources))
+    let third = import(&emulator, base(), &sources)
         .await
         .expect("third run");
     assert_eq!(third.loads, 0);
     assert_eq!(third.loads_resumed, third.loads_total);
     data.assert_applied(&emulator.state());
-    let _ = std::fs::remove_dir_all(journal.parent().expect("dir"));
+    remove_journal(&journal);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -677,18 +686,8 @@ async fn a_session_created_just_before_a_kill_is_adopted() {
             .with_journal(&journal)
             .with_max_loads_per_session(10)
     };
-    let kill = Arc::new(Notify::new());
-    let trigger = Arc::clone(&kill);
-    let first = importer(
-        &emulator,
-        base().with_on_progress(move |p| {
-            // Session 1 is done (and journaled as such); session 2 is about to be opened.
-            if p.sessions_completed == 1 {
-                trigger.notify_one();
-            }
-        }),
-    );
-    run_until_killed(&first, &refs(&sources), kill).await;
+    // Session 1 is done (and journaled as such); session 2 is about to be opened.
+    run_until_killed(&emulator, base(), &sources, |p| p.sessions_completed == 1).await;
     // The kill lands while session 2 is being created: its request went through, its
     // journal record did not.
     assert!(!statuses(&emulator.state()).iter().any(Status::is_active));
@@ -700,8 +699,7 @@ async fn a_session_created_just_before_a_kill_is_adopted() {
     let client = client(&emulator);
     let orphan = open_session_with_one_user(&client, false).await;
 
-    let report = importer(&emulator, base())
-        .run(&refs(&sources))
+    let report = import(&emulator, base(), &sources)
         .await
         .expect("resumed import");
     data.assert_applied(&emulator.state());
@@ -714,33 +712,24 @@ async fn a_session_created_just_before_a_kill_is_adopted() {
             .iter()
             .all(|s| *s == Status::Completed)
     );
-    let _ = std::fs::remove_dir_all(journal.parent().expect("dir"));
+    remove_journal(&journal);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_journal_of_another_input_is_refused() {
     let emulator = emulator(Emulator::builder()).await;
     let journal = temp_journal("mismatch");
-    let a = Dataset {
-        users: 10,
-        groups: 1,
-        memberships: 0,
-        deactivations: 0,
-        membership_deletes: 0,
-        group_deletes: 0,
-    };
+    let a = Dataset::users_and_groups(10, 1);
     let b = Dataset { users: 11, ..a };
     let options = || ImportOptions::default().with_journal(&journal);
-    importer(&emulator, options())
-        .run(&refs(&a.sources()))
+    import(&emulator, options(), &a.sources())
         .await
         .expect("first input");
-    let err = importer(&emulator, options())
-        .run(&refs(&b.sources()))
+    let err = import(&emulator, options(), &b.sources())
         .await
         .expect_err("another input");
     assert!(matches!(err, ImportError::JournalMismatch { .. }), "{err}");
-    let _ = std::fs::remove_dir_all(journal.parent().expect("dir"));
+    remove_journal(&journal);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -808,9 +797,7 @@ async fn invalid_input_stops_before_anything_is_sent() {
     let skipped: BTreeSet<u64> = report.skipped.iter().filter_map(|e| e.line).collect();
     assert_eq!(skipped, BTreeSet::from([4, 8, 13]));
     let state = emulator.state();
-    let source = state
-        .identity_source(DEFAULT_IDENTITY_SOURCE)
-        .expect("source");
+    let source = default_source(&state);
     assert_eq!(source.users.len(), 17);
     assert!(source.user(&user_id(3)).is_none() && source.user(&user_id(12)).is_none());
     // The first of the duplicates is kept.
@@ -841,6 +828,15 @@ async fn invalid_input_stops_before_anything_is_sent() {
 struct Passes {
     passes: Vec<Vec<Result<Entity, String>>>,
     opened: std::sync::atomic::AtomicUsize,
+}
+
+impl Passes {
+    fn new(passes: Vec<Vec<Result<Entity, String>>>) -> Self {
+        Passes {
+            passes,
+            opened: Default::default(),
+        }
+    }
 }
 
 impl InputSource for Passes {
@@ -879,17 +875,18 @@ impl InputSource for Passes {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreadable_lines_follow_the_policy_and_a_changing_input_is_caught() {
     let emulator = emulator(Emulator::builder()).await;
+    let stopping = importer(&emulator, ImportOptions::default());
+    let skipping = importer(
+        &emulator,
+        ImportOptions::default().with_invalid_policy(InvalidPolicy::Skip),
+    );
     let lines = vec![
         Ok(Entity::UserUpsert(user(1))),
         Err("not a string".to_owned()),
         Ok(Entity::UserUpsert(user(3))),
     ];
-    let source = || Passes {
-        passes: vec![lines.clone()],
-        opened: Default::default(),
-    };
-    let err = importer(&emulator, ImportOptions::default())
-        .run(&[&source()])
+    let err = stopping
+        .run(&[&Passes::new(vec![lines.clone()])])
         .await
         .expect_err("stop");
     let ImportError::InvalidInput { problems, .. } = &err else {
@@ -899,13 +896,10 @@ async fn unreadable_lines_follow_the_policy_and_a_changing_input_is_caught() {
         problems[0].to_string(),
         "users.jsonl line 2, column email: not a string"
     );
-    let report = importer(
-        &emulator,
-        ImportOptions::default().with_invalid_policy(InvalidPolicy::Skip),
-    )
-    .run(&[&source()])
-    .await
-    .expect("skip");
+    let report = skipping
+        .run(&[&Passes::new(vec![lines.clone()])])
+        .await
+        .expect("skip");
     assert_eq!((report.skipped_total, report.loads), (1, 1));
 
     // The second pass reads another email than the first: caught.
@@ -918,17 +912,10 @@ async fn unreadable_lines_follow_the_policy_and_a_changing_input_is_caught() {
                 .user_name("changed@example.com"),
         ),
     ));
-    let source = Passes {
-        passes: vec![lines.clone(), changed],
-        opened: Default::default(),
-    };
-    let err = importer(
-        &emulator,
-        ImportOptions::default().with_invalid_policy(InvalidPolicy::Skip),
-    )
-    .run(&[&source])
-    .await
-    .expect_err("changed");
+    let err = skipping
+        .run(&[&Passes::new(vec![lines.clone(), changed])])
+        .await
+        .expect_err("changed");
     assert!(matches!(err, ImportError::InputChanged { .. }), "{err}");
     // A line valid when validated and unreadable when uploaded: caught before it is sent.
     let broken = vec![
@@ -936,17 +923,10 @@ async fn unreadable_lines_follow_the_policy_and_a_changing_input_is_caught() {
         Err("not a string".to_owned()),
         Err("broken".to_owned()),
     ];
-    let source = Passes {
-        passes: vec![lines, broken],
-        opened: Default::default(),
-    };
-    let err = importer(
-        &emulator,
-        ImportOptions::default().with_invalid_policy(InvalidPolicy::Skip),
-    )
-    .run(&[&source])
-    .await
-    .expect_err("changed");
+    let err = skipping
+        .run(&[&Passes::new(vec![lines, broken])])
+        .await
+        .expect_err("changed");
     assert!(err.to_string().contains("users.jsonl line 3"), "{err}");
 }
 
@@ -979,15 +959,10 @@ async fn a_triggered_session_is_waited_for() {
         }
     });
     let data = Dataset {
-        users: 300,
-        groups: 3,
         memberships: 30,
-        deactivations: 0,
-        membership_deletes: 0,
-        group_deletes: 0,
+        ..Dataset::users_and_groups(300, 3)
     };
-    let report = importer(&emulator, options)
-        .run(&refs(&data.sources()))
+    let report = import(&emulator, options, &data.sources())
         .await
         .expect("import");
     assert!(
@@ -995,9 +970,7 @@ async fn a_triggered_session_is_waited_for() {
         "the importer waited for the triggered session"
     );
     let state = emulator.state();
-    let source = state
-        .identity_source(DEFAULT_IDENTITY_SOURCE)
-        .expect("source");
+    let source = default_source(&state);
     assert_eq!(
         source.session(&other).expect("other").status,
         Status::Completed
@@ -1012,17 +985,9 @@ async fn a_stale_session_is_reported_or_cancelled() {
     let emulator = emulator(Emulator::builder()).await;
     let client = client(&emulator);
     let stale = open_session_with_one_user(&client, false).await;
-    let data = Dataset {
-        users: 50,
-        groups: 1,
-        memberships: 0,
-        deactivations: 0,
-        membership_deletes: 0,
-        group_deletes: 0,
-    };
+    let data = Dataset::users_and_groups(50, 1);
     let sources = data.sources();
-    let err = importer(&emulator, ImportOptions::default())
-        .run(&refs(&sources))
+    let err = import(&emulator, ImportOptions::default(), &sources)
         .await
         .expect_err("stale");
     let ImportError::StaleSession { id, status } = &err else {
@@ -1032,10 +997,13 @@ async fn a_stale_session_is_reported_or_cancelled() {
     assert!(err.to_string().contains(&stale));
     assert_eq!(statuses(&emulator.state()), [Status::Created]);
 
-    importer(&emulator, ImportOptions::default().with_cancel_stale(true))
-        .run(&refs(&sources))
-        .await
-        .expect("import cancelling the stale session");
+    import(
+        &emulator,
+        ImportOptions::default().with_cancel_stale(true),
+        &sources,
+    )
+    .await
+    .expect("import cancelling the stale session");
     assert_eq!(
         statuses(&emulator.state()),
         [Status::Closed, Status::Completed]
@@ -1047,14 +1015,7 @@ async fn a_stale_session_is_reported_or_cancelled() {
 async fn the_cool_down_between_sessions_is_waited_out_up_to_a_bound() {
     let emulator =
         emulator(Emulator::builder().session_cooldown(Duration::from_millis(1500))).await;
-    let data = Dataset {
-        users: 450,
-        groups: 1,
-        memberships: 0,
-        deactivations: 0,
-        membership_deletes: 0,
-        group_deletes: 0,
-    };
+    let data = Dataset::users_and_groups(450, 1);
     let sources = data.sources();
     let cooled = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&cooled);
@@ -1066,10 +1027,7 @@ async fn the_cool_down_between_sessions_is_waited_out_up_to_a_bound() {
             }
         });
     let started = Instant::now();
-    let report = importer(&emulator, options)
-        .run(&refs(&sources))
-        .await
-        .expect("import");
+    let report = import(&emulator, options, &sources).await.expect("import");
     assert_eq!(report.sessions.len(), 2);
     assert!(cooled.load(Ordering::SeqCst), "the cool-down was reported");
     assert!(started.elapsed() >= Duration::from_millis(1500));
@@ -1084,8 +1042,7 @@ async fn the_cool_down_between_sessions_is_waited_out_up_to_a_bound() {
     let options = ImportOptions::default()
         .with_max_loads_per_session(2)
         .with_cooldown_max_wait(Duration::from_millis(300));
-    let err = importer(&strict, options)
-        .run(&refs(&sources))
+    let err = import(&strict, options, &sources)
         .await
         .expect_err("cool-down");
     assert!(matches!(err, ImportError::CooldownTimeout { .. }), "{err}");
@@ -1103,16 +1060,8 @@ async fn a_session_ending_in_error_is_reported_and_retried() {
         ..Faults::NONE
     }))
     .await;
-    let data = Dataset {
-        users: 450,
-        groups: 2,
-        memberships: 0,
-        deactivations: 0,
-        membership_deletes: 0,
-        group_deletes: 0,
-    };
-    let err = importer(&emulator, ImportOptions::default())
-        .run(&refs(&data.sources()))
+    let data = Dataset::users_and_groups(450, 2);
+    let err = import(&emulator, ImportOptions::default(), &data.sources())
         .await
         .expect_err("fails");
     let ImportError::SessionFailed { session, attempts } = &err else {
@@ -1141,10 +1090,7 @@ async fn a_session_ending_in_error_is_reported_and_retried() {
             .await
             .expect("emulator");
         let options = ImportOptions::default().with_session_retries(3);
-        let Ok(report) = importer(&emulator, options)
-            .run(&refs(&data.sources()))
-            .await
-        else {
+        let Ok(report) = import(&emulator, options, &data.sources()).await else {
             continue;
         };
         if report.sessions_failed().count() == 0 {

@@ -34,7 +34,9 @@ struct Wire {
     paths: Arc<Mutex<Vec<String>>>,
 }
 
-type Rule = dyn Fn(&str, u32) -> Option<Result<Response<Bytes>, BoxError>> + Send + Sync;
+/// What a rule answers in Okta's place: nothing lets the request through.
+type Answer = Option<Result<Response<Bytes>, BoxError>>;
+type Rule = dyn Fn(&str, u32) -> Answer + Send + Sync;
 
 impl Wire {
     /// A client of `emulator` over the hyper transport, behind `rule` (given the request's
@@ -44,7 +46,7 @@ impl Wire {
         &self,
         emulator: &EmulatorHandle,
         auth: Auth,
-        rule: impl Fn(&str, u32) -> Option<Result<Response<Bytes>, BoxError>> + Send + Sync + 'static,
+        rule: impl Fn(&str, u32) -> Answer + Send + Sync + 'static,
     ) -> Client<BoxedService> {
         let rule: Arc<Rule> = Arc::new(rule);
         let paths = Arc::clone(&self.paths);
@@ -78,6 +80,19 @@ impl Wire {
             )
             .build()
             .boxed()
+    }
+
+    /// [`Wire::client`] with the emulator's API token.
+    fn api_token_client(
+        &self,
+        emulator: &EmulatorHandle,
+        rule: impl Fn(&str, u32) -> Answer + Send + Sync + 'static,
+    ) -> Client<BoxedService> {
+        self.client(
+            emulator,
+            Credentials::api_token(emulator.token()).into(),
+            rule,
+        )
     }
 
     /// Requests whose path ends with `suffix`.
@@ -125,16 +140,12 @@ fn status(code: u16) -> Response<Bytes> {
 async fn a_refused_request_costs_exactly_one_request() {
     let emulator = Emulator::start().await.expect("emulator");
     let wire = Wire::default();
-    let client = wire.client(
-        &emulator,
-        Credentials::api_token(emulator.token()).into(),
-        |_, _| {
-            Some(Err(Box::new(TransportError::new(
-                TransportErrorKind::Refused,
-                "plain HTTP to a host that is not loopback",
-            ))))
-        },
-    );
+    let client = wire.api_token_client(&emulator, |_, _| {
+        Some(Err(Box::new(TransportError::new(
+            TransportErrorKind::Refused,
+            "plain HTTP to a host that is not loopback",
+        ))))
+    });
     let error = importer(client)
         .run(&[&users(10)])
         .await
@@ -181,11 +192,9 @@ async fn an_invalid_client_costs_exactly_one_token_request() {
 async fn a_load_that_keeps_failing_costs_the_configured_attempts() {
     let emulator = Emulator::start().await.expect("emulator");
     let wire = Wire::default();
-    let client = wire.client(
-        &emulator,
-        Credentials::api_token(emulator.token()).into(),
-        |path, _| path.ends_with("/bulk-upsert").then(|| Ok(status(503))),
-    );
+    let client = wire.api_token_client(&emulator, |path, _| {
+        path.ends_with("/bulk-upsert").then(|| Ok(status(503)))
+    });
     let error = importer(client)
         .run(&[&users(10)])
         .await
@@ -205,16 +214,12 @@ async fn a_transient_failure_is_retried_by_the_layer_alone_and_counted() {
     let wire = Wire::default();
     let failures = Arc::new(AtomicU32::new(0));
     let counted = Arc::clone(&failures);
-    let client = wire.client(
-        &emulator,
-        Credentials::api_token(emulator.token()).into(),
-        move |path, seen| {
-            (path.ends_with("/bulk-upsert") && seen < ATTEMPTS - 1).then(|| {
-                counted.fetch_add(1, Ordering::Relaxed);
-                Ok(status(503))
-            })
-        },
-    );
+    let client = wire.api_token_client(&emulator, move |path, seen| {
+        (path.ends_with("/bulk-upsert") && seen < ATTEMPTS - 1).then(|| {
+            counted.fetch_add(1, Ordering::Relaxed);
+            Ok(status(503))
+        })
+    });
     let report = importer(client)
         .run(&[&users(10)])
         .await

@@ -2,19 +2,34 @@
 
 use std::time::{Duration, Instant};
 
-use okta_idsrc_core::transport::TransportErrorKind;
+use okta_idsrc_core::transport::TransportError;
+use okta_idsrc_core::transport::TransportErrorKind::{BodyTooLarge, Connect, Io, Refused, Timeout};
 use okta_idsrc_hyper::HyperTransport;
 
 use crate::support::{
-    chunked, closed_port, full, http_server, self_signed, stalling_server, tls_server,
+    TestServer, chunked, closed_port, full, http_server, self_signed, stalling_server, tls_server,
 };
-use crate::{call, get};
+use crate::{fails_as, fetch};
 
-fn capped(limit: usize) -> HyperTransport {
+/// A transport whose attempts time out after 200 ms.
+fn timing_out() -> HyperTransport {
     HyperTransport::builder()
-        .max_response_body(limit)
+        .request_timeout(Duration::from_millis(200))
         .build()
         .expect("build")
+}
+
+/// Through a transport capped at 1024 bytes: `/big` on `server` (over the cap) must fail as
+/// `BodyTooLarge`, and `at_cap` (exactly 1024 bytes) come through whole. The first error.
+async fn assert_capped_at_1024(server: &TestServer, at_cap: &str) -> TransportError {
+    let transport = HyperTransport::builder()
+        .max_response_body(1024)
+        .build()
+        .expect("build");
+    let err = fails_as(&transport, &server.http_url("/big"), BodyTooLarge).await;
+    let response = fetch(&transport, &server.http_url(at_cap)).await;
+    assert_eq!(response.body().len(), 1024);
+    err
 }
 
 #[tokio::test]
@@ -28,19 +43,8 @@ async fn a_body_over_the_cap_with_content_length_is_body_too_large() {
         hyper::Response::new(full(vec![b'x'; size]))
     })
     .await;
-    let transport = capped(1024);
-    let base = format!("http://127.0.0.1:{}", server.port());
-
-    let err = call(&transport, get(&format!("{base}/big")))
-        .await
-        .expect_err("too large");
-    assert_eq!(err.kind(), TransportErrorKind::BodyTooLarge, "{err}");
+    let err = assert_capped_at_1024(&server, "/exact").await;
     assert!(err.to_string().contains("1024 bytes"), "{err}");
-
-    let response = call(&transport, get(&format!("{base}/exact")))
-        .await
-        .expect("at the cap");
-    assert_eq!(response.body().len(), 1024);
 }
 
 #[tokio::test]
@@ -50,18 +54,7 @@ async fn a_chunked_body_over_the_cap_is_body_too_large() {
         hyper::Response::new(chunked(chunks, 256))
     })
     .await;
-    let transport = capped(1024);
-    let base = format!("http://127.0.0.1:{}", server.port());
-
-    let err = call(&transport, get(&format!("{base}/big")))
-        .await
-        .expect_err("too large");
-    assert_eq!(err.kind(), TransportErrorKind::BodyTooLarge, "{err}");
-
-    let response = call(&transport, get(&format!("{base}/small")))
-        .await
-        .expect("at the cap");
-    assert_eq!(response.body().len(), 1024);
+    assert_capped_at_1024(&server, "/small").await;
 }
 
 #[tokio::test]
@@ -79,37 +72,23 @@ async fn the_cap_applies_over_http2_too() {
         },
     )
     .await;
-    let transport = HyperTransport::builder()
-        .add_root_certificate_pem(cert.pem.as_bytes())
+    let transport = cert
+        .trusted()
         .max_response_body(4096)
         .build()
         .expect("build");
     for path in ["/chunked", "/sized"] {
-        let url = format!("https://localhost:{}{path}", server.port());
-        let err = call(&transport, get(&url)).await.expect_err("too large");
-        assert_eq!(
-            err.kind(),
-            TransportErrorKind::BodyTooLarge,
-            "{path}: {err}"
-        );
+        let url = server.https_url(path);
+        fails_as(&transport, &url, BodyTooLarge).await;
     }
 }
 
 #[tokio::test]
 async fn a_server_that_never_answers_is_a_timeout() {
     let server = stalling_server(b"").await;
-    let transport = HyperTransport::builder()
-        .request_timeout(Duration::from_millis(200))
-        .build()
-        .expect("build");
+    let transport = timing_out();
     let started = Instant::now();
-    let err = call(
-        &transport,
-        get(&format!("http://127.0.0.1:{}/", server.port())),
-    )
-    .await
-    .expect_err("timeout");
-    assert_eq!(err.kind(), TransportErrorKind::Timeout, "{err}");
+    let err = fails_as(&transport, &server.http_url("/"), Timeout).await;
     assert!(!err.nothing_sent());
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(err.to_string().contains("timed out"), "{err}");
@@ -119,17 +98,8 @@ async fn a_server_that_never_answers_is_a_timeout() {
 async fn a_body_that_stalls_is_a_timeout() {
     let server =
         stalling_server(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly part of it").await;
-    let transport = HyperTransport::builder()
-        .request_timeout(Duration::from_millis(200))
-        .build()
-        .expect("build");
-    let err = call(
-        &transport,
-        get(&format!("http://127.0.0.1:{}/", server.port())),
-    )
-    .await
-    .expect_err("timeout");
-    assert_eq!(err.kind(), TransportErrorKind::Timeout, "{err}");
+    let transport = timing_out();
+    fails_as(&transport, &server.http_url("/"), Timeout).await;
 }
 
 #[tokio::test]
@@ -141,13 +111,7 @@ async fn a_stalled_tls_handshake_hits_the_connect_timeout() {
         .build()
         .expect("build");
     let started = Instant::now();
-    let err = call(
-        &transport,
-        get(&format!("https://localhost:{}/", server.port())),
-    )
-    .await
-    .expect_err("connect timeout");
-    assert_eq!(err.kind(), TransportErrorKind::Connect, "{err}");
+    let err = fails_as(&transport, &server.https_url("/"), Connect).await;
     assert!(err.to_string().contains("timed out"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(5));
 }
@@ -157,10 +121,7 @@ async fn nothing_listening_is_a_connect_error() {
     let addr = closed_port().await;
     let transport = HyperTransport::new().expect("build");
     for scheme in ["http", "https"] {
-        let err = call(&transport, get(&format!("{scheme}://{addr}/x")))
-            .await
-            .expect_err("refused");
-        assert_eq!(err.kind(), TransportErrorKind::Connect, "{err}");
+        let err = fails_as(&transport, &format!("{scheme}://{addr}/x"), Connect).await;
         assert!(err.nothing_sent());
         assert!(
             err.to_string()
@@ -187,30 +148,23 @@ async fn a_server_closing_mid_exchange_is_io() {
             .await;
     });
     let transport = HyperTransport::new().expect("build");
-    let err = call(&transport, get(&format!("http://{addr}/")))
-        .await
-        .expect_err("closed early");
-    assert_eq!(err.kind(), TransportErrorKind::Io, "{err}");
+    let err = fails_as(&transport, &format!("http://{addr}/"), Io).await;
     assert!(!err.nothing_sent());
 }
 
 #[tokio::test]
 async fn plain_http_to_a_non_loopback_host_is_refused_before_any_io() {
     let transport = HyperTransport::new().expect("build");
-    let err = call(
+    let err = fails_as(
         &transport,
-        get("http://example.com/api/v1/x?apiToken=secret"),
+        "http://example.com/api/v1/x?apiToken=secret",
+        Refused,
     )
-    .await
-    .expect_err("refused");
-    assert_eq!(err.kind(), TransportErrorKind::Refused, "{err}");
+    .await;
     let msg = err.to_string();
     assert!(msg.contains("http://example.com"), "{msg}");
     assert!(msg.contains("allow_insecure_http"), "{msg}");
     assert!(!msg.contains("secret"), "{msg}");
 
-    let err = call(&transport, get("ftp://example.com/file"))
-        .await
-        .expect_err("refused");
-    assert_eq!(err.kind(), TransportErrorKind::Refused, "{err}");
+    fails_as(&transport, "ftp://example.com/file", Refused).await;
 }

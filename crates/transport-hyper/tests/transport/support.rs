@@ -16,6 +16,7 @@ use hyper::body::{Frame, Incoming};
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use okta_idsrc_hyper::{HyperTransport, HyperTransportBuilder};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -69,6 +70,16 @@ impl TestServer {
 
     pub(crate) fn accepted(&self) -> usize {
         self.accepted.load(Ordering::SeqCst)
+    }
+
+    /// `path` on this server over plain HTTP, by address.
+    pub(crate) fn http_url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port())
+    }
+
+    /// `path` on this server over HTTPS, by the name `localhost`.
+    pub(crate) fn https_url(&self, path: &str) -> String {
+        format!("https://localhost:{}{path}", self.port())
     }
 }
 
@@ -133,6 +144,13 @@ pub(crate) struct TestCert {
     pub pem: String,
     der: CertificateDer<'static>,
     key: Vec<u8>,
+}
+
+impl TestCert {
+    /// A transport builder that trusts this certificate (and the built-in roots).
+    pub(crate) fn trusted(&self) -> HyperTransportBuilder {
+        HyperTransport::builder().add_root_certificate_pem(self.pem.as_bytes())
+    }
 }
 
 pub(crate) fn self_signed(names: &[&str]) -> TestCert {

@@ -1,10 +1,10 @@
 //! HTTPS with a private root: trust, ALPN, HTTP/2.
 
-use okta_idsrc_core::transport::TransportErrorKind;
+use okta_idsrc_core::transport::TransportErrorKind::Connect;
 use okta_idsrc_hyper::HyperTransport;
 
 use crate::support::{full, self_signed, tls_server};
-use crate::{call, get};
+use crate::{call, fails_as, fetch, get};
 
 fn hello(
     req: hyper::Request<hyper::body::Incoming>,
@@ -17,12 +17,9 @@ fn hello(
 async fn https_succeeds_with_the_added_root_and_negotiates_http2() {
     let cert = self_signed(&["localhost"]);
     let server = tls_server(&cert, &[b"h2", b"http/1.1"], hello).await;
-    let transport = HyperTransport::builder()
-        .add_root_certificate_pem(cert.pem.as_bytes())
-        .build()
-        .expect("build");
-    let url = format!("https://localhost:{}/hello", server.port());
-    let response = call(&transport, get(&url)).await.expect("https");
+    let transport = cert.trusted().build().expect("build");
+    let url = server.https_url("/hello");
+    let response = fetch(&transport, &url).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.version(), http::Version::HTTP_2);
     assert_eq!(response.body().as_ref(), b"HTTP/2.0");
@@ -42,14 +39,10 @@ async fn https_succeeds_with_the_added_root_and_negotiates_http2() {
 async fn https_uses_http1_when_the_server_offers_only_http1() {
     let cert = self_signed(&["localhost"]);
     let server = tls_server(&cert, &[b"http/1.1"], hello).await;
-    let transport = HyperTransport::builder()
-        .add_root_certificate_pem(cert.pem.as_bytes())
-        .built_in_roots(false)
-        .build()
-        .expect("build");
-    let url = format!("https://localhost:{}/hello", server.port());
+    let transport = cert.trusted().built_in_roots(false).build().expect("build");
+    let url = server.https_url("/hello");
     for _ in 0..3 {
-        let response = call(&transport, get(&url)).await.expect("https");
+        let response = fetch(&transport, &url).await;
         assert_eq!(response.version(), http::Version::HTTP_11);
         assert_eq!(response.body().as_ref(), b"HTTP/1.1");
     }
@@ -60,13 +53,9 @@ async fn https_uses_http1_when_the_server_offers_only_http1() {
 async fn http2_only_speaks_http2() {
     let cert = self_signed(&["localhost"]);
     let server = tls_server(&cert, &[b"h2", b"http/1.1"], hello).await;
-    let transport = HyperTransport::builder()
-        .add_root_certificate_pem(cert.pem.as_bytes())
-        .http2_only(true)
-        .build()
-        .expect("build");
-    let url = format!("https://localhost:{}/", server.port());
-    let response = call(&transport, get(&url)).await.expect("https");
+    let transport = cert.trusted().http2_only(true).build().expect("build");
+    let url = server.https_url("/");
+    let response = fetch(&transport, &url).await;
     assert_eq!(response.version(), http::Version::HTTP_2);
 }
 
@@ -75,23 +64,11 @@ async fn an_untrusted_certificate_is_a_connect_error() {
     let cert = self_signed(&["localhost"]);
     let server = tls_server(&cert, &[b"h2", b"http/1.1"], hello).await;
     let transport = HyperTransport::new().expect("build");
-    let err = call(
-        &transport,
-        get(&format!(
-            "https://localhost:{}/x?token=t0k3n",
-            server.port()
-        )),
-    )
-    .await
-    .expect_err("untrusted");
-    assert_eq!(err.kind(), TransportErrorKind::Connect, "{err}");
+    let err = fails_as(&transport, &server.https_url("/x?token=t0k3n"), Connect).await;
     assert!(err.nothing_sent());
     let msg = err.to_string();
     assert!(msg.contains("TLS handshake"), "{msg}");
-    assert!(
-        msg.contains(&format!("https://localhost:{}", server.port())),
-        "{msg}"
-    );
+    assert!(msg.contains(&server.https_url("")), "{msg}");
     assert!(!msg.contains("t0k3n"), "{msg}");
     assert!(std::error::Error::source(&err).is_some());
 }
@@ -100,17 +77,8 @@ async fn an_untrusted_certificate_is_a_connect_error() {
 async fn a_certificate_for_another_name_is_a_connect_error() {
     let cert = self_signed(&["other.example"]);
     let server = tls_server(&cert, &[b"http/1.1"], hello).await;
-    let transport = HyperTransport::builder()
-        .add_root_certificate_pem(cert.pem.as_bytes())
-        .build()
-        .expect("build");
-    let err = call(
-        &transport,
-        get(&format!("https://localhost:{}/", server.port())),
-    )
-    .await
-    .expect_err("wrong name");
-    assert_eq!(err.kind(), TransportErrorKind::Connect, "{err}");
+    let transport = cert.trusted().build().expect("build");
+    fails_as(&transport, &server.https_url("/"), Connect).await;
 }
 
 /// Awaits all futures concurrently (no futures-util dev-dependency needed).
