@@ -108,6 +108,16 @@ macro_rules! operation_methods {
     };
 }
 
+/// [`operation_methods!`] for the bulk loads: `session_id`, a body of the load's type, no
+/// output.
+macro_rules! bulk_load_methods {
+    ($($name:ident / $short:ident($body:ty) = $op:ident;)*) => {
+        operation_methods! {
+            $($name / $short(session_id: impl Into<String>, body: $body) -> () = $op;)*
+        }
+    };
+}
+
 operation_methods! {
     list_identity_source_sessions / list_sessions() -> Vec<IdentitySourceSession>
         = ListIdentitySourceSessions;
@@ -117,30 +127,6 @@ operation_methods! {
         -> IdentitySourceSession = GetIdentitySourceSession;
     delete_identity_source_session / delete_session(session_id: impl Into<String>) -> ()
         = DeleteIdentitySourceSession;
-    upload_identity_source_data_for_upsert / bulk_upsert_users(
-        session_id: impl Into<String>,
-        body: BulkUpsertRequestBody
-    ) -> () = UploadIdentitySourceDataForUpsert;
-    upload_identity_source_data_for_delete / bulk_delete_users(
-        session_id: impl Into<String>,
-        body: BulkDeleteRequestBody
-    ) -> () = UploadIdentitySourceDataForDelete;
-    upload_identity_source_groups_for_upsert / bulk_upsert_groups(
-        session_id: impl Into<String>,
-        body: BulkGroupUpsertRequestBody
-    ) -> () = UploadIdentitySourceGroupsForUpsert;
-    upload_identity_source_groups_data_for_delete / bulk_delete_groups(
-        session_id: impl Into<String>,
-        body: BulkGroupDeleteRequestBody
-    ) -> () = UploadIdentitySourceGroupsDataForDelete;
-    upload_identity_source_group_memberships_for_upsert / bulk_upsert_memberships(
-        session_id: impl Into<String>,
-        body: BulkGroupMembershipsUpsertRequestBody
-    ) -> () = UploadIdentitySourceGroupMembershipsForUpsert;
-    upload_identity_source_group_memberships_for_delete / bulk_delete_memberships(
-        session_id: impl Into<String>,
-        body: BulkGroupMembershipsDeleteRequestBody
-    ) -> () = UploadIdentitySourceGroupMembershipsForDelete;
     create_identity_source_user / create_user(body: UserRequestSchema) -> UserResponseSchema
         = CreateIdentitySourceUser;
     get_identity_source_user / get_user(external_id: impl Into<String>) -> UserResponseSchema
@@ -176,6 +162,23 @@ operation_methods! {
         group_or_external_id: impl Into<String>,
         member_external_id: impl Into<String>
     ) -> () = DeleteIdentitySourceGroupMemberships;
+}
+
+bulk_load_methods! {
+    upload_identity_source_data_for_upsert / bulk_upsert_users(BulkUpsertRequestBody)
+        = UploadIdentitySourceDataForUpsert;
+    upload_identity_source_data_for_delete / bulk_delete_users(BulkDeleteRequestBody)
+        = UploadIdentitySourceDataForDelete;
+    upload_identity_source_groups_for_upsert / bulk_upsert_groups(BulkGroupUpsertRequestBody)
+        = UploadIdentitySourceGroupsForUpsert;
+    upload_identity_source_groups_data_for_delete / bulk_delete_groups(BulkGroupDeleteRequestBody)
+        = UploadIdentitySourceGroupsDataForDelete;
+    upload_identity_source_group_memberships_for_upsert
+        / bulk_upsert_memberships(BulkGroupMembershipsUpsertRequestBody)
+        = UploadIdentitySourceGroupMembershipsForUpsert;
+    upload_identity_source_group_memberships_for_delete
+        / bulk_delete_memberships(BulkGroupMembershipsDeleteRequestBody)
+        = UploadIdentitySourceGroupMembershipsForDelete;
 }
 
 impl<S> IdentitySource<S>
