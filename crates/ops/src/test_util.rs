@@ -137,10 +137,17 @@ impl tower::Service<Request<Bytes>> for Scripted {
 
 /// A response with `status`, a JSON `body` and extra `headers`, carrying a request id.
 pub fn response(status: u16, body: &str, headers: &[(&str, &str)]) -> Response<Bytes> {
-    let mut builder = Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .header("x-okta-request-id", "req-123");
+    let okta = [
+        ("content-type", "application/json"),
+        ("x-okta-request-id", "req-123"),
+    ];
+    let all: Vec<(&str, &str)> = okta.iter().chain(headers).copied().collect();
+    bare_response(status, body, &all)
+}
+
+/// A response with `status`, `body` and only the `headers` given.
+pub fn bare_response(status: u16, body: &str, headers: &[(&str, &str)]) -> Response<Bytes> {
+    let mut builder = Response::builder().status(status);
     for (name, value) in headers {
         builder = builder.header(*name, *value);
     }
