@@ -20,7 +20,8 @@ use std::future::{Ready, ready};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use crate::Client;
+use crate::service::HttpService;
+use crate::{Client, ClientBuilder};
 use bytes::Bytes;
 use http::{Request, Response};
 use okta_idsrc_core::transport::{BoxError, TransportError, TransportErrorKind};
@@ -163,11 +164,20 @@ pub fn session_json(id: &str, status: &str) -> String {
     )
 }
 
+/// [`ORG`], parsed.
+pub fn org() -> OrgUrl {
+    OrgUrl::parse(ORG).expect("org")
+}
+
+/// A client builder of [`ORG`] over `service`, without credentials.
+pub fn builder<S: HttpService>(service: S) -> ClientBuilder<S> {
+    Client::builder(org()).service(service)
+}
+
 /// A client of [`ORG`] with [`TOKEN`] over `service`.
 pub fn client(service: &Scripted) -> Client<Scripted> {
-    Client::builder(OrgUrl::parse(ORG).expect("org"))
+    builder(service.clone())
         .credentials(Credentials::api_token(TOKEN))
-        .service(service.clone())
         .build()
 }
 
