@@ -29,18 +29,10 @@ use crate::service::HttpService;
 /// # Ok(())
 /// # }
 /// ```
+#[derive(Clone)]
 pub struct IdentitySource<S> {
     client: Client<S>,
     id: Arc<str>,
-}
-
-impl<S: Clone> Clone for IdentitySource<S> {
-    fn clone(&self) -> Self {
-        Self {
-            client: self.client.clone(),
-            id: Arc::clone(&self.id),
-        }
-    }
 }
 
 impl<S> fmt::Debug for IdentitySource<S> {
@@ -71,9 +63,9 @@ impl<S> IdentitySource<S> {
     }
 }
 
-/// Writes each operation's method on [`Client`] (named after the operationId) and on
-/// [`IdentitySource`] (a short name in Okta's words). The docs are the operation type's, in
-/// core: one summary per operation, linked, never copied.
+/// Writes each operation's method on [`Client`] (named after the operationId) and, with
+/// [`handle_methods!`], on [`IdentitySource`]. The docs are the operation type's, in core:
+/// one summary per operation, linked, never copied.
 macro_rules! operation_methods {
     ($(
         $name:ident / $short:ident ($($arg:ident : $ty:ty),*) -> $out:ty = $op:ident;
@@ -94,6 +86,18 @@ macro_rules! operation_methods {
             )*
         }
 
+        handle_methods! {
+            $($name / $short($($arg: $ty),*) -> $out = $op;)*
+        }
+    };
+}
+
+/// Writes the [`IdentitySource`] method of each operation (a short name in Okta's words):
+/// the [`Client`] method `$name` with the handle's id.
+macro_rules! handle_methods {
+    ($(
+        $name:ident / $short:ident ($($arg:ident : $ty:ty),*) -> $out:ty = $op:ident;
+    )*) => {
         impl<S> IdentitySource<S>
         where
             S: HttpService,
@@ -181,18 +185,9 @@ bulk_load_methods! {
         = UploadIdentitySourceGroupMembershipsForDelete;
 }
 
-impl<S> IdentitySource<S>
-where
-    S: HttpService,
-{
-    /// Sends [`StartImportFromIdentitySource`] for this identity source, never blindly
-    /// repeated ([`Client::start_import_from_identity_source`]).
-    pub async fn start_import(
-        &self,
-        session_id: impl Into<String>,
-    ) -> Result<IdentitySourceSession, Error> {
-        self.client
-            .start_import_from_identity_source(&*self.id, session_id)
-            .await
-    }
+// start-import's `Client` method is written by hand (`start_import.rs`): it reads the session
+// back after an ambiguous failure instead of repeating blindly.
+handle_methods! {
+    start_import_from_identity_source / start_import(session_id: impl Into<String>)
+        -> IdentitySourceSession = StartImportFromIdentitySource;
 }
