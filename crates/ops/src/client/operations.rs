@@ -63,12 +63,22 @@ impl<S> IdentitySource<S> {
     }
 }
 
-/// Writes each operation's method on [`Client`] (named after the operationId) and, with
-/// [`handle_methods!`], on [`IdentitySource`]. The docs are the operation type's, in core:
-/// one summary per operation, linked, never copied.
+/// Writes each operation's method on [`Client`] (named after the operationId) and on
+/// [`IdentitySource`] (a short name in Okta's words). The docs are the operation type's, in
+/// core: one summary per operation, linked, never copied, and any given with the row. The
+/// client method sends the operation with [`Client::send`], or with the method named after
+/// `via`.
 macro_rules! operation_methods {
+    (@send $client:ident, $op:expr) => {
+        $client.send(&$op).await
+    };
+    (@send $client:ident, $op:expr, $via:ident) => {
+        $client.$via(&$op).await
+    };
     ($(
-        $name:ident / $short:ident ($($arg:ident : $ty:ty),*) -> $out:ty = $op:ident;
+        $(#[$doc:meta])*
+        $name:ident / $short:ident ($($arg:ident : $ty:ty),*) -> $out:ty = $op:ident
+            $(via $via:ident)?;
     )*) => {
         impl<S> Client<S>
         where
@@ -76,28 +86,18 @@ macro_rules! operation_methods {
         {
             $(
                 #[doc = concat!("Sends [`", stringify!($op), "`](okta_idsrc_core::operations::", stringify!($op), ") for the identity source `identity_source_id`.")]
+                #[doc = ""]
+                $(#[$doc])*
                 pub async fn $name(
                     &self,
                     identity_source_id: impl Into<String>,
                     $($arg: $ty),*
                 ) -> Result<$out, Error> {
-                    self.send(&$op::new(identity_source_id, $($arg),*)).await
+                    operation_methods!(@send self, $op::new(identity_source_id, $($arg),*) $(, $via)?)
                 }
             )*
         }
 
-        handle_methods! {
-            $($name / $short($($arg: $ty),*) -> $out = $op;)*
-        }
-    };
-}
-
-/// Writes the [`IdentitySource`] method of each operation (a short name in Okta's words):
-/// the [`Client`] method `$name` with the handle's id.
-macro_rules! handle_methods {
-    ($(
-        $name:ident / $short:ident ($($arg:ident : $ty:ty),*) -> $out:ty = $op:ident;
-    )*) => {
         impl<S> IdentitySource<S>
         where
             S: HttpService,
@@ -131,6 +131,20 @@ operation_methods! {
         -> IdentitySourceSession = GetIdentitySourceSession;
     delete_identity_source_session / delete_session(session_id: impl Into<String>) -> ()
         = DeleteIdentitySourceSession;
+    /// `POST /sessions/{sessionId}/start-import`: starts processing the session's loads
+    /// (`startImportFromIdentitySource`).
+    ///
+    /// start-import is not idempotent, so it is never blindly repeated. When it fails in a way
+    /// that leaves unknown whether Okta acted (core's classifier says
+    /// [`NotSafe`](crate::retry::RetryDecision::NotSafe): a timeout, a connection lost after
+    /// sending, a 5xx), the session is read back with `getIdentitySourceSession`:
+    /// - TRIGGERED, COMPLETED or ERROR: the import went through; that session is returned;
+    /// - IN_PROGRESS: it did not; start-import is sent again, as often as the client's retry
+    ///   configuration allows attempts (the default's without a retry layer), after its
+    ///   backoff;
+    /// - anything else, or a failed read-back: the original error is returned.
+    start_import_from_identity_source / start_import(session_id: impl Into<String>)
+        -> IdentitySourceSession = StartImportFromIdentitySource via send_start_import;
     create_identity_source_user / create_user(body: UserRequestSchema) -> UserResponseSchema
         = CreateIdentitySourceUser;
     get_identity_source_user / get_user(external_id: impl Into<String>) -> UserResponseSchema
@@ -183,11 +197,4 @@ bulk_load_methods! {
     upload_identity_source_group_memberships_for_delete
         / bulk_delete_memberships(BulkGroupMembershipsDeleteRequestBody)
         = UploadIdentitySourceGroupMembershipsForDelete;
-}
-
-// start-import's `Client` method is written by hand (`start_import.rs`): it reads the session
-// back after an ambiguous failure instead of repeating blindly.
-handle_methods! {
-    start_import_from_identity_source / start_import(session_id: impl Into<String>)
-        -> IdentitySourceSession = StartImportFromIdentitySource;
 }
