@@ -1,9 +1,8 @@
 //! The retry layer on paused tokio time, against scripted services: exact waits, what is
 //! retried and what is not, the limits, and the headers of every attempt.
 
-use std::collections::VecDeque;
 use std::fmt::Display;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,9 +15,9 @@ use okta_idsrc_core::transport::BoxError;
 use okta_idsrc_core::{Operation, OperationInfo, TransportError, TransportErrorKind};
 use okta_idsrc_ops::clock::{FixedRandom, TokioClock};
 use okta_idsrc_ops::retry::{RetryBudget, RetryConfig, RetryLayer};
-use okta_idsrc_ops::test_util::bare_response;
+use okta_idsrc_ops::test_util::{Reply, Scripted, bare_response};
 use tokio::time::Instant;
-use tower::{Layer, Service, ServiceExt};
+use tower::{Layer, ServiceExt};
 
 use crate::clock::{T, at, date, ms, secs};
 
@@ -26,18 +25,16 @@ const GET_SESSION: OperationInfo = GetIdentitySourceSession::INFO;
 const BULK_UPSERT: OperationInfo = UploadIdentitySourceDataForUpsert::INFO;
 const START_IMPORT: OperationInfo = StartImportFromIdentitySource::INFO;
 
-/// A canned outcome of one attempt.
-enum Reply {
-    Response(Response<Bytes>),
-    Fail(TransportErrorKind),
-}
-
 fn reply(status: u16, headers: &[(&str, &str)]) -> Reply {
     Reply::Response(bare_response(status, "{}", headers))
 }
 
 fn ok() -> Reply {
     reply(200, &[])
+}
+
+fn fail(kind: TransportErrorKind) -> Reply {
+    Reply::transport_error(kind)
 }
 
 /// A 429 dated `T` whose window resets at `reset`, with `extra` headers.
@@ -49,70 +46,6 @@ fn rate_limited(reset: impl Display, extra: &[(&str, &str)]) -> Reply {
     ];
     headers.extend_from_slice(extra);
     reply(429, &headers)
-}
-
-/// A request the scripted service received, and when.
-struct Seen {
-    at: Instant,
-    request: Request<Bytes>,
-}
-
-/// A service answering from a queue of canned replies and recording every request.
-#[derive(Clone)]
-struct Script {
-    replies: Arc<Mutex<VecDeque<Reply>>>,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
-
-impl Script {
-    fn new(replies: impl IntoIterator<Item = Reply>) -> Self {
-        Self {
-            replies: Arc::new(Mutex::new(replies.into_iter().collect())),
-            seen: Arc::new(Mutex::new(Vec::new())),
-        }
-    }
-
-    fn service(
-        &self,
-    ) -> impl Service<Request<Bytes>, Response = Response<Bytes>, Error = BoxError, Future: Send>
-    + Clone
-    + Send
-    + 'static {
-        let script = self.clone();
-        tower::service_fn(move |request: Request<Bytes>| {
-            let script = script.clone();
-            async move {
-                let at = Instant::now();
-                script.seen.lock().unwrap().push(Seen { at, request });
-                match script
-                    .replies
-                    .lock()
-                    .unwrap()
-                    .pop_front()
-                    .expect("a reply is scripted")
-                {
-                    Reply::Response(r) => Ok(r),
-                    Reply::Fail(kind) => Err(BoxError::from(TransportError::new(
-                        kind,
-                        "scripted failure",
-                    ))),
-                }
-            }
-        })
-    }
-
-    fn seen(&self) -> MutexGuard<'_, Vec<Seen>> {
-        self.seen.lock().unwrap()
-    }
-
-    /// The time between each request and the next.
-    fn gaps(&self) -> Vec<Duration> {
-        self.seen().windows(2).map(|w| w[1].at - w[0].at).collect()
-    }
-
-    fn left(&self) -> usize {
-        self.replies.lock().unwrap().len()
-    }
 }
 
 fn request(info: OperationInfo) -> Request<Bytes> {
@@ -146,16 +79,16 @@ fn no_jitter() -> RetryConfig {
 
 async fn send(
     layer: &RetryLayer,
-    script: &Script,
+    script: &Scripted,
     request: Request<Bytes>,
 ) -> Result<Response<Bytes>, BoxError> {
-    layer.layer(script.service()).oneshot(request).await
+    layer.layer(script.clone()).oneshot(request).await
 }
 
 /// One request through a retry layer over a script: the layer, the script and the outcome.
 struct Run {
     layer: RetryLayer,
-    script: Script,
+    script: Scripted,
     outcome: Result<Response<Bytes>, BoxError>,
 }
 
@@ -177,7 +110,7 @@ async fn retry(
     replies: impl IntoIterator<Item = Reply>,
     request: Request<Bytes>,
 ) -> Run {
-    let script = Script::new(replies);
+    let script: Scripted = replies.into_iter().collect();
     let layer = RetryLayer::new(config);
     let outcome = send(&layer, &script, request).await;
     Run {
@@ -328,7 +261,7 @@ async fn server_errors_are_not_retried_for_non_idempotent_operations() {
         let failed = reply(status, &[("x-okta-request-id", "r1")]);
         let run = retry(config(), [failed, ok()], request(START_IMPORT)).await;
         assert_eq!(run.status(), status);
-        assert_eq!(run.script.seen().len(), 1);
+        assert_eq!(run.script.calls().len(), 1);
         assert_eq!(run.layer.stats().retries, 0);
     }
 }
@@ -339,7 +272,7 @@ async fn a_request_without_operation_info_is_not_idempotent() {
     plain.extensions_mut().clear();
     let run = retry(config(), [reply(503, &[]), ok()], plain).await;
     assert_eq!(run.status(), 503);
-    assert_eq!(run.script.seen().len(), 1);
+    assert_eq!(run.script.calls().len(), 1);
 }
 
 #[tokio::test(start_paused = true)]
@@ -348,19 +281,19 @@ async fn other_statuses_are_returned_at_once() {
         let started = Instant::now();
         let run = retry(config(), [reply(status, &[]), ok()], request(GET_SESSION)).await;
         assert_eq!(run.status(), status);
-        assert_eq!(run.script.seen().len(), 1, "{status}");
+        assert_eq!(run.script.calls().len(), 1, "{status}");
         assert_eq!(started.elapsed(), Duration::ZERO);
     }
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_connect_error_is_retried_for_every_operation() {
-    let replies = [Reply::Fail(TransportErrorKind::Connect), ok()];
+    let replies = [fail(TransportErrorKind::Connect), ok()];
     let run = retry(config(), replies, request(START_IMPORT)).await;
     assert_eq!(run.status(), 200);
     assert_eq!(run.script.gaps(), [ms(100)]);
-    let seen = run.script.seen();
-    let retry = seen[1].request.headers();
+    let seen = run.script.take_requests();
+    let retry = seen[1].headers();
     // No response, no request id: no X-Okta-Retry-For.
     assert!(retry.get(X_OKTA_RETRY_FOR).is_none());
     assert_eq!(retry[X_OKTA_RETRY_COUNT], "1");
@@ -368,10 +301,10 @@ async fn a_connect_error_is_retried_for_every_operation() {
 
 #[tokio::test(start_paused = true)]
 async fn a_timeout_is_retried_only_for_idempotent_operations() {
-    let replies = [Reply::Fail(TransportErrorKind::Timeout), ok()];
+    let replies = [fail(TransportErrorKind::Timeout), ok()];
     let run = retry(config(), replies, request(START_IMPORT)).await;
     assert_eq!(run.error_kind(), TransportErrorKind::Timeout);
-    assert_eq!(run.script.seen().len(), 1);
+    assert_eq!(run.script.calls().len(), 1);
 
     let layer = run.layer;
     for kind in [
@@ -379,7 +312,7 @@ async fn a_timeout_is_retried_only_for_idempotent_operations() {
         TransportErrorKind::Io,
         TransportErrorKind::Other,
     ] {
-        let script = Script::new([Reply::Fail(kind), ok()]);
+        let script = Scripted::from_iter([fail(kind), ok()]);
         let response = send(&layer, &script, request(BULK_UPSERT)).await.unwrap();
         assert_eq!(response.status(), 200);
         assert_eq!(script.gaps(), [ms(100)], "{kind:?}");
@@ -392,9 +325,9 @@ async fn refused_and_body_too_large_are_never_retried() {
         TransportErrorKind::Refused,
         TransportErrorKind::BodyTooLarge,
     ] {
-        let run = retry(config(), [Reply::Fail(kind), ok()], request(GET_SESSION)).await;
+        let run = retry(config(), [fail(kind), ok()], request(GET_SESSION)).await;
         assert_eq!(run.error_kind(), kind);
-        assert_eq!(run.script.seen().len(), 1);
+        assert_eq!(run.script.calls().len(), 1);
     }
 }
 
@@ -409,7 +342,7 @@ async fn the_deadline_is_checked_before_sleeping() {
     assert_eq!(run.status(), 429);
     let response = run.outcome.as_ref().unwrap();
     assert_eq!(response.headers()["x-okta-request-id"], "r1");
-    assert_eq!(run.script.seen().len(), 1);
+    assert_eq!(run.script.calls().len(), 1);
     let stats = run.layer.stats();
     assert_eq!((stats.retries, stats.rate_limited), (0, 1));
 }
@@ -433,22 +366,22 @@ async fn max_attempts_returns_the_last_response() {
     assert_eq!(run.status(), 503);
     let response = run.outcome.as_ref().unwrap();
     assert_eq!(response.headers()["x-okta-request-id"], "r4");
-    assert_eq!(run.script.seen().len(), 4);
-    assert_eq!(run.script.left(), 1);
+    assert_eq!(run.script.calls().len(), 4);
+    assert_eq!(run.script.remaining(), 1);
 
     let replies = [
-        Reply::Fail(TransportErrorKind::Io),
-        Reply::Fail(TransportErrorKind::Io),
+        fail(TransportErrorKind::Io),
+        fail(TransportErrorKind::Io),
         ok(),
     ];
     let run = retry(config().with_max_attempts(2), replies, request(GET_SESSION)).await;
     assert_eq!(run.error_kind(), TransportErrorKind::Io);
-    assert_eq!(run.script.seen().len(), 2);
+    assert_eq!(run.script.calls().len(), 2);
 
     let replies = [reply(429, &[]), ok()];
     let run = retry(RetryConfig::disabled(), replies, request(GET_SESSION)).await;
     assert_eq!(run.status(), 429);
-    assert_eq!(run.script.seen().len(), 1);
+    assert_eq!(run.script.calls().len(), 1);
 }
 
 #[tokio::test(start_paused = true)]
@@ -457,13 +390,13 @@ async fn the_budget_is_shared_across_clones() {
     let budget = RetryBudget::with_costs(10, 5, 10, 1);
     let layer = RetryLayer::new(config().with_budget(budget.clone()));
 
-    let script = Script::new((0..4).map(|_| reply(503, &[])));
-    let first = layer.layer(script.service());
+    let script = Scripted::from_iter((0..4).map(|_| reply(503, &[])));
+    let first = layer.layer(script.clone());
     let second = first.clone();
     let response = first.oneshot(request(GET_SESSION)).await.unwrap();
     assert_eq!(response.status(), 503);
     assert_eq!(
-        script.seen().len(),
+        script.calls().len(),
         3,
         "two retries, then the budget is spent"
     );
@@ -472,13 +405,13 @@ async fn the_budget_is_shared_across_clones() {
     let response = second.oneshot(request(GET_SESSION)).await.unwrap();
     assert_eq!(response.status(), 503);
     assert_eq!(
-        script.seen().len(),
+        script.calls().len(),
         4,
         "the clone has no budget left either"
     );
 
     // A service from a clone of the layer shares it too; a success refills one token.
-    let script = Script::new([ok()]);
+    let script = Scripted::from_iter([ok()]);
     let other = layer.clone();
     assert_eq!(
         send(&other, &script, request(GET_SESSION))
@@ -491,9 +424,9 @@ async fn the_budget_is_shared_across_clones() {
     assert_eq!(layer.stats().retries, 2);
 
     // Not enough for a transport error's 10 tokens.
-    let script = Script::new([Reply::Fail(TransportErrorKind::Connect), ok()]);
+    let script = Scripted::from_iter([fail(TransportErrorKind::Connect), ok()]);
     assert!(send(&layer, &script, request(GET_SESSION)).await.is_err());
-    assert_eq!(script.seen().len(), 1);
+    assert_eq!(script.calls().len(), 1);
 }
 
 #[tokio::test(start_paused = true)]
@@ -515,11 +448,10 @@ async fn retry_headers_are_set_on_every_retry_and_never_appended() {
     let response = run.outcome.as_ref().unwrap();
     assert_eq!(response.headers()["x-okta-request-id"], "req-d");
 
-    let seen = run.script.seen();
+    let seen = run.script.take_requests();
     assert_eq!(seen.len(), 4);
     let values = |i: usize, name| -> Vec<String> {
         seen[i]
-            .request
             .headers()
             .get_all(&name)
             .iter()
@@ -542,7 +474,7 @@ async fn retry_headers_are_set_on_every_retry_and_never_appended() {
 async fn every_attempt_carries_the_same_request() {
     let replies = [
         reply(503, &[]),
-        Reply::Fail(TransportErrorKind::Connect),
+        fail(TransportErrorKind::Connect),
         reply(429, &[]),
         reply(204, &[]),
     ];
@@ -550,9 +482,9 @@ async fn every_attempt_carries_the_same_request() {
     let run = retry(config(), replies, copy_of(&original)).await;
     assert_eq!(run.status(), 204);
 
-    let seen = run.script.seen();
+    let seen = run.script.take_requests();
     assert_eq!(seen.len(), 4);
-    for (i, Seen { request, .. }) in seen.iter().enumerate() {
+    for (i, request) in seen.iter().enumerate() {
         assert_eq!(request.method(), Method::POST, "attempt {i}");
         assert_eq!(request.uri(), original.uri(), "attempt {i}");
         assert_eq!(request.version(), Version::HTTP_11, "attempt {i}");
