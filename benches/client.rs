@@ -13,9 +13,9 @@ use okta_idsrc::core::operations::UploadIdentitySourceDataForUpsert;
 use okta_idsrc::models::{
     BulkUpsertRequestBody, BulkUpsertRequestBodyProfilesInner, IdentitySourceUserProfileForUpsert,
 };
-use okta_idsrc::ops::Client;
 use okta_idsrc::ops::rate_limit::RateLimitConfig;
 use okta_idsrc::ops::retry::RetryConfig;
+use okta_idsrc::ops::{Client, ClientBuilder};
 use okta_idsrc::{BoxedService, Credentials, OrgUrl};
 
 const IDSRC: &str = "0oa1234567890abcdefg";
@@ -42,17 +42,18 @@ fn canned(status: u16, body: &'static str) -> BoxedService {
     ))
 }
 
-fn bare(service: BoxedService) -> Client<BoxedService> {
+fn builder(service: BoxedService) -> ClientBuilder<BoxedService> {
     Client::builder(OrgUrl::parse("https://acme.okta.com").expect("org"))
         .credentials(Credentials::api_token("00bench-token"))
         .service(service)
-        .build()
+}
+
+fn bare(service: BoxedService) -> Client<BoxedService> {
+    builder(service).build()
 }
 
 fn layered(service: BoxedService) -> Client<BoxedService> {
-    Client::builder(OrgUrl::parse("https://acme.okta.com").expect("org"))
-        .credentials(Credentials::api_token("00bench-token"))
-        .service(service)
+    builder(service)
         .default_layers(RetryConfig::default(), RateLimitConfig::default())
         .build()
         .boxed()

@@ -20,6 +20,7 @@
 pub mod client;
 pub mod clock;
 pub mod config;
+mod macros;
 pub mod oauth;
 pub mod pagination;
 pub mod rate_limit;

@@ -38,6 +38,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use http::{Request, Response};
 use okta_idsrc_core::transport::{BoxError, Transport, TransportError, TransportErrorKind};
 use tower::util::BoxCloneSyncService;
@@ -72,6 +73,139 @@ where
     S::Future: Send,
 {
 }
+
+/// Waits for `service` to be ready and sends `request`, boxing its error.
+pub(crate) async fn send_when_ready<S>(
+    service: &mut S,
+    request: Request<Bytes>,
+) -> Result<Response<Bytes>, BoxError>
+where
+    S: Service<Request<Bytes>, Response = Response<Bytes>>,
+    S::Error: Into<BoxError>,
+{
+    let ready = service.ready().await.map_err(Into::into)?;
+    ready.call(request).await.map_err(Into::into)
+}
+
+/// The future of the retry, rate-limit and OAuth services.
+pub(crate) type LayerFuture = BoxFuture<'static, Result<Response<Bytes>, BoxError>>;
+
+/// Declares one of this crate's layers and the service it makes, both over an `Arc` of the
+/// state `$shared` that the layer, its clones and all their services share: both structs
+/// (with the attributes given), `stats` on both (`$shared::stats`), `Layer::layer`, the
+/// layer's `Default` (its `new` with the default `$config`) when asked, the service's
+/// `get_ref`, and its `Service` impl. The service is ready when the inner service is
+/// (`ready: inner`; each call then takes the ready service and leaves a clone), or always
+/// (`ready: always`; each call gets a clone, whose readiness it awaits when sending). Each
+/// call is `serve`, given the shared state, that service and the request, returning a
+/// [`LayerFuture`]. Both types are checked to be `Send + Sync + Clone + 'static`.
+macro_rules! layer_service {
+    (@poll_ready inner, $self:ident, $cx:ident) => {
+        $self.inner.poll_ready($cx).map_err(Into::into)
+    };
+    (@poll_ready always, $self:ident, $cx:ident) => {{
+        let _ = $cx;
+        std::task::Poll::Ready(Ok(()))
+    }};
+    // The ready service serves this call; the clone stays for the next.
+    (@take inner, $self:ident) => {{
+        let clone = $self.inner.clone();
+        std::mem::replace(&mut $self.inner, clone)
+    }};
+    (@take always, $self:ident) => {
+        $self.inner.clone()
+    };
+    (
+        $(#[$layer_meta:meta])*
+        pub struct $layer:ident;
+        $(#[$service_meta:meta])*
+        pub struct $service:ident<S>;
+        shared: $shared:ty;
+        stats: $stats:ty;
+        $(default: $config:ty;)?
+        ready: $ready:ident;
+        serve: |$shared_p:pat_param, $inner_p:pat_param, $request_p:pat_param| $serve:expr;
+    ) => {
+        $(#[$layer_meta])*
+        pub struct $layer {
+            shared: std::sync::Arc<$shared>,
+        }
+
+        impl $layer {
+            /// What the services this layer and its clones made did so far.
+            pub fn stats(&self) -> $stats {
+                self.shared.stats()
+            }
+        }
+
+        impl<S> tower::Layer<S> for $layer {
+            type Service = $service<S>;
+
+            fn layer(&self, inner: S) -> Self::Service {
+                $service {
+                    inner,
+                    shared: std::sync::Arc::clone(&self.shared),
+                }
+            }
+        }
+
+        $(
+            impl Default for $layer {
+                fn default() -> Self {
+                    Self::new(<$config>::default())
+                }
+            }
+        )?
+
+        $(#[$service_meta])*
+        pub struct $service<S> {
+            inner: S,
+            shared: std::sync::Arc<$shared>,
+        }
+
+        impl<S> $service<S> {
+            /// What the services of this one's layer (and of its clones) did so far.
+            pub fn stats(&self) -> $stats {
+                self.shared.stats()
+            }
+
+            /// The wrapped service.
+            pub fn get_ref(&self) -> &S {
+                &self.inner
+            }
+        }
+
+        impl<S> tower::Service<http::Request<bytes::Bytes>> for $service<S>
+        where
+            S: $crate::service::SendHttpService,
+        {
+            type Response = http::Response<bytes::Bytes>;
+            type Error = okta_idsrc_core::transport::BoxError;
+            type Future = $crate::service::LayerFuture;
+
+            fn poll_ready(
+                &mut self,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<Result<(), Self::Error>> {
+                layer_service!(@poll_ready $ready, self, cx)
+            }
+
+            fn call(&mut self, request: http::Request<bytes::Bytes>) -> Self::Future {
+                let $inner_p = layer_service!(@take $ready, self);
+                let $shared_p = std::sync::Arc::clone(&self.shared);
+                let $request_p = request;
+                $serve
+            }
+        }
+
+        const _: fn() = || {
+            fn assert_traits<T: Send + Sync + Clone + 'static>() {}
+            assert_traits::<$layer>();
+            assert_traits::<$service<$crate::service::BoxedService>>();
+        };
+    };
+}
+pub(crate) use layer_service;
 
 /// A type-erased, cloneable, `Send + Sync` service from `http::Request<Bytes>` to
 /// `http::Response<Bytes>` with boxed errors: what `okta_idsrc::Client` runs on.

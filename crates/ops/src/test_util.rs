@@ -19,12 +19,15 @@ use std::collections::VecDeque;
 use std::future::{Ready, ready};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
-use crate::Client;
+use crate::service::HttpService;
+use crate::{Client, ClientBuilder};
 use bytes::Bytes;
 use http::{Request, Response};
 use okta_idsrc_core::transport::{BoxError, TransportError, TransportErrorKind};
 use okta_idsrc_core::{Credentials, Error, OrgUrl};
+use tokio::time::Instant;
 
 /// The org the scripted clients talk to.
 pub const ORG: &str = "https://acme.okta.com";
@@ -41,17 +44,37 @@ pub enum Reply {
     Error(BoxError),
 }
 
+impl Reply {
+    /// A transport error of `kind`.
+    pub fn transport_error(kind: TransportErrorKind) -> Self {
+        Self::Error(Box::new(TransportError::new(kind, "scripted failure")))
+    }
+}
+
 #[derive(Default)]
 struct Inner {
     replies: VecDeque<Reply>,
     requests: Vec<Request<Bytes>>,
+    /// When each request arrived (tokio time).
+    arrivals: Vec<Instant>,
 }
 
-/// A tower service that answers from a script and records every request. Clones share the
-/// script. An exhausted script answers with an error.
+/// A tower service that answers from a script and records every request, and when it
+/// arrived. Clones share the script. An exhausted script answers with an error.
 #[derive(Clone, Default)]
 pub struct Scripted {
     inner: Arc<Mutex<Inner>>,
+}
+
+impl FromIterator<Reply> for Scripted {
+    /// A script of `replies`, in order.
+    fn from_iter<I: IntoIterator<Item = Reply>>(replies: I) -> Self {
+        let script = Self::new();
+        for reply in replies {
+            script.push(reply);
+        }
+        script
+    }
 }
 
 impl Scripted {
@@ -77,10 +100,7 @@ impl Scripted {
 
     /// Queues a transport error of `kind`.
     pub fn fail(&self, kind: TransportErrorKind) -> &Self {
-        self.push(Reply::Error(Box::new(TransportError::new(
-            kind,
-            "scripted failure",
-        ))))
+        self.push(Reply::transport_error(kind))
     }
 
     /// Queues any service error.
@@ -109,6 +129,12 @@ impl Scripted {
         std::mem::take(&mut self.inner.lock().expect("lock").requests)
     }
 
+    /// The time between each request and the next (tokio time: exact on paused time).
+    pub fn gaps(&self) -> Vec<Duration> {
+        let inner = self.inner.lock().expect("lock");
+        inner.arrivals.windows(2).map(|w| w[1] - w[0]).collect()
+    }
+
     /// How many replies are still queued.
     pub fn remaining(&self) -> usize {
         self.inner.lock().expect("lock").replies.len()
@@ -127,6 +153,7 @@ impl tower::Service<Request<Bytes>> for Scripted {
     fn call(&mut self, request: Request<Bytes>) -> Self::Future {
         let mut inner = self.inner.lock().expect("lock");
         inner.requests.push(request);
+        inner.arrivals.push(Instant::now());
         ready(match inner.replies.pop_front() {
             Some(Reply::Response(r)) => Ok(r),
             Some(Reply::Error(e)) => Err(e),
@@ -137,10 +164,17 @@ impl tower::Service<Request<Bytes>> for Scripted {
 
 /// A response with `status`, a JSON `body` and extra `headers`, carrying a request id.
 pub fn response(status: u16, body: &str, headers: &[(&str, &str)]) -> Response<Bytes> {
-    let mut builder = Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .header("x-okta-request-id", "req-123");
+    let okta = [
+        ("content-type", "application/json"),
+        ("x-okta-request-id", "req-123"),
+    ];
+    let all: Vec<(&str, &str)> = okta.iter().chain(headers).copied().collect();
+    bare_response(status, body, &all)
+}
+
+/// A response with `status`, `body` and only the `headers` given.
+pub fn bare_response(status: u16, body: &str, headers: &[(&str, &str)]) -> Response<Bytes> {
+    let mut builder = Response::builder().status(status);
     for (name, value) in headers {
         builder = builder.header(*name, *value);
     }
@@ -156,11 +190,20 @@ pub fn session_json(id: &str, status: &str) -> String {
     )
 }
 
+/// [`ORG`], parsed.
+pub fn org() -> OrgUrl {
+    OrgUrl::parse(ORG).expect("org")
+}
+
+/// A client builder of [`ORG`] over `service`, without credentials.
+pub fn builder<S: HttpService>(service: S) -> ClientBuilder<S> {
+    Client::builder(org()).service(service)
+}
+
 /// A client of [`ORG`] with [`TOKEN`] over `service`.
 pub fn client(service: &Scripted) -> Client<Scripted> {
-    Client::builder(OrgUrl::parse(ORG).expect("org"))
+    builder(service.clone())
         .credentials(Credentials::api_token(TOKEN))
-        .service(service.clone())
         .build()
 }
 

@@ -55,20 +55,11 @@ use stats::Layers;
 /// service that is not in `tower::buffer::Buffer`.
 ///
 /// `Debug` shows the org and the service's type, never the token.
+#[derive(Clone)]
 pub struct Client<S = BoxedService> {
     service: S,
     context: Arc<ApiContext>,
     layers: Arc<Layers>,
-}
-
-impl<S: Clone> Clone for Client<S> {
-    fn clone(&self) -> Self {
-        Self {
-            service: self.service.clone(),
-            context: Arc::clone(&self.context),
-            layers: Arc::clone(&self.layers),
-        }
-    }
 }
 
 impl<S> fmt::Debug for Client<S> {

@@ -29,18 +29,10 @@ use crate::service::HttpService;
 /// # Ok(())
 /// # }
 /// ```
+#[derive(Clone)]
 pub struct IdentitySource<S> {
     client: Client<S>,
     id: Arc<str>,
-}
-
-impl<S: Clone> Clone for IdentitySource<S> {
-    fn clone(&self) -> Self {
-        Self {
-            client: self.client.clone(),
-            id: Arc::clone(&self.id),
-        }
-    }
 }
 
 impl<S> fmt::Debug for IdentitySource<S> {
@@ -73,10 +65,20 @@ impl<S> IdentitySource<S> {
 
 /// Writes each operation's method on [`Client`] (named after the operationId) and on
 /// [`IdentitySource`] (a short name in Okta's words). The docs are the operation type's, in
-/// core: one summary per operation, linked, never copied.
+/// core: one summary per operation, linked, never copied, and any given with the row. The
+/// client method sends the operation with [`Client::send`], or with the method named after
+/// `via`.
 macro_rules! operation_methods {
+    (@send $client:ident, $op:expr) => {
+        $client.send(&$op).await
+    };
+    (@send $client:ident, $op:expr, $via:ident) => {
+        $client.$via(&$op).await
+    };
     ($(
-        $name:ident / $short:ident ($($arg:ident : $ty:ty),*) -> $out:ty = $op:ident;
+        $(#[$doc:meta])*
+        $name:ident / $short:ident ($($arg:ident : $ty:ty),*) -> $out:ty = $op:ident
+            $(via $via:ident)?;
     )*) => {
         impl<S> Client<S>
         where
@@ -84,12 +86,14 @@ macro_rules! operation_methods {
         {
             $(
                 #[doc = concat!("Sends [`", stringify!($op), "`](okta_idsrc_core::operations::", stringify!($op), ") for the identity source `identity_source_id`.")]
+                #[doc = ""]
+                $(#[$doc])*
                 pub async fn $name(
                     &self,
                     identity_source_id: impl Into<String>,
                     $($arg: $ty),*
                 ) -> Result<$out, Error> {
-                    self.send(&$op::new(identity_source_id, $($arg),*)).await
+                    operation_methods!(@send self, $op::new(identity_source_id, $($arg),*) $(, $via)?)
                 }
             )*
         }
@@ -108,6 +112,16 @@ macro_rules! operation_methods {
     };
 }
 
+/// [`operation_methods!`] for the bulk loads: `session_id`, a body of the load's type, no
+/// output.
+macro_rules! bulk_load_methods {
+    ($($name:ident / $short:ident($body:ty) = $op:ident;)*) => {
+        operation_methods! {
+            $($name / $short(session_id: impl Into<String>, body: $body) -> () = $op;)*
+        }
+    };
+}
+
 operation_methods! {
     list_identity_source_sessions / list_sessions() -> Vec<IdentitySourceSession>
         = ListIdentitySourceSessions;
@@ -117,30 +131,20 @@ operation_methods! {
         -> IdentitySourceSession = GetIdentitySourceSession;
     delete_identity_source_session / delete_session(session_id: impl Into<String>) -> ()
         = DeleteIdentitySourceSession;
-    upload_identity_source_data_for_upsert / bulk_upsert_users(
-        session_id: impl Into<String>,
-        body: BulkUpsertRequestBody
-    ) -> () = UploadIdentitySourceDataForUpsert;
-    upload_identity_source_data_for_delete / bulk_delete_users(
-        session_id: impl Into<String>,
-        body: BulkDeleteRequestBody
-    ) -> () = UploadIdentitySourceDataForDelete;
-    upload_identity_source_groups_for_upsert / bulk_upsert_groups(
-        session_id: impl Into<String>,
-        body: BulkGroupUpsertRequestBody
-    ) -> () = UploadIdentitySourceGroupsForUpsert;
-    upload_identity_source_groups_data_for_delete / bulk_delete_groups(
-        session_id: impl Into<String>,
-        body: BulkGroupDeleteRequestBody
-    ) -> () = UploadIdentitySourceGroupsDataForDelete;
-    upload_identity_source_group_memberships_for_upsert / bulk_upsert_memberships(
-        session_id: impl Into<String>,
-        body: BulkGroupMembershipsUpsertRequestBody
-    ) -> () = UploadIdentitySourceGroupMembershipsForUpsert;
-    upload_identity_source_group_memberships_for_delete / bulk_delete_memberships(
-        session_id: impl Into<String>,
-        body: BulkGroupMembershipsDeleteRequestBody
-    ) -> () = UploadIdentitySourceGroupMembershipsForDelete;
+    /// `POST /sessions/{sessionId}/start-import`: starts processing the session's loads
+    /// (`startImportFromIdentitySource`).
+    ///
+    /// start-import is not idempotent, so it is never blindly repeated. When it fails in a way
+    /// that leaves unknown whether Okta acted (core's classifier says
+    /// [`NotSafe`](crate::retry::RetryDecision::NotSafe): a timeout, a connection lost after
+    /// sending, a 5xx), the session is read back with `getIdentitySourceSession`:
+    /// - TRIGGERED, COMPLETED or ERROR: the import went through; that session is returned;
+    /// - IN_PROGRESS: it did not; start-import is sent again, as often as the client's retry
+    ///   configuration allows attempts (the default's without a retry layer), after its
+    ///   backoff;
+    /// - anything else, or a failed read-back: the original error is returned.
+    start_import_from_identity_source / start_import(session_id: impl Into<String>)
+        -> IdentitySourceSession = StartImportFromIdentitySource via send_start_import;
     create_identity_source_user / create_user(body: UserRequestSchema) -> UserResponseSchema
         = CreateIdentitySourceUser;
     get_identity_source_user / get_user(external_id: impl Into<String>) -> UserResponseSchema
@@ -178,18 +182,19 @@ operation_methods! {
     ) -> () = DeleteIdentitySourceGroupMemberships;
 }
 
-impl<S> IdentitySource<S>
-where
-    S: HttpService,
-{
-    /// Sends [`StartImportFromIdentitySource`] for this identity source, never blindly
-    /// repeated ([`Client::start_import_from_identity_source`]).
-    pub async fn start_import(
-        &self,
-        session_id: impl Into<String>,
-    ) -> Result<IdentitySourceSession, Error> {
-        self.client
-            .start_import_from_identity_source(&*self.id, session_id)
-            .await
-    }
+bulk_load_methods! {
+    upload_identity_source_data_for_upsert / bulk_upsert_users(BulkUpsertRequestBody)
+        = UploadIdentitySourceDataForUpsert;
+    upload_identity_source_data_for_delete / bulk_delete_users(BulkDeleteRequestBody)
+        = UploadIdentitySourceDataForDelete;
+    upload_identity_source_groups_for_upsert / bulk_upsert_groups(BulkGroupUpsertRequestBody)
+        = UploadIdentitySourceGroupsForUpsert;
+    upload_identity_source_groups_data_for_delete / bulk_delete_groups(BulkGroupDeleteRequestBody)
+        = UploadIdentitySourceGroupsDataForDelete;
+    upload_identity_source_group_memberships_for_upsert
+        / bulk_upsert_memberships(BulkGroupMembershipsUpsertRequestBody)
+        = UploadIdentitySourceGroupMembershipsForUpsert;
+    upload_identity_source_group_memberships_for_delete
+        / bulk_delete_memberships(BulkGroupMembershipsDeleteRequestBody)
+        = UploadIdentitySourceGroupMembershipsForDelete;
 }

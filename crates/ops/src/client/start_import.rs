@@ -14,28 +14,16 @@ impl<S> Client<S>
 where
     S: HttpService,
 {
-    /// `POST /sessions/{sessionId}/start-import`: starts processing the session's loads
-    /// (`startImportFromIdentitySource`).
-    ///
-    /// start-import is not idempotent, so it is never blindly repeated. When it fails in a way
-    /// that leaves unknown whether Okta acted (core's classifier says
-    /// [`NotSafe`](crate::retry::RetryDecision::NotSafe): a timeout, a connection lost after
-    /// sending, a 5xx), the session is read back with `getIdentitySourceSession`:
-    /// - TRIGGERED, COMPLETED or ERROR: the import went through; that session is returned;
-    /// - IN_PROGRESS: it did not; start-import is sent again, as often as the client's retry
-    ///   configuration allows attempts (the default's without a retry layer), after its
-    ///   backoff;
-    /// - anything else, or a failed read-back: the original error is returned.
-    pub async fn start_import_from_identity_source(
+    /// Sends `op`, never blindly repeated: the body of
+    /// [`start_import_from_identity_source`](Self::start_import_from_identity_source).
+    pub(super) async fn send_start_import(
         &self,
-        identity_source_id: impl Into<String>,
-        session_id: impl Into<String>,
+        op: &StartImportFromIdentitySource,
     ) -> Result<IdentitySourceSession, Error> {
-        let op = StartImportFromIdentitySource::new(identity_source_id, session_id);
         let default = RetryConfig::default();
         let mut attempts = Attempts::new(self.retry_config().unwrap_or(&default));
         loop {
-            let error = match self.send(&op).await {
+            let error = match self.send(op).await {
                 Ok(session) => return Ok(session),
                 Err(e)
                     if classify(Some(&StartImportFromIdentitySource::INFO), &e).is_ambiguous() =>

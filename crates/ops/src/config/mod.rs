@@ -79,6 +79,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_yaml_ng::Value;
 
 use crate::Auth;
+use crate::macros::setters;
 use crate::oauth::{OAuthConfig, load_private_key};
 
 mod error;
@@ -259,32 +260,15 @@ impl Config {
         })
     }
 
-    /// Sets the org URL.
-    #[must_use]
-    pub fn with_org_url(mut self, org_url: OrgUrl) -> Self {
-        self.org_url = Some(org_url);
-        self
-    }
-
-    /// Sets the token.
-    #[must_use]
-    pub fn with_token(mut self, token: impl Into<String>) -> Self {
-        self.token = Some(SecretString::from(token.into()));
-        self
-    }
-
-    /// Sets the authorization mode.
-    #[must_use]
-    pub fn with_authorization_mode(mut self, mode: AuthorizationMode) -> Self {
-        self.authorization_mode = mode;
-        self
-    }
-
-    /// Sets the service app's client id (`PrivateKey` mode).
-    #[must_use]
-    pub fn with_client_id(mut self, client_id: impl Into<String>) -> Self {
-        self.client_id = Some(client_id.into());
-        self
+    setters! {
+        /// Sets the org URL.
+        with_org_url(org_url: OrgUrl) = Some(org_url);
+        /// Sets the token.
+        with_token(token: impl Into<String>) = Some(SecretString::from(token.into()));
+        /// Sets the authorization mode.
+        with_authorization_mode(authorization_mode: AuthorizationMode);
+        /// Sets the service app's client id (`PrivateKey` mode).
+        with_client_id(client_id: impl Into<String>) = Some(client_id.into());
     }
 
     /// Sets the scopes (`PrivateKey` mode).
@@ -298,25 +282,15 @@ impl Config {
         self
     }
 
-    /// Sets the private key: PEM or JWK text, or a file's path (`PrivateKey` mode).
-    #[must_use]
-    pub fn with_private_key(mut self, key: impl Into<String>) -> Self {
-        self.private_key = Some(SecretString::from(key.into()));
-        self
-    }
-
-    /// Sets the private key's id (`PrivateKey` mode).
-    #[must_use]
-    pub fn with_private_key_id(mut self, kid: impl Into<String>) -> Self {
-        self.private_key_id = Some(kid.into());
-        self
-    }
-
-    /// Sets the text appended to the `User-Agent`.
-    #[must_use]
-    pub fn with_user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
-        self.user_agent_suffix = Some(suffix.into());
-        self
+    setters! {
+        /// Sets the private key: PEM or JWK text, or a file's path (`PrivateKey` mode).
+        with_private_key(private_key: impl Into<String>) =
+            Some(SecretString::from(private_key.into()));
+        /// Sets the private key's id (`PrivateKey` mode).
+        with_private_key_id(private_key_id: impl Into<String>) = Some(private_key_id.into());
+        /// Sets the text appended to the `User-Agent`.
+        with_user_agent_suffix(user_agent_suffix: impl Into<String>) =
+            Some(user_agent_suffix.into());
     }
 
     /// How the client authenticates in the configured mode: the token's

@@ -1,6 +1,6 @@
 //! [`AuthorizationMode`]: how requests authenticate.
 
-use std::fmt;
+use crate::macros::names;
 
 /// How requests authenticate.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -36,19 +36,13 @@ impl AuthorizationMode {
             ))
         }
     }
-
-    /// The mode's name (`SSWS`, `Bearer`, `PrivateKey`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ssws => "SSWS",
-            Self::Bearer => "Bearer",
-            Self::PrivateKey => "PrivateKey",
-        }
-    }
 }
 
-impl fmt::Display for AuthorizationMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+names! {
+    /// The mode's name (`SSWS`, `Bearer`, `PrivateKey`).
+    AuthorizationMode {
+        Ssws => "SSWS",
+        Bearer => "Bearer",
+        PrivateKey => "PrivateKey",
     }
 }

@@ -20,7 +20,8 @@ use super::error::{NonceFailure, OAuthError, SharedError};
 use super::token::{
     IssuedToken, TOKEN_OPERATION, clear_authorization, issued_token, token_request,
 };
-use crate::retry::{Attempts, classify, send_when_ready};
+use crate::retry::{Attempts, classify};
+use crate::service::send_when_ready;
 use okta_idsrc_core::oauth::htu;
 
 /// Counts of what an [`OAuthLayer`](super::OAuthLayer) did, across every service it made.

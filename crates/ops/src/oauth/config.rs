@@ -7,6 +7,7 @@ use std::time::Duration;
 use okta_idsrc_jose::PrivateKey;
 
 use crate::clock::{Clock, SystemClock};
+use crate::macros::setters;
 use crate::retry::RetryConfig;
 
 /// The scopes requested when none are configured: what this SDK's operations need.
@@ -83,20 +84,13 @@ impl OAuthConfig {
         self
     }
 
-    /// Whether to ask for DPoP-bound tokens (on by default: API service apps created since
-    /// February 2024 require it). When the token endpoint answers with a `Bearer` token
-    /// anyway, requests use it as a bearer token.
-    #[must_use]
-    pub fn with_dpop(mut self, dpop: bool) -> Self {
-        self.dpop = dpop;
-        self
-    }
-
-    /// How long before its expiry a token is renewed (at most half its lifetime).
-    #[must_use]
-    pub fn with_renew_before(mut self, renew_before: Duration) -> Self {
-        self.renew_before = renew_before;
-        self
+    setters! {
+        /// Whether to ask for DPoP-bound tokens (on by default: API service apps created
+        /// since February 2024 require it). When the token endpoint answers with a `Bearer`
+        /// token anyway, requests use it as a bearer token.
+        with_dpop(dpop: bool);
+        /// How long before its expiry a token is renewed (at most half its lifetime).
+        with_renew_before(renew_before: Duration);
     }
 
     /// How long a client assertion is valid (`exp − iat`), at most
@@ -107,27 +101,15 @@ impl OAuthConfig {
         self
     }
 
-    /// How many times a token request is repeated with a new DPoP nonce (the handshake
-    /// also stops when the server repeats the nonce it was sent).
-    #[must_use]
-    pub fn with_max_nonce_retries(mut self, retries: u32) -> Self {
-        self.max_nonce_retries = retries;
-        self
-    }
-
-    /// How token requests are retried after a 429 or a 5xx (each attempt with a fresh
-    /// assertion and proof). Transport failures are left to the retry layer outside.
-    #[must_use]
-    pub fn with_token_retry(mut self, retry: RetryConfig) -> Self {
-        self.token_retry = retry;
-        self
-    }
-
-    /// The clock for `iat`, `exp` and token expiry.
-    #[must_use]
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
+    setters! {
+        /// How many times a token request is repeated with a new DPoP nonce (the handshake
+        /// also stops when the server repeats the nonce it was sent).
+        with_max_nonce_retries(max_nonce_retries: u32);
+        /// How token requests are retried after a 429 or a 5xx (each attempt with a fresh
+        /// assertion and proof). Transport failures are left to the retry layer outside.
+        with_token_retry(token_retry: RetryConfig);
+        /// The clock for `iat`, `exp` and token expiry.
+        with_clock(clock: Arc<dyn Clock>);
     }
 
     /// The client id.

@@ -3,46 +3,53 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use futures_util::future::BoxFuture;
 use http::{Request, Response, StatusCode};
 use okta_idsrc_core::transport::BoxError;
 use okta_idsrc_core::{OperationInfo, OrgUrl};
-use tower::{Layer, Service};
 
 use okta_idsrc_core::oauth::{AuthChallenge, ErrorCode, OAuthFailure, TokenType, dpop_nonce};
 
 use super::cache::{Counters, OAuthStats, Shared, State, bump};
 use super::config::OAuthConfig;
 use super::error::OAuthError;
-use crate::retry::send_when_ready;
-use crate::service::{HttpService, SendHttpService};
+use crate::service::{HttpService, layer_service, send_when_ready};
 use okta_idsrc_core::oauth::htu;
 
-/// A tower [`Layer`] authenticating requests as an Okta service app: OAuth 2.0 client
-/// credentials with a `private_key_jwt` client assertion, and DPoP.
-///
-/// - The access token is fetched through the wrapped service itself (any transport), once
-///   however many calls wait, cached, and renewed ahead of its expiry.
-/// - Each HTTP attempt gets `Authorization: DPoP <token>` and a fresh `DPoP` proof (`htm`,
-///   `htu` without query and with the path decoded, `iat`, `jti`, `ath`), or
-///   `Authorization: Bearer <token>` when the token endpoint issued a bearer token.
-/// - A 401 `invalid_token` drops the token and repeats the request once with a new one; a
-///   resource `use_dpop_nonce` repeats it once with the server's nonce; any other
-///   `WWW-Authenticate` error becomes an [`OAuthError::Rejected`].
-///
-/// Put it *inside* the retry layer (closest to the transport), so that every retry gets a
-/// fresh proof: retry → rate limit → OAuth → transport, which is what
-/// [`ClientBuilder::oauth`](crate::ClientBuilder::oauth) followed by
-/// [`default_layers`](crate::ClientBuilder::default_layers) builds.
-///
-/// Clones (and every service made from them) share the token, the nonce and the
-/// [`OAuthStats`].
-#[derive(Clone)]
-pub struct OAuthLayer {
-    shared: Arc<Shared>,
+layer_service! {
+    /// A tower [`Layer`](tower::Layer) authenticating requests as an Okta service app: OAuth
+    /// 2.0 client credentials with a `private_key_jwt` client assertion, and DPoP.
+    ///
+    /// - The access token is fetched through the wrapped service itself (any transport), once
+    ///   however many calls wait, cached, and renewed ahead of its expiry.
+    /// - Each HTTP attempt gets `Authorization: DPoP <token>` and a fresh `DPoP` proof (`htm`,
+    ///   `htu` without query and with the path decoded, `iat`, `jti`, `ath`), or
+    ///   `Authorization: Bearer <token>` when the token endpoint issued a bearer token.
+    /// - A 401 `invalid_token` drops the token and repeats the request once with a new one; a
+    ///   resource `use_dpop_nonce` repeats it once with the server's nonce; any other
+    ///   `WWW-Authenticate` error becomes an [`OAuthError::Rejected`].
+    ///
+    /// Put it *inside* the retry layer (closest to the transport), so that every retry gets a
+    /// fresh proof: retry → rate limit → OAuth → transport, which is what
+    /// [`ClientBuilder::oauth`](crate::ClientBuilder::oauth) followed by
+    /// [`default_layers`](crate::ClientBuilder::default_layers) builds.
+    ///
+    /// Clones (and every service made from them) share the token, the nonce and the
+    /// [`OAuthStats`].
+    #[derive(Clone)]
+    pub struct OAuthLayer;
+
+    /// The service [`OAuthLayer`] makes.
+    ///
+    /// Its errors are the inner service's (boxed, untouched) or an [`OAuthError`].
+    #[derive(Clone)]
+    pub struct OAuthService<S>;
+
+    shared: Shared;
+    stats: OAuthStats;
+    ready: inner;
+    serve: |shared, inner, request| Box::pin(run(inner, request, shared));
 }
 
 impl OAuthLayer {
@@ -77,11 +84,6 @@ impl OAuthLayer {
         &self.shared.config
     }
 
-    /// What the layer did so far.
-    pub fn stats(&self) -> OAuthStats {
-        self.shared.stats()
-    }
-
     /// Drops the cached token: the next request gets a new one.
     pub fn invalidate(&self) {
         self.shared.state().token = None;
@@ -103,63 +105,12 @@ impl fmt::Debug for OAuthLayer {
     }
 }
 
-impl<S> Layer<S> for OAuthLayer {
-    type Service = OAuthService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        OAuthService {
-            inner,
-            shared: Arc::clone(&self.shared),
-        }
-    }
-}
-
-/// The service [`OAuthLayer`] makes.
-///
-/// Its errors are the inner service's (boxed, untouched) or an [`OAuthError`].
-#[derive(Clone)]
-pub struct OAuthService<S> {
-    inner: S,
-    shared: Arc<Shared>,
-}
-
-impl<S> OAuthService<S> {
-    /// The wrapped service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// What the layer did so far.
-    pub fn stats(&self) -> OAuthStats {
-        self.shared.stats()
-    }
-}
-
 impl<S> fmt::Debug for OAuthService<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OAuthService")
             .field("token_url", &self.shared.token_url)
             .field("inner", &std::any::type_name::<S>())
             .finish()
-    }
-}
-
-impl<S> Service<Request<Bytes>> for OAuthService<S>
-where
-    S: SendHttpService,
-{
-    type Response = Response<Bytes>;
-    type Error = BoxError;
-    type Future = BoxFuture<'static, Result<Response<Bytes>, BoxError>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
-    }
-
-    fn call(&mut self, request: Request<Bytes>) -> Self::Future {
-        let clone = self.inner.clone();
-        let service = std::mem::replace(&mut self.inner, clone);
-        Box::pin(run(service, request, Arc::clone(&self.shared)))
     }
 }
 
@@ -232,17 +183,5 @@ where
             "request refused by the resource server"
         );
         return Err(Box::new(OAuthError::Rejected(Box::new(failure))));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn service_is_send_sync_clone() {
-        fn assert_traits<T: Send + Sync + Clone + 'static>() {}
-        assert_traits::<OAuthLayer>();
-        assert_traits::<OAuthService<crate::BoxedService>>();
     }
 }

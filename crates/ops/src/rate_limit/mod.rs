@@ -1,4 +1,4 @@
-//! The rate-limit middleware: a tower [`Layer`] that paces requests by Okta's
+//! The rate-limit middleware: a tower [`Layer`](tower::Layer) that paces requests by Okta's
 //! `X-Rate-Limit-*` headers, so that a request it knows would get a 429 waits instead of
 //! being sent.
 //!
@@ -44,11 +44,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::future::BoxFuture;
 use http::uri::Authority;
 use http::{Request, Response};
 use okta_idsrc_core::headers::{self, RateLimit};
@@ -56,10 +54,11 @@ use okta_idsrc_core::transport::BoxError;
 use okta_idsrc_core::{OperationInfo, RateLimitBucket};
 use tokio::sync::Notify;
 use tokio::time::Instant;
-use tower::{Layer, Service};
 
 use crate::clock::{Clock, FastRandom, Random, SystemClock};
-use crate::service::SendHttpService;
+use crate::macros::setters;
+use crate::retry::{fraction, millis};
+use crate::service::{SendHttpService, layer_service, send_when_ready};
 use okta_idsrc_core::pacing::{Admission, BucketState};
 
 /// The most jitter added to a wait for a window's reset.
@@ -88,25 +87,13 @@ impl Default for RateLimitConfig {
 }
 
 impl RateLimitConfig {
-    /// Replaces the clock.
-    #[must_use]
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    /// Replaces the source of jitter.
-    #[must_use]
-    pub fn with_random(mut self, random: Arc<dyn Random>) -> Self {
-        self.random = random;
-        self
-    }
-
-    /// Replaces the cap on a single wait.
-    #[must_use]
-    pub fn with_max_wait(mut self, max_wait: Duration) -> Self {
-        self.max_wait = max_wait;
-        self
+    setters! {
+        /// Replaces the clock.
+        with_clock(clock: Arc<dyn Clock>);
+        /// Replaces the source of jitter.
+        with_random(random: Arc<dyn Random>);
+        /// Replaces the cap on a single wait.
+        with_max_wait(max_wait: Duration);
     }
 }
 
@@ -177,11 +164,30 @@ impl Shared {
         }))
     }
 
+    /// Sends `request` through `inner` once its bucket lets it go, and learns from the
+    /// response.
+    async fn send<S: SendHttpService>(
+        self: Arc<Self>,
+        mut inner: S,
+        request: Request<Bytes>,
+    ) -> Result<Response<Bytes>, BoxError> {
+        let permit = self.acquire(self.bucket(&request)).await;
+        let outcome = send_when_ready(&mut inner, request).await;
+        if let Ok(response) = &outcome {
+            if permit.learn(response, &*self.config.clock) {
+                self.concurrency_signals.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(bucket = ?permit.bucket.kind, "concurrent-limit signal: capping requests in flight");
+            }
+        }
+        drop(permit);
+        outcome
+    }
+
     /// Waits until `bucket` lets a request go, and counts it as sent.
     async fn acquire(&self, bucket: Arc<Bucket>) -> Permit {
         let started = Instant::now();
         let max_wait = self.config.max_wait;
-        let jitter = MAX_JITTER.mul_f64(crate::retry::fraction(&*self.config.random));
+        let jitter = MAX_JITTER.mul_f64(fraction(&*self.config.random));
         let mut held = false;
         loop {
             let changed = bucket.changed.notified();
@@ -255,13 +261,26 @@ impl Drop for Permit {
     }
 }
 
-/// A tower [`Layer`] pacing requests by Okta's rate-limit headers (see the
-/// [module docs](self)).
-///
-/// Clones share what was learnt; so do the services made by one layer.
-#[derive(Clone, Debug)]
-pub struct RateLimitLayer {
-    shared: Arc<Shared>,
+layer_service! {
+    /// A tower [`Layer`](tower::Layer) pacing requests by Okta's rate-limit headers (see the
+    /// [module docs](self)).
+    ///
+    /// Clones share what was learnt; so do the services made by one layer.
+    #[derive(Clone, Debug)]
+    pub struct RateLimitLayer;
+
+    /// The service [`RateLimitLayer`] makes.
+    ///
+    /// It is always ready: the inner service's readiness is awaited after pacing, just before
+    /// sending, so that a held request holds no slot of an inner concurrency limit.
+    #[derive(Clone, Debug)]
+    pub struct RateLimitService<S>;
+
+    shared: Shared;
+    stats: RateLimitStats;
+    default: RateLimitConfig;
+    ready: always;
+    serve: |shared, inner, request| Box::pin(shared.send(inner, request));
 }
 
 impl RateLimitLayer {
@@ -277,82 +296,4 @@ impl RateLimitLayer {
             }),
         }
     }
-
-    /// What the limiter did so far.
-    pub fn stats(&self) -> RateLimitStats {
-        self.shared.stats()
-    }
-}
-
-impl Default for RateLimitLayer {
-    fn default() -> Self {
-        Self::new(RateLimitConfig::default())
-    }
-}
-
-impl<S> Layer<S> for RateLimitLayer {
-    type Service = RateLimitService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        RateLimitService {
-            inner,
-            shared: Arc::clone(&self.shared),
-        }
-    }
-}
-
-/// The service [`RateLimitLayer`] makes.
-///
-/// It is always ready: the inner service's readiness is awaited after pacing, just before
-/// sending, so that a held request holds no slot of an inner concurrency limit.
-#[derive(Clone, Debug)]
-pub struct RateLimitService<S> {
-    inner: S,
-    shared: Arc<Shared>,
-}
-
-impl<S> RateLimitService<S> {
-    /// What the limiter did so far.
-    pub fn stats(&self) -> RateLimitStats {
-        self.shared.stats()
-    }
-
-    /// The wrapped service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-}
-
-impl<S> Service<Request<Bytes>> for RateLimitService<S>
-where
-    S: SendHttpService,
-{
-    type Response = Response<Bytes>;
-    type Error = BoxError;
-    type Future = BoxFuture<'static, Result<Response<Bytes>, BoxError>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request<Bytes>) -> Self::Future {
-        let mut service = self.inner.clone();
-        let shared = Arc::clone(&self.shared);
-        Box::pin(async move {
-            let permit = shared.acquire(shared.bucket(&request)).await;
-            let outcome = crate::retry::send_when_ready(&mut service, request).await;
-            if let Ok(response) = &outcome {
-                if permit.learn(response, &*shared.config.clock) {
-                    shared.concurrency_signals.fetch_add(1, Ordering::Relaxed);
-                    tracing::debug!(bucket = ?permit.bucket.kind, "concurrent-limit signal: capping requests in flight");
-                }
-            }
-            drop(permit);
-            outcome
-        })
-    }
-}
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }

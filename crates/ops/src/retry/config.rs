@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::RetryBudget;
 use crate::clock::{Clock, FastRandom, Random, SystemClock};
+use crate::macros::setters;
 
 /// Settings of the [retry layer](super::RetryLayer), builder style.
 ///
@@ -72,61 +73,26 @@ impl RetryConfig {
         self
     }
 
-    /// One deadline across all attempts, measured from the first; `None` for none. A retry
-    /// whose wait would end past it is not made: the last response or error is returned.
-    #[must_use]
-    pub fn with_deadline(mut self, deadline: Option<Duration>) -> Self {
-        self.deadline = deadline;
-        self
-    }
-
-    /// The longest wait a 429's headers may ask for; longer waits are clamped to it.
-    #[must_use]
-    pub fn with_max_rate_limit_wait(mut self, wait: Duration) -> Self {
-        self.max_rate_limit_wait = wait;
-        self
-    }
-
-    /// The backoff cap of the first retry; it doubles with each retry.
-    #[must_use]
-    pub fn with_base_backoff(mut self, base: Duration) -> Self {
-        self.base_backoff = base;
-        self
-    }
-
-    /// The largest backoff cap.
-    #[must_use]
-    pub fn with_max_backoff(mut self, max: Duration) -> Self {
-        self.max_backoff = max;
-        self
-    }
-
-    /// The most jitter added to a wait derived from a 429's headers (uniform in `[0, this]`).
-    #[must_use]
-    pub fn with_rate_limit_jitter(mut self, jitter: Duration) -> Self {
-        self.rate_limit_jitter = jitter;
-        self
-    }
-
-    /// The retry budget; clones of the config (and of the layer) share it.
-    #[must_use]
-    pub fn with_budget(mut self, budget: RetryBudget) -> Self {
-        self.budget = budget;
-        self
-    }
-
-    /// The wall clock used when a response has no `Date` header.
-    #[must_use]
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    /// The source of jitter.
-    #[must_use]
-    pub fn with_random(mut self, random: Arc<dyn Random>) -> Self {
-        self.random = random;
-        self
+    setters! {
+        /// One deadline across all attempts, measured from the first; `None` for none. A
+        /// retry whose wait would end past it is not made: the last response or error is
+        /// returned.
+        with_deadline(deadline: Option<Duration>);
+        /// The longest wait a 429's headers may ask for; longer waits are clamped to it.
+        with_max_rate_limit_wait(max_rate_limit_wait: Duration);
+        /// The backoff cap of the first retry; it doubles with each retry.
+        with_base_backoff(base_backoff: Duration);
+        /// The largest backoff cap.
+        with_max_backoff(max_backoff: Duration);
+        /// The most jitter added to a wait derived from a 429's headers (uniform in
+        /// `[0, this]`).
+        with_rate_limit_jitter(rate_limit_jitter: Duration);
+        /// The retry budget; clones of the config (and of the layer) share it.
+        with_budget(budget: RetryBudget);
+        /// The wall clock used when a response has no `Date` header.
+        with_clock(clock: Arc<dyn Clock>);
+        /// The source of jitter.
+        with_random(random: Arc<dyn Random>);
     }
 
     /// Attempts in all, counting the first.

@@ -1,4 +1,4 @@
-//! The retry middleware: a tower [`Layer`] that repeats a request after a 429, a retryable
+//! The retry middleware: a tower [`Layer`](tower::Layer) that repeats a request after a 429, a retryable
 //! 5xx or a transport error, as Okta's own SDKs do (`docs/design.md#lessons`, lessons 1–4
 //! and 9). What is retried is core's one classifier's decision
 //! ([`okta_idsrc_core::retry`]); how often and how long to wait is [`Attempts`]'s.
@@ -47,17 +47,15 @@ mod policy;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::service::SendHttpService;
+use crate::service::{layer_service, send_when_ready};
 use bytes::Bytes;
-use futures_util::future::BoxFuture;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, Version};
 use okta_idsrc_core::OperationInfo;
 use okta_idsrc_core::headers::{self, X_OKTA_RETRY_COUNT, X_OKTA_RETRY_FOR};
 use okta_idsrc_core::transport::BoxError;
-use tower::{Layer, Service, ServiceExt};
+use tower::Service;
 use tracing::Instrument;
 
 pub use attempts::Attempts;
@@ -101,12 +99,29 @@ impl Shared {
     }
 }
 
-/// A tower [`Layer`] that retries requests (see the [module docs](self)).
-///
-/// Clones share the configuration, the [`RetryBudget`] and the [`RetryStats`] counters.
-#[derive(Clone, Debug)]
-pub struct RetryLayer {
-    shared: Arc<Shared>,
+layer_service! {
+    /// A tower [`Layer`](tower::Layer) that retries requests (see the [module docs](self)).
+    ///
+    /// Clones share the configuration, the [`RetryBudget`] and the [`RetryStats`] counters.
+    #[derive(Clone, Debug)]
+    pub struct RetryLayer;
+
+    /// The service [`RetryLayer`] makes. Clones share the budget and the stats.
+    ///
+    /// Its error is the inner service's error, boxed and otherwise untouched (a
+    /// [`TransportError`](okta_idsrc_core::TransportError) stays downcastable).
+    #[derive(Clone, Debug)]
+    pub struct RetryService<S>;
+
+    shared: Shared;
+    stats: RetryStats;
+    default: RetryConfig;
+    ready: inner;
+    serve: |shared, inner, request| {
+        let operation = OperationInfo::of(&request).map_or("unknown", |i| i.name);
+        let span = tracing::debug_span!("okta_retry", operation);
+        Box::pin(run(inner, request, shared).instrument(span))
+    };
 }
 
 impl RetryLayer {
@@ -120,75 +135,9 @@ impl RetryLayer {
         }
     }
 
-    /// The retries and 429s seen so far by every service this layer (or a clone) made.
-    pub fn stats(&self) -> RetryStats {
-        self.shared.stats()
-    }
-
     /// The configuration.
     pub fn config(&self) -> &RetryConfig {
         &self.shared.config
-    }
-}
-
-impl Default for RetryLayer {
-    fn default() -> Self {
-        Self::new(RetryConfig::default())
-    }
-}
-
-impl<S> Layer<S> for RetryLayer {
-    type Service = RetryService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        RetryService {
-            inner,
-            shared: Arc::clone(&self.shared),
-        }
-    }
-}
-
-/// The service [`RetryLayer`] makes. Clones share the budget and the stats.
-///
-/// Its error is the inner service's error, boxed and otherwise untouched (a
-/// [`TransportError`](okta_idsrc_core::TransportError) stays downcastable).
-#[derive(Clone, Debug)]
-pub struct RetryService<S> {
-    inner: S,
-    shared: Arc<Shared>,
-}
-
-impl<S> RetryService<S> {
-    /// The retries and 429s seen so far by every service sharing this one's layer.
-    pub fn stats(&self) -> RetryStats {
-        self.shared.stats()
-    }
-
-    /// The wrapped service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-}
-
-impl<S> Service<Request<Bytes>> for RetryService<S>
-where
-    S: SendHttpService,
-{
-    type Response = Response<Bytes>;
-    type Error = BoxError;
-    type Future = BoxFuture<'static, Result<Response<Bytes>, BoxError>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
-    }
-
-    fn call(&mut self, request: Request<Bytes>) -> Self::Future {
-        // The ready service serves the first attempt; the clone stays for the next call.
-        let clone = self.inner.clone();
-        let service = std::mem::replace(&mut self.inner, clone);
-        let operation = OperationInfo::of(&request).map_or("unknown", |i| i.name);
-        let span = tracing::debug_span!("okta_retry", operation);
-        Box::pin(run(service, request, Arc::clone(&self.shared)).instrument(span))
     }
 }
 
@@ -288,19 +237,6 @@ where
     }
 }
 
-/// Waits for `service` to be ready and sends `request`, boxing its error.
-pub(crate) async fn send_when_ready<S>(
-    service: &mut S,
-    request: Request<Bytes>,
-) -> Result<Response<Bytes>, BoxError>
-where
-    S: Service<Request<Bytes>, Response = Response<Bytes>>,
-    S::Error: Into<BoxError>,
-{
-    let ready = service.ready().await.map_err(Into::into)?;
-    ready.call(request).await.map_err(Into::into)
-}
-
 /// One event per attempt: number, status or error kind, request id. Never headers, bodies
 /// or error messages (which could quote a URL).
 fn log_attempt(attempt: u32, outcome: &Result<Response<Bytes>, BoxError>, decision: RetryDecision) {
@@ -321,6 +257,7 @@ fn log_attempt(attempt: u32, outcome: &Result<Response<Bytes>, BoxError>, decisi
     }
 }
 
-fn millis(d: Duration) -> u64 {
+/// `d` in whole milliseconds, for logs.
+pub(crate) fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }

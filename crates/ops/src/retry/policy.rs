@@ -3,7 +3,6 @@
 //! [`backoff`]). No IO, no sleeping.
 
 use std::error::Error as StdError;
-use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use http::HeaderMap;
@@ -14,6 +13,7 @@ use okta_idsrc_core::{OperationInfo, TransportError, TransportErrorKind};
 
 use super::{RetryConfig, RetryDecision};
 use crate::clock::Random;
+use crate::macros::names;
 
 /// No wait is ever shorter than this: a retry never spins.
 pub const MIN_WAIT: Duration = Duration::from_millis(50);
@@ -30,20 +30,12 @@ pub enum WaitReason {
     Backoff,
 }
 
-impl WaitReason {
+names! {
     /// A short name for logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::RateLimitReset => "rate-limit-reset",
-            Self::RetryAfter => "retry-after",
-            Self::Backoff => "backoff",
-        }
-    }
-}
-
-impl fmt::Display for WaitReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+    WaitReason {
+        RateLimitReset => "rate-limit-reset",
+        RetryAfter => "retry-after",
+        Backoff => "backoff",
     }
 }
 

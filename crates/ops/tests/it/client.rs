@@ -17,6 +17,12 @@ const SESSION: &str = "aps1234567890abcdefg";
 const USER_JSON: &str = r#"{"id":"0ua1","externalId":"EXT1","created":"2026-05-13T05:52:24.000Z","profile":{"email":"a@example.com","userName":"a@example.com","secondEmail":null}}"#;
 const GROUP_JSON: &str = r#"{"id":"00g1","externalId":"GRP1","profile":{"displayName":"Engineering","description":null}}"#;
 
+/// `e` is a transport error of `kind`.
+#[track_caller]
+fn assert_transport(e: &Error, kind: TransportErrorKind) {
+    assert_eq!(transport_kind(e), Some(kind), "{e:?}");
+}
+
 fn user() -> UserRequestSchema {
     UserRequestSchema::new().external_id("EXT1").profile(
         IdentitySourceUserProfileForUpsert::new()
@@ -232,10 +238,9 @@ async fn the_identity_source_handle_sends_the_same_requests() {
 async fn requests_carry_auth_json_headers_user_agent_and_operation_info() {
     let s = Scripted::new();
     s.reply(200, &session_json(SESSION, "CREATED"));
-    let c = Client::builder(OrgUrl::parse(ORG).expect("org"))
+    let c = support::builder(s.clone())
         .credentials(Credentials::bearer(TOKEN))
         .user_agent_suffix("hr-sync/2.1")
-        .service(s.clone())
         .build();
     c.send(&GetIdentitySourceSession::new(IDSRC, SESSION))
         .await
@@ -328,11 +333,7 @@ async fn errors_are_typed() {
         .get_identity_source_session(IDSRC, SESSION)
         .await
         .expect_err("connect");
-    assert_eq!(
-        transport_kind(&e),
-        Some(TransportErrorKind::Connect),
-        "{e:?}"
-    );
+    assert_transport(&e, TransportErrorKind::Connect);
     let e = c
         .get_identity_source_session(IDSRC, SESSION)
         .await
@@ -355,9 +356,8 @@ async fn errors_are_typed() {
 #[test]
 fn debug_never_prints_the_token() {
     let s = Scripted::new();
-    let builder: ClientBuilder<Scripted> = Client::builder(OrgUrl::parse(ORG).expect("org"))
-        .credentials(Credentials::api_token(TOKEN))
-        .service(s.clone());
+    let builder: ClientBuilder<Scripted> =
+        support::builder(s.clone()).credentials(Credentials::api_token(TOKEN));
     let shown = format!("{builder:?}");
     assert!(!shown.contains(TOKEN), "{shown}");
     assert!(shown.contains("acme.okta.com"), "{shown}");
@@ -370,9 +370,7 @@ fn debug_never_prints_the_token() {
         assert!(!shown.contains(TOKEN), "{shown}");
         assert!(shown.contains("redacted"), "{shown}");
     }
-    let config = Config::new()
-        .with_org_url(OrgUrl::parse(ORG).expect("org"))
-        .with_token(TOKEN);
+    let config = Config::new().with_org_url(support::org()).with_token(TOKEN);
     for shown in [format!("{config:?}"), format!("{config:#?}")] {
         assert!(!shown.contains(TOKEN), "{shown}");
     }
@@ -391,9 +389,8 @@ fn the_client_is_cheap_to_clone_send_and_sync() {
 async fn layers_wrap_the_service_last_added_outermost() {
     let s = Scripted::new();
     s.reply(200, "[]");
-    let c = Client::builder(OrgUrl::parse(ORG).expect("org"))
+    let c = support::builder(s.clone())
         .credentials(Credentials::api_token(TOKEN))
-        .service(s.clone())
         .with_layer(tower::util::MapRequestLayer::new(
             |mut r: Request<Bytes>| {
                 r.headers_mut()
@@ -426,15 +423,17 @@ mod start_import {
         format!("GET /api/v1/identity-sources/{IDSRC}/sessions/{SESSION}")
     }
 
+    /// Starts the import of `SESSION` through `c`.
+    async fn start(c: &Client<Scripted>) -> Result<IdentitySourceSession, Error> {
+        c.start_import_from_identity_source(IDSRC, SESSION).await
+    }
+
     #[tokio::test]
     async fn a_timeout_then_triggered_is_success_without_resending() {
         let s = Scripted::new();
         s.fail(TransportErrorKind::Timeout)
             .reply(200, &session_json(SESSION, "TRIGGERED"));
-        let session = client(&s)
-            .start_import_from_identity_source(IDSRC, SESSION)
-            .await
-            .expect("went through");
+        let session = start(&client(&s)).await.expect("went through");
         assert_eq!(session.status, Some(IdentitySourceSessionStatus::Triggered));
         assert_eq!(s.calls(), [start_path(), get_path()]);
     }
@@ -445,10 +444,7 @@ mod start_import {
             let s = Scripted::new();
             s.fail(TransportErrorKind::Io)
                 .reply(200, &session_json(SESSION, status));
-            let session = client(&s)
-                .start_import_from_identity_source(IDSRC, SESSION)
-                .await
-                .expect("went through");
+            let session = start(&client(&s)).await.expect("went through");
             assert_eq!(session.status.as_ref().map(|s| s.as_str()), Some(status));
             assert_eq!(s.calls(), [start_path(), get_path()]);
         }
@@ -460,10 +456,7 @@ mod start_import {
         s.fail(TransportErrorKind::Timeout)
             .reply(200, &session_json(SESSION, "IN_PROGRESS"))
             .reply(200, &session_json(SESSION, "TRIGGERED"));
-        let session = client(&s)
-            .start_import_from_identity_source(IDSRC, SESSION)
-            .await
-            .expect("resent");
+        let session = start(&client(&s)).await.expect("resent");
         assert_eq!(session.status, Some(IdentitySourceSessionStatus::Triggered));
         assert_eq!(s.calls(), [start_path(), get_path(), start_path()]);
     }
@@ -482,17 +475,10 @@ mod start_import {
             }
             s.reply(200, &session_json(SESSION, "IN_PROGRESS"));
         }
-        let e = client(&s)
-            .start_import_from_identity_source(IDSRC, SESSION)
-            .await
-            .expect_err("gives up");
+        let e = start(&client(&s)).await.expect_err("gives up");
         // The last send's own failure is returned.
         if (attempts - 1) % 2 == 1 {
-            assert_eq!(
-                transport_kind(&e),
-                Some(TransportErrorKind::Timeout),
-                "{e:?}"
-            );
+            assert_transport(&e, TransportErrorKind::Timeout);
         } else {
             assert_eq!(
                 e.status(),
@@ -522,15 +508,8 @@ mod start_import {
         ] {
             let s = Scripted::new();
             s.fail(TransportErrorKind::Timeout).reply_with(second);
-            let e = client(&s)
-                .start_import_from_identity_source(IDSRC, SESSION)
-                .await
-                .expect_err("original");
-            assert_eq!(
-                transport_kind(&e),
-                Some(TransportErrorKind::Timeout),
-                "{e:?}"
-            );
+            let e = start(&client(&s)).await.expect_err("original");
+            assert_transport(&e, TransportErrorKind::Timeout);
             assert_eq!(s.calls(), [start_path(), get_path()]);
         }
     }
@@ -544,20 +523,10 @@ mod start_import {
         )
         .fail(TransportErrorKind::Connect);
         let c = client(&s);
-        let e = c
-            .start_import_from_identity_source(IDSRC, SESSION)
-            .await
-            .expect_err("400");
+        let e = start(&c).await.expect_err("400");
         assert_eq!(e.error_code(), Some("E0000001"));
-        let e = c
-            .start_import_from_identity_source(IDSRC, SESSION)
-            .await
-            .expect_err("connect");
-        assert_eq!(
-            transport_kind(&e),
-            Some(TransportErrorKind::Connect),
-            "{e:?}"
-        );
+        let e = start(&c).await.expect_err("connect");
+        assert_transport(&e, TransportErrorKind::Connect);
         assert_eq!(s.calls(), [start_path(), start_path()]);
     }
 
@@ -566,10 +535,7 @@ mod start_import {
         let s = Scripted::new();
         s.fail_with(Box::new(tower::timeout::error::Elapsed::new()))
             .reply(200, &session_json(SESSION, "TRIGGERED"));
-        let session = client(&s)
-            .start_import_from_identity_source(IDSRC, SESSION)
-            .await
-            .expect("went through");
+        let session = start(&client(&s)).await.expect("went through");
         assert_eq!(session.status, Some(IdentitySourceSessionStatus::Triggered));
     }
 }
@@ -690,7 +656,7 @@ async fn a_transport_plugs_in_through_the_object_safe_trait() {
         }
     }
 
-    let c = Client::builder(OrgUrl::parse(ORG).expect("org"))
+    let c = Client::builder(support::org())
         .credentials(Credentials::api_token(TOKEN))
         .transport(Canned)
         .build();
@@ -736,9 +702,8 @@ mod default_layers {
             ],
         ))
         .reply(200, &format!("[{}]", session_json(SESSION, "CREATED")));
-        let c = Client::builder(OrgUrl::parse(ORG).expect("org"))
+        let c = support::builder(s.clone())
             .credentials(Credentials::api_token(TOKEN))
-            .service(s.clone())
             .default_layers(RetryConfig::default(), RateLimitConfig::default())
             .build()
             .boxed();
@@ -766,22 +731,37 @@ mod emulator {
 
     use okta_idsrc_emulator::{DEFAULT_IDENTITY_SOURCE, Emulator, EmulatorHandle};
     use okta_idsrc_hyper::HyperTransport;
-    use okta_idsrc_ops::BoxedService;
     use okta_idsrc_ops::rate_limit::RateLimitConfig;
     use okta_idsrc_ops::retry::RetryConfig;
+    use okta_idsrc_ops::{BoxedService, HttpService};
 
-    fn org(emulator: &EmulatorHandle) -> OrgUrl {
-        OrgUrl::parse(&emulator.base_url()).expect("loopback org")
+    /// A client builder of `emulator` with `token`, over the hyper transport.
+    fn builder(emulator: &EmulatorHandle, token: &str) -> ClientBuilder<HyperTransport> {
+        Client::builder(OrgUrl::parse(&emulator.base_url()).expect("loopback org"))
+            .credentials(Credentials::api_token(token))
+            .service(HyperTransport::new().expect("transport"))
     }
 
     /// A client over the hyper transport with the default layers.
     fn layered(emulator: &EmulatorHandle) -> Client<BoxedService> {
-        Client::builder(org(emulator))
-            .credentials(Credentials::api_token(emulator.token()))
-            .service(HyperTransport::new().expect("transport"))
+        builder(emulator, emulator.token())
             .default_layers(RetryConfig::default(), RateLimitConfig::default())
             .build()
             .boxed()
+    }
+
+    /// The default identity source's sessions, through `client`.
+    async fn list<S: HttpService>(client: &Client<S>) -> Result<Vec<IdentitySourceSession>, Error> {
+        client
+            .list_identity_source_sessions(DEFAULT_IDENTITY_SOURCE)
+            .await
+    }
+
+    /// `e` is Okta's API error `code`, with `status`.
+    #[track_caller]
+    fn assert_api_error(e: &Error, status: http::StatusCode, code: &str) {
+        assert_eq!(e.status(), Some(status));
+        assert_eq!(e.error_code(), Some(code));
     }
 
     fn users(n: usize) -> BulkUpsertRequestBody {
@@ -863,16 +843,9 @@ mod emulator {
     #[tokio::test]
     async fn a_wrong_token_is_a_401_api_error() {
         let emulator = Emulator::builder().start().await.expect("emulator");
-        let client = Client::builder(org(&emulator))
-            .credentials(Credentials::api_token("not-the-token"))
-            .service(HyperTransport::new().expect("transport"))
-            .build();
-        let e = client
-            .list_identity_source_sessions(DEFAULT_IDENTITY_SOURCE)
-            .await
-            .expect_err("401");
-        assert_eq!(e.status(), Some(http::StatusCode::UNAUTHORIZED));
-        assert_eq!(e.error_code(), Some("E0000011"));
+        let client = builder(&emulator, "not-the-token").build();
+        let e = list(&client).await.expect_err("401");
+        assert_api_error(&e, http::StatusCode::UNAUTHORIZED, "E0000011");
         assert!(!e.to_string().contains("not-the-token"), "{e}");
         emulator.shutdown().await;
     }
@@ -888,27 +861,16 @@ mod emulator {
             .await
             .expect("emulator");
         // A bare client uses up the window and sees the emulator's 429.
-        let bare = Client::builder(org(&emulator))
-            .credentials(Credentials::api_token(emulator.token()))
-            .service(HyperTransport::new().expect("transport"))
-            .build();
+        let bare = builder(&emulator, emulator.token()).build();
         for _ in 0..2 {
-            bare.list_identity_source_sessions(DEFAULT_IDENTITY_SOURCE)
-                .await
-                .expect("within the limit");
+            list(&bare).await.expect("within the limit");
         }
-        let e = bare
-            .list_identity_source_sessions(DEFAULT_IDENTITY_SOURCE)
-            .await
-            .expect_err("429");
-        assert_eq!(e.status(), Some(http::StatusCode::TOO_MANY_REQUESTS));
-        assert_eq!(e.error_code(), Some("E0000047"));
+        let e = list(&bare).await.expect_err("429");
+        assert_api_error(&e, http::StatusCode::TOO_MANY_REQUESTS, "E0000047");
 
         // The layered client gets the 429 too, waits for the reset and succeeds.
         let started = tokio::time::Instant::now();
-        let sessions = layered(&emulator)
-            .list_identity_source_sessions(DEFAULT_IDENTITY_SOURCE)
-            .await;
+        let sessions = list(&layered(&emulator)).await;
         assert!(sessions.expect("retried after the reset").is_empty());
         assert!(
             started.elapsed() >= Duration::from_secs(1),

@@ -4,6 +4,7 @@
 #![allow(missing_docs)]
 
 mod client;
+mod clock;
 mod config;
 mod oauth;
 mod pagination;

@@ -17,11 +17,12 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use http::{HeaderMap, Method, Request, Response, StatusCode};
+use okta_idsrc_core::models::IdentitySourceSession;
 use okta_idsrc_core::transport::BoxError;
 use okta_idsrc_core::{Error, OrgUrl};
 use okta_idsrc_emulator::{
-    DEFAULT_IDENTITY_SOURCE, Emulator, EmulatorBuilder, EmulatorHandle, ManualClock, OAuthClient,
-    OAuthSettings, SCOPE_MANAGE, SCOPE_READ,
+    DEFAULT_IDENTITY_SOURCE, Emulator, EmulatorHandle, ManualClock, OAuthClient, OAuthSettings,
+    SCOPE_MANAGE, SCOPE_READ,
 };
 use okta_idsrc_hyper::HyperTransport;
 use okta_idsrc_jose::{decode_unverified, sha256_b64url};
@@ -32,7 +33,7 @@ use okta_idsrc_ops::oauth::{
 };
 use okta_idsrc_ops::rate_limit::RateLimitConfig;
 use okta_idsrc_ops::retry::RetryConfig;
-use okta_idsrc_ops::{BoxedService, Client};
+use okta_idsrc_ops::{BoxedService, Client, SendHttpService};
 use serde_json::Value;
 use tower::{Service, ServiceExt};
 
@@ -83,6 +84,12 @@ impl Sent {
     fn proof(&self) -> Option<(serde_json::Map<String, Value>, Value)> {
         self.header("dpop")
             .map(|p| decode_unverified(p).expect("a compact JWS"))
+    }
+
+    /// The `htu` of the request's DPoP proof.
+    fn htu(&self) -> String {
+        let (_, proof) = self.proof().expect("proof");
+        proof["htu"].as_str().expect("htu").to_owned()
     }
 
     /// The form fields of a token request.
@@ -215,8 +222,23 @@ struct Org {
 }
 
 impl Org {
+    /// The live settings, a P-256 key.
     async fn start() -> Self {
         Self::with(|c| c, |s| s).await
+    }
+
+    /// The emulator's OAuth settings changed by `change`.
+    async fn with_settings(change: impl FnOnce(&mut OAuthSettings)) -> Self {
+        let settings = |mut s| {
+            change(&mut s);
+            s
+        };
+        Self::with(|c| c, settings).await
+    }
+
+    /// The registered app changed by `client`.
+    async fn with_app(client: impl FnOnce(OAuthClient) -> OAuthClient) -> Self {
+        Self::with(client, |s| s).await
     }
 
     async fn with(
@@ -232,17 +254,8 @@ impl Org {
         client: impl FnOnce(OAuthClient) -> OAuthClient,
         settings: impl FnOnce(OAuthSettings) -> OAuthSettings,
     ) -> Self {
-        Self::custom(key, client, settings, |b| b).await
-    }
-
-    async fn custom(
-        key: PrivateKey,
-        client: impl FnOnce(OAuthClient) -> OAuthClient,
-        settings: impl FnOnce(OAuthSettings) -> OAuthSettings,
-        builder: impl FnOnce(EmulatorBuilder) -> EmulatorBuilder,
-    ) -> Self {
         let clock = ManualClock::starting_now();
-        let emulator = builder(Emulator::builder())
+        let emulator = Emulator::builder()
             .seed(7)
             .oauth_client(client(OAuthClient::new(CLIENT_ID, vec![key.public_jwk()])))
             .oauth(settings(OAuthSettings::default()))
@@ -263,10 +276,22 @@ impl Org {
 
     /// The app's OAuth settings on the shared clock.
     fn config(&self) -> OAuthConfig {
-        OAuthConfig::new(CLIENT_ID, self.key.clone()).with_clock(Arc::new(Shifted {
+        self.config_with(self.key.clone(), 0)
+    }
+
+    /// The app's OAuth settings with `key`, on the shared clock `offset` seconds off.
+    fn config_with(&self, key: PrivateKey, offset: i64) -> OAuthConfig {
+        OAuthConfig::new(CLIENT_ID, key).with_clock(Arc::new(Shifted {
             clock: self.clock.clone(),
-            offset: 0,
+            offset,
         }))
+    }
+
+    /// A tap, and a client with the app's settings over it.
+    fn tapped(&self) -> (Tap, Stack) {
+        let tap = Tap::new();
+        let stack = self.client(self.config(), &tap);
+        (tap, stack)
     }
 
     /// A client over `tap`: retry → rate limit → OAuth → tap → hyper.
@@ -302,6 +327,38 @@ impl Stack {
             .await
             .map(|s| s.len())
     }
+
+    /// A write: creates a session.
+    async fn create(&self) -> Result<IdentitySourceSession, Error> {
+        self.client
+            .create_identity_source_session(DEFAULT_IDENTITY_SOURCE)
+            .await
+    }
+}
+
+/// What `n` listings of the sessions, each on its own task, got.
+async fn concurrent_lists<S>(
+    client: &Client<S>,
+    n: usize,
+) -> Vec<Result<Vec<IdentitySourceSession>, Error>>
+where
+    S: SendHttpService + Sync,
+{
+    let calls: Vec<_> = (0..n)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                client
+                    .list_identity_source_sessions(DEFAULT_IDENTITY_SOURCE)
+                    .await
+            })
+        })
+        .collect();
+    let mut results = Vec::with_capacity(n);
+    for call in calls {
+        results.push(call.await.expect("join"));
+    }
+    results
 }
 
 fn oauth_error(error: &Error) -> &OAuthError {
@@ -335,8 +392,7 @@ fn reply(status: u16, headers: &[(&str, &str)]) -> Response<Bytes> {
 #[tokio::test]
 async fn dpop_handshake_proof_on_the_first_request_then_nonce_then_token() {
     let org = Org::start().await;
-    let tap = Tap::new();
-    let stack = org.client(org.config(), &tap);
+    let (tap, stack) = org.tapped();
     assert_eq!(stack.list().await.expect("list"), 0);
 
     let tokens = tap.tokens();
@@ -457,8 +513,7 @@ async fn dpop_handshake_proof_on_the_first_request_then_nonce_then_token() {
 #[tokio::test]
 async fn a_nonce_that_goes_stale_is_renewed_from_the_answer() {
     let org = Org::start().await;
-    let tap = Tap::new();
-    let stack = org.client(org.config(), &tap);
+    let (tap, stack) = org.tapped();
     stack.list().await.expect("list");
     org.emulator.expire_dpop_nonces();
     stack.oauth.invalidate();
@@ -474,7 +529,7 @@ async fn a_nonce_that_goes_stale_is_renewed_from_the_answer() {
 
 #[tokio::test]
 async fn without_dpop_the_app_gets_a_bearer_token() {
-    let org = Org::with(|c| c.with_dpop(false), |s| s).await;
+    let org = Org::with_app(|c| c.with_dpop(false)).await;
     let tap = Tap::new();
     let stack = org.client(org.config().with_dpop(false), &tap);
     assert_eq!(stack.list().await.expect("list"), 0);
@@ -517,8 +572,7 @@ async fn rsa_and_ec_keys_from_pem_and_jwk() {
             |s| s,
         )
         .await;
-        let tap = Tap::new();
-        let stack = org.client(org.config(), &tap);
+        let (tap, stack) = org.tapped();
         stack.list().await.unwrap_or_else(|e| panic!("{alg}: {e}"));
         let assertion = tap.tokens()[0].form("client_assertion").expect("assertion");
         let (header, _) = decode_unverified(&assertion).expect("JWS");
@@ -534,26 +588,15 @@ async fn rsa_and_ec_keys_from_pem_and_jwk() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn renewal_at_expiry_under_concurrent_load_makes_exactly_one_token_request() {
     let org = Org::start().await;
-    let tap = Tap::new();
-    let stack = org.client(org.config(), &tap);
+    let (tap, stack) = org.tapped();
     stack.list().await.expect("list");
     assert_eq!(org.stats().tokens_issued, 1);
     let first = access_token(&tap.api()[0]);
 
     // An hour later the token has expired (and was due for renewal a minute before).
     org.clock.advance(Duration::from_secs(3600));
-    let calls: Vec<_> = (0..64)
-        .map(|_| {
-            let client = stack.client.clone();
-            tokio::spawn(async move {
-                client
-                    .list_identity_source_sessions(DEFAULT_IDENTITY_SOURCE)
-                    .await
-            })
-        })
-        .collect();
-    for call in calls {
-        call.await.expect("join").expect("list");
+    for listed in concurrent_lists(&stack.client, 64).await {
+        listed.expect("list");
     }
     let stats = org.stats();
     assert_eq!(stats.tokens_issued, 2, "one renewal for 64 callers");
@@ -570,16 +613,8 @@ async fn renewal_at_expiry_under_concurrent_load_makes_exactly_one_token_request
 
 #[tokio::test]
 async fn renewed_ahead_of_expiry() {
-    let org = Org::with(
-        |c| c,
-        |s| OAuthSettings {
-            token_lifetime: Duration::from_secs(600),
-            ..s
-        },
-    )
-    .await;
-    let tap = Tap::new();
-    let stack = org.client(org.config(), &tap);
+    let org = Org::with_settings(|s| s.token_lifetime = Duration::from_secs(600)).await;
+    let (tap, stack) = org.tapped();
     stack.list().await.expect("list");
     org.clock.advance(Duration::from_secs(539));
     stack.list().await.expect("list");
@@ -607,14 +642,7 @@ fn stretched_tokens() -> Tap {
 #[tokio::test]
 async fn invalid_token_is_renewed_once_and_the_request_sent_again() {
     // The emulator expires tokens after a minute; the client is told they live an hour.
-    let org = Org::with(
-        |c| c,
-        |s| OAuthSettings {
-            token_lifetime: Duration::from_secs(60),
-            ..s
-        },
-    )
-    .await;
+    let org = Org::with_settings(|s| s.token_lifetime = Duration::from_secs(60)).await;
     let tap = stretched_tokens();
     let stack = org.client(org.config(), &tap);
     stack.list().await.expect("list");
@@ -627,14 +655,7 @@ async fn invalid_token_is_renewed_once_and_the_request_sent_again() {
     org.emulator.shutdown().await;
 
     // Tokens that are dead on arrival: one renewal, then the 401 is final, typed.
-    let org = Org::with(
-        |c| c,
-        |s| OAuthSettings {
-            token_lifetime: Duration::ZERO,
-            ..s
-        },
-    )
-    .await;
+    let org = Org::with_settings(|s| s.token_lifetime = Duration::ZERO).await;
     let tap = stretched_tokens();
     let stack = org.client(org.config(), &tap);
     let err = stack.list().await.expect_err("invalid token twice");
@@ -760,48 +781,38 @@ async fn a_replayed_proof_is_refused() {
 #[tokio::test]
 async fn htu_carries_the_decoded_path_and_no_query() {
     let org = Org::start().await;
-    let tap = Tap::new();
-    let stack = org.client(org.config(), &tap);
+    let (tap, stack) = org.tapped();
     let source = stack.client.identity_source(DEFAULT_IDENTITY_SOURCE);
     // Auth passes (a proof with the wrong htu would be a 400): the user is just not there.
-    let err = source
+    let no_user = source
         .get_user("ann@example.com/x y")
         .await
         .expect_err("no such user");
-    assert_eq!(err.status(), Some(StatusCode::NOT_FOUND), "{err}");
-    let api = tap.api();
-    assert!(
-        api[0].uri.contains("ann%40example.com%2Fx%20y"),
-        "{}",
-        api[0].uri
-    );
-    let (_, proof) = api[0].proof().expect("proof");
-    assert!(
-        proof["htu"]
-            .as_str()
-            .expect("htu")
-            .ends_with("/users/ann@example.com/x y")
-    );
     // A listing with a query: the query stays out of htu.
     let mut pager = stack
         .client
         .membership_pager(DEFAULT_IDENTITY_SOURCE, "no-such-group")
         .limit(5);
-    let err = pager.next_page().await.expect_err("no such group");
-    assert_eq!(err.status(), Some(StatusCode::NOT_FOUND), "{err}");
+    let no_group = pager.next_page().await.expect_err("no such group");
     let api = tap.api();
-    assert!(
-        api[1].uri.ends_with("/membership?limit=5"),
-        "{}",
-        api[1].uri
-    );
-    let (_, proof) = api[1].proof().expect("proof");
-    assert!(
-        proof["htu"]
-            .as_str()
-            .expect("htu")
-            .ends_with("/groups/no-such-group/membership")
-    );
+    for (err, sent, uri_end, htu_end) in [
+        (
+            no_user,
+            &api[0],
+            "/users/ann%40example.com%2Fx%20y",
+            "/users/ann@example.com/x y",
+        ),
+        (
+            no_group,
+            &api[1],
+            "/groups/no-such-group/membership?limit=5",
+            "/groups/no-such-group/membership",
+        ),
+    ] {
+        assert_eq!(err.status(), Some(StatusCode::NOT_FOUND), "{err}");
+        assert!(sent.uri.ends_with(uri_end), "{}", sent.uri);
+        assert!(sent.htu().ends_with(htu_end), "{}", sent.htu());
+    }
     org.emulator.shutdown().await;
 }
 
@@ -810,7 +821,7 @@ async fn htu_carries_the_decoded_path_and_no_query() {
 
 #[tokio::test]
 async fn bearer_fallback_when_the_token_response_says_bearer() {
-    use support::{ORG, Scripted};
+    use support::Scripted;
     let script = Scripted::new();
     script
         .reply(
@@ -819,8 +830,7 @@ async fn bearer_fallback_when_the_token_response_says_bearer() {
         )
         .reply(200, "[]");
     let key = PrivateKey::generate_p256().expect("key");
-    let client = Client::builder(OrgUrl::parse(ORG).expect("org"))
-        .service(script.clone())
+    let client = support::builder(script.clone())
         .oauth(OAuthConfig::new(CLIENT_ID, key))
         .build();
     client
@@ -848,13 +858,7 @@ async fn token_endpoint_errors_are_typed() {
     // invalid_client: a key the app does not have.
     let org = Org::start().await;
     let stranger = PrivateKey::generate_p256().expect("key").with_kid("key-1");
-    let stack = org.client(
-        OAuthConfig::new(CLIENT_ID, stranger).with_clock(Arc::new(Shifted {
-            clock: org.clock.clone(),
-            offset: 0,
-        })),
-        &Tap::new(),
-    );
+    let stack = org.client(org.config_with(stranger, 0), &Tap::new());
     let err = stack.list().await.expect_err("wrong key");
     let oauth = oauth_error(&err);
     assert!(matches!(oauth, OAuthError::Token(_)), "{oauth:?}");
@@ -885,16 +889,8 @@ async fn token_endpoint_errors_are_typed() {
 
 #[tokio::test]
 async fn the_nonce_handshake_is_bounded_and_stops_on_a_repeated_nonce() {
-    let org = Org::with(
-        |c| c,
-        |s| OAuthSettings {
-            force_nonce_challenge: true,
-            ..s
-        },
-    )
-    .await;
-    let tap = Tap::new();
-    let stack = org.client(org.config(), &tap);
+    let org = Org::with_settings(|s| s.force_nonce_challenge = true).await;
+    let (tap, stack) = org.tapped();
     let err = stack.list().await.expect_err("never satisfied");
     match oauth_error(&err) {
         OAuthError::NonceHandshake {
@@ -913,16 +909,8 @@ async fn the_nonce_handshake_is_bounded_and_stops_on_a_repeated_nonce() {
     assert_eq!(oauth_error(&err).code(), Some(&ErrorCode::UseDpopNonce));
     org.emulator.shutdown().await;
 
-    let org = Org::with(
-        |c| c,
-        |s| OAuthSettings {
-            repeat_nonce: true,
-            ..s
-        },
-    )
-    .await;
-    let tap = Tap::new();
-    let stack = org.client(org.config(), &tap);
+    let org = Org::with_settings(|s| s.repeat_nonce = true).await;
+    let (tap, stack) = org.tapped();
     let err = stack.list().await.expect_err("a repeated nonce");
     assert!(
         matches!(
@@ -941,14 +929,7 @@ async fn the_nonce_handshake_is_bounded_and_stops_on_a_repeated_nonce() {
 
 #[tokio::test]
 async fn a_rate_limited_token_request_is_an_okta_error_not_an_oauth_one() {
-    let org = Org::with(
-        |c| c,
-        |s| OAuthSettings {
-            token_rate_limit: Some(1),
-            ..s
-        },
-    )
-    .await;
+    let org = Org::with_settings(|s| s.token_rate_limit = Some(1)).await;
     let stack = org.client(
         org.config().with_token_retry(RetryConfig::disabled()),
         &Tap::new(),
@@ -969,14 +950,10 @@ async fn a_rate_limited_token_request_is_an_okta_error_not_an_oauth_one() {
 #[tokio::test]
 async fn resource_side_refusals_are_typed() {
     // insufficient_scope: a read-only token on a write.
-    let org = Org::with(|c| c.with_scopes([SCOPE_READ]), |s| s).await;
+    let org = Org::with_app(|c| c.with_scopes([SCOPE_READ])).await;
     let stack = org.client(org.config().with_scopes([SCOPE_READ]), &Tap::new());
     stack.list().await.expect("reads are allowed");
-    let err = stack
-        .client
-        .create_identity_source_session(DEFAULT_IDENTITY_SOURCE)
-        .await
-        .expect_err("a write");
+    let err = stack.create().await.expect_err("a write");
     let oauth = oauth_error(&err);
     assert_eq!(oauth.code(), Some(&ErrorCode::InsufficientScope));
     assert_eq!(oauth.status(), Some(StatusCode::FORBIDDEN));
@@ -1008,16 +985,8 @@ async fn resource_side_refusals_are_typed() {
 
 #[tokio::test]
 async fn a_resource_nonce_is_picked_up_and_used() {
-    let org = Org::with(
-        |c| c,
-        |s| OAuthSettings {
-            resource_nonce_mode: true,
-            ..s
-        },
-    )
-    .await;
-    let tap = Tap::new();
-    let stack = org.client(org.config(), &tap);
+    let org = Org::with_settings(|s| s.resource_nonce_mode = true).await;
+    let (tap, stack) = org.tapped();
     assert_eq!(stack.list().await.expect("list"), 0);
     let statuses: Vec<_> = tap.api().iter().map(|s| s.status).collect();
     assert_eq!(statuses, [Some(401), Some(200)]);
@@ -1038,11 +1007,7 @@ async fn a_clock_skew_failure_reports_the_skew_from_the_date_header() {
     let org = Org::start().await;
     // The client's clock is ten minutes behind: its assertions have expired on arrival.
     // (The emulator's Date header is the system time, which the manual clock started at.)
-    let config = OAuthConfig::new(CLIENT_ID, org.key.clone()).with_clock(Arc::new(Shifted {
-        clock: org.clock.clone(),
-        offset: -600,
-    }));
-    let stack = org.client(config, &Tap::new());
+    let stack = org.client(org.config_with(org.key.clone(), -600), &Tap::new());
     let err = stack.list().await.expect_err("skewed");
     let oauth = oauth_error(&err);
     assert_eq!(oauth.code(), Some(&ErrorCode::InvalidClient));
@@ -1057,15 +1022,11 @@ async fn a_clock_skew_failure_reports_the_skew_from_the_date_header() {
 
 #[tokio::test]
 async fn no_secret_in_errors_or_debug() {
-    let org = Org::with(|c| c.with_scopes([SCOPE_READ]), |s| s).await;
+    let org = Org::with_app(|c| c.with_scopes([SCOPE_READ])).await;
     let tap = Tap::new();
     let stack = org.client(org.config().with_scopes([SCOPE_READ]), &tap);
     stack.list().await.expect("list");
-    let err = stack
-        .client
-        .create_identity_source_session(DEFAULT_IDENTITY_SOURCE)
-        .await
-        .expect_err("a write");
+    let err = stack.create().await.expect_err("a write");
     let token = access_token(&tap.api()[0]);
     let proof = tap.api()[0].header("dpop").expect("proof").to_owned();
     let assertion = tap.tokens()[0].form("client_assertion").expect("assertion");
@@ -1086,7 +1047,7 @@ async fn no_secret_in_errors_or_debug() {
 // 6. In memory: what an emulator cannot easily play.
 
 mod scripted {
-    use super::support::{ORG, Scripted, response};
+    use super::support::{Scripted, response};
     use super::*;
     use okta_idsrc_core::{TransportError, TransportErrorKind};
 
@@ -1139,23 +1100,12 @@ mod scripted {
             401,
             r#"{"error":"invalid_client","error_description":"The client_assertion signature is invalid."}"#,
         );
-        let layer = OAuthLayer::new(&OrgUrl::parse(ORG).expect("org"), config());
-        let client = Client::builder(OrgUrl::parse(ORG).expect("org"))
-            .service(slow(&script))
+        let layer = OAuthLayer::new(&support::org(), config());
+        let client = support::builder(slow(&script))
             .with_layer(layer.clone())
             .build();
-        let calls: Vec<_> = (0..16)
-            .map(|_| {
-                let client = client.clone();
-                tokio::spawn(async move {
-                    client
-                        .list_identity_source_sessions(DEFAULT_IDENTITY_SOURCE)
-                        .await
-                })
-            })
-            .collect();
-        for call in calls {
-            let err = call.await.expect("join").expect_err("refused");
+        for listed in concurrent_lists(&client, 16).await {
+            let err = listed.expect_err("refused");
             assert_eq!(oauth_error(&err).code(), Some(&ErrorCode::InvalidClient));
         }
         assert_eq!(
@@ -1178,10 +1128,7 @@ mod scripted {
             .reply_with(response(503, "", &[]))
             .reply(200, DPOP_TOKEN)
             .reply(200, "[]");
-        let client = Client::builder(OrgUrl::parse(ORG).expect("org"))
-            .service(script.clone())
-            .oauth(config())
-            .build();
+        let client = support::builder(script.clone()).oauth(config()).build();
         let started = tokio::time::Instant::now();
         client
             .list_identity_source_sessions(DEFAULT_IDENTITY_SOURCE)
@@ -1217,12 +1164,8 @@ mod scripted {
             .reply(200, &DPOP_TOKEN.replace("tok-1", "tok-2"))
             .reply(200, "[]");
         let clock = Arc::new(okta_idsrc_ops::clock::TokioClock::new());
-        let layer = OAuthLayer::new(
-            &OrgUrl::parse(ORG).expect("org"),
-            config().with_clock(clock),
-        );
-        let client = Client::builder(OrgUrl::parse(ORG).expect("org"))
-            .service(script.clone())
+        let layer = OAuthLayer::new(&support::org(), config().with_clock(clock));
+        let client = support::builder(script.clone())
             .with_layer(layer.clone())
             .build();
         let list = || async {
@@ -1273,9 +1216,8 @@ mod scripted {
             .reply_with(response(200, "[]", &[("dpop-nonce", "from-the-api")]))
             .reply(200, DPOP_TOKEN)
             .reply(200, "[]");
-        let layer = OAuthLayer::new(&OrgUrl::parse(ORG).expect("org"), config());
-        let client = Client::builder(OrgUrl::parse(ORG).expect("org"))
-            .service(script.clone())
+        let layer = OAuthLayer::new(&support::org(), config());
+        let client = support::builder(script.clone())
             .with_layer(layer.clone())
             .build();
         for _ in 0..2 {
@@ -1306,8 +1248,7 @@ mod scripted {
             .fail(TransportErrorKind::Connect)
             .reply(200, DPOP_TOKEN)
             .reply(200, "[]");
-        let client = Client::builder(OrgUrl::parse(ORG).expect("org"))
-            .service(script.clone())
+        let client = support::builder(script.clone())
             .oauth(config())
             .default_layers(
                 RetryConfig::default().with_random(Arc::new(FixedRandom(0.0))),
@@ -1323,10 +1264,7 @@ mod scripted {
 
         // Without retries, the failure is typed and keeps the transport error in its chain.
         script.fail(TransportErrorKind::Connect);
-        let client = Client::builder(OrgUrl::parse(ORG).expect("org"))
-            .service(script.clone())
-            .oauth(config())
-            .build();
+        let client = support::builder(script.clone()).oauth(config()).build();
         let err = client
             .list_identity_source_sessions(DEFAULT_IDENTITY_SOURCE)
             .await

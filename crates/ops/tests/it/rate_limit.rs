@@ -3,37 +3,24 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
+use okta_idsrc_core::operations::{CreateIdentitySourceSession, GetIdentitySourceSession};
 use okta_idsrc_core::transport::BoxError;
-use okta_idsrc_core::{Idempotency, OperationInfo, RateLimitBucket};
+use okta_idsrc_core::{Operation, OperationInfo};
 use okta_idsrc_ops::clock::{Clock, FastRandom, FixedRandom, Random, TokioClock};
-use okta_idsrc_ops::rate_limit::{RateLimitConfig, RateLimitLayer};
+use okta_idsrc_ops::rate_limit::{RateLimitConfig, RateLimitLayer, RateLimitService};
+use okta_idsrc_ops::test_util::bare_response;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tower::{Layer, Service, ServiceExt};
 
-const T: u64 = 1_700_000_000;
+use crate::clock::{T, at, secs};
 
-const GENERAL: OperationInfo = OperationInfo::new(
-    "getIdentitySourceSession",
-    Idempotency::Idempotent,
-    RateLimitBucket::General,
-);
-const SESSION_CREATE: OperationInfo = OperationInfo::new(
-    "createIdentitySourceSession",
-    Idempotency::NonIdempotent,
-    RateLimitBucket::SessionCreate,
-);
-
-fn at(secs: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(secs)
-}
-
-fn secs(n: u64) -> Duration {
-    Duration::from_secs(n)
-}
+const GENERAL: OperationInfo = GetIdentitySourceSession::INFO;
+const SESSION_CREATE: OperationInfo = CreateIdentitySourceSession::INFO;
 
 fn request(host: &str, info: OperationInfo) -> Request<Bytes> {
     let mut request = Request::builder()
@@ -52,21 +39,41 @@ fn acme() -> Request<Bytes> {
 
 /// A response with the rate-limit headers `(limit, remaining, reset)` and a `Date`.
 fn limited(status: u16, date: u64, limit: u64, remaining: u64, reset: u64) -> Response<Bytes> {
-    Response::builder()
-        .status(status)
-        .header("date", httpdate::fmt_http_date(at(date)))
-        .header("x-rate-limit-limit", limit)
-        .header("x-rate-limit-remaining", remaining)
-        .header("x-rate-limit-reset", reset)
-        .body(Bytes::new())
-        .unwrap()
+    let (date, limit) = (crate::clock::date(date), limit.to_string());
+    let (remaining, reset) = (remaining.to_string(), reset.to_string());
+    bare_response(
+        status,
+        "",
+        &[
+            ("date", &date),
+            ("x-rate-limit-limit", &limit),
+            ("x-rate-limit-remaining", &remaining),
+            ("x-rate-limit-reset", &reset),
+        ],
+    )
 }
 
 fn plain(status: u16) -> Response<Bytes> {
-    Response::builder()
-        .status(status)
-        .body(Bytes::new())
-        .unwrap()
+    bare_response(status, "", &[])
+}
+
+/// Answers the first request at once with [`limited`]`(status, date, limit, remaining,
+/// reset)`, and every other one at once with a plain 200.
+fn first_limited(
+    status: u16,
+    date: u64,
+    limit: u64,
+    remaining: u64,
+    reset: u64,
+) -> impl Fn(usize) -> (Duration, Response<Bytes>) + Send + Sync + 'static {
+    move |n| {
+        let response = if n == 0 {
+            limited(status, date, limit, remaining, reset)
+        } else {
+            plain(200)
+        };
+        (Duration::ZERO, response)
+    }
 }
 
 /// What the server saw: each request's arrival and URI authority, and the most requests it
@@ -106,7 +113,7 @@ fn server<F>(
 ) -> impl Service<Request<Bytes>, Response = Response<Bytes>, Error = BoxError, Future: Send>
 + Clone
 + Send
-+ 'static
++ use<F>
 where
     F: Fn(usize) -> (Duration, Response<Bytes>) + Send + Sync + 'static,
 {
@@ -134,6 +141,19 @@ where
     })
 }
 
+/// Answers the first request after `first_after` with Okta's concurrent-limit signal (a
+/// 429 with limit and remaining 0), and every other one after `others_after` with a plain
+/// 200.
+fn signal_first(
+    first_after: Duration,
+    others_after: Duration,
+) -> impl Fn(usize) -> (Duration, Response<Bytes>) + Send + Sync + 'static {
+    move |n| match n {
+        0 => (first_after, limited(429, T, 0, 0, T + 60)),
+        _ => (others_after, plain(200)),
+    }
+}
+
 fn layer(random: f64) -> RateLimitLayer {
     RateLimitLayer::new(RateLimitConfig {
         clock: Arc::new(TokioClock::starting_at(at(T))),
@@ -142,113 +162,131 @@ fn layer(random: f64) -> RateLimitLayer {
     })
 }
 
+/// A limiter over a [`server`], and what the server saw.
+struct Paced<S> {
+    recorder: Recorder,
+    layer: RateLimitLayer,
+    service: RateLimitService<S>,
+}
+
+/// A limiter with jitter `random` over a server answering the `n`th request with
+/// `respond(n)`.
+fn paced<F>(
+    random: f64,
+    respond: F,
+) -> Paced<
+    impl Service<Request<Bytes>, Response = Response<Bytes>, Error = BoxError, Future: Send>
+    + Clone
+    + Send
+    + 'static,
+>
+where
+    F: Fn(usize) -> (Duration, Response<Bytes>) + Send + Sync + 'static,
+{
+    let recorder = Recorder::default();
+    let layer = layer(random);
+    let service = layer.layer(server(&recorder, respond));
+    Paced {
+        recorder,
+        layer,
+        service,
+    }
+}
+
+impl<S> Paced<S>
+where
+    RateLimitService<S>: Service<Request<Bytes>, Response = Response<Bytes>, Error = BoxError>
+        + Clone
+        + Send
+        + 'static,
+    <RateLimitService<S> as Service<Request<Bytes>>>::Future: Send,
+{
+    /// Sends `request` and waits for its answer.
+    async fn send(&self, request: Request<Bytes>) {
+        self.service.clone().oneshot(request).await.unwrap();
+    }
+
+    /// Sends `n` requests to acme at once, each on its own task.
+    fn spawn(&self, n: usize) -> Vec<JoinHandle<Result<Response<Bytes>, BoxError>>> {
+        (0..n)
+            .map(|_| tokio::spawn(self.service.clone().oneshot(acme())))
+            .collect()
+    }
+}
+
+/// Waits for every call, which must succeed.
+async fn join(calls: impl IntoIterator<Item = JoinHandle<Result<Response<Bytes>, BoxError>>>) {
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_used_up_window_holds_the_next_request_until_reset_plus_one_second() {
     for (random, jitter) in [(0.0, Duration::ZERO), (0.5, Duration::from_millis(125))] {
-        let recorder = Recorder::default();
-        let layer = layer(random);
-        let service = layer.layer(server(&recorder, |n| {
-            (
-                Duration::ZERO,
-                if n == 0 {
-                    limited(200, T, 10, 0, T + 20)
-                } else {
-                    plain(200)
-                },
-            )
-        }));
-        service.clone().oneshot(acme()).await.unwrap();
-        service.clone().oneshot(acme()).await.unwrap();
+        let paced = paced(random, first_limited(200, T, 10, 0, T + 20));
+        paced.send(acme()).await;
+        paced.send(acme()).await;
         // The window is over: the next one goes at once.
-        service.clone().oneshot(acme()).await.unwrap();
+        paced.send(acme()).await;
         let held = secs(21) + jitter;
-        assert_eq!(recorder.arrivals(), [Duration::ZERO, held, held]);
-        assert_eq!(layer.stats().held, 1);
-        assert_eq!(layer.stats().held_for, held);
+        assert_eq!(paced.recorder.arrivals(), [Duration::ZERO, held, held]);
+        assert_eq!(paced.layer.stats().held, 1);
+        assert_eq!(paced.layer.stats().held_for, held);
     }
 }
 
 #[tokio::test(start_paused = true)]
 async fn remaining_requests_pass_at_once_and_are_counted_down_locally() {
-    let recorder = Recorder::default();
-    let layer = layer(0.0);
     // Only the first response tells anything: two left in a window resetting at T + 60.
-    let service = layer.layer(server(&recorder, |n| {
+    let paced = paced(0.0, |n| {
         if n == 0 {
             (Duration::ZERO, limited(200, T, 10, 2, T + 60))
         } else {
             (secs(1), plain(200))
         }
-    }));
-    service.clone().oneshot(acme()).await.unwrap();
-    let calls: Vec<_> = (0..3)
-        .map(|_| tokio::spawn(service.clone().oneshot(acme())))
-        .collect();
-    for call in calls {
-        call.await.unwrap().unwrap();
-    }
+    });
+    paced.send(acme()).await;
+    join(paced.spawn(3)).await;
     assert_eq!(
-        recorder.arrivals(),
+        paced.recorder.arrivals(),
         [Duration::ZERO, Duration::ZERO, Duration::ZERO, secs(61)]
     );
-    assert_eq!(layer.stats().held, 1);
+    assert_eq!(paced.layer.stats().held, 1);
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_newer_reset_replaces_the_window() {
-    let recorder = Recorder::default();
-    let layer = layer(0.0);
-    let service = layer.layer(server(&recorder, |n| match n {
+    let paced = paced(0.0, |n| match n {
         0 => (secs(1), limited(200, T + 1, 10, 0, T + 20)),
         1 => (secs(2), limited(200, T + 2, 30, 29, T + 80)),
         _ => (Duration::ZERO, plain(200)),
-    }));
-    let first = tokio::spawn(service.clone().oneshot(acme()));
-    let second = tokio::spawn(service.clone().oneshot(acme()));
-    first.await.unwrap().unwrap();
-    second.await.unwrap().unwrap();
-    service.clone().oneshot(acme()).await.unwrap();
+    });
+    join(paced.spawn(2)).await;
+    paced.send(acme()).await;
     assert_eq!(
-        recorder.arrivals(),
+        paced.recorder.arrivals(),
         [Duration::ZERO, Duration::ZERO, secs(2)]
     );
-    assert_eq!(layer.stats().held, 0);
+    assert_eq!(paced.layer.stats().held, 0);
 }
 
 #[tokio::test(start_paused = true)]
 async fn buckets_and_hosts_are_independent() {
-    let recorder = Recorder::default();
-    let layer = layer(0.0);
-    let service = layer.layer(server(&recorder, |n| {
-        (
-            Duration::ZERO,
-            if n == 0 {
-                limited(429, T, 10, 0, T + 20)
-            } else {
-                plain(200)
-            },
-        )
-    }));
-    service.clone().oneshot(acme()).await.unwrap();
-    service
-        .clone()
-        .oneshot(request("acme.okta.com", SESSION_CREATE))
-        .await
-        .unwrap();
-    service
-        .clone()
-        .oneshot(request("other.okta.com", GENERAL))
-        .await
-        .unwrap();
+    let paced = paced(0.0, first_limited(429, T, 10, 0, T + 20));
+    paced.send(acme()).await;
+    paced.send(request("acme.okta.com", SESSION_CREATE)).await;
+    paced.send(request("other.okta.com", GENERAL)).await;
     // Without OperationInfo: the general bucket, held.
     let mut bare = acme();
     bare.extensions_mut().clear();
-    service.clone().oneshot(bare).await.unwrap();
+    paced.send(bare).await;
     assert_eq!(
-        recorder.arrivals(),
+        paced.recorder.arrivals(),
         [Duration::ZERO, Duration::ZERO, Duration::ZERO, secs(21)]
     );
-    let hosts: Vec<String> = recorder
+    let hosts: Vec<String> = paced
+        .recorder
         .arrivals
         .lock()
         .unwrap()
@@ -268,82 +306,42 @@ async fn buckets_and_hosts_are_independent() {
 
 #[tokio::test(start_paused = true)]
 async fn without_headers_requests_go_freely() {
-    let recorder = Recorder::default();
-    let layer = layer(0.0);
-    let service = layer.layer(server(&recorder, |_| (secs(1), plain(200))));
-    let calls: Vec<_> = (0..20)
-        .map(|_| tokio::spawn(service.clone().oneshot(acme())))
-        .collect();
-    for call in calls {
-        call.await.unwrap().unwrap();
-    }
-    assert_eq!(recorder.arrivals(), vec![Duration::ZERO; 20]);
-    assert_eq!(recorder.max(), 20);
-    assert_eq!(layer.stats().held, 0);
+    let paced = paced(0.0, |_| (secs(1), plain(200)));
+    join(paced.spawn(20)).await;
+    assert_eq!(paced.recorder.arrivals(), vec![Duration::ZERO; 20]);
+    assert_eq!(paced.recorder.max(), 20);
+    assert_eq!(paced.layer.stats().held, 0);
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_hold_never_exceeds_max_wait() {
-    let recorder = Recorder::default();
-    let layer = layer(0.0);
-    let service = layer.layer(server(&recorder, |n| {
-        (
-            Duration::ZERO,
-            if n == 0 {
-                limited(200, T, 10, 0, T + 3_600)
-            } else {
-                plain(200)
-            },
-        )
-    }));
-    service.clone().oneshot(acme()).await.unwrap();
-    service.clone().oneshot(acme()).await.unwrap();
-    assert_eq!(recorder.arrivals(), [Duration::ZERO, secs(75)]);
+    let paced = paced(0.0, first_limited(200, T, 10, 0, T + 3_600));
+    paced.send(acme()).await;
+    paced.send(acme()).await;
+    assert_eq!(paced.recorder.arrivals(), [Duration::ZERO, secs(75)]);
 }
 
 #[tokio::test(start_paused = true)]
 async fn the_server_date_corrects_a_skewed_clock() {
-    let recorder = Recorder::default();
-    let layer = layer(0.0);
     // The server's clock is 10 s ahead of ours: its reset is 21 s away, not 31.
-    let service = layer.layer(server(&recorder, |n| {
-        (
-            Duration::ZERO,
-            if n == 0 {
-                limited(200, T + 10, 10, 0, T + 30)
-            } else {
-                plain(200)
-            },
-        )
-    }));
-    service.clone().oneshot(acme()).await.unwrap();
-    service.clone().oneshot(acme()).await.unwrap();
-    assert_eq!(recorder.arrivals(), [Duration::ZERO, secs(21)]);
+    let paced = paced(0.0, first_limited(200, T + 10, 10, 0, T + 30));
+    paced.send(acme()).await;
+    paced.send(acme()).await;
+    assert_eq!(paced.recorder.arrivals(), [Duration::ZERO, secs(21)]);
 }
 
 #[tokio::test(start_paused = true)]
 async fn the_concurrent_limit_signal_holds_new_requests_until_a_slot_frees() {
-    let recorder = Recorder::default();
-    let layer = layer(0.0);
     // The first request is refused by the concurrent limit after 100 ms; the other three
     // take 10 s.
-    let service = layer.layer(server(&recorder, |n| match n {
-        0 => (Duration::from_millis(100), limited(429, T, 0, 0, T + 60)),
-        _ => (secs(10), plain(200)),
-    }));
-    let first: Vec<_> = (0..4)
-        .map(|_| tokio::spawn(service.clone().oneshot(acme())))
-        .collect();
+    let paced = paced(0.0, signal_first(Duration::from_millis(100), secs(10)));
+    let first = paced.spawn(4);
     tokio::time::sleep(secs(1)).await;
     // Cap: one below the four in flight. Three are still in flight: the next two wait.
-    let second: Vec<_> = (0..2)
-        .map(|_| tokio::spawn(service.clone().oneshot(acme())))
-        .collect();
-    for call in first.into_iter().chain(second) {
-        call.await.unwrap().unwrap();
-    }
+    let second = paced.spawn(2);
+    join(first.into_iter().chain(second)).await;
     assert_eq!(
-        recorder.arrivals(),
+        paced.recorder.arrivals(),
         [
             Duration::ZERO,
             Duration::ZERO,
@@ -353,40 +351,29 @@ async fn the_concurrent_limit_signal_holds_new_requests_until_a_slot_frees() {
             secs(10)
         ]
     );
-    assert_eq!(layer.stats().concurrency_signals, 1);
-    assert_eq!(layer.stats().held, 2);
+    assert_eq!(paced.layer.stats().concurrency_signals, 1);
+    assert_eq!(paced.layer.stats().held, 2);
 }
 
 #[tokio::test(start_paused = true)]
 async fn the_concurrent_limit_signal_caps_then_slowly_lifts_concurrency() {
-    let recorder = Recorder::default();
-    let layer = layer(0.0);
-    let service = layer.layer(server(&recorder, |n| match n {
-        0 => (Duration::from_millis(500), limited(429, T, 0, 0, T + 60)),
-        _ => (secs(1), plain(200)),
-    }));
+    let paced = paced(0.0, signal_first(Duration::from_millis(500), secs(1)));
     // Two in flight, one gets the signal: cap 1.
-    let pair: Vec<_> = (0..2)
-        .map(|_| tokio::spawn(service.clone().oneshot(acme())))
-        .collect();
+    let pair = paced.spawn(2);
     tokio::time::sleep(Duration::from_millis(600)).await;
-    recorder.reset_max();
+    paced.recorder.reset_max();
     let started = Instant::now();
     // Five more wait for the second of the pair (until 1 s); its success raises the cap to
     // 2: two go (until 2 s); their successes raise it to 4: the last three go (until 3 s).
-    let five: Vec<_> = (0..5)
-        .map(|_| tokio::spawn(service.clone().oneshot(acme())))
-        .collect();
-    for call in pair.into_iter().chain(five) {
-        call.await.unwrap().unwrap();
-    }
+    let five = paced.spawn(5);
+    join(pair.into_iter().chain(five)).await;
     assert_eq!(
-        recorder.max(),
+        paced.recorder.max(),
         3,
         "at most three in flight after the signal, not five"
     );
     assert_eq!(started.elapsed(), Duration::from_millis(2_400));
-    let arrivals = recorder.arrivals();
+    let arrivals = paced.recorder.arrivals();
     assert_eq!(arrivals[2..], [secs(1), secs(1), secs(2), secs(2), secs(2)]);
 }
 
@@ -513,20 +500,22 @@ fn assert_paced(limit: u64, minutes: u64, (ok, refused): (usize, usize)) {
     assert_eq!(refused, 0);
 }
 
-#[tokio::test(start_paused = true)]
-async fn paces_fixed_windows_with_several_callers() {
+/// Paces each case of `limit` requests a window and `workers` callers for ten minutes
+/// against a simulated Okta with fixed or `lazy` windows.
+async fn paces_every_case(lazy: bool) {
     for (limit, workers) in [(60, 8), (100, 16), (600, 8), (15, 4)] {
-        let okta = Okta::new(limit, false);
+        let okta = Okta::new(limit, lazy);
         let result = run_paced(okta, workers, 10).await;
         assert_paced(limit, 10, result);
     }
 }
 
 #[tokio::test(start_paused = true)]
+async fn paces_fixed_windows_with_several_callers() {
+    paces_every_case(false).await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn paces_lazily_started_windows_with_several_callers() {
-    for (limit, workers) in [(60, 8), (100, 16), (600, 8), (15, 4)] {
-        let okta = Okta::new(limit, true);
-        let result = run_paced(okta, workers, 10).await;
-        assert_paced(limit, 10, result);
-    }
+    paces_every_case(true).await;
 }
