@@ -1,0 +1,335 @@
+//! What a target's state holds (users, groups, memberships, pending changes): read for
+//! planning, written when a session is applied.
+
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::{TransactionBehavior, params};
+
+use super::{StateStore, TargetId};
+use crate::error::SyncError;
+use crate::plan::{Applied, ChangeKind, PendingKey};
+use crate::profile::{Canonical, ProfileHash};
+
+/// A user as the state knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateUser {
+    /// The hash of the canonical profile Okta last completed.
+    pub hash: ProfileHash,
+    /// Whether the user is active (not deactivated by a bulk delete).
+    pub active: bool,
+}
+
+/// A group as the state knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateGroup {
+    /// The hash of the canonical profile Okta last completed.
+    pub hash: ProfileHash,
+}
+
+/// How much a target's state holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StateCounts {
+    /// Active users.
+    pub users_active: u64,
+    /// Deactivated users.
+    pub users_inactive: u64,
+    /// Groups.
+    pub groups: u64,
+    /// Memberships.
+    pub memberships: u64,
+    /// Changes sent and not yet applied.
+    pub pending: u64,
+}
+
+fn hash_of(blob: &[u8]) -> ProfileHash {
+    let mut bytes = [0u8; 16];
+    let n = blob.len().min(16);
+    bytes[..n].copy_from_slice(&blob[..n]);
+    u128::from_le_bytes(bytes)
+}
+
+impl StateStore {
+    /// Every user of the target, by external id.
+    pub fn users(&self, target: TargetId) -> Result<HashMap<String, StateUser>, SyncError> {
+        let fail = |e| self.error("cannot read the users", e);
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT external_id, hash, active FROM users WHERE target = ?1")
+            .map_err(fail)?;
+        let mut rows = stmt.query([target.0]).map_err(fail)?;
+        let mut users = HashMap::new();
+        while let Some(row) = rows.next().map_err(fail)? {
+            let id: String = row.get(0).map_err(fail)?;
+            let hash: Vec<u8> = row.get(1).map_err(fail)?;
+            let active: bool = row.get(2).map_err(fail)?;
+            users.insert(
+                id,
+                StateUser {
+                    hash: hash_of(&hash),
+                    active,
+                },
+            );
+        }
+        Ok(users)
+    }
+
+    /// Every group of the target, by external id.
+    pub fn groups(&self, target: TargetId) -> Result<HashMap<String, StateGroup>, SyncError> {
+        let fail = |e| self.error("cannot read the groups", e);
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT external_id, hash FROM groups WHERE target = ?1")
+            .map_err(fail)?;
+        let rows = stmt
+            .query_map([target.0], |r| {
+                let hash: Vec<u8> = r.get(1)?;
+                Ok((
+                    r.get::<_, String>(0)?,
+                    StateGroup {
+                        hash: hash_of(&hash),
+                    },
+                ))
+            })
+            .map_err(fail)?;
+        rows.collect::<Result<_, _>>().map_err(fail)
+    }
+
+    /// Every membership of the target, as (group, member) external ids.
+    pub fn memberships(&self, target: TargetId) -> Result<HashSet<(String, String)>, SyncError> {
+        let fail = |e| self.error("cannot read the memberships", e);
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT group_id, member_id FROM memberships WHERE target = ?1")
+            .map_err(fail)?;
+        let rows = stmt
+            .query_map([target.0], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(fail)?;
+        rows.collect::<Result<_, _>>().map_err(fail)
+    }
+
+    /// The canonical profiles of some users or groups (for attribute-level detail and
+    /// leavers' names); ids the state does not know are left out.
+    pub fn profiles(
+        &self,
+        target: TargetId,
+        kind: ChangeKind,
+        ids: &[&str],
+    ) -> Result<HashMap<String, Canonical>, SyncError> {
+        let table = match kind {
+            ChangeKind::GroupUpsert | ChangeKind::GroupDelete => "groups",
+            _ => "users",
+        };
+        let fail = |e| self.error("cannot read profiles", e);
+        let mut stmt = self
+            .conn()
+            .prepare_cached(&format!(
+                "SELECT profile FROM {table} WHERE target = ?1 AND external_id = ?2"
+            ))
+            .map_err(fail)?;
+        let mut out = HashMap::new();
+        for id in ids {
+            let found: Option<String> = stmt
+                .query_row(params![target.0, id], |r| r.get(0))
+                .map(Some)
+                .or_else(|e| match e {
+                    rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                    e => Err(e),
+                })
+                .map_err(fail)?;
+            if let Some(profile) = found.as_deref().and_then(Canonical::from_json) {
+                out.insert((*id).to_owned(), profile);
+            }
+        }
+        Ok(out)
+    }
+
+    /// How much the target's state holds.
+    pub fn counts(&self, target: TargetId) -> Result<StateCounts, SyncError> {
+        let fail = |e| self.error("cannot count", e);
+        let count = |sql: &str| -> Result<u64, SyncError> {
+            self.conn()
+                .query_row(sql, [target.0], |r| r.get::<_, i64>(0))
+                .map(|n| u64::try_from(n).unwrap_or(0))
+                .map_err(fail)
+        };
+        Ok(StateCounts {
+            users_active: count("SELECT count(*) FROM users WHERE target = ?1 AND active")?,
+            users_inactive: count("SELECT count(*) FROM users WHERE target = ?1 AND NOT active")?,
+            groups: count("SELECT count(*) FROM groups WHERE target = ?1")?,
+            memberships: count("SELECT count(*) FROM memberships WHERE target = ?1")?,
+            pending: count("SELECT count(*) FROM pending WHERE target = ?1")?,
+        })
+    }
+
+    /// The changes sent and not yet applied.
+    pub fn pending(&self, target: TargetId) -> Result<HashSet<PendingKey>, SyncError> {
+        let fail = |e| self.error("cannot read the pending changes", e);
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT kind, key, member FROM pending WHERE target = ?1")
+            .map_err(fail)?;
+        let rows = stmt
+            .query_map([target.0], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(fail)?;
+        let mut out = HashSet::new();
+        for row in rows {
+            let (kind, key, member) = row.map_err(fail)?;
+            if let Some(kind) = ChangeKind::parse(&kind) {
+                out.insert(PendingKey { kind, key, member });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records `keys` as sent by run `run` (replacing what an earlier run left pending for
+    /// the same keys).
+    pub fn record_pending(
+        &mut self,
+        target: TargetId,
+        run: i64,
+        keys: impl IntoIterator<Item = PendingKey>,
+    ) -> Result<(), SyncError> {
+        let path = self.path.clone();
+        let fail = |e| crate::error::SyncError::store(&path, "cannot record pending changes", e);
+        let tx = self
+            .conn_mut()
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        {
+            let mut stmt = tx
+                .prepare(
+                    "INSERT OR REPLACE INTO pending (target, kind, key, member, run)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(fail)?;
+            for k in keys {
+                stmt.execute(params![target.0, k.kind.as_str(), k.key, k.member, run])
+                    .map_err(fail)?;
+            }
+        }
+        tx.commit().map_err(fail)
+    }
+
+    /// Writes what a session applied, in one transaction: the state's entities, the end of
+    /// their pending records, and a new revision.
+    pub fn commit(&mut self, target: TargetId, applied: &Applied) -> Result<(), SyncError> {
+        if applied.is_empty() {
+            return Ok(());
+        }
+        let path = self.path.clone();
+        let fail = |e| crate::error::SyncError::store(&path, "cannot commit applied changes", e);
+        let tx = self
+            .conn_mut()
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        {
+            let t = target.0;
+            let mut done = tx
+                .prepare_cached(
+                    "DELETE FROM pending WHERE target = ?1 AND kind = ?2 AND key = ?3 AND member = ?4",
+                )
+                .map_err(fail)?;
+            let mut upsert_user = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO users (target, external_id, profile, hash, active)
+                     VALUES (?1, ?2, ?3, ?4, 1)",
+                )
+                .map_err(fail)?;
+            for (id, profile) in &applied.users_upserted {
+                upsert_user
+                    .execute(params![
+                        t,
+                        id,
+                        profile.to_json(),
+                        profile.hash().to_le_bytes()
+                    ])
+                    .map_err(fail)?;
+                done.execute(params![t, ChangeKind::UserUpsert.as_str(), id, ""])
+                    .map_err(fail)?;
+            }
+            let mut deactivate = tx
+                .prepare_cached(
+                    "UPDATE users SET active = 0 WHERE target = ?1 AND external_id = ?2",
+                )
+                .map_err(fail)?;
+            for id in &applied.users_deactivated {
+                deactivate.execute(params![t, id]).map_err(fail)?;
+                done.execute(params![t, ChangeKind::UserDeactivate.as_str(), id, ""])
+                    .map_err(fail)?;
+            }
+            let mut upsert_group = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO groups (target, external_id, profile, hash)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(fail)?;
+            for (id, profile) in &applied.groups_upserted {
+                upsert_group
+                    .execute(params![
+                        t,
+                        id,
+                        profile.to_json(),
+                        profile.hash().to_le_bytes()
+                    ])
+                    .map_err(fail)?;
+                done.execute(params![t, ChangeKind::GroupUpsert.as_str(), id, ""])
+                    .map_err(fail)?;
+            }
+            let mut delete_group = tx
+                .prepare_cached("DELETE FROM groups WHERE target = ?1 AND external_id = ?2")
+                .map_err(fail)?;
+            let mut delete_group_members = tx
+                .prepare_cached("DELETE FROM memberships WHERE target = ?1 AND group_id = ?2")
+                .map_err(fail)?;
+            for id in &applied.groups_deleted {
+                delete_group.execute(params![t, id]).map_err(fail)?;
+                delete_group_members.execute(params![t, id]).map_err(fail)?;
+                done.execute(params![t, ChangeKind::GroupDelete.as_str(), id, ""])
+                    .map_err(fail)?;
+            }
+            let mut add = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO memberships (target, group_id, member_id) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(fail)?;
+            for (group, member) in &applied.memberships_added {
+                add.execute(params![t, group, member]).map_err(fail)?;
+                done.execute(params![
+                    t,
+                    ChangeKind::MembershipAdd.as_str(),
+                    group,
+                    member
+                ])
+                .map_err(fail)?;
+            }
+            let mut remove = tx
+                .prepare_cached(
+                    "DELETE FROM memberships WHERE target = ?1 AND group_id = ?2 AND member_id = ?3",
+                )
+                .map_err(fail)?;
+            for (group, member) in &applied.memberships_removed {
+                remove.execute(params![t, group, member]).map_err(fail)?;
+                done.execute(params![
+                    t,
+                    ChangeKind::MembershipRemove.as_str(),
+                    group,
+                    member
+                ])
+                .map_err(fail)?;
+            }
+            tx.execute(
+                "UPDATE targets SET revision = revision + 1 WHERE id = ?1",
+                [t],
+            )
+            .map_err(fail)?;
+        }
+        tx.commit().map_err(fail)
+    }
+}

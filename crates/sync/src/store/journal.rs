@@ -1,0 +1,158 @@
+//! The importer's journal in the state file: one row per record, so that a killed apply
+//! resumes from the state file alone (no second file to manage).
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use okta_idsrc_core::transport::BoxError;
+use okta_idsrc_import::JournalStore;
+use rusqlite::params;
+
+use super::{StateStore, TargetId};
+use crate::error::SyncError;
+use crate::plan::Plan;
+
+/// A plan an earlier run started applying and did not finish.
+#[derive(Debug, Clone)]
+pub struct Unfinished {
+    /// The plan's [`id`](crate::Plan::id).
+    pub plan_id: String,
+    /// The plan.
+    pub plan: Option<Plan>,
+    /// The run that applied it.
+    pub run: Option<i64>,
+}
+
+impl StateStore {
+    /// The plan being applied to the target, if a run started one and did not finish it.
+    pub fn applying(&self, target: TargetId) -> Result<Option<Unfinished>, SyncError> {
+        self.conn()
+            .query_row(
+                "SELECT applying, applying_plan, applying_run FROM targets WHERE id = ?1",
+                [target.0],
+                |r| {
+                    Ok(r.get::<_, Option<String>>(0)?.map(|plan_id| Unfinished {
+                        plan_id,
+                        plan: r
+                            .get::<_, Option<String>>(1)
+                            .ok()
+                            .flatten()
+                            .and_then(|text| serde_json::from_str(&text).ok()),
+                        run: r.get(2).ok().flatten(),
+                    }))
+                },
+            )
+            .map_err(|e| self.error("cannot read the plan being applied", e))
+    }
+
+    /// Records the plan being applied (`None`: none any more).
+    pub fn set_applying(
+        &mut self,
+        target: TargetId,
+        plan: Option<(&str, &Plan, i64)>,
+    ) -> Result<(), SyncError> {
+        let (id, text, run) = match plan {
+            Some((id, plan, run)) => (
+                Some(id),
+                Some(serde_json::to_string(plan).expect("a plan serializes")),
+                Some(run),
+            ),
+            None => (None, None, None),
+        };
+        self.conn()
+            .execute(
+                "UPDATE targets SET applying = ?2, applying_plan = ?3, applying_run = ?4 WHERE id = ?1",
+                params![target.0, id, text, run],
+            )
+            .map_err(|e| self.error("cannot record the plan being applied", e))?;
+        Ok(())
+    }
+
+    /// The sessions the target's journal records (opened by the run that wrote it).
+    pub fn journal_sessions(&self, target: TargetId) -> Result<Vec<String>, SyncError> {
+        let fail = |e| self.error("cannot read the journal", e);
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT record FROM journal WHERE target = ?1 ORDER BY seq")
+            .map_err(fail)?;
+        let records = stmt
+            .query_map([target.0], |r| r.get::<_, String>(0))
+            .map_err(fail)?;
+        let mut sessions = Vec::new();
+        for record in records {
+            let record = record.map_err(fail)?;
+            let value: serde_json::Value = serde_json::from_str(&record).unwrap_or_default();
+            if value["event"] == "session"
+                && let Some(id) = value["session"].as_str()
+            {
+                sessions.push(id.to_owned());
+            }
+        }
+        Ok(sessions)
+    }
+
+    /// Forgets the target's journal (its run finished, or its plan was replaced).
+    pub fn clear_journal(&mut self, target: TargetId) -> Result<(), SyncError> {
+        self.conn()
+            .execute("DELETE FROM journal WHERE target = ?1", [target.0])
+            .map_err(|e| self.error("cannot clear the journal", e))?;
+        Ok(())
+    }
+}
+
+/// A target's journal in a shared state store, as the importer's [`JournalStore`].
+#[derive(Debug)]
+pub struct StateJournal {
+    store: Arc<Mutex<StateStore>>,
+    target: TargetId,
+    next: i64,
+    name: String,
+}
+
+impl StateJournal {
+    /// The journal of `target` in `store`.
+    pub fn new(store: Arc<Mutex<StateStore>>, target: TargetId) -> Self {
+        let name = {
+            let s = store.lock().unwrap_or_else(PoisonError::into_inner);
+            format!("{} (journal of target {})", s.path().display(), target.0)
+        };
+        Self {
+            store,
+            target,
+            next: 0,
+            name,
+        }
+    }
+}
+
+impl JournalStore for StateJournal {
+    fn describe(&self) -> String {
+        self.name.clone()
+    }
+
+    fn load(&mut self) -> Result<Vec<String>, BoxError> {
+        let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut stmt = store
+            .conn()
+            .prepare("SELECT seq, record FROM journal WHERE target = ?1 ORDER BY seq")?;
+        let rows = stmt.query_map([self.target.0], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut records = Vec::new();
+        for row in rows {
+            let (seq, record) = row?;
+            self.next = seq + 1;
+            records.push(record);
+        }
+        Ok(records)
+    }
+
+    fn append(&mut self, record: &str) -> Result<(), BoxError> {
+        let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+        store.conn().execute(
+            "INSERT INTO journal (target, seq, record) VALUES (?1, ?2, ?3)",
+            params![self.target.0, self.next, record],
+        )?;
+        self.next += 1;
+        Ok(())
+    }
+}

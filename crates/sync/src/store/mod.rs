@@ -1,0 +1,273 @@
+//! The state store: one SQLite file (WAL mode, every change in a transaction) that may hold
+//! several targets, everything keyed by (org URL, identity source id); `sqlite3 state.db
+//! .tables` shows it.
+//!
+//! | table | what it holds, per target |
+//! |---|---|
+//! | `targets` | the org URL, the identity source, the state's revision (bumped by every commit), and the plan being applied |
+//! | `users` | each user's external id, the canonical profile Okta last completed, its hash, active or deactivated |
+//! | `groups` | each group's external id, canonical profile and hash |
+//! | `memberships` | the (group, member) pairs Okta holds |
+//! | `pending` | changes sent in a session that has not completed (sent again by the next run) |
+//! | `runs` | the run history: command, start, end, outcome, counts, sessions, error |
+//! | `journal` | the importer's journal of the run in progress, so a killed run resumes |
+//!
+//! A change is written here only once the session that carried it is applied (COMPLETED, or
+//! CLOSED after Okta kept it CREATED because nothing changed).
+
+mod entities;
+mod journal;
+mod runs;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+pub use entities::{StateCounts, StateGroup, StateUser};
+pub use journal::{StateJournal, Unfinished};
+pub use runs::{RunOutcome, RunRecord};
+
+use crate::error::SyncError;
+use crate::target::Target;
+
+/// The schema's version, in `PRAGMA user_version`.
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS targets (
+    id INTEGER PRIMARY KEY,
+    org_url TEXT NOT NULL,
+    identity_source TEXT NOT NULL,
+    revision INTEGER NOT NULL DEFAULT 0,
+    applying TEXT,
+    applying_plan TEXT,
+    applying_run INTEGER,
+    UNIQUE (org_url, identity_source)
+);
+CREATE TABLE IF NOT EXISTS users (
+    target INTEGER NOT NULL REFERENCES targets (id),
+    external_id TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    hash BLOB NOT NULL,
+    active INTEGER NOT NULL,
+    PRIMARY KEY (target, external_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS groups (
+    target INTEGER NOT NULL REFERENCES targets (id),
+    external_id TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    hash BLOB NOT NULL,
+    PRIMARY KEY (target, external_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS memberships (
+    target INTEGER NOT NULL REFERENCES targets (id),
+    group_id TEXT NOT NULL,
+    member_id TEXT NOT NULL,
+    PRIMARY KEY (target, group_id, member_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pending (
+    target INTEGER NOT NULL REFERENCES targets (id),
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    member TEXT NOT NULL DEFAULT '',
+    run INTEGER NOT NULL,
+    PRIMARY KEY (target, kind, key, member)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    target INTEGER NOT NULL REFERENCES targets (id),
+    command TEXT NOT NULL,
+    started INTEGER NOT NULL,
+    ended INTEGER,
+    outcome TEXT,
+    counts TEXT,
+    sessions TEXT,
+    error TEXT
+);
+CREATE TABLE IF NOT EXISTS journal (
+    target INTEGER NOT NULL REFERENCES targets (id),
+    seq INTEGER NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (target, seq)
+) WITHOUT ROWID;
+";
+
+/// The id of a target in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TargetId(pub(crate) i64);
+
+/// An open state file.
+#[derive(Debug)]
+pub struct StateStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl StateStore {
+    /// Opens (or creates) the state file at `path`: WAL mode, the schema, foreign keys on.
+    /// A file of another schema version, or not a state file, is an error naming it.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, SyncError> {
+        let path = path.as_ref().to_owned();
+        let conn =
+            Connection::open(&path).map_err(|e| SyncError::store(&path, "cannot open", e))?;
+        Self::init(conn, path)
+    }
+
+    /// A state store in memory (for tests and dry runs).
+    pub fn in_memory() -> Result<Self, SyncError> {
+        let path = PathBuf::from(":memory:");
+        let conn =
+            Connection::open_in_memory().map_err(|e| SyncError::store(&path, "cannot open", e))?;
+        Self::init(conn, path)
+    }
+
+    fn init(conn: Connection, path: PathBuf) -> Result<Self, SyncError> {
+        let fail = |what: &str| {
+            let path = path.clone();
+            let what = what.to_owned();
+            move |e| SyncError::store(&path, &what, e)
+        };
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(fail("cannot set a busy timeout"))?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(fail("is not a state file (SQLite)"))?;
+        if version != 0 && version != SCHEMA_VERSION {
+            return Err(SyncError::Store {
+                path,
+                message: format!(
+                    "has schema version {version}; this okta-idsrc reads version {SCHEMA_VERSION}"
+                ),
+                source: None,
+            });
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(fail("cannot switch to WAL mode"))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(fail("cannot set synchronous"))?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(fail("cannot enable foreign keys"))?;
+        conn.execute_batch(SCHEMA)
+            .map_err(fail("cannot create the schema"))?;
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(fail("cannot record the schema version"))?;
+        Ok(Self { conn, path })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn error(&self, what: &str, e: rusqlite::Error) -> SyncError {
+        SyncError::store(&self.path, what, e)
+    }
+
+    /// The target's id, created on first use.
+    pub fn target(&mut self, target: &Target) -> Result<TargetId, SyncError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| SyncError::store(&self.path, "cannot begin a transaction", e))?;
+        let found: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM targets WHERE org_url = ?1 AND identity_source = ?2",
+                params![target.org_url(), target.identity_source()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| SyncError::store(&self.path, "cannot read the targets", e))?;
+        let id = match found {
+            Some(id) => id,
+            None => {
+                tx.execute(
+                    "INSERT INTO targets (org_url, identity_source) VALUES (?1, ?2)",
+                    params![target.org_url(), target.identity_source()],
+                )
+                .map_err(|e| SyncError::store(&self.path, "cannot add the target", e))?;
+                tx.last_insert_rowid()
+            }
+        };
+        tx.commit()
+            .map_err(|e| SyncError::store(&self.path, "cannot commit", e))?;
+        Ok(TargetId(id))
+    }
+
+    /// The targets the file holds.
+    pub fn targets(&self) -> Result<Vec<(TargetId, Target)>, SyncError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, org_url, identity_source FROM targets ORDER BY id")
+            .map_err(|e| self.error("cannot read the targets", e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    TargetId(r.get(0)?),
+                    Target::new_unchecked(r.get(1)?, r.get(2)?),
+                ))
+            })
+            .map_err(|e| self.error("cannot read the targets", e))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(|e| self.error("cannot read the targets", e))
+    }
+
+    /// The target's revision: bumped by every change committed to its state.
+    pub fn revision(&self, target: TargetId) -> Result<u64, SyncError> {
+        self.conn
+            .query_row(
+                "SELECT revision FROM targets WHERE id = ?1",
+                [target.0],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|r| u64::try_from(r).unwrap_or(0))
+            .map_err(|e| self.error("cannot read the revision", e))
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_kept_apart_and_the_schema_is_versioned() {
+        let dir = std::env::temp_dir().join(format!("okta-idsrc-store-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("state.db");
+        let _ = std::fs::remove_file(&path);
+        let a = Target::new("https://a.okta.com", "0oa1").unwrap();
+        let b = Target::new("https://b.okta.com", "0oa1").unwrap();
+        {
+            let mut store = StateStore::open(&path).unwrap();
+            let ta = store.target(&a).unwrap();
+            let tb = store.target(&b).unwrap();
+            assert_ne!(ta, tb);
+            assert_eq!(store.target(&a).unwrap(), ta);
+            assert_eq!(store.revision(ta).unwrap(), 0);
+        }
+        let store = StateStore::open(&path).unwrap();
+        assert_eq!(store.targets().unwrap().len(), 2);
+        store
+            .conn()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        drop(store);
+        let e = StateStore::open(&path).unwrap_err();
+        assert!(e.to_string().contains("schema version 99"), "{e}");
+        std::fs::write(
+            dir.join("not.db"),
+            "hello, this is not SQLite at all........",
+        )
+        .unwrap();
+        let e = StateStore::open(dir.join("not.db")).unwrap_err();
+        assert!(e.to_string().contains("not.db"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
