@@ -233,3 +233,32 @@ impl ConnArgs {
         Ok(())
     }
 }
+
+impl ConnArgs {
+    /// The org and identity source the flags and configuration name, without connecting:
+    /// what a sync state is keyed by. The embedded emulator is refused: it forgets everything
+    /// when the command ends, while the state would remember it.
+    pub(crate) fn target(&self) -> Result<okta_idsrc_sync::Target, CliError> {
+        let persistent = "sync keeps state between runs; the embedded emulator does not \
+                          (run `okta-idsrc emulator` and give its URL with --org-url)";
+        if self.emulator {
+            return Err(CliError::usage(format!("--emulator: {persistent}")));
+        }
+        let url = match &self.org_url {
+            Some(url) => url.clone(),
+            None => match Config::from_env()?.org_url {
+                Some(url) => url.as_str().to_owned(),
+                None => {
+                    return Err(CliError::usage(format!(
+                        "no org configured: give --org-url (or OKTA_CLIENT_ORGURL); {persistent}"
+                    )));
+                }
+            },
+        };
+        let source = self.source.as_deref().ok_or_else(|| {
+            CliError::usage("no identity source: give --source 0oa… (or set OKTA_IDSRC_SOURCE)")
+        })?;
+        okta_idsrc_sync::Target::new(&url, source)
+            .map_err(|reason| CliError::usage(format!("--org-url: {reason}")))
+    }
+}

@@ -16,6 +16,7 @@ mod import_cmd;
 mod input;
 mod progress;
 mod sample;
+mod sync_cmd;
 
 use std::process::ExitCode;
 
@@ -71,6 +72,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::MembershipsCommand,
     },
+    /// The nightly delta sync from HR exports: plan, apply, run, status over a state file.
+    Sync {
+        #[command(subcommand)]
+        command: sync_cmd::SyncCommand,
+    },
     /// Write a deterministic sample of users (and groups, memberships) as CSV.
     #[command(hide = true)]
     Sample(sample::SampleArgs),
@@ -99,6 +105,7 @@ fn run_async(command: Command) -> Result<(), CliError> {
     runtime.block_on(async move {
         match command {
             Command::Import(args) => import_cmd::run(args).await,
+            Command::Sync { command } => sync_cmd::run(command).await,
             Command::Sessions { conn, command } => commands::sessions(&conn, command).await,
             Command::Users { conn, command } => commands::users(&conn, command).await,
             Command::Groups { conn, command } => commands::groups(&conn, command).await,

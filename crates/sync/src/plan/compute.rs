@@ -155,6 +155,8 @@ trait Upsert: Sized {
     fn canonical(&self) -> Canonical;
     /// Why it is sent.
     fn reason(&mut self) -> &mut Reason;
+    /// Why it is sent.
+    fn reason_ref(&self) -> &Reason;
     /// The attribute-level detail.
     fn detail(&mut self) -> &mut Vec<String>;
 }
@@ -185,6 +187,9 @@ macro_rules! upsert {
             }
             fn reason(&mut self) -> &mut Reason {
                 &mut self.reason
+            }
+            fn reason_ref(&self) -> &Reason {
+                &self.reason
             }
             fn detail(&mut self) -> &mut Vec<String> {
                 &mut self.detail
@@ -489,22 +494,26 @@ pub fn plan(
     Ok(plan)
 }
 
-/// Attribute-level detail for the first `n` upserts: each one's canonical profile against
-/// the one the state holds for its external id.
+/// Attribute-level detail for the first `n` upserts that are not new: each one's canonical
+/// profile against the one the state holds for its external id. (A new entity's every
+/// attribute would be a change; the plan calls it new instead.)
 fn describe<U: Upsert>(
     store: &StateStore,
     target: TargetId,
     upserts: &mut [U],
     n: usize,
 ) -> Result<(), SyncError> {
-    let n = n.min(upserts.len());
-    let first = &mut upserts[..n];
+    let mut first: Vec<&mut U> = upserts
+        .iter_mut()
+        .filter(|u| *u.reason_ref() != Reason::New)
+        .take(n)
+        .collect();
     let before = {
-        let ids: Vec<&str> = first.iter().map(U::id).collect();
+        let ids: Vec<&str> = first.iter().map(|u| u.id()).collect();
         store.profiles(target, U::KIND, &ids)?
     };
     let empty = Canonical::default();
-    for u in first {
+    for u in &mut first {
         let old = before.get(u.id()).unwrap_or(&empty);
         let changes = u
             .canonical()

@@ -69,15 +69,10 @@ impl fmt::Display for Plan {
         if self.is_empty() {
             writeln!(f, "  nothing to do: Okta holds the snapshot already")?;
         }
-        let details: Vec<String> = self
-            .users_upserted
-            .iter()
-            .map(|u| (u.user.external_id.as_deref(), u.reason, &u.detail))
-            .chain(
-                self.groups_upserted
-                    .iter()
-                    .map(|g| (g.group.external_id.as_deref(), g.reason, &g.detail)),
-            )
+        // What changed first, then what is new.
+        let details: Vec<String> = upserts(self)
+            .filter(|(_, reason, _)| *reason != Reason::New)
+            .chain(upserts(self).filter(|(_, reason, _)| *reason == Reason::New))
             .take(SHOWN)
             .map(|(id, reason, detail)| {
                 let mut line = format!("    {}", id.unwrap_or_default());
@@ -132,6 +127,19 @@ impl fmt::Display for Plan {
         }
         Ok(())
     }
+}
+
+/// The users and groups `plan` upserts: external id, reason, detail.
+fn upserts(plan: &Plan) -> impl Iterator<Item = (Option<&str>, Reason, &Vec<String>)> {
+    let users = plan
+        .users_upserted
+        .iter()
+        .map(|u| (u.user.external_id.as_deref(), u.reason, &u.detail));
+    let groups = plan
+        .groups_upserted
+        .iter()
+        .map(|g| (g.group.external_id.as_deref(), g.reason, &g.detail));
+    users.chain(groups)
 }
 
 fn reason_word(reason: Reason) -> &'static str {

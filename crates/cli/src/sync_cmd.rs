@@ -1,0 +1,478 @@
+//! `okta-idsrc sync`: the nightly delta sync of an HR source — `plan`, `apply`, `run`,
+//! `status` — over a state file.
+//!
+//! Exit codes: 0 done (nothing to do included), 1 import or API failure, 2 usage or input,
+//! 3 held by a safeguard (nothing sent).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use clap::{Args, Subcommand};
+use okta_idsrc_import::InputSource;
+use okta_idsrc_sync::{
+    ApplyOptions, ApplyReport, ChangeKind, Limit, Plan, PlanOptions, Snapshot, StateLock,
+    StateStore, SyncError, Target, Thresholds,
+};
+use serde_json::json;
+
+use crate::connect::ConnArgs;
+use crate::error::{CliError, chain};
+use crate::import_cmd::Output;
+use crate::input::{FileSource, Format, GroupsFile, InputFile, MembershipsFile, UsersFile};
+use crate::progress::ProgressDisplay;
+
+/// `okta-idsrc sync …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum SyncCommand {
+    /// Compute and print the plan (what a run would send); send nothing to Okta.
+    Plan {
+        #[command(flatten)]
+        snapshot: SnapshotArgs,
+        /// Write the whole plan as JSON, to review and then `sync apply`.
+        #[arg(long, value_name = "PLAN.json")]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Execute exactly the plan in PLAN.json; refused if the state moved since it was made.
+    Apply {
+        /// The plan, from `sync plan --out`.
+        #[arg(value_name = "PLAN.json")]
+        plan: PathBuf,
+        /// Let a plan held by a deletion threshold through.
+        #[arg(long)]
+        allow_deletions: bool,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Plan and apply in one step: the cron path.
+    Run {
+        #[command(flatten)]
+        snapshot: SnapshotArgs,
+        /// Let a plan over a deletion threshold through (once).
+        #[arg(long)]
+        allow_deletions: bool,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// The targets in the state file, what each holds, pending changes, the last runs.
+    Status {
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+}
+
+/// The snapshot and the planning options.
+#[derive(Debug, Args)]
+pub(crate) struct SnapshotArgs {
+    /// The full export of users: CSV or JSON Lines, as `import` reads them.
+    #[arg(value_name = "USERS_FILE")]
+    users: PathBuf,
+    /// The full export of groups (without it, groups are left alone).
+    #[arg(long, value_name = "FILE")]
+    groups: Option<PathBuf>,
+    /// The full export of memberships (without it, memberships are left alone).
+    #[arg(long, value_name = "FILE")]
+    memberships: Option<PathBuf>,
+    /// The users file's format (default: from its extension).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Send every entity of the snapshot whatever the state says (a periodic refresh after
+    /// changes made in Okta directly); deactivations as usual.
+    #[arg(long)]
+    full: bool,
+    /// The most users a run may deactivate: N or P% of the active users in the state
+    /// (default: the larger of 10 and 5 %).
+    #[arg(long, value_name = "N|P%")]
+    max_deactivations: Option<Limit>,
+    /// The most groups a run may delete (default: the larger of 10 and 5 %).
+    #[arg(long, value_name = "N|P%")]
+    max_group_deletions: Option<Limit>,
+    /// The most memberships a run may remove (default: the larger of 10 and 5 %).
+    #[arg(long, value_name = "N|P%")]
+    max_membership_removals: Option<Limit>,
+}
+
+/// What every sync command takes.
+#[derive(Debug, Args)]
+pub(crate) struct CommonArgs {
+    /// The state file (SQLite; created on first use).
+    #[arg(long, value_name = "DB", default_value = "okta-idsrc-state.db")]
+    state: PathBuf,
+    #[command(flatten)]
+    conn: ConnArgs,
+    /// How to print the result.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    output: Output,
+}
+
+/// A sync error as the CLI reports it.
+fn sync_error(e: SyncError) -> CliError {
+    let code = e.exit_code();
+    let details = match &e {
+        SyncError::InvalidInput { problems, total } => {
+            let mut d: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            if (problems.len() as u64) < *total {
+                d.push(format!("({total} invalid records in all)"));
+            }
+            d
+        }
+        _ => Vec::new(),
+    };
+    CliError {
+        code,
+        message: chain(&e),
+        details,
+    }
+}
+
+/// The state file, opened, with its lock held.
+fn open(path: &Path, command: &str) -> Result<(StateLock, StateStore), CliError> {
+    let holder = format!(
+        "okta-idsrc sync {command} (pid {}) on {}",
+        std::process::id(),
+        path.display()
+    );
+    let lock = StateLock::acquire(path, &holder).map_err(sync_error)?;
+    let store = StateStore::open(path).map_err(sync_error)?;
+    Ok((lock, store))
+}
+
+/// A file argument as an input source, named as given.
+fn file(
+    path: &Path,
+    open: impl FnOnce(&Path) -> Result<InputFile, crate::input::InputProblem>,
+) -> Result<FileSource, CliError> {
+    let name = path.display().to_string();
+    let file = open(path).map_err(|p| CliError::usage(format!("{name}: {p}")))?;
+    Ok(FileSource::new(name, file))
+}
+
+/// The snapshot's files as sources: users, groups, memberships.
+struct Files {
+    users: FileSource,
+    groups: Option<FileSource>,
+    memberships: Option<FileSource>,
+}
+
+impl SnapshotArgs {
+    fn files(&self) -> Result<Files, CliError> {
+        Ok(Files {
+            users: file(&self.users, |p| {
+                UsersFile::new(p, self.format).map(InputFile::Users)
+            })?,
+            groups: self
+                .groups
+                .as_deref()
+                .map(|p| file(p, |p| GroupsFile::new(p).map(InputFile::Groups)))
+                .transpose()?,
+            memberships: self
+                .memberships
+                .as_deref()
+                .map(|p| file(p, |p| MembershipsFile::new(p).map(InputFile::Memberships)))
+                .transpose()?,
+        })
+    }
+
+    fn options(&self, allow_deletions: bool) -> PlanOptions {
+        let mut options = PlanOptions::default();
+        options.full = self.full;
+        options.thresholds = Thresholds::default();
+        options.thresholds.deactivations = self.max_deactivations;
+        options.thresholds.group_deletions = self.max_group_deletions;
+        options.thresholds.membership_removals = self.max_membership_removals;
+        options.thresholds.allow_deletions = allow_deletions;
+        options
+    }
+}
+
+/// Plans `files` against `target`'s state.
+fn make_plan(
+    store: &mut StateStore,
+    target: &Target,
+    files: &Files,
+    options: &PlanOptions,
+) -> Result<Plan, CliError> {
+    let id = store.target(target).map_err(sync_error)?;
+    let users: [&dyn InputSource; 1] = [&files.users];
+    let groups: Vec<&dyn InputSource> =
+        files.groups.iter().map(|g| g as &dyn InputSource).collect();
+    let memberships: Vec<&dyn InputSource> = files
+        .memberships
+        .iter()
+        .map(|m| m as &dyn InputSource)
+        .collect();
+    let snapshot = Snapshot {
+        users: &users,
+        groups: files.groups.as_ref().map(|_| groups.as_slice()),
+        memberships: files.memberships.as_ref().map(|_| memberships.as_slice()),
+    };
+    okta_idsrc_sync::plan(store, id, target, snapshot, options).map_err(sync_error)
+}
+
+fn print_plan(plan: &Plan, output: Output) {
+    match output {
+        Output::Text => print!("{plan}"),
+        Output::Json => println!(
+            "{}",
+            json!({
+                "target": plan.target,
+                "revision": plan.revision,
+                "input": plan.input,
+                "counts": by_kind(|k| plan.count(k)),
+                "held": plan.held,
+                "resent": plan.resent(),
+            })
+        ),
+    }
+}
+
+/// A JSON object of `count` for each kind of change, by the kind's name.
+fn by_kind(count: impl Fn(ChangeKind) -> u64) -> serde_json::Value {
+    ChangeKind::ALL
+        .iter()
+        .map(|k| (k.as_str().to_owned(), json!(count(*k))))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+fn print_report(plan: &Plan, report: &ApplyReport, output: Output) {
+    let applied = |k: ChangeKind| report.applied.get(&k).copied().unwrap_or(0);
+    let (loads, sessions, retries, rate_limited) =
+        report.import.as_ref().map_or((0, 0, 0, 0), |r| {
+            (r.loads, r.sessions.len() as u64, r.retries, r.rate_limited)
+        });
+    match output {
+        Output::Text => {
+            if plan.is_empty() {
+                println!("nothing to do: Okta holds the snapshot already");
+            } else {
+                println!(
+                    "applied: {} users upserted, {} deactivated; {} groups upserted, {} deleted; \
+                     {} memberships added, {} removed",
+                    applied(ChangeKind::UserUpsert),
+                    applied(ChangeKind::UserDeactivate),
+                    applied(ChangeKind::GroupUpsert),
+                    applied(ChangeKind::GroupDelete),
+                    applied(ChangeKind::MembershipAdd),
+                    applied(ChangeKind::MembershipRemove),
+                );
+                println!(
+                    "  {loads} loads in {sessions} session{}; {retries} retries, {rate_limited} answered 429; run {}{}",
+                    if sessions == 1 { "" } else { "s" },
+                    report.run,
+                    if report.resumed {
+                        " (finished an interrupted run)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+        Output::Json => println!(
+            "{}",
+            json!({
+                "run": report.run,
+                "resumed": report.resumed,
+                "planned": by_kind(|k| plan.count(k)),
+                "applied": by_kind(applied),
+                "loads": loads,
+                "sessions": sessions,
+                "retries": retries,
+                "rateLimited": rate_limited,
+            })
+        ),
+    }
+}
+
+fn apply_options(command: &'static str, allow_deletions: bool) -> ApplyOptions {
+    let mut options = ApplyOptions::default();
+    options.command = command;
+    options.allow_deletions = allow_deletions;
+    let display = ProgressDisplay::new();
+    options.on_progress = Some(Arc::new(move |p| display.update(p)));
+    options
+}
+
+/// Runs `okta-idsrc sync …`.
+pub(crate) async fn run(command: SyncCommand) -> Result<(), CliError> {
+    match command {
+        SyncCommand::Plan {
+            snapshot,
+            out,
+            common,
+        } => {
+            let target = common.conn.target()?;
+            let files = snapshot.files()?;
+            let (_lock, mut store) = open(&common.state, "plan")?;
+            let plan = make_plan(&mut store, &target, &files, &snapshot.options(false))?;
+            if let Some(out) = &out {
+                let text = serde_json::to_vec_pretty(&plan).expect("a plan serializes");
+                std::fs::write(out, text).map_err(|e| {
+                    CliError::failure(format!("cannot write the plan to {}: {e}", out.display()))
+                })?;
+            }
+            print_plan(&plan, common.output);
+            if let Some(held) = &plan.held {
+                return Err(sync_error(SyncError::Held(held.to_string())));
+            }
+            Ok(())
+        }
+        SyncCommand::Apply {
+            plan,
+            allow_deletions,
+            common,
+        } => {
+            let text = std::fs::read(&plan).map_err(|e| {
+                CliError::usage(format!("cannot read the plan {}: {e}", plan.display()))
+            })?;
+            let parsed: Plan = serde_json::from_slice(&text)
+                .map_err(|e| CliError::usage(format!("{} is not a plan: {e}", plan.display())))?;
+            if parsed.version != okta_idsrc_sync::PLAN_VERSION {
+                return Err(CliError::usage(format!(
+                    "{} is a plan of format version {}; this okta-idsrc reads version {}",
+                    plan.display(),
+                    parsed.version,
+                    okta_idsrc_sync::PLAN_VERSION
+                )));
+            }
+            let target = common.conn.target()?;
+            if parsed.target != target {
+                return Err(CliError::usage(format!(
+                    "{} was made for {}, not {target}",
+                    plan.display(),
+                    parsed.target
+                )));
+            }
+            let (_lock, store) = open(&common.state, "apply")?;
+            execute(store, &target, &parsed, &common, "apply", allow_deletions).await
+        }
+        SyncCommand::Run {
+            snapshot,
+            allow_deletions,
+            common,
+        } => {
+            let target = common.conn.target()?;
+            let files = snapshot.files()?;
+            let (_lock, mut store) = open(&common.state, "run")?;
+            let id = store.target(&target).map_err(sync_error)?;
+            // A run killed in the middle of its plan: finish that plan first.
+            if let Some(unfinished) = store.applying(id).map_err(sync_error)? {
+                if let Some(earlier) = unfinished.plan {
+                    eprintln!("finishing the plan of an interrupted run first");
+                    let shared = Arc::new(Mutex::new(store));
+                    execute_shared(&shared, &target, &earlier, &common, "run", true).await?;
+                    store = Arc::try_unwrap(shared)
+                        .map_err(|_| CliError::failure("the state is still in use"))?
+                        .into_inner()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                }
+            }
+            let plan = make_plan(
+                &mut store,
+                &target,
+                &files,
+                &snapshot.options(allow_deletions),
+            )?;
+            if common.output == Output::Text {
+                print!("{plan}");
+            }
+            execute(store, &target, &plan, &common, "run", allow_deletions).await
+        }
+        SyncCommand::Status { common } => status(&common),
+    }
+}
+
+/// Applies `plan` with a client of the target.
+async fn execute(
+    store: StateStore,
+    target: &Target,
+    plan: &Plan,
+    common: &CommonArgs,
+    command: &'static str,
+    allow_deletions: bool,
+) -> Result<(), CliError> {
+    let store = Arc::new(Mutex::new(store));
+    execute_shared(&store, target, plan, common, command, allow_deletions).await
+}
+
+async fn execute_shared(
+    store: &Arc<Mutex<StateStore>>,
+    target: &Target,
+    plan: &Plan,
+    common: &CommonArgs,
+    command: &'static str,
+    allow_deletions: bool,
+) -> Result<(), CliError> {
+    let id = store
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .target(target)
+        .map_err(sync_error)?;
+    let connected = common.conn.connect().await?;
+    let options = apply_options(command, allow_deletions);
+    let result =
+        okta_idsrc_sync::apply(store, id, plan, connected.client().clone(), &options).await;
+    connected.shutdown().await;
+    match result {
+        Ok(report) => {
+            print_report(plan, &report, common.output);
+            Ok(())
+        }
+        Err(e) => Err(sync_error(e)),
+    }
+}
+
+/// `sync status`: every target of the state file.
+fn status(common: &CommonArgs) -> Result<(), CliError> {
+    let store = StateStore::open(&common.state).map_err(sync_error)?;
+    let mut out = Vec::new();
+    for (id, target) in store.targets().map_err(sync_error)? {
+        let counts = store.counts(id).map_err(sync_error)?;
+        let runs = store.runs(id, 5).map_err(sync_error)?;
+        let unfinished = store.applying(id).map_err(sync_error)?.is_some();
+        match common.output {
+            Output::Text => {
+                println!(
+                    "{target}: {} users ({} active, {} deactivated), {} groups, {} memberships; {} pending{}",
+                    counts.users_active + counts.users_inactive,
+                    counts.users_active,
+                    counts.users_inactive,
+                    counts.groups,
+                    counts.memberships,
+                    counts.pending,
+                    if unfinished {
+                        "; a run was interrupted: `sync run` finishes it"
+                    } else {
+                        ""
+                    }
+                );
+                for r in &runs {
+                    println!(
+                        "  run {} ({}): {} at {}{}",
+                        r.id,
+                        r.command,
+                        r.outcome,
+                        okta_idsrc_core::clock::timestamp(
+                            std::time::UNIX_EPOCH + std::time::Duration::from_secs(r.started)
+                        ),
+                        r.error
+                            .as_deref()
+                            .map(|e| format!(": {e}"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+            Output::Json => out.push(json!({
+                "target": target,
+                "state": counts,
+                "interrupted": unfinished,
+                "runs": runs,
+            })),
+        }
+    }
+    if common.output == Output::Json {
+        println!("{}", json!({ "targets": out }));
+    }
+    Ok(())
+}

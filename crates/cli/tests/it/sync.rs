@@ -1,0 +1,296 @@
+//! `okta-idsrc sync` as an admin's cron runs it: nightly exports against an emulator started
+//! here (one that outlives each command, as an org does), a state file in a temp directory.
+
+use std::process::Command;
+
+use okta_idsrc_emulator::{DEFAULT_IDENTITY_SOURCE, DEFAULT_TOKEN, Emulator, EmulatorHandle};
+use okta_idsrc_sync::StateLock;
+
+use crate::common::{TempDir, cli, exits};
+
+const HEADER: &str = "externalId,userName,email,firstName,lastName,title\n";
+
+/// A users export of people `ids`, with `title` for everyone but the titles in `titles`.
+fn export(ids: impl IntoIterator<Item = usize>, titles: &[(usize, &str)]) -> String {
+    let mut csv = HEADER.to_owned();
+    for i in ids {
+        let title = titles
+            .iter()
+            .find(|(j, _)| *j == i)
+            .map_or("Engineer", |(_, t)| t);
+        csv.push_str(&format!(
+            "emp-{i:04},u{i}@example.com,u{i}@example.com,First{i},Last{i},{title}\n"
+        ));
+    }
+    csv
+}
+
+/// The binary in `dir`, pointed at `emulator` by the environment, as a cron job would be.
+fn sync(dir: &TempDir, emulator: &EmulatorHandle) -> Command {
+    let mut cmd = cli(dir);
+    cmd.env("OKTA_CLIENT_ORGURL", emulator.base_url())
+        .env("OKTA_CLIENT_TOKEN", DEFAULT_TOKEN)
+        .env("OKTA_IDSRC_SOURCE", DEFAULT_IDENTITY_SOURCE)
+        .arg("sync");
+    cmd
+}
+
+/// Sessions the emulator has seen for the identity source.
+fn sessions(emulator: &EmulatorHandle) -> usize {
+    emulator
+        .counts(DEFAULT_IDENTITY_SOURCE)
+        .expect("identity source")
+        .sessions
+        .len()
+}
+
+/// One night: `sync run` of `users` (a file in `dir`), expecting `code`.
+fn night(dir: &TempDir, emulator: &EmulatorHandle, users: &str, code: i32) -> (String, String) {
+    let path = dir.file("users.csv", users);
+    exits(
+        code,
+        sync(dir, emulator)
+            .arg("run")
+            .arg(path)
+            .args(["--state", "state.db"]),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nightly_runs_send_only_the_changes_and_deactivate_leavers() {
+    let emulator = Emulator::start().await.expect("emulator");
+    let dir = TempDir::new();
+
+    let (stdout, _) = night(&dir, &emulator, &export(0..300, &[]), 0);
+    assert!(stdout.contains("300 users upserted"), "{stdout}");
+    let counts = emulator.counts(DEFAULT_IDENTITY_SOURCE).expect("source");
+    assert_eq!(counts.users_active, 300);
+
+    // Day two: one promotion, one leaver (emp-0007).
+    let day2 = export((0..300).filter(|i| *i != 7), &[(3, "Staff Engineer")]);
+    let (stdout, _) = night(&dir, &emulator, &day2, 0);
+    assert!(
+        stdout.contains("emp-0003  title: \"Engineer\" → \"Staff Engineer\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("emp-0007  First7 Last7"),
+        "the leaver is named: {stdout}"
+    );
+    assert!(
+        stdout.contains("1 users upserted, 1 deactivated"),
+        "{stdout}"
+    );
+    let state = emulator.state();
+    let source = state
+        .identity_source(DEFAULT_IDENTITY_SOURCE)
+        .expect("source");
+    assert!(!source.user("emp-0007").expect("leaver").active);
+    assert_eq!(
+        source
+            .user("emp-0003")
+            .expect("promoted")
+            .profile
+            .get_custom_attribute("title"),
+        Some("Staff Engineer")
+    );
+
+    // Day three: the same export: nothing to send, no session opened.
+    let before = sessions(&emulator);
+    let (stdout, _) = night(&dir, &emulator, &day2, 0);
+    assert!(stdout.contains("nothing to do"), "{stdout}");
+    assert_eq!(
+        sessions(&emulator),
+        before,
+        "an unchanged export opens no session"
+    );
+
+    let (stdout, _) = exits(
+        0,
+        sync(&dir, &emulator).args(["status", "--state", "state.db"]),
+    );
+    assert!(
+        stdout.contains("300 users (299 active, 1 deactivated)") && stdout.contains("0 pending"),
+        "{stdout}"
+    );
+    emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mass_deactivation_is_held_with_exit_3_until_allowed() {
+    let emulator = Emulator::start().await.expect("emulator");
+    let dir = TempDir::new();
+    night(&dir, &emulator, &export(0..300, &[]), 0);
+    let before = sessions(&emulator);
+
+    // A truncated export: 200 of 300 users missing.
+    let (stdout, stderr) = night(&dir, &emulator, &export(0..100, &[]), 3);
+    assert!(stdout.contains("HELD by a safeguard"), "{stdout}");
+    assert!(
+        stderr.contains("200 deactivations planned, at most 15 allowed"),
+        "{stderr}"
+    );
+    assert_eq!(sessions(&emulator), before, "nothing is sent");
+    let counts = emulator.counts(DEFAULT_IDENTITY_SOURCE).expect("source");
+    assert_eq!(counts.users_active, 300);
+
+    // A header-only export is held even with --allow-deletions.
+    let path = dir.file("users.csv", HEADER);
+    let (_, stderr) = exits(
+        3,
+        sync(&dir, &emulator).arg("run").arg(&path).args([
+            "--state",
+            "state.db",
+            "--allow-deletions",
+        ]),
+    );
+    assert!(stderr.contains("holds no user"), "{stderr}");
+
+    // The admin confirms the truncated export once.
+    let path = dir.file("users.csv", export(0..100, &[]));
+    exits(
+        0,
+        sync(&dir, &emulator).arg("run").arg(&path).args([
+            "--state",
+            "state.db",
+            "--allow-deletions",
+        ]),
+    );
+    let counts = emulator.counts(DEFAULT_IDENTITY_SOURCE).expect("source");
+    assert_eq!((counts.users_active, counts.users_inactive), (100, 200));
+    emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewed_plan_is_applied_exactly_and_a_stale_one_refused() {
+    let emulator = Emulator::start().await.expect("emulator");
+    let dir = TempDir::new();
+    night(&dir, &emulator, &export(0..50, &[]), 0);
+
+    let users = dir.file("users.csv", export(0..50, &[(1, "Manager")]));
+    let plan = |out: &str| {
+        exits(
+            0,
+            sync(&dir, &emulator)
+                .arg("plan")
+                .arg(&users)
+                .args(["--state", "state.db", "--out", out]),
+        )
+    };
+    let (stdout, _) = plan("p1.json");
+    assert!(stdout.contains("1 to upsert (1 changed)"), "{stdout}");
+    let (stdout, _) = plan("p2.json");
+    assert!(stdout.contains("1 to upsert (1 changed)"), "{stdout}");
+    let apply = |plan: &str, code| {
+        exits(
+            code,
+            sync(&dir, &emulator).args(["apply", plan, "--state", "state.db"]),
+        )
+    };
+    let (stdout, _) = apply("p1.json", 0);
+    assert!(stdout.contains("1 users upserted"), "{stdout}");
+    let state = emulator.state();
+    let source = state
+        .identity_source(DEFAULT_IDENTITY_SOURCE)
+        .expect("source");
+    assert_eq!(
+        source
+            .user("emp-0001")
+            .expect("user")
+            .profile
+            .get_custom_attribute("title"),
+        Some("Manager")
+    );
+
+    // The second plan was made before the first was applied: the state moved under it.
+    let before = sessions(&emulator);
+    let (_, stderr) = apply("p2.json", 2);
+    assert!(stderr.contains("state revision"), "{stderr}");
+    assert_eq!(sessions(&emulator), before, "a stale plan sends nothing");
+
+    // A plan is bound to its org.
+    let (_, stderr) = exits(
+        2,
+        sync(&dir, &emulator)
+            .args(["apply", "p1.json", "--state", "state.db"])
+            .args(["--org-url", "https://other.okta.com"]),
+    );
+    assert!(stderr.contains("was made for"), "{stderr}");
+    emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_sync_at_a_time_per_state_file_and_never_the_embedded_emulator() {
+    let emulator = Emulator::start().await.expect("emulator");
+    let dir = TempDir::new();
+    let _held = StateLock::acquire(&dir.0.join("state.db"), "another sync (test)").expect("lock");
+    let (_, stderr) = night(&dir, &emulator, &export(0..5, &[]), 1);
+    assert!(
+        stderr.contains("another sync (test)"),
+        "names the holder: {stderr}"
+    );
+    assert_eq!(sessions(&emulator), 0);
+
+    let users = dir.file("users.csv", export(0..5, &[]));
+    let (_, stderr) = exits(
+        2,
+        cli(&dir)
+            .args(["sync", "run"])
+            .arg(&users)
+            .args(["--state", "other.db", "--emulator"]),
+    );
+    assert!(stderr.contains("keeps state between runs"), "{stderr}");
+    emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_killed_with_sigkill_converges_when_run_again() {
+    // Slow enough that the kill lands while the first session is being fed.
+    let emulator = Emulator::builder()
+        .latency(std::time::Duration::from_millis(100))
+        .start()
+        .await
+        .expect("emulator");
+    let dir = TempDir::new();
+    let users = dir.file("users.csv", export(0..12_000, &[]));
+    let mut child = sync(&dir, &emulator)
+        .arg("run")
+        .arg(&users)
+        .args(["--state", "state.db"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let loads = || {
+        let state = emulator.state();
+        let source = state
+            .identity_source(DEFAULT_IDENTITY_SOURCE)
+            .expect("source");
+        source.sessions.iter().map(|s| s.load_count).sum::<usize>()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while loads() < 5 {
+        assert!(std::time::Instant::now() < deadline, "no load arrived");
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "ended before the kill"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    let counts = emulator.counts(DEFAULT_IDENTITY_SOURCE).expect("source");
+    assert!(
+        counts.users_active < 12_000,
+        "killed part of the way through"
+    );
+
+    let (stdout, stderr) = night(&dir, &emulator, &export(0..12_000, &[]), 0);
+    assert!(stderr.contains("interrupted run"), "{stderr}");
+    let counts = emulator.counts(DEFAULT_IDENTITY_SOURCE).expect("source");
+    assert_eq!(counts.users_active, 12_000, "{stdout}");
+    // The state agrees: the next night has nothing to send.
+    let (stdout, _) = night(&dir, &emulator, &export(0..12_000, &[]), 0);
+    assert!(stdout.contains("nothing to do"), "{stdout}");
+    emulator.shutdown().await;
+}
