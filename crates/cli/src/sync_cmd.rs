@@ -345,7 +345,15 @@ pub(crate) async fn run(command: SyncCommand) -> Result<(), CliError> {
                 )));
             }
             let (_lock, store) = open(&common.state, "apply")?;
-            execute(store, &target, &parsed, &common, "apply", allow_deletions).await
+            execute(
+                store,
+                &target,
+                &Arc::new(parsed),
+                &common,
+                "apply",
+                allow_deletions,
+            )
+            .await
         }
         SyncCommand::Run {
             snapshot,
@@ -361,7 +369,8 @@ pub(crate) async fn run(command: SyncCommand) -> Result<(), CliError> {
                 if let Some(earlier) = unfinished.plan {
                     eprintln!("finishing the plan of an interrupted run first");
                     let shared = Arc::new(Mutex::new(store));
-                    execute_shared(&shared, &target, &earlier, &common, "run", true).await?;
+                    execute_shared(&shared, &target, &Arc::new(earlier), &common, "run", true)
+                        .await?;
                     store = Arc::try_unwrap(shared)
                         .map_err(|_| CliError::failure("the state is still in use"))?
                         .into_inner()
@@ -377,7 +386,15 @@ pub(crate) async fn run(command: SyncCommand) -> Result<(), CliError> {
             if common.output == Output::Text {
                 print!("{plan}");
             }
-            execute(store, &target, &plan, &common, "run", allow_deletions).await
+            execute(
+                store,
+                &target,
+                &Arc::new(plan),
+                &common,
+                "run",
+                allow_deletions,
+            )
+            .await
         }
         SyncCommand::Status { common } => status(&common),
     }
@@ -387,7 +404,7 @@ pub(crate) async fn run(command: SyncCommand) -> Result<(), CliError> {
 async fn execute(
     store: StateStore,
     target: &Target,
-    plan: &Plan,
+    plan: &Arc<Plan>,
     common: &CommonArgs,
     command: &'static str,
     allow_deletions: bool,
@@ -399,7 +416,7 @@ async fn execute(
 async fn execute_shared(
     store: &Arc<Mutex<StateStore>>,
     target: &Target,
-    plan: &Plan,
+    plan: &Arc<Plan>,
     common: &CommonArgs,
     command: &'static str,
     allow_deletions: bool,

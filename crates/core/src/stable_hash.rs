@@ -93,9 +93,72 @@ pub fn hash_parts(parts: &[&[u8]]) -> u64 {
     h.finish64()
 }
 
+/// A [`StableHasher`] as an [`io::Write`](std::io::Write): what is written is hashed in
+/// fixed blocks, so the value depends on the bytes alone, not on how the writes split them
+/// (a serializer's output hashed without being held in memory).
+#[derive(Debug, Clone, Default)]
+pub struct HashWriter {
+    hasher: StableHasher,
+    block: Vec<u8>,
+}
+
+impl HashWriter {
+    /// The block size.
+    const BLOCK: usize = 4096;
+
+    /// A writer with nothing written.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The hasher, with everything written added.
+    pub fn finish(mut self) -> StableHasher {
+        self.hasher.bytes(&self.block);
+        self.hasher
+    }
+}
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, mut buf: &[u8]) -> std::io::Result<usize> {
+        let n = buf.len();
+        while !buf.is_empty() {
+            let take = (Self::BLOCK - self.block.len()).min(buf.len());
+            self.block.extend_from_slice(&buf[..take]);
+            buf = &buf[take..];
+            if self.block.len() == Self::BLOCK {
+                self.hasher.bytes(&self.block);
+                self.block.clear();
+            }
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hash_writer_ignores_how_writes_are_split() {
+        use std::io::Write as _;
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        let mut whole = HashWriter::new();
+        whole.write_all(&data).expect("write");
+        let mut pieces = HashWriter::new();
+        for chunk in data.chunks(7) {
+            pieces.write_all(chunk).expect("write");
+        }
+        assert_eq!(whole.finish().finish_hex(), pieces.finish().finish_hex());
+        let mut other = HashWriter::new();
+        other.write_all(&data[1..]).expect("write");
+        let mut again = HashWriter::new();
+        again.write_all(&data).expect("write");
+        assert_ne!(other.finish().finish_hex(), again.finish().finish_hex());
+    }
 
     #[test]
     fn stable_and_length_prefixed() {

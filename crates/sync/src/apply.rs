@@ -17,8 +17,8 @@ use okta_idsrc_core::Clock;
 use okta_idsrc_core::clock::epoch_seconds;
 use okta_idsrc_core::transport::BoxError;
 use okta_idsrc_import::{
-    Entity, EntityKind, ImportOptions, ImportReport, Importer, LineRange, ProgressCallback,
-    VecSource,
+    Entity, EntityKind, ImportOptions, ImportReport, Importer, InputError, InputSource, LineRange,
+    ProgressCallback, Record, Records,
 };
 use okta_idsrc_ops::Client;
 use okta_idsrc_ops::service::SendHttpService;
@@ -78,93 +78,129 @@ pub struct ApplyReport {
     pub import: Option<ImportReport>,
 }
 
-/// The importer's source names, one per kind of change.
-const SOURCES: [(ChangeKind, &str); 6] = [
-    (ChangeKind::UserUpsert, "plan: user upserts"),
-    (ChangeKind::GroupUpsert, "plan: group upserts"),
-    (ChangeKind::MembershipAdd, "plan: membership adds"),
-    (ChangeKind::MembershipRemove, "plan: membership removals"),
-    (ChangeKind::GroupDelete, "plan: group deletions"),
-    (ChangeKind::UserDeactivate, "plan: user deactivations"),
+/// The importer's sources, one per kind of change, in dependency order, with their names.
+const SOURCES: [(ChangeKind, EntityKind, &str); 6] = [
+    (
+        ChangeKind::UserUpsert,
+        EntityKind::UserUpsert,
+        "plan: user upserts",
+    ),
+    (
+        ChangeKind::GroupUpsert,
+        EntityKind::GroupUpsert,
+        "plan: group upserts",
+    ),
+    (
+        ChangeKind::MembershipAdd,
+        EntityKind::MembershipUpsert,
+        "plan: membership adds",
+    ),
+    (
+        ChangeKind::MembershipRemove,
+        EntityKind::MembershipDelete,
+        "plan: membership removals",
+    ),
+    (
+        ChangeKind::GroupDelete,
+        EntityKind::GroupDelete,
+        "plan: group deletions",
+    ),
+    (
+        ChangeKind::UserDeactivate,
+        EntityKind::UserDeactivate,
+        "plan: user deactivations",
+    ),
 ];
 
 fn source_kind(name: &str) -> Option<ChangeKind> {
-    SOURCES.iter().find(|(_, n)| *n == name).map(|(k, _)| *k)
+    SOURCES
+        .iter()
+        .find(|(_, _, n)| *n == name)
+        .map(|(k, _, _)| *k)
 }
 
-/// The plan's changes as the importer's six sources (line `n` is the kind's `n`th change).
-fn sources(plan: &Plan) -> Vec<VecSource> {
-    let user_upserts = plan
-        .users_upserted
+/// The plan's changes of one kind as an importer source: line `n` is the kind's `n`th
+/// change, each entity built as it is read (the plan is not copied).
+struct PlanSource {
+    plan: Arc<Plan>,
+    kind: ChangeKind,
+    entity: EntityKind,
+    name: &'static str,
+}
+
+impl InputSource for PlanSource {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn kind(&self) -> EntityKind {
+        self.entity
+    }
+
+    fn open(&self) -> Result<Records<'_>, InputError> {
+        let name: Arc<str> = Arc::from(self.name);
+        let plan = &*self.plan;
+        let entities: Box<dyn Iterator<Item = Entity> + Send + '_> =
+            match self.kind {
+                ChangeKind::UserUpsert => Box::new(
+                    plan.users_upserted
+                        .iter()
+                        .map(|u| Entity::UserUpsert(u.user.clone())),
+                ),
+                ChangeKind::GroupUpsert => Box::new(
+                    plan.groups_upserted
+                        .iter()
+                        .map(|g| Entity::GroupUpsert(g.group.clone())),
+                ),
+                ChangeKind::MembershipAdd => {
+                    Box::new(
+                        plan.memberships_added
+                            .iter()
+                            .map(|m| Entity::MembershipUpsert {
+                                group: m.group.clone(),
+                                member: m.member.clone(),
+                            }),
+                    )
+                }
+                ChangeKind::MembershipRemove => Box::new(plan.memberships_removed.iter().map(
+                    |m| Entity::MembershipDelete {
+                        group: m.group.clone(),
+                        member: m.member.clone(),
+                    },
+                )),
+                ChangeKind::GroupDelete => Box::new(
+                    plan.groups_deleted
+                        .iter()
+                        .map(|g| Entity::GroupDelete(g.external_id.clone())),
+                ),
+                ChangeKind::UserDeactivate => Box::new(
+                    plan.users_deactivated
+                        .iter()
+                        .map(|u| Entity::UserDeactivate(u.external_id.clone())),
+                ),
+            };
+        Ok(Box::new(entities.zip(1..).map(move |(entity, line)| {
+            Ok(Record {
+                source: Arc::clone(&name),
+                line,
+                entity,
+            })
+        })))
+    }
+}
+
+/// The plan's non-empty sources.
+fn sources(plan: &Arc<Plan>) -> Vec<PlanSource> {
+    SOURCES
         .iter()
-        .map(|u| Entity::UserUpsert(u.user.clone()));
-    let group_upserts = plan
-        .groups_upserted
-        .iter()
-        .map(|g| Entity::GroupUpsert(g.group.clone()));
-    let adds = plan
-        .memberships_added
-        .iter()
-        .map(|m| Entity::MembershipUpsert {
-            group: m.group.clone(),
-            member: m.member.clone(),
-        });
-    let removals = plan
-        .memberships_removed
-        .iter()
-        .map(|m| Entity::MembershipDelete {
-            group: m.group.clone(),
-            member: m.member.clone(),
-        });
-    let group_deletes = plan
-        .groups_deleted
-        .iter()
-        .map(|g| Entity::GroupDelete(g.external_id.clone()));
-    let deactivations = plan
-        .users_deactivated
-        .iter()
-        .map(|u| Entity::UserDeactivate(u.external_id.clone()));
-    let name = |k: ChangeKind| {
-        SOURCES
-            .iter()
-            .find(|(kind, _)| *kind == k)
-            .map_or("", |s| s.1)
-    };
-    vec![
-        VecSource::new(
-            name(ChangeKind::UserUpsert),
-            EntityKind::UserUpsert,
-            user_upserts,
-        ),
-        VecSource::new(
-            name(ChangeKind::GroupUpsert),
-            EntityKind::GroupUpsert,
-            group_upserts,
-        ),
-        VecSource::new(
-            name(ChangeKind::MembershipAdd),
-            EntityKind::MembershipUpsert,
-            adds,
-        ),
-        VecSource::new(
-            name(ChangeKind::MembershipRemove),
-            EntityKind::MembershipDelete,
-            removals,
-        ),
-        VecSource::new(
-            name(ChangeKind::GroupDelete),
-            EntityKind::GroupDelete,
-            group_deletes,
-        ),
-        VecSource::new(
-            name(ChangeKind::UserDeactivate),
-            EntityKind::UserDeactivate,
-            deactivations,
-        ),
-    ]
-    .into_iter()
-    .filter(|s| !s.entities().is_empty())
-    .collect()
+        .filter(|(kind, _, _)| plan.count(*kind) > 0)
+        .map(|&(kind, entity, name)| PlanSource {
+            plan: Arc::clone(plan),
+            kind,
+            entity,
+            name,
+        })
+        .collect()
 }
 
 /// The plan's changes on `ranges` of the importer's sources, as what to commit.
@@ -247,7 +283,7 @@ fn lock(store: &Mutex<StateStore>) -> std::sync::MutexGuard<'_, StateStore> {
 pub async fn apply<S>(
     store: &Arc<Mutex<StateStore>>,
     target: TargetId,
-    plan: &Plan,
+    plan: &Arc<Plan>,
     client: Client<S>,
     options: &ApplyOptions,
 ) -> Result<ApplyReport, SyncError>
@@ -327,7 +363,8 @@ where
 
     let committed: Arc<Mutex<HashMap<ChangeKind, u64>>> = Arc::default();
     let on_applied = {
-        let (store, plan, committed) = (Arc::clone(store), plan.clone(), Arc::clone(&committed));
+        let (store, plan, committed) =
+            (Arc::clone(store), Arc::clone(plan), Arc::clone(&committed));
         move |ranges: &[LineRange]| -> Result<(), BoxError> {
             let done = applied(&plan, ranges);
             lock(&store).commit(target, &done)?;
@@ -351,10 +388,7 @@ where
         import_options = import_options.with_on_progress(move |p| progress(p));
     }
     let sources = sources(plan);
-    let inputs: Vec<&dyn okta_idsrc_import::InputSource> = sources
-        .iter()
-        .map(|s| s as &dyn okta_idsrc_import::InputSource)
-        .collect();
+    let inputs: Vec<&dyn InputSource> = sources.iter().map(|s| s as &dyn InputSource).collect();
     let importer = Importer::new(client, plan.target.identity_source(), import_options);
     let result = importer.run(&inputs).await;
     let applied = committed
@@ -376,8 +410,8 @@ where
                 .iter()
                 .map(|s| json!({ "id": s.id, "status": s.status.as_str(), "applied": s.applied }))
                 .collect::<Vec<_>>());
-            s.set_applying(target, None)?;
             s.clear_journal(target)?;
+            s.set_applying(target, None)?;
             s.end_run(run, RunOutcome::Done, now(), &counts, &sessions, None)?;
             Ok(ApplyReport {
                 run,

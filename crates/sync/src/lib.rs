@@ -19,7 +19,7 @@
 //!
 //! ```no_run
 //! use std::sync::{Arc, Mutex};
-//! use okta_idsrc_import::{Entity, EntityKind, InputSource, VecSource};
+//! use okta_idsrc_import::{InputSource, VecSource};
 //! use okta_idsrc_sync::{ApplyOptions, PlanOptions, Snapshot, StateStore, Target, apply, plan};
 //! # async fn run(client: okta_idsrc_ops::Client, users: VecSource) -> Result<(), Box<dyn std::error::Error>> {
 //! let target = Target::new("https://acme.okta.com", "0oa1234567890abcdefg")?;
@@ -27,7 +27,7 @@
 //! let id = store.target(&target)?;
 //! let users: [&dyn InputSource; 1] = [&users];
 //! let snapshot = Snapshot { users: &users, groups: None, memberships: None };
-//! let plan = plan(&store, id, &target, snapshot, &PlanOptions::default())?;
+//! let plan = Arc::new(plan(&store, id, &target, snapshot, &PlanOptions::default())?);
 //! println!("{plan}");
 //! let store = Arc::new(Mutex::new(store));
 //! let report = apply(&store, id, &plan, client, &ApplyOptions::default()).await?;

@@ -317,20 +317,23 @@ impl Plan {
     /// The plan's identity: its target, revision, input and changes (two plans with the
     /// same id send the same).
     pub fn id(&self) -> String {
-        let mut h = okta_idsrc_core::stable_hash::StableHasher::new();
-        let text = serde_json::to_vec(&(
-            &self.target,
-            self.revision,
-            &self.input,
-            &self.users_upserted,
-            &self.users_deactivated,
-            &self.groups_upserted,
-            &self.groups_deleted,
-            &self.memberships_added,
-            &self.memberships_removed,
-        ))
+        let mut h = okta_idsrc_core::stable_hash::HashWriter::new();
+        serde_json::to_writer(
+            &mut h,
+            &(
+                &self.target,
+                self.revision,
+                &self.input,
+                &self.users_upserted,
+                &self.users_deactivated,
+                &self.groups_upserted,
+                &self.groups_deleted,
+                &self.memberships_added,
+                &self.memberships_removed,
+            ),
+        )
         .expect("a plan serializes");
-        h.bytes(&text);
+        let h = h.finish();
         h.finish_hex()
     }
 }

@@ -64,6 +64,9 @@ impl StateStore {
                 params![target.0, id, text, run],
             )
             .map_err(|e| self.error("cannot record the plan being applied", e))?;
+        if plan.is_none() {
+            self.give_back_free_pages()?;
+        }
         Ok(())
     }
 

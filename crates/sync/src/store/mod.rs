@@ -141,6 +141,12 @@ impl StateStore {
                 source: None,
             });
         }
+        if version == 0 {
+            // Before the first table: pages freed (a finished run's plan and journal) can be
+            // given back to the file system (`incremental_vacuum` after each run).
+            conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")
+                .map_err(fail("cannot set auto_vacuum"))?;
+        }
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(fail("cannot switch to WAL mode"))?;
         conn.pragma_update(None, "synchronous", "NORMAL")
@@ -152,6 +158,19 @@ impl StateStore {
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(fail("cannot record the schema version"))?;
         Ok(Self { conn, path })
+    }
+
+    /// Gives the file's free pages (a finished run's plan and journal) back to the file
+    /// system. SQLite frees one page per step of `incremental_vacuum`: it runs to the end.
+    pub(crate) fn give_back_free_pages(&self) -> Result<(), SyncError> {
+        let fail = |e| self.error("cannot give back free pages", e);
+        let mut stmt = self
+            .conn()
+            .prepare("PRAGMA incremental_vacuum")
+            .map_err(fail)?;
+        let mut rows = stmt.query([]).map_err(fail)?;
+        while rows.next().map_err(fail)?.is_some() {}
+        Ok(())
     }
 
     /// The file's path.
@@ -268,6 +287,44 @@ mod tests {
         .unwrap();
         let e = StateStore::open(dir.join("not.db")).unwrap_err();
         assert!(e.to_string().contains("not.db"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_finished_runs_pages_go_back_to_the_file_system() {
+        let dir = std::env::temp_dir().join(format!("okta-idsrc-vacuum-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("state.db");
+        let _ = std::fs::remove_file(&path);
+        let mut store = StateStore::open(&path).unwrap();
+        let t = store
+            .target(&Target::new("https://a.okta.com", "0oa1").unwrap())
+            .unwrap();
+        let record = "x".repeat(2_000);
+        for seq in 0..2_000 {
+            store
+                .conn()
+                .execute(
+                    "INSERT INTO journal (target, seq, record) VALUES (?1, ?2, ?3)",
+                    rusqlite::params![t.0, seq, record],
+                )
+                .unwrap();
+        }
+        let pages = |s: &StateStore, what: &str| -> i64 {
+            s.conn()
+                .pragma_query_value(None, what, |r| r.get(0))
+                .unwrap()
+        };
+        let full = pages(&store, "page_count");
+        store.clear_journal(t).unwrap();
+        assert!(
+            pages(&store, "freelist_count") > 900,
+            "the journal's pages are free"
+        );
+        store.set_applying(t, None).unwrap();
+        assert_eq!(pages(&store, "freelist_count"), 0);
+        assert!(pages(&store, "page_count") < full / 10);
+        drop(store);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

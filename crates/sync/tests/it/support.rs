@@ -140,7 +140,7 @@ pub(crate) fn plan_of(
     target: &Target,
     directory: &Directory,
     options: &PlanOptions,
-) -> Result<Plan, SyncError> {
+) -> Result<Arc<Plan>, SyncError> {
     let [users, groups, memberships] = directory.sources();
     let users: [&dyn InputSource; 1] = [&users];
     let groups: [&dyn InputSource; 1] = [&groups];
@@ -151,7 +151,7 @@ pub(crate) fn plan_of(
         memberships: Some(&memberships),
     };
     let store = store.lock().expect("store");
-    plan(&store, id, target, snapshot, options)
+    plan(&store, id, target, snapshot, options).map(Arc::new)
 }
 
 /// Plans and applies `directory`.
@@ -162,7 +162,7 @@ pub(crate) async fn sync(
     target: &Target,
     directory: &Directory,
     allow_deletions: bool,
-) -> Result<(Plan, ApplyReport), SyncError> {
+) -> Result<(Arc<Plan>, ApplyReport), SyncError> {
     let mut options = PlanOptions::default();
     options.thresholds.allow_deletions = allow_deletions;
     let plan = plan_of(store, id, target, directory, &options)?;
