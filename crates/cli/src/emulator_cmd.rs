@@ -34,10 +34,10 @@ pub(crate) struct EmulatorArgs {
     #[arg(long, value_name = "N")]
     concurrency_limit: Option<usize>,
     /// Share of /api/v1 requests that fail (500s, 503s, dropped connections), 0–1.
-    #[arg(long, value_name = "R", default_value_t = 0.0)]
+    #[arg(long, value_name = "R", default_value_t = 0.0, value_parser = rate)]
     fault_rate: f64,
     /// Share of triggered sessions that end in ERROR, 0–1.
-    #[arg(long, value_name = "R", default_value_t = 0.0)]
+    #[arg(long, value_name = "R", default_value_t = 0.0, value_parser = rate)]
     import_error_rate: f64,
     /// Seed of ids and faults (default: random).
     #[arg(long, value_name = "N")]
@@ -72,6 +72,19 @@ pub(crate) struct EmulatorArgs {
     /// Require a DPoP nonce on resource requests too (off, as on Okta).
     #[arg(long)]
     oauth_resource_nonce: bool,
+}
+
+/// A probability: a number from 0 to 1.
+fn rate(s: &str) -> Result<f64, String> {
+    let r: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number"))?;
+    if (0.0..=1.0).contains(&r) {
+        Ok(r)
+    } else {
+        Err(format!("{s} is not a rate from 0 to 1"))
+    }
 }
 
 /// Runs the emulator until SIGINT or SIGTERM, then shuts it down gracefully.

@@ -7,6 +7,7 @@ use std::time::Duration;
 use okta_idsrc_core::Clock;
 
 use crate::oauth::settings::{OAuthClient, OAuthSettings};
+use crate::snapshot::StateSnapshot;
 
 /// Faults to inject, each a probability between 0 and 1.
 ///
@@ -111,4 +112,6 @@ pub(crate) struct Config {
     pub oauth: OAuthSettings,
     /// The wall clock of `Date` headers, timestamps, rate windows and the OAuth side.
     pub clock: Arc<dyn Clock>,
+    /// The state to start from.
+    pub initial_state: Option<StateSnapshot>,
 }

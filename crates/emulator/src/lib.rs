@@ -146,8 +146,8 @@ pub use okta_idsrc_core::clock::{Clock, SystemClock};
 /// The JOSE types the OAuth configuration takes ([`Jwk`] in [`OAuthClient::jwks`]).
 pub use okta_idsrc_jose::Jwk;
 pub use snapshot::{
-    GroupSnapshot, IdentitySourceCounts, IdentitySourceSnapshot, SessionSnapshot, StateSnapshot,
-    Stats, UserSnapshot,
+    GroupSnapshot, IdentitySourceCounts, IdentitySourceSnapshot, PendingLoad, SessionSnapshot,
+    SnapshotError, StateSnapshot, Stats, UserSnapshot,
 };
 
 use config::Config;
@@ -242,6 +242,7 @@ impl Default for EmulatorBuilder {
                 oauth_clients: Vec::new(),
                 oauth: OAuthSettings::default(),
                 clock: Arc::new(SystemClock),
+                initial_state: None,
             },
         }
     }
@@ -314,12 +315,30 @@ impl EmulatorBuilder {
         /// Idle expiry, the session cool-down, import delays and latency are durations on tokio's
         /// (possibly paused) time.
         fn clock(clock: Arc<dyn Clock>) => clock = clock;
+
+        /// The state to start from, in the `GET /__emulator/state` format (for example
+        /// [`StateSnapshot::from_json`] of a file `--save` wrote): users, groups, memberships
+        /// and sessions, pending loads included; TRIGGERED sessions are processed as usual.
+        /// Its identity sources are served beside the configured ones. Counters start at zero.
+        /// [`start`](Self::start) fails with `InvalidData` when [`StateSnapshot::check`] does.
+        fn state(snapshot: StateSnapshot) => initial_state = Some(snapshot);
     }
 
     /// Binds the socket and starts serving on the current tokio runtime. The emulator accepts
     /// connections when this returns.
     pub async fn start(self) -> io::Result<EmulatorHandle> {
         let mut config = self.config;
+        let initial = config.initial_state.take();
+        if let Some(snapshot) = &initial {
+            snapshot
+                .check()
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            for source in &snapshot.identity_sources {
+                if !config.identity_sources.contains(&source.id) {
+                    config.identity_sources.push(source.id.clone());
+                }
+            }
+        }
         if config.identity_sources.is_empty() {
             config
                 .identity_sources
@@ -328,6 +347,11 @@ impl EmulatorBuilder {
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(config, addr));
+        if let Some(snapshot) = &initial {
+            shared
+                .restore(snapshot)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        }
         let (shutdown, rx) = watch::channel(false);
         let workers = shared
             .sources
@@ -423,7 +447,14 @@ impl EmulatorHandle {
 
     /// Stops accepting connections, lets open requests finish (up to 5 s), and stops the
     /// import workers.
-    pub async fn shutdown(mut self) {
+    pub async fn shutdown(self) {
+        self.shutdown_with_state().await;
+    }
+
+    /// [`shutdown`](Self::shutdown), then everything the emulator held once nothing can change
+    /// it any more (what `okta-idsrc emulator --save` writes). A session the worker had not
+    /// processed yet stays TRIGGERED with its loads, and is processed after a load.
+    pub async fn shutdown_with_state(mut self) -> StateSnapshot {
         let _ = self.shutdown.send(true);
         if let Some(server) = self.server.take() {
             let _ = server.await;
@@ -431,6 +462,7 @@ impl EmulatorHandle {
         for worker in std::mem::take(&mut self.workers) {
             let _ = worker.await;
         }
+        self.shared.snapshot()
     }
 }
 

@@ -93,7 +93,7 @@ async fn handle(
 ) -> Result<Response<Body>, DropConnection> {
     let path = req.uri().path();
     if path.starts_with("/__emulator/") {
-        return Ok(inspect(&shared, &req));
+        return Ok(inspect(&shared, req).await);
     }
     if path == oauth::settings::TOKEN_PATH {
         return Ok(oauth::token_endpoint(&shared, req).await);
@@ -136,26 +136,8 @@ async fn handle(
         Some((_, Route::Sessions)) if parts.method == Method::POST => &shared.session_creation,
         _ => &shared.general,
     };
-    let origin = oauth::request_origin(&parts.uri, &parts.headers, shared.addr);
-    let credentials = AuthRequest {
-        method: &parts.method,
-        path: parts.uri.path(),
-        headers: &parts.headers,
-        origin: &origin,
-    };
-    match shared.auth.authenticate(&credentials) {
-        Ok(()) => {}
-        Err(Denial::Unknown) => {
-            return Ok(refuse(&ApiError::unauthorized(), Some(bucket.peek())));
-        }
-        Err(Denial::Challenge(challenge)) => {
-            return Ok(challenge_response(
-                &shared,
-                *challenge,
-                &request_id,
-                bucket.peek(),
-            ));
-        }
+    if let Err(refusal) = authenticate(&shared, &parts, &request_id, Some(bucket.peek())) {
+        return Ok(refusal);
     }
     let rate = match bucket.take() {
         Ok(rate) => rate,
@@ -204,10 +186,47 @@ async fn read_body(body: Incoming) -> Result<Bytes, ApiError> {
     }
 }
 
-/// `GET /__emulator/state` and `POST /__emulator/reset`; no auth, limits or faults.
-fn inspect(shared: &Shared, req: &Request<Incoming>) -> Response<Body> {
+/// Checks the request's credentials as `/api/v1` does: `Err` is the refusal to send (401
+/// E0000011, or a challenge), with `rate` on it.
+fn authenticate(
+    shared: &Shared,
+    parts: &http::request::Parts,
+    request_id: &str,
+    rate: Option<RateState>,
+) -> Result<(), Response<Body>> {
+    let origin = oauth::request_origin(&parts.uri, &parts.headers, shared.addr);
+    let credentials = AuthRequest {
+        method: &parts.method,
+        path: parts.uri.path(),
+        headers: &parts.headers,
+        origin: &origin,
+    };
+    match shared.auth.authenticate(&credentials) {
+        Ok(()) => Ok(()),
+        Err(Denial::Unknown) => Err(error_response(
+            shared,
+            &ApiError::unauthorized(),
+            request_id,
+            rate,
+        )),
+        Err(Denial::Challenge(challenge)) => Err(challenge_response(
+            shared,
+            *challenge,
+            request_id,
+            rate.unwrap_or_else(|| shared.general.peek()),
+        )),
+    }
+}
+
+/// `GET /__emulator/state` and `POST /__emulator/reset`: the emulator's token (or an access
+/// token) as on `/api/v1`, then no limits or faults.
+async fn inspect(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
     let request_id = shared.ids.request();
-    let reply = match (req.method(), req.uri().path()) {
+    let (parts, _body) = req.into_parts();
+    if let Err(refusal) = authenticate(shared, &parts, &request_id, None) {
+        return refusal;
+    }
+    let reply = match (&parts.method, parts.uri.path()) {
         (&Method::GET, "/__emulator/state") => {
             let body =
                 serde_json::to_vec(&shared.snapshot()).expect("a snapshot always serializes");

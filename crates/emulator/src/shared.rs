@@ -14,7 +14,7 @@ use crate::faults::FaultInjector;
 use crate::ids::{IdGen, timestamp};
 use crate::oauth::OAuth;
 use crate::rate_limit::{Bucket, Concurrency};
-use crate::snapshot::{self, IdentitySourceCounts, StateSnapshot, Stats};
+use crate::snapshot::{self, IdentitySourceCounts, SnapshotError, StateSnapshot, Stats};
 use crate::state::{Source, SourceState};
 
 /// Request counters.
@@ -90,6 +90,11 @@ impl Shared {
         self.config.clock.now()
     }
 
+    /// The emulator's time in seconds since the epoch.
+    pub(crate) fn epoch_secs(&self) -> u64 {
+        crate::ids::epoch_secs(self.now())
+    }
+
     /// The emulator's time as an Okta timestamp.
     pub(crate) fn timestamp(&self) -> String {
         timestamp(self.now())
@@ -151,6 +156,26 @@ impl Shared {
             memberships: state.groups.values().map(|g| g.members.len()).sum(),
             sessions,
         })
+    }
+
+    /// Replaces what the identity sources `snapshot` names hold with its content (the others
+    /// keep theirs), and wakes their workers for TRIGGERED sessions.
+    pub(crate) fn restore(&self, snapshot: &StateSnapshot) -> Result<(), SnapshotError> {
+        let now = self.epoch_secs();
+        let mut restored = Vec::new();
+        for (i, s) in snapshot.identity_sources.iter().enumerate() {
+            let state = s.restore(&format!("identitySources[{i}]"), now)?;
+            let source = self.source(&s.id).ok_or_else(|| SnapshotError {
+                path: format!("identitySources[{i}].id"),
+                message: format!("identity source {} is not served", s.id),
+            })?;
+            restored.push((source, state));
+        }
+        for (source, state) in restored {
+            *source.lock() = state;
+            source.wake.notify_one();
+        }
+        Ok(())
     }
 
     /// Empties every identity source, the counters and the rate-limit windows (issued tokens,

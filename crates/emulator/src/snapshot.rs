@@ -1,12 +1,24 @@
-//! The inspection view of the emulator's state (`GET /__emulator/state`), typed.
+//! The inspection view of the emulator's state (`GET /__emulator/state`), typed; and the way
+//! back: a snapshot checked and loaded into a starting emulator
+//! ([`EmulatorBuilder::state`](crate::EmulatorBuilder::state), `okta-idsrc emulator --load`).
 
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+use indexmap::IndexSet;
+use okta_idsrc_core::limits::MAX_LOADS_PER_SESSION;
 use okta_idsrc_core::models::{
-    IdentitySourceGroupProfileForUpsert, IdentitySourceSession, IdentitySourceSessionStatus,
+    BulkGroupUpsertRequestBodyProfilesInner, BulkUpsertRequestBodyProfilesInner,
+    IdentitySourceGroupMembershipsUpsertProfileInner, IdentitySourceGroupProfileForUpsert,
+    IdentitySourceSession, IdentitySourceSessionStatus, IdentitySourceUserProfileForDelete,
     IdentitySourceUserProfileForUpsert,
 };
 use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
 
-use crate::state::SourceState;
+use crate::ids::{UserId, parse_timestamp, timestamp_from_secs};
+use crate::profiles::{UserProfile, normalize_group_profile};
+use crate::state::{Group, Session, SourceState, User};
 
 /// Everything the emulator holds, as `GET /__emulator/state` returns it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -15,7 +27,8 @@ use crate::state::SourceState;
 pub struct StateSnapshot {
     /// Every configured identity source, in configuration order.
     pub identity_sources: Vec<IdentitySourceSnapshot>,
-    /// Request counters since the start or the last reset.
+    /// Request counters since the start or the last reset (not restored by a load).
+    #[serde(default)]
     pub stats: Stats,
 }
 
@@ -24,7 +37,76 @@ impl StateSnapshot {
     pub fn identity_source(&self, id: &str) -> Option<&IdentitySourceSnapshot> {
         self.identity_sources.iter().find(|s| s.id == id)
     }
+
+    /// Parses a snapshot from JSON (what `GET /__emulator/state` and `--save` write) and checks
+    /// that an emulator can start from it ([`check`](Self::check)). A malformed file is an error
+    /// naming the JSON path (`identitySources[0].users[3].profile.email`) and the line and column.
+    pub fn from_json(json: &[u8]) -> Result<Self, SnapshotError> {
+        let de = &mut serde_json::Deserializer::from_slice(json);
+        let snapshot: Self = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            SnapshotError {
+                path: if path == "." { String::new() } else { path },
+                message: e.into_inner().to_string(),
+            }
+        })?;
+        snapshot.check()?;
+        Ok(snapshot)
+    }
+
+    /// Checks what JSON alone cannot: ids unique and well formed (user ids are 20 letters or
+    /// digits), timestamps in Okta's form, members known users, at most one active session per
+    /// identity source, pending loads only on CREATED, IN_PROGRESS or TRIGGERED sessions, and
+    /// at most 50 loads a session. The error names the JSON path.
+    pub fn check(&self) -> Result<(), SnapshotError> {
+        let mut sources = HashSet::new();
+        for (i, source) in self.identity_sources.iter().enumerate() {
+            let path = format!("identitySources[{i}]");
+            if source.id.is_empty() {
+                return Err(SnapshotError::at(format!("{path}.id"), "is empty"));
+            }
+            if !sources.insert(source.id.as_str()) {
+                return Err(SnapshotError::at(
+                    format!("{path}.id"),
+                    format!("identity source {} appears twice", source.id),
+                ));
+            }
+            source.restore(&path, 0)?;
+        }
+        Ok(())
+    }
 }
+
+/// Why a snapshot cannot be loaded: where (a JSON path) and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotError {
+    /// The JSON path of the offending value (`identitySources[0].users[3].id`); empty for the
+    /// document itself.
+    pub path: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl SnapshotError {
+    fn at(path: String, message: impl Into<String>) -> Self {
+        Self {
+            path,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for SnapshotError {}
 
 /// One identity source's users, groups and sessions.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -34,10 +116,13 @@ pub struct IdentitySourceSnapshot {
     /// The identity source id (`0oa…`).
     pub id: String,
     /// Users, in creation order (deactivated ones included).
+    #[serde(default)]
     pub users: Vec<UserSnapshot>,
     /// Groups, in creation order.
+    #[serde(default)]
     pub groups: Vec<GroupSnapshot>,
     /// Sessions, in creation order.
+    #[serde(default)]
     pub sessions: Vec<SessionSnapshot>,
 }
 
@@ -83,12 +168,18 @@ impl IdentitySourceSnapshot {
 pub struct UserSnapshot {
     /// The external id.
     pub external_id: String,
-    /// The Okta user id (`00u…`).
+    /// The Okta user id (`0ua…`, 20 characters).
     pub id: String,
     /// False once a bulk delete deactivated the user.
     pub active: bool,
     /// The profile, nullable attributes explicit.
     pub profile: IdentitySourceUserProfileForUpsert,
+    /// When the user was created (an Okta timestamp); a load without it uses the load time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    /// When the user last changed; a load without it uses the load time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_updated: Option<String>,
 }
 
 /// A group and its members.
@@ -103,10 +194,12 @@ pub struct GroupSnapshot {
     /// The profile.
     pub profile: IdentitySourceGroupProfileForUpsert,
     /// Members' external ids, in insertion order.
+    #[serde(default)]
     pub members: Vec<String>,
 }
 
-/// A session: the fields of `IdentitySourceSession`, plus how many loads it accepted.
+/// A session: the fields of `IdentitySourceSession`, plus how many loads it accepted and the
+/// loads still waiting to be applied.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
@@ -125,6 +218,46 @@ pub struct SessionSnapshot {
     pub last_updated: String,
     /// Bulk loads accepted (at most 50).
     pub load_count: usize,
+    /// The accepted loads not yet applied (a CREATED, IN_PROGRESS or TRIGGERED session's), in
+    /// upload order; a load restores them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub loads: Vec<PendingLoad>,
+}
+
+/// One accepted bulk load, kept until its session is processed: the operation and the
+/// entries of its body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", content = "entries", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum PendingLoad {
+    /// `bulk-upsert`: users to create or update.
+    BulkUpsert(Vec<BulkUpsertRequestBodyProfilesInner>),
+    /// `bulk-delete`: users to deactivate.
+    BulkDelete(Vec<IdentitySourceUserProfileForDelete>),
+    /// `bulk-groups-upsert`: groups to create or update.
+    BulkGroupsUpsert(Vec<BulkGroupUpsertRequestBodyProfilesInner>),
+    /// `bulk-groups-delete`: external ids of groups to remove.
+    BulkGroupsDelete(Vec<String>),
+    /// `bulk-group-memberships-upsert`: members to add.
+    BulkGroupMembershipsUpsert(Vec<IdentitySourceGroupMembershipsUpsertProfileInner>),
+    /// `bulk-group-memberships-delete`: members to remove.
+    BulkGroupMembershipsDelete(Vec<IdentitySourceGroupMembershipsUpsertProfileInner>),
+}
+
+impl PendingLoad {
+    /// The entities it names: users, groups, or (group, member) pairs.
+    pub fn entities(&self) -> usize {
+        match self {
+            Self::BulkUpsert(v) => v.len(),
+            Self::BulkDelete(v) => v.len(),
+            Self::BulkGroupsUpsert(v) => v.len(),
+            Self::BulkGroupsDelete(v) => v.len(),
+            Self::BulkGroupMembershipsUpsert(v) | Self::BulkGroupMembershipsDelete(v) => v
+                .iter()
+                .map(|m| m.member_external_ids.as_ref().map_or(0, Vec::len))
+                .sum(),
+        }
+    }
 }
 
 impl SessionSnapshot {
@@ -146,10 +279,13 @@ impl SessionSnapshot {
 #[non_exhaustive]
 pub struct Stats {
     /// `/api/v1` requests received (inspection requests are not counted).
+    #[serde(default)]
     pub requests: u64,
     /// 429 responses sent (rate and concurrency limits).
+    #[serde(default)]
     pub rate_limited: u64,
     /// Faults injected: 500s, 503s, dropped connections and failed imports.
+    #[serde(default)]
     pub faults_injected: u64,
     /// Requests to the token endpoint (`/oauth2/v1/token`), counted apart from `requests`.
     #[serde(default)]
@@ -166,10 +302,12 @@ pub(crate) fn identity_source(id: &str, state: &SourceState) -> IdentitySourceSn
             .users
             .iter()
             .map(|(ext, u)| UserSnapshot {
-                external_id: ext.clone(),
-                id: u.id.clone(),
+                external_id: ext.to_string(),
+                id: u.id.as_str().to_owned(),
                 active: u.active,
-                profile: u.profile.clone(),
+                profile: u.profile.to_model(&state.names),
+                created: Some(timestamp_from_secs(u.created)),
+                last_updated: Some(timestamp_from_secs(u.last_updated)),
             })
             .collect(),
         groups: state
@@ -179,7 +317,7 @@ pub(crate) fn identity_source(id: &str, state: &SourceState) -> IdentitySourceSn
                 external_id: ext.clone(),
                 id: g.id.clone(),
                 profile: g.profile.clone(),
-                members: g.members.iter().cloned().collect(),
+                members: g.members.iter().map(|m| m.to_string()).collect(),
             })
             .collect(),
         sessions: state
@@ -193,7 +331,185 @@ pub(crate) fn identity_source(id: &str, state: &SourceState) -> IdentitySourceSn
                 created: s.created.clone(),
                 last_updated: s.last_updated.clone(),
                 load_count: s.load_count,
+                loads: s.loads.clone(),
             })
             .collect(),
+    }
+}
+
+impl IdentitySourceSnapshot {
+    /// The state this snapshot describes, at `now` (epoch seconds, for missing user times);
+    /// `path` is this snapshot's JSON path, for errors.
+    pub(crate) fn restore(&self, path: &str, now: u64) -> Result<SourceState, SnapshotError> {
+        let mut state = SourceState::default();
+        for (i, u) in self.users.iter().enumerate() {
+            let at = |field: &str| format!("{path}.users[{i}].{field}");
+            if u.external_id.is_empty() {
+                return Err(SnapshotError::at(at("externalId"), "is empty"));
+            }
+            if state.users.contains_key(u.external_id.as_str()) {
+                return Err(SnapshotError::at(
+                    at("externalId"),
+                    format!("user {} appears twice", u.external_id),
+                ));
+            }
+            let id = UserId::parse(&u.id).ok_or_else(|| {
+                SnapshotError::at(
+                    at("id"),
+                    format!("{:?} is not a user id (20 letters or digits)", u.id),
+                )
+            })?;
+            let time = |value: &Option<String>, field: &str| match value {
+                None => Ok(now),
+                Some(t) => parse_timestamp(t).ok_or_else(|| {
+                    SnapshotError::at(
+                        at(field),
+                        format!("{t:?} is not a timestamp like 2026-05-13T05:52:24.000Z"),
+                    )
+                }),
+            };
+            let user = User {
+                id,
+                active: u.active,
+                profile: UserProfile::encode(&u.profile, &mut state.names),
+                created: time(&u.created, "created")?,
+                last_updated: time(&u.last_updated, "lastUpdated")?,
+            };
+            state.users.insert(u.external_id.as_str().into(), user);
+        }
+        for (i, g) in self.groups.iter().enumerate() {
+            let at = |field: &str| format!("{path}.groups[{i}].{field}");
+            if g.external_id.is_empty() {
+                return Err(SnapshotError::at(at("externalId"), "is empty"));
+            }
+            if g.id.is_empty() {
+                return Err(SnapshotError::at(at("id"), "is empty"));
+            }
+            if state.groups.contains_key(&g.external_id) {
+                return Err(SnapshotError::at(
+                    at("externalId"),
+                    format!("group {} appears twice", g.external_id),
+                ));
+            }
+            if state.group_ids.contains_key(&g.id) {
+                return Err(SnapshotError::at(
+                    at("id"),
+                    format!("group id {} appears twice", g.id),
+                ));
+            }
+            let mut members = IndexSet::with_capacity(g.members.len());
+            for (j, m) in g.members.iter().enumerate() {
+                if !state.users.contains_key(m.as_str()) {
+                    return Err(SnapshotError::at(
+                        at(&format!("members[{j}]")),
+                        format!("{m} is not a user of this identity source"),
+                    ));
+                }
+                if !members.insert(m.as_str().into()) {
+                    return Err(SnapshotError::at(
+                        at(&format!("members[{j}]")),
+                        format!("{m} appears twice"),
+                    ));
+                }
+            }
+            let mut profile = g.profile.clone();
+            normalize_group_profile(&mut profile);
+            state.group_ids.insert(g.id.clone(), g.external_id.clone());
+            state.groups.insert(
+                g.external_id.clone(),
+                Group {
+                    id: g.id.clone(),
+                    profile,
+                    members,
+                },
+            );
+        }
+        let mut seen = HashMap::new();
+        for (i, s) in self.sessions.iter().enumerate() {
+            let at = |field: &str| format!("{path}.sessions[{i}].{field}");
+            if s.id.is_empty() {
+                return Err(SnapshotError::at(at("id"), "is empty"));
+            }
+            if seen.insert(s.id.as_str(), i).is_some() {
+                return Err(SnapshotError::at(
+                    at("id"),
+                    format!("session {} appears twice", s.id),
+                ));
+            }
+            if s.identity_source_id != self.id {
+                return Err(SnapshotError::at(
+                    at("identitySourceId"),
+                    format!(
+                        "is {}, not the identity source {}",
+                        s.identity_source_id, self.id
+                    ),
+                ));
+            }
+            for (field, t) in [("created", &s.created), ("lastUpdated", &s.last_updated)] {
+                if parse_timestamp(t).is_none() {
+                    return Err(SnapshotError::at(
+                        at(field),
+                        format!("{t:?} is not a timestamp like 2026-05-13T05:52:24.000Z"),
+                    ));
+                }
+            }
+            let active = matches!(
+                s.status,
+                IdentitySourceSessionStatus::Created
+                    | IdentitySourceSessionStatus::InProgress
+                    | IdentitySourceSessionStatus::Triggered
+            );
+            if let IdentitySourceSessionStatus::Unknown(other) = &s.status {
+                return Err(SnapshotError::at(
+                    at("status"),
+                    format!("{:?} is not a session status", other.as_str()),
+                ));
+            }
+            if active {
+                if let Some(other) = &state.active {
+                    return Err(SnapshotError::at(
+                        at("status"),
+                        format!(
+                            "session {} is {} while session {other} is active too; at most one \
+                             session is CREATED, IN_PROGRESS or TRIGGERED",
+                            s.id, s.status
+                        ),
+                    ));
+                }
+                state.active = Some(s.id.clone());
+            } else if !s.loads.is_empty() {
+                return Err(SnapshotError::at(
+                    at("loads"),
+                    format!("a {} session has no loads waiting", s.status),
+                ));
+            }
+            if s.load_count > MAX_LOADS_PER_SESSION || s.loads.len() > s.load_count {
+                return Err(SnapshotError::at(
+                    at("loadCount"),
+                    format!(
+                        "is {} with {} loads waiting; at most {MAX_LOADS_PER_SESSION}, and at \
+                         least the loads waiting",
+                        s.load_count,
+                        s.loads.len()
+                    ),
+                ));
+            }
+            if s.status == IdentitySourceSessionStatus::Triggered {
+                state.queue.push_back(s.id.clone());
+            }
+            state.sessions.insert(
+                s.id.clone(),
+                Session {
+                    id: s.id.clone(),
+                    status: s.status.clone(),
+                    created: s.created.clone(),
+                    last_updated: s.last_updated.clone(),
+                    last_activity: Instant::now(),
+                    loads: s.loads.clone(),
+                    load_count: s.load_count,
+                },
+            );
+        }
+        Ok(state)
     }
 }

@@ -39,6 +39,7 @@ pub(crate) async fn run(
 /// TRIGGERED → COMPLETED with every load applied in upload order, or → ERROR with none.
 fn process(shared: &Shared, source: &Source, session_id: &str) {
     let timestamp = shared.timestamp();
+    let now = shared.epoch_secs();
     let mut state = source.lock();
     let Some(session) = state.sessions.get_mut(session_id) else {
         return; // the state was reset meanwhile
@@ -52,7 +53,7 @@ fn process(shared: &Shared, source: &Source, session_id: &str) {
         Counters::bump(&shared.stats.faults_injected);
     } else {
         for load in loads {
-            state.apply_load(load, &shared.ids, &timestamp);
+            state.apply_load(load, &shared.ids, now);
         }
     }
     let session = state

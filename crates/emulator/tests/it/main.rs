@@ -4,6 +4,7 @@
 
 mod common;
 mod faults;
+mod fidelity;
 mod lifecycle;
 mod limits;
 mod oauth;
