@@ -100,10 +100,16 @@ pub(crate) struct Config {
     pub identity_sources: Vec<String>,
     pub rate_limit: Option<u32>,
     pub session_rate_limit: Option<u32>,
+    /// The org-wide bucket every `/api/v1` request counts against beside its endpoint's.
+    pub org_rate_limit: Option<u32>,
     pub concurrency_limit: Option<usize>,
     pub faults: Faults,
     pub latency: Duration,
     pub import_delay: Duration,
+    /// Processing time per entity a triggered session holds, on top of `import_delay`.
+    pub import_time_per_entity: Duration,
+    /// Divides the cool-down, processing times, idle expiry and rate-limit windows.
+    pub time_scale: u32,
     pub session_cooldown: Duration,
     pub session_idle_expiry: Duration,
     pub seed: u64,

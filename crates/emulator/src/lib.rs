@@ -231,10 +231,13 @@ impl Default for EmulatorBuilder {
                 identity_sources: Vec::new(),
                 rate_limit: None,
                 session_rate_limit: None,
+                org_rate_limit: None,
                 concurrency_limit: None,
                 faults: Faults::NONE,
                 latency: Duration::ZERO,
                 import_delay: Duration::ZERO,
+                import_time_per_entity: Duration::ZERO,
+                time_scale: 1,
                 session_cooldown: Duration::ZERO,
                 session_idle_expiry: LIVE_SESSION_IDLE_EXPIRY,
                 seed: fastrand::u64(..),
@@ -266,6 +269,14 @@ impl EmulatorBuilder {
         /// (a live org showed 15). Default: no limit.
         fn session_rate_limit(per_minute: u32) => session_rate_limit = Some(per_minute);
 
+        /// An org-wide bucket of `per_minute` requests a window that every `/api/v1` request
+        /// counts against beside its endpoint's bucket (the general one or session creation).
+        /// A 429 comes when either runs out, and every response then carries two values of each
+        /// rate-limit header, as live Okta does when several limits apply to a request: the
+        /// org-wide bucket's first, then the endpoint's (their windows start apart, so their
+        /// `X-Rate-Limit-Reset` values differ). Default: none (one value each).
+        fn org_rate_limit(per_minute: u32) => org_rate_limit = Some(per_minute);
+
         /// Requests in flight at once; more get 429 with `X-Rate-Limit-Limit: 0` and
         /// `X-Rate-Limit-Remaining: 0`, Okta's concurrent-limit signal. Default: no limit.
         fn concurrency_limit(n: usize) => concurrency_limit = Some(n);
@@ -279,6 +290,19 @@ impl EmulatorBuilder {
         /// How long a triggered session waits before it is processed (default: zero — processed
         /// promptly, yet after start-import has answered TRIGGERED).
         fn import_delay(delay: Duration) => import_delay = delay;
+
+        /// Processing time per entity a triggered session holds — each user, group and (group,
+        /// member) pair of its loads — on top of [`import_delay`](Self::import_delay), as live
+        /// Okta takes longer for larger sessions (default: zero).
+        fn import_time_per_entity(per_entity: Duration) => import_time_per_entity = per_entity;
+
+        /// Runs the emulator's durations `scale` times faster: the session cool-down, the
+        /// import delay and per-entity processing time, the idle expiry and the rate-limit
+        /// windows (60 s / `scale`) are divided by `scale`, so a live-like 5-minute cool-down
+        /// takes 5 s at 60. Latency, timestamps, `Date` and the OAuth side are not scaled; a
+        /// scaled window's `X-Rate-Limit-Reset` is still whole epoch seconds (rounded up).
+        /// Default 1; 0 counts as 1.
+        fn time_scale(scale: u32) => time_scale = scale.max(1);
 
         /// The minimum time between two session creations of one identity source. Default: zero;
         /// live Okta uses five minutes ([`LIVE_SESSION_COOLDOWN`]).
@@ -328,6 +352,15 @@ impl EmulatorBuilder {
     /// connections when this returns.
     pub async fn start(self) -> io::Result<EmulatorHandle> {
         let mut config = self.config;
+        let scale = config.time_scale.max(1);
+        for d in [
+            &mut config.session_cooldown,
+            &mut config.import_delay,
+            &mut config.import_time_per_entity,
+            &mut config.session_idle_expiry,
+        ] {
+            *d /= scale;
+        }
         let initial = config.initial_state.take();
         if let Some(snapshot) = &initial {
             snapshot

@@ -9,3 +9,5 @@ mod lifecycle;
 mod limits;
 mod oauth;
 mod operations;
+mod persistence;
+mod timing;
