@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::{ArgAction, Args};
 use okta_idsrc_emulator::{
     DEFAULT_IDENTITY_SOURCE, DEFAULT_PORT, DEFAULT_TOKEN, Emulator, EmulatorHandle, Faults,
-    OAuthClient, OAuthSettings, SCOPE_MANAGE, SCOPE_READ,
+    OAuthClient, OAuthSettings, SCOPE_MANAGE, SCOPE_READ, StateSnapshot,
 };
 
 /// Options of `okta-idsrc emulator`.
@@ -30,6 +30,11 @@ pub(crate) struct EmulatorArgs {
     /// Session creations per minute, a bucket of its own (default: unlimited).
     #[arg(long, value_name = "N")]
     session_rate_limit: Option<u32>,
+    /// An org-wide bucket of N requests per minute that every /api/v1 request counts against
+    /// beside its endpoint's; responses then carry two values of each X-Rate-Limit-* header
+    /// (org-wide first), as live Okta does when several limits apply.
+    #[arg(long, value_name = "N")]
+    org_rate_limit: Option<u32>,
     /// Requests in flight at once before 429 with X-Rate-Limit-Limit: 0 (default: unlimited).
     #[arg(long, value_name = "N")]
     concurrency_limit: Option<usize>,
@@ -48,6 +53,23 @@ pub(crate) struct EmulatorArgs {
     /// Delay before a triggered session is processed, in milliseconds.
     #[arg(long, value_name = "N", default_value_t = 0)]
     import_delay_ms: u64,
+    /// Processing time per entity a triggered session holds (user, group, or group member),
+    /// in milliseconds, on top of --import-delay-ms.
+    #[arg(long, value_name = "MS", default_value_t = 0.0, value_parser = millis)]
+    import_ms_per_entity: f64,
+    /// Run the emulator's durations N times faster: the session cool-down, the import delay
+    /// and per-entity time, idle expiry and the rate-limit windows (60 s / N) are divided by N.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    time_scale: u32,
+    /// Start from this state (the GET /__emulator/state format): users, groups,
+    /// memberships, sessions and their waiting loads.
+    #[arg(long, value_name = "STATE.json")]
+    load: Option<PathBuf>,
+    /// On a clean shutdown (SIGINT, SIGTERM), write the state to this file (the
+    /// /__emulator/state format; --load reads it back).
+    #[arg(long, value_name = "STATE.json")]
+    save: Option<PathBuf>,
     /// Minimum seconds between two session creations of one identity source (live Okta: 300).
     #[arg(long, value_name = "N", default_value_t = 0)]
     session_cooldown_secs: u64,
@@ -72,6 +94,21 @@ pub(crate) struct EmulatorArgs {
     /// Require a DPoP nonce on resource requests too (off, as on Okta).
     #[arg(long)]
     oauth_resource_nonce: bool,
+}
+
+/// A duration in milliseconds: a finite number, 0 or more.
+fn millis(s: &str) -> Result<f64, String> {
+    let ms: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number"))?;
+    if ms.is_finite() && (0.0..=3_600_000.0).contains(&ms) {
+        Ok(ms)
+    } else {
+        Err(format!(
+            "{s} is not a number of milliseconds from 0 to 3600000"
+        ))
+    }
 }
 
 /// A probability: a number from 0 to 1.
@@ -110,6 +147,16 @@ async fn serve(args: EmulatorArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let initial = match &args.load {
+        Some(path) => match load_state(path) {
+            Ok(snapshot) => Some(snapshot),
+            Err(e) => {
+                eprintln!("okta-idsrc emulator: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
     let mut builder = Emulator::builder()
         .listen(args.listen)
         .token(args.token)
@@ -119,6 +166,8 @@ async fn serve(args: EmulatorArgs) -> ExitCode {
         })
         .latency(Duration::from_millis(args.latency_ms))
         .import_delay(Duration::from_millis(args.import_delay_ms))
+        .import_time_per_entity(Duration::from_secs_f64(args.import_ms_per_entity / 1000.0))
+        .time_scale(args.time_scale)
         .session_cooldown(Duration::from_secs(args.session_cooldown_secs));
     for id in args.identity_sources {
         builder = builder.identity_source(id);
@@ -129,8 +178,14 @@ async fn serve(args: EmulatorArgs) -> ExitCode {
     if let Some(n) = args.session_rate_limit {
         builder = builder.session_rate_limit(n);
     }
+    if let Some(n) = args.org_rate_limit {
+        builder = builder.org_rate_limit(n);
+    }
     if let Some(n) = args.concurrency_limit {
         builder = builder.concurrency_limit(n);
+    }
+    if let Some(snapshot) = initial {
+        builder = builder.state(snapshot);
     }
     if let Some(seed) = args.seed {
         builder = builder.seed(seed);
@@ -167,8 +222,33 @@ async fn serve(args: EmulatorArgs) -> ExitCode {
         emulator.shutdown().await;
         return ExitCode::FAILURE;
     }
-    emulator.shutdown().await;
+    let state = emulator.shutdown_with_state().await;
+    if let Some(path) = &args.save {
+        if let Err(e) = save_state(path, &state) {
+            eprintln!("okta-idsrc emulator: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     ExitCode::SUCCESS
+}
+
+/// Reads and checks `--load FILE`.
+fn load_state(path: &std::path::Path) -> Result<StateSnapshot, String> {
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("cannot read --load {}: {e}", path.display()))?;
+    StateSnapshot::from_json(&bytes).map_err(|e| format!("--load {}: {e}", path.display()))
+}
+
+/// Writes `state` to `--save FILE`, through a temporary file beside it renamed into place, so
+/// that the file is never left half written.
+fn save_state(path: &std::path::Path, state: &StateSnapshot) -> Result<(), String> {
+    let failed = |e: std::io::Error| format!("cannot write --save {}: {e}", path.display());
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let json = serde_json::to_vec(state).map_err(|e| failed(std::io::Error::other(e)))?;
+    std::fs::write(&tmp, json).map_err(failed)?;
+    std::fs::rename(&tmp, path).map_err(failed)
 }
 
 /// The service app `--oauth-client` and `--oauth-jwks` describe, if any.
