@@ -25,6 +25,25 @@
 //! - A `411` has Okta's headers and no body. HTTP/2 requests need no `Content-Length`.
 //! - Faults are drawn before authentication (a 503 or a drop comes from in front of Okta); a
 //!   500 comes after the rate limit, so it counts against the bucket.
+//! - User profiles come back in the recorded live order (`firstName, lastName, mobilePhone,
+//!   secondEmail, userName, email`, custom attributes after, by name); no recording shows a set
+//!   `homeAddress`, so it goes after `secondEmail`; unset `firstName`/`lastName` are `null`
+//!   like the other nullable attributes written out, an unset `homeAddress` is left out.
+//! - `/__emulator/*` needs the emulator's token (or an access token) as `/api/v1` does.
+//!
+//! # Live-like timing, several rate limits, seeding
+//!
+//! [`EmulatorBuilder::import_time_per_entity`] makes processing take longer for larger
+//! sessions; [`EmulatorBuilder::time_scale`] runs the cool-down, processing, idle expiry and
+//! rate windows faster (a 5-minute cool-down in 5 s at 60). [`EmulatorBuilder::org_rate_limit`]
+//! adds an org-wide bucket, and responses then carry two values of each rate-limit header.
+//! [`EmulatorBuilder::state`] starts from a [`StateSnapshot`] (`GET /__emulator/state`'s
+//! format, [`StateSnapshot::from_json`]); [`EmulatorHandle::shutdown_with_state`] hands the
+//! final one back.
+//!
+//! Users are held compactly (an inline id, times as seconds, the profile as one byte string
+//! with attribute names interned per identity source): about 330 bytes of resident memory per
+//! sample user (`okta-idsrc sample`).
 //!
 //! # OAuth 2.0 and DPoP
 //!
