@@ -222,14 +222,19 @@ async fn serve(args: EmulatorArgs) -> ExitCode {
         emulator.shutdown().await;
         return ExitCode::FAILURE;
     }
-    let state = emulator.shutdown_with_state().await;
-    if let Some(path) = &args.save {
-        if let Err(e) = save_state(path, &state) {
-            eprintln!("okta-idsrc emulator: {e}");
-            return ExitCode::FAILURE;
+    match &args.save {
+        Some(path) => match save_state(path, emulator).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("okta-idsrc emulator: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        None => {
+            emulator.shutdown().await;
+            ExitCode::SUCCESS
         }
     }
-    ExitCode::SUCCESS
 }
 
 /// Reads and checks `--load FILE`.
@@ -239,15 +244,21 @@ fn load_state(path: &std::path::Path) -> Result<StateSnapshot, String> {
     StateSnapshot::from_json(&bytes).map_err(|e| format!("--load {}: {e}", path.display()))
 }
 
-/// Writes `state` to `--save FILE`, through a temporary file beside it renamed into place, so
-/// that the file is never left half written.
-fn save_state(path: &std::path::Path, state: &StateSnapshot) -> Result<(), String> {
+/// Shuts the emulator down and writes its state to `--save FILE`, streamed through a
+/// temporary file beside it that is renamed into place, so the file is never left half written.
+async fn save_state(path: &std::path::Path, emulator: EmulatorHandle) -> Result<(), String> {
     let failed = |e: std::io::Error| format!("cannot write --save {}: {e}", path.display());
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
-    let json = serde_json::to_vec(state).map_err(|e| failed(std::io::Error::other(e)))?;
-    std::fs::write(&tmp, json).map_err(failed)?;
+    let file = std::fs::File::create(&tmp).map_err(failed)?;
+    let mut out = std::io::BufWriter::new(file);
+    emulator
+        .shutdown_and_write_state(&mut out)
+        .await
+        .map_err(failed)?;
+    let file = out.into_inner().map_err(|e| failed(e.into_error()))?;
+    file.sync_all().map_err(failed)?;
     std::fs::rename(&tmp, path).map_err(failed)
 }
 

@@ -42,8 +42,8 @@
 //! final one back.
 //!
 //! Users are held compactly (an inline id, times as seconds, the profile as one byte string
-//! with attribute names interned per identity source): about 330 bytes of resident memory per
-//! sample user (`okta-idsrc sample`).
+//! with attribute names interned per identity source): 400–510 bytes of resident memory per
+//! sample user (`okta-idsrc sample`; README, "Benchmarks and measured runs").
 //!
 //! # OAuth 2.0 and DPoP
 //!
@@ -499,14 +499,31 @@ impl EmulatorHandle {
 
     /// Stops accepting connections, lets open requests finish (up to 5 s), and stops the
     /// import workers.
-    pub async fn shutdown(self) {
-        self.shutdown_with_state().await;
+    pub async fn shutdown(mut self) {
+        self.stop().await;
     }
 
     /// [`shutdown`](Self::shutdown), then everything the emulator held once nothing can change
     /// it any more (what `okta-idsrc emulator --save` writes). A session the worker had not
     /// processed yet stays TRIGGERED with its loads, and is processed after a load.
     pub async fn shutdown_with_state(mut self) -> StateSnapshot {
+        self.stop().await;
+        self.shared.snapshot()
+    }
+
+    /// [`shutdown_with_state`](Self::shutdown_with_state), the state written to `out` as JSON
+    /// one entity at a time, so memory stays flat however large the state (what `okta-idsrc
+    /// emulator --save` does). [`StateSnapshot::from_json`] reads it back.
+    pub async fn shutdown_and_write_state(
+        mut self,
+        out: &mut dyn std::io::Write,
+    ) -> io::Result<()> {
+        self.stop().await;
+        self.shared.write_snapshot(out)?;
+        out.flush()
+    }
+
+    async fn stop(&mut self) {
         let _ = self.shutdown.send(true);
         if let Some(server) = self.server.take() {
             let _ = server.await;
@@ -514,7 +531,6 @@ impl EmulatorHandle {
         for worker in std::mem::take(&mut self.workers) {
             let _ = worker.await;
         }
-        self.shared.snapshot()
     }
 }
 

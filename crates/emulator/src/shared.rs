@@ -156,18 +156,40 @@ impl Shared {
                 snapshot::identity_source(&source.id, &state)
             })
             .collect();
+        StateSnapshot {
+            identity_sources,
+            stats: self.stats(),
+        }
+    }
+
+    /// The request counters.
+    fn stats(&self) -> Stats {
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        let stats = Stats {
+        Stats {
             requests: load(&self.stats.requests),
             rate_limited: load(&self.stats.rate_limited),
             faults_injected: load(&self.stats.faults_injected),
             token_requests: load(&self.oauth.token_requests),
             tokens_issued: load(&self.oauth.tokens_issued),
-        };
-        StateSnapshot {
-            identity_sources,
-            stats,
         }
+    }
+
+    /// Writes [`snapshot`](Self::snapshot) as JSON, one entity at a time (no copy of the state).
+    pub(crate) fn write_snapshot(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let now = Instant::now();
+        let timestamp = self.timestamp();
+        out.write_all(b"{\"identitySources\":[")?;
+        for (i, source) in self.sources.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            let mut state = source.lock();
+            state.expire_idle(self.config.session_idle_expiry, now, &timestamp);
+            snapshot::write_identity_source(&source.id, &state, out)?;
+        }
+        out.write_all(b"],\"stats\":")?;
+        serde_json::to_writer(&mut *out, &self.stats())?;
+        out.write_all(b"}")
     }
 
     /// Counts what identity source `id` holds, under its lock, copying nothing.

@@ -295,46 +295,101 @@ pub struct Stats {
     pub tokens_issued: u64,
 }
 
+fn user_snapshot(external_id: &str, u: &User, names: &crate::profiles::Names) -> UserSnapshot {
+    UserSnapshot {
+        external_id: external_id.to_owned(),
+        id: u.id.as_str().to_owned(),
+        active: u.active,
+        profile: u.profile.to_model(names),
+        created: Some(timestamp_from_secs(u.created)),
+        last_updated: Some(timestamp_from_secs(u.last_updated)),
+    }
+}
+
+fn group_snapshot(external_id: &str, g: &Group) -> GroupSnapshot {
+    GroupSnapshot {
+        external_id: external_id.to_owned(),
+        id: g.id.clone(),
+        profile: g.profile.clone(),
+        members: g.members.iter().map(|m| m.to_string()).collect(),
+    }
+}
+
+fn session_snapshot(identity_source_id: &str, s: &Session) -> SessionSnapshot {
+    SessionSnapshot {
+        id: s.id.clone(),
+        identity_source_id: identity_source_id.to_owned(),
+        status: s.status.clone(),
+        import_type: "INCREMENTAL".to_owned(),
+        created: s.created.clone(),
+        last_updated: s.last_updated.clone(),
+        load_count: s.load_count,
+        loads: s.loads.clone(),
+    }
+}
+
 pub(crate) fn identity_source(id: &str, state: &SourceState) -> IdentitySourceSnapshot {
     IdentitySourceSnapshot {
         id: id.to_owned(),
         users: state
             .users
             .iter()
-            .map(|(ext, u)| UserSnapshot {
-                external_id: ext.to_string(),
-                id: u.id.as_str().to_owned(),
-                active: u.active,
-                profile: u.profile.to_model(&state.names),
-                created: Some(timestamp_from_secs(u.created)),
-                last_updated: Some(timestamp_from_secs(u.last_updated)),
-            })
+            .map(|(ext, u)| user_snapshot(ext, u, &state.names))
             .collect(),
         groups: state
             .groups
             .iter()
-            .map(|(ext, g)| GroupSnapshot {
-                external_id: ext.clone(),
-                id: g.id.clone(),
-                profile: g.profile.clone(),
-                members: g.members.iter().map(|m| m.to_string()).collect(),
-            })
+            .map(|(ext, g)| group_snapshot(ext, g))
             .collect(),
         sessions: state
             .sessions
             .values()
-            .map(|s| SessionSnapshot {
-                id: s.id.clone(),
-                identity_source_id: id.to_owned(),
-                status: s.status.clone(),
-                import_type: "INCREMENTAL".to_owned(),
-                created: s.created.clone(),
-                last_updated: s.last_updated.clone(),
-                load_count: s.load_count,
-                loads: s.loads.clone(),
-            })
+            .map(|s| session_snapshot(id, s))
             .collect(),
     }
+}
+
+/// Writes what [`identity_source`] returns, as JSON, one entity at a time: memory stays flat
+/// however many users the state holds.
+pub(crate) fn write_identity_source(
+    id: &str,
+    state: &SourceState,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    /// Writes `,"name":[` then each item, comma-separated, then `]`.
+    fn list<T: Serialize>(
+        out: &mut dyn std::io::Write,
+        name: &str,
+        items: impl Iterator<Item = T>,
+    ) -> std::io::Result<()> {
+        write!(out, ",\"{name}\":[")?;
+        for (i, item) in items.enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            serde_json::to_writer(&mut *out, &item)?;
+        }
+        out.write_all(b"]")
+    }
+    out.write_all(b"{\"id\":")?;
+    serde_json::to_writer(&mut *out, id)?;
+    let names = &state.names;
+    list(
+        out,
+        "users",
+        state.users.iter().map(|(ext, u)| user_snapshot(ext, u, names)),
+    )?;
+    list(
+        out,
+        "groups",
+        state.groups.iter().map(|(ext, g)| group_snapshot(ext, g)),
+    )?;
+    list(
+        out,
+        "sessions",
+        state.sessions.values().map(|s| session_snapshot(id, s)),
+    )?;
+    out.write_all(b"}")
 }
 
 impl IdentitySourceSnapshot {
