@@ -135,8 +135,8 @@ async fn handle(
         Some((_, Route::Sessions)) if parts.method == Method::POST => &shared.session_creation,
         _ => &shared.general,
     };
-    if let Err(refusal) = authenticate(&shared, &parts, &request_id, &shared.peek_rate(bucket)) {
-        return Ok(refusal);
+    if let Some(refused) = refusal(&shared, &parts, &request_id, &shared.peek_rate(bucket)) {
+        return Ok(refused);
     }
     let rates = match shared.take_rate(bucket) {
         Ok(rates) => rates,
@@ -185,14 +185,14 @@ async fn read_body(body: Incoming) -> Result<Bytes, ApiError> {
     }
 }
 
-/// Checks the request's credentials as `/api/v1` does: `Err` is the refusal to send (401
+/// Checks the request's credentials as `/api/v1` does: `Some` is the refusal to send (401
 /// E0000011, or a challenge), with the rate-limit headers of `rates` on it.
-fn authenticate(
+fn refusal(
     shared: &Shared,
     parts: &http::request::Parts,
     request_id: &str,
     rates: &[RateState],
-) -> Result<(), Response<Body>> {
+) -> Option<Response<Body>> {
     let origin = oauth::request_origin(&parts.uri, &parts.headers, shared.addr);
     let credentials = AuthRequest {
         method: &parts.method,
@@ -201,15 +201,15 @@ fn authenticate(
         origin: &origin,
     };
     match shared.auth.authenticate(&credentials) {
-        Ok(()) => Ok(()),
-        Err(Denial::Unknown) => Err(error_response(
+        Ok(()) => None,
+        Err(Denial::Unknown) => Some(error_response(
             shared,
             &ApiError::unauthorized(),
             request_id,
             rates,
         )),
         Err(Denial::Challenge(challenge)) => {
-            Err(challenge_response(shared, *challenge, request_id, rates))
+            Some(challenge_response(shared, *challenge, request_id, rates))
         }
     }
 }
@@ -219,8 +219,8 @@ fn authenticate(
 async fn inspect(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
     let request_id = shared.ids.request();
     let (parts, _body) = req.into_parts();
-    if let Err(refusal) = authenticate(shared, &parts, &request_id, &[]) {
-        return refusal;
+    if let Some(refused) = refusal(shared, &parts, &request_id, &[]) {
+        return refused;
     }
     let reply = match (&parts.method, parts.uri.path()) {
         (&Method::GET, "/__emulator/state") => {

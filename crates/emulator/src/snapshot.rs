@@ -377,7 +377,10 @@ pub(crate) fn write_identity_source(
     list(
         out,
         "users",
-        state.users.iter().map(|(ext, u)| user_snapshot(ext, u, names)),
+        state
+            .users
+            .iter()
+            .map(|(ext, u)| user_snapshot(ext, u, names)),
     )?;
     list(
         out,

@@ -34,7 +34,14 @@ async fn a_saved_state_comes_back_whole() {
     let user_before = c.get("/users/EXT0").await.text();
     let group_before = c.get("/groups/G").await.text();
     let expected = emu.state();
-    assert_eq!(expected.identity_sources[0].session(&open).unwrap().loads.len(), 1);
+    assert_eq!(
+        expected.identity_sources[0]
+            .session(&open)
+            .unwrap()
+            .loads
+            .len(),
+        1
+    );
     // Written as `--save` does, streamed; read as `--load` does.
     let mut json = Vec::new();
     emu.shutdown_and_write_state(&mut json).await.unwrap();

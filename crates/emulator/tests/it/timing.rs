@@ -101,10 +101,7 @@ async fn time_scale_divides_cooldown_processing_and_rate_windows() {
         .unwrap()
         .parse()
         .unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let now = crate::limits::now_secs();
     assert!(reset <= now + 2, "reset {reset}, now {now}");
     tokio::time::sleep(Duration::from_millis(1100)).await;
     c.get("/sessions").await.assert_status(StatusCode::OK);
