@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::{ArgAction, Args};
 use okta_idsrc_emulator::{
     DEFAULT_IDENTITY_SOURCE, DEFAULT_PORT, DEFAULT_TOKEN, Emulator, EmulatorHandle, Faults,
-    OAuthClient, OAuthSettings, SCOPE_MANAGE, SCOPE_READ, StateSnapshot,
+    OAuthClient, OAuthSettings, SCOPE_MANAGE, SCOPE_READ,
 };
 
 /// Options of `okta-idsrc emulator`.
@@ -184,8 +184,8 @@ async fn serve(args: EmulatorArgs) -> ExitCode {
     if let Some(n) = args.concurrency_limit {
         builder = builder.concurrency_limit(n);
     }
-    if let Some(snapshot) = initial {
-        builder = builder.state(snapshot);
+    if let Some(json) = initial {
+        builder = builder.state_json(json);
     }
     if let Some(seed) = args.seed {
         builder = builder.seed(seed);
@@ -200,6 +200,11 @@ async fn serve(args: EmulatorArgs) -> ExitCode {
     });
     let emulator = match builder.start().await {
         Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            let path = args.load.as_deref().unwrap_or(std::path::Path::new("?"));
+            eprintln!("okta-idsrc emulator: --load {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
         Err(e) => {
             eprintln!("okta-idsrc emulator: cannot listen on {}: {e}", args.listen);
             return ExitCode::FAILURE;
@@ -237,11 +242,9 @@ async fn serve(args: EmulatorArgs) -> ExitCode {
     }
 }
 
-/// Reads and checks `--load FILE`.
-fn load_state(path: &std::path::Path) -> Result<StateSnapshot, String> {
-    let bytes =
-        std::fs::read(path).map_err(|e| format!("cannot read --load {}: {e}", path.display()))?;
-    StateSnapshot::from_json(&bytes).map_err(|e| format!("--load {}: {e}", path.display()))
+/// Reads `--load FILE` (checked when the emulator starts).
+fn load_state(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cannot read --load {}: {e}", path.display()))
 }
 
 /// Shuts the emulator down and writes its state to `--save FILE`, streamed through a

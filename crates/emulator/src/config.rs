@@ -119,5 +119,14 @@ pub(crate) struct Config {
     /// The wall clock of `Date` headers, timestamps, rate windows and the OAuth side.
     pub clock: Arc<dyn Clock>,
     /// The state to start from.
-    pub initial_state: Option<StateSnapshot>,
+    pub initial_state: Option<InitialState>,
+}
+
+/// What an emulator starts from.
+#[derive(Debug, Clone)]
+pub(crate) enum InitialState {
+    /// A snapshot in memory.
+    Snapshot(StateSnapshot),
+    /// A snapshot file's bytes, parsed straight into the state.
+    Json(Vec<u8>),
 }

@@ -134,6 +134,7 @@ mod oauth;
 mod profiles;
 mod rate_limit;
 mod reply;
+mod restore;
 mod router;
 mod server;
 mod shared;
@@ -169,7 +170,7 @@ pub use snapshot::{
     SnapshotError, StateSnapshot, Stats, UserSnapshot,
 };
 
-use config::Config;
+use config::{Config, InitialState};
 use shared::Shared;
 
 /// The port the `okta-idsrc emulator` command listens on by default (on 127.0.0.1).
@@ -364,7 +365,13 @@ impl EmulatorBuilder {
         /// and sessions, pending loads included; TRIGGERED sessions are processed as usual.
         /// Its identity sources are served beside the configured ones. Counters start at zero.
         /// [`start`](Self::start) fails with `InvalidData` when [`StateSnapshot::check`] does.
-        fn state(snapshot: StateSnapshot) => initial_state = Some(snapshot);
+        fn state(snapshot: StateSnapshot) => initial_state = Some(InitialState::Snapshot(snapshot));
+
+        /// [`state`](Self::state) from a snapshot file's bytes (what `--save` writes), parsed
+        /// straight into the emulator's compact state, one user at a time: memory stays near
+        /// what the loaded org needs. [`start`](Self::start) fails with `InvalidData` and a
+        /// [`SnapshotError`] (JSON path, line and column) when the file is malformed.
+        fn state_json(json: Vec<u8>) => initial_state = Some(InitialState::Json(json));
     }
 
     /// Binds the socket and starts serving on the current tokio runtime. The emulator accepts
@@ -380,15 +387,16 @@ impl EmulatorBuilder {
         ] {
             *d /= scale;
         }
-        let initial = config.initial_state.take();
-        if let Some(snapshot) = &initial {
-            snapshot
-                .check()
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-            for source in &snapshot.identity_sources {
-                if !config.identity_sources.contains(&source.id) {
-                    config.identity_sources.push(source.id.clone());
-                }
+        let now = ids::epoch_secs(config.clock.now());
+        let initial = match config.initial_state.take() {
+            None => Ok(Vec::new()),
+            Some(InitialState::Snapshot(snapshot)) => restore::states(&snapshot, now),
+            Some(InitialState::Json(json)) => restore::states_from_json(&json, now),
+        }
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        for (id, _) in &initial {
+            if !config.identity_sources.contains(id) {
+                config.identity_sources.push(id.clone());
             }
         }
         if config.identity_sources.is_empty() {
@@ -399,11 +407,7 @@ impl EmulatorBuilder {
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(config, addr));
-        if let Some(snapshot) = &initial {
-            shared
-                .restore(snapshot)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-        }
+        shared.install(initial);
         let (shutdown, rx) = watch::channel(false);
         let workers = shared
             .sources

@@ -14,7 +14,7 @@ use crate::faults::FaultInjector;
 use crate::ids::{IdGen, timestamp};
 use crate::oauth::OAuth;
 use crate::rate_limit::{Bucket, Concurrency, RateState, WINDOW};
-use crate::snapshot::{self, IdentitySourceCounts, SnapshotError, StateSnapshot, Stats};
+use crate::snapshot::{self, IdentitySourceCounts, StateSnapshot, Stats};
 use crate::state::{Source, SourceState};
 
 /// Request counters.
@@ -219,24 +219,15 @@ impl Shared {
         })
     }
 
-    /// Replaces what the identity sources `snapshot` names hold with its content (the others
-    /// keep theirs), and wakes their workers for TRIGGERED sessions.
-    pub(crate) fn restore(&self, snapshot: &StateSnapshot) -> Result<(), SnapshotError> {
-        let now = self.epoch_secs();
-        let mut restored = Vec::new();
-        for (i, s) in snapshot.identity_sources.iter().enumerate() {
-            let state = s.restore(&format!("identitySources[{i}]"), now)?;
-            let source = self.source(&s.id).ok_or_else(|| SnapshotError {
-                path: format!("identitySources[{i}].id"),
-                message: format!("identity source {} is not served", s.id),
-            })?;
-            restored.push((source, state));
+    /// Replaces what the identity sources of `states` hold (each must be served), and wakes
+    /// their workers for TRIGGERED sessions.
+    pub(crate) fn install(&self, states: Vec<(String, SourceState)>) {
+        for (id, state) in states {
+            if let Some(source) = self.source(&id) {
+                *source.lock() = state;
+                source.wake.notify_one();
+            }
         }
-        for (source, state) in restored {
-            *source.lock() = state;
-            source.wake.notify_one();
-        }
-        Ok(())
     }
 
     /// Empties every identity source, the counters and the rate-limit windows (issued tokens,

@@ -2,11 +2,8 @@
 //! back: a snapshot checked and loaded into a starting emulator
 //! ([`EmulatorBuilder::state`](crate::EmulatorBuilder::state), `okta-idsrc emulator --load`).
 
-use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-use indexmap::IndexSet;
-use okta_idsrc_core::limits::MAX_LOADS_PER_SESSION;
 use okta_idsrc_core::models::{
     BulkGroupUpsertRequestBodyProfilesInner, BulkUpsertRequestBodyProfilesInner,
     IdentitySourceGroupMembershipsUpsertProfileInner, IdentitySourceGroupProfileForUpsert,
@@ -14,10 +11,8 @@ use okta_idsrc_core::models::{
     IdentitySourceUserProfileForUpsert,
 };
 use serde::{Deserialize, Serialize};
-use tokio::time::Instant;
 
-use crate::ids::{UserId, parse_timestamp, timestamp_from_secs};
-use crate::profiles::{UserProfile, normalize_group_profile};
+use crate::ids::timestamp_from_secs;
 use crate::state::{Group, Session, SourceState, User};
 
 /// Everything the emulator holds, as `GET /__emulator/state` returns it.
@@ -43,13 +38,8 @@ impl StateSnapshot {
     /// naming the JSON path (`identitySources[0].users[3].profile.email`) and the line and column.
     pub fn from_json(json: &[u8]) -> Result<Self, SnapshotError> {
         let de = &mut serde_json::Deserializer::from_slice(json);
-        let snapshot: Self = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            SnapshotError {
-                path: if path == "." { String::new() } else { path },
-                message: e.into_inner().to_string(),
-            }
-        })?;
+        let snapshot: Self =
+            serde_path_to_error::deserialize(de).map_err(crate::restore::parse_error)?;
         snapshot.check()?;
         Ok(snapshot)
     }
@@ -59,21 +49,7 @@ impl StateSnapshot {
     /// identity source, pending loads only on CREATED, IN_PROGRESS or TRIGGERED sessions, and
     /// at most 50 loads a session. The error names the JSON path.
     pub fn check(&self) -> Result<(), SnapshotError> {
-        let mut sources = HashSet::new();
-        for (i, source) in self.identity_sources.iter().enumerate() {
-            let path = format!("identitySources[{i}]");
-            if source.id.is_empty() {
-                return Err(SnapshotError::at(format!("{path}.id"), "is empty"));
-            }
-            if !sources.insert(source.id.as_str()) {
-                return Err(SnapshotError::at(
-                    format!("{path}.id"),
-                    format!("identity source {} appears twice", source.id),
-                ));
-            }
-            source.restore(&path, 0)?;
-        }
-        Ok(())
+        crate::restore::states(self, 0).map(|_| ())
     }
 }
 
@@ -85,15 +61,6 @@ pub struct SnapshotError {
     pub path: String,
     /// What is wrong with it.
     pub message: String,
-}
-
-impl SnapshotError {
-    fn at(path: String, message: impl Into<String>) -> Self {
-        Self {
-            path,
-            message: message.into(),
-        }
-    }
 }
 
 impl fmt::Display for SnapshotError {
@@ -393,181 +360,4 @@ pub(crate) fn write_identity_source(
         state.sessions.values().map(|s| session_snapshot(id, s)),
     )?;
     out.write_all(b"}")
-}
-
-impl IdentitySourceSnapshot {
-    /// The state this snapshot describes, at `now` (epoch seconds, for missing user times);
-    /// `path` is this snapshot's JSON path, for errors.
-    pub(crate) fn restore(&self, path: &str, now: u64) -> Result<SourceState, SnapshotError> {
-        let mut state = SourceState::default();
-        for (i, u) in self.users.iter().enumerate() {
-            let at = |field: &str| format!("{path}.users[{i}].{field}");
-            if u.external_id.is_empty() {
-                return Err(SnapshotError::at(at("externalId"), "is empty"));
-            }
-            if state.users.contains_key(u.external_id.as_str()) {
-                return Err(SnapshotError::at(
-                    at("externalId"),
-                    format!("user {} appears twice", u.external_id),
-                ));
-            }
-            let id = UserId::parse(&u.id).ok_or_else(|| {
-                SnapshotError::at(
-                    at("id"),
-                    format!("{:?} is not a user id (20 letters or digits)", u.id),
-                )
-            })?;
-            let time = |value: &Option<String>, field: &str| match value {
-                None => Ok(now),
-                Some(t) => parse_timestamp(t).ok_or_else(|| {
-                    SnapshotError::at(
-                        at(field),
-                        format!("{t:?} is not a timestamp like 2026-05-13T05:52:24.000Z"),
-                    )
-                }),
-            };
-            let user = User {
-                id,
-                active: u.active,
-                profile: UserProfile::encode(&u.profile, &mut state.names),
-                created: time(&u.created, "created")?,
-                last_updated: time(&u.last_updated, "lastUpdated")?,
-            };
-            state.users.insert(u.external_id.as_str().into(), user);
-        }
-        for (i, g) in self.groups.iter().enumerate() {
-            let at = |field: &str| format!("{path}.groups[{i}].{field}");
-            if g.external_id.is_empty() {
-                return Err(SnapshotError::at(at("externalId"), "is empty"));
-            }
-            if g.id.is_empty() {
-                return Err(SnapshotError::at(at("id"), "is empty"));
-            }
-            if state.groups.contains_key(&g.external_id) {
-                return Err(SnapshotError::at(
-                    at("externalId"),
-                    format!("group {} appears twice", g.external_id),
-                ));
-            }
-            if state.group_ids.contains_key(&g.id) {
-                return Err(SnapshotError::at(
-                    at("id"),
-                    format!("group id {} appears twice", g.id),
-                ));
-            }
-            let mut members = IndexSet::with_capacity(g.members.len());
-            for (j, m) in g.members.iter().enumerate() {
-                if !state.users.contains_key(m.as_str()) {
-                    return Err(SnapshotError::at(
-                        at(&format!("members[{j}]")),
-                        format!("{m} is not a user of this identity source"),
-                    ));
-                }
-                if !members.insert(m.as_str().into()) {
-                    return Err(SnapshotError::at(
-                        at(&format!("members[{j}]")),
-                        format!("{m} appears twice"),
-                    ));
-                }
-            }
-            let mut profile = g.profile.clone();
-            normalize_group_profile(&mut profile);
-            state.group_ids.insert(g.id.clone(), g.external_id.clone());
-            state.groups.insert(
-                g.external_id.clone(),
-                Group {
-                    id: g.id.clone(),
-                    profile,
-                    members,
-                },
-            );
-        }
-        let mut seen = HashMap::new();
-        for (i, s) in self.sessions.iter().enumerate() {
-            let at = |field: &str| format!("{path}.sessions[{i}].{field}");
-            if s.id.is_empty() {
-                return Err(SnapshotError::at(at("id"), "is empty"));
-            }
-            if seen.insert(s.id.as_str(), i).is_some() {
-                return Err(SnapshotError::at(
-                    at("id"),
-                    format!("session {} appears twice", s.id),
-                ));
-            }
-            if s.identity_source_id != self.id {
-                return Err(SnapshotError::at(
-                    at("identitySourceId"),
-                    format!(
-                        "is {}, not the identity source {}",
-                        s.identity_source_id, self.id
-                    ),
-                ));
-            }
-            for (field, t) in [("created", &s.created), ("lastUpdated", &s.last_updated)] {
-                if parse_timestamp(t).is_none() {
-                    return Err(SnapshotError::at(
-                        at(field),
-                        format!("{t:?} is not a timestamp like 2026-05-13T05:52:24.000Z"),
-                    ));
-                }
-            }
-            let active = matches!(
-                s.status,
-                IdentitySourceSessionStatus::Created
-                    | IdentitySourceSessionStatus::InProgress
-                    | IdentitySourceSessionStatus::Triggered
-            );
-            if let IdentitySourceSessionStatus::Unknown(other) = &s.status {
-                return Err(SnapshotError::at(
-                    at("status"),
-                    format!("{:?} is not a session status", other.as_str()),
-                ));
-            }
-            if active {
-                if let Some(other) = &state.active {
-                    return Err(SnapshotError::at(
-                        at("status"),
-                        format!(
-                            "session {} is {} while session {other} is active too; at most one \
-                             session is CREATED, IN_PROGRESS or TRIGGERED",
-                            s.id, s.status
-                        ),
-                    ));
-                }
-                state.active = Some(s.id.clone());
-            } else if !s.loads.is_empty() {
-                return Err(SnapshotError::at(
-                    at("loads"),
-                    format!("a {} session has no loads waiting", s.status),
-                ));
-            }
-            if s.load_count > MAX_LOADS_PER_SESSION || s.loads.len() > s.load_count {
-                return Err(SnapshotError::at(
-                    at("loadCount"),
-                    format!(
-                        "is {} with {} loads waiting; at most {MAX_LOADS_PER_SESSION}, and at \
-                         least the loads waiting",
-                        s.load_count,
-                        s.loads.len()
-                    ),
-                ));
-            }
-            if s.status == IdentitySourceSessionStatus::Triggered {
-                state.queue.push_back(s.id.clone());
-            }
-            state.sessions.insert(
-                s.id.clone(),
-                Session {
-                    id: s.id.clone(),
-                    status: s.status.clone(),
-                    created: s.created.clone(),
-                    last_updated: s.last_updated.clone(),
-                    last_activity: Instant::now(),
-                    loads: s.loads.clone(),
-                    load_count: s.load_count,
-                },
-            );
-        }
-        Ok(state)
-    }
 }

@@ -47,6 +47,11 @@ async fn a_saved_state_comes_back_whole() {
     emu.shutdown_and_write_state(&mut json).await.unwrap();
     let loaded = StateSnapshot::from_json(&json).expect("loads");
     assert_eq!(loaded, expected);
+    // Parsed straight into the state, as `--load` does: the same state.
+    let (emu, _) = start(Emulator::builder().state_json(json.clone())).await;
+    assert_eq!(emu.state().identity_sources, expected.identity_sources);
+    assert_eq!(emu.state().stats.requests, 0, "counters start at zero");
+    emu.shutdown().await;
     let (emu, c) = start(Emulator::builder().state(loaded)).await;
     assert_eq!(emu.identity_sources(), ["0oaORG"]);
     assert_eq!(c.get("/users/EXT0").await.text(), user_before);
@@ -216,4 +221,82 @@ async fn the_builder_refuses_a_bad_snapshot() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidData);
     assert_eq!(e.to_string(), "identitySources[1].id: is empty");
+}
+
+/// The `InvalidData` error an emulator started from file `json` gives.
+async fn start_error(json: serde_json::Value) -> String {
+    let e = Emulator::builder()
+        .state_json(serde_json::to_vec(&json).unwrap())
+        .start()
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidData);
+    e.to_string()
+}
+
+#[tokio::test]
+async fn a_file_parsed_straight_into_the_state_names_the_json_path() {
+    let good = "0uaxr8kpjfWHJpAKK1d7";
+    let e = start_error(source(json!({"users": [user("a", good), user("a", good)]}))).await;
+    assert!(
+        e.starts_with(
+            "identitySources[0].users[1].externalId: user a appears twice at line 1 column"
+        ),
+        "{e}"
+    );
+    let e = start_error(source(json!({"users": [user("a", "00u1")]}))).await;
+    assert!(
+        e.starts_with("identitySources[0].users[0].id: \"00u1\" is not a user id"),
+        "{e}"
+    );
+    let e = start_error(source(
+        json!({"users": [{"externalId": "b", "id": good, "active": "yes", "profile": {}}]}),
+    ))
+    .await;
+    assert!(
+        e.starts_with("identitySources[0].users[0].active: invalid type"),
+        "{e}"
+    );
+    let e = start_error(source(json!({"groups": [
+        {"externalId": "g", "id": "00g1", "profile": {"displayName": "G"}, "members": ["nobody"]}]}))).await;
+    assert!(
+        e.starts_with(
+            "identitySources[0].groups[0].members[0]: nobody is not a user of this identity source"
+        ),
+        "{e}"
+    );
+    let e = start_error(json!({"identitySources": [{"id": "0oaX"}, {"id": "0oaX"}]})).await;
+    assert!(
+        e.starts_with("identitySources[1].id: identity source 0oaX appears twice"),
+        "{e}"
+    );
+    let e = start_error(json!({"identitySources": [{"users": []}]})).await;
+    assert!(
+        e.starts_with("identitySources[0]: missing field `id`"),
+        "{e}"
+    );
+    let e = Emulator::builder()
+        .state_json(b"{\"identitySources\": []} trailing".to_vec())
+        .start()
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("trailing characters"), "{e}");
+}
+
+#[tokio::test]
+async fn groups_may_come_before_users_in_a_file() {
+    let json = br#"{"identitySources":[{"groups":[{"externalId":"g1","id":"00gseed0000000000001",
+        "profile":{"displayName":"G"},"members":["u1"]}],"id":"0oaSEED","users":[
+        {"externalId":"u1","id":"0uaxr8kpjfWHJpAKK1d7","active":true,"profile":{"email":"u1@example.com"}}]}]}"#;
+    let (emu, _c) = start(Emulator::builder().state_json(json.to_vec())).await;
+    let state = emu.state();
+    assert_eq!(
+        state
+            .identity_source("0oaSEED")
+            .unwrap()
+            .group("g1")
+            .unwrap()
+            .members,
+        ["u1"]
+    );
 }
