@@ -63,6 +63,12 @@ impl Names {
         Some(id)
     }
 
+    /// How many names are interned.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.names.len()
+    }
+
     fn name(&self, id: u32) -> &str {
         self.names.get(id as usize).map_or("", |n| n)
     }

@@ -412,6 +412,26 @@ mod tests {
     }
 
     #[test]
+    fn users_are_compact() {
+        // The id inline, two times, the profile's pointer and length, the flag: no strings.
+        assert!(
+            std::mem::size_of::<User>() <= 56,
+            "{}",
+            std::mem::size_of::<User>()
+        );
+        let ids = IdGen::new(1);
+        let mut s = SourceState::default();
+        for i in 0..3 {
+            let p = profile(&format!("user{i}@example.com"))
+                .first_name("Mary")
+                .custom_attribute("department", "Legal");
+            s.upsert_user(&format!("emp-{i}"), &p, &ids, 0);
+        }
+        // One interned name for the three users' custom attribute.
+        assert_eq!(s.names.len(), 1);
+    }
+
+    #[test]
     fn memberships_need_group_and_user() {
         let ids = IdGen::new(1);
         let mut s = SourceState::default();
