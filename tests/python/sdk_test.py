@@ -67,6 +67,13 @@ def unpack(result):
     return None, resp, err
 
 
+def check_data(name, result, predicate):
+    """Records that a call succeeded with data satisfying `predicate`; returns the data."""
+    data, resp, err = unpack(result)
+    check(name, err is None and data is not None and predicate(data), f"{data!r} {err!r}")
+    return data
+
+
 def status_of(resp, err):
     """The HTTP status of a call, whatever shape the SDK handed back."""
     for thing in (err, resp):
@@ -154,17 +161,15 @@ async def lifecycle(org_url, token, source):
         data is None and session_id is not None and session_id.startswith("aps"),
         f"data {data!r}, id {session_id!r}",
     )
-    data, resp, err = unpack(await c.get_identity_source_session(source, session_id))
-    check(
+    check_data(
         "get session: CREATED",
-        err is None and data is not None and data.status.value == "CREATED",
-        f"{data!r} {err!r}",
+        await c.get_identity_source_session(source, session_id),
+        lambda d: d.status.value == "CREATED",
     )
-    data, resp, err = unpack(await c.list_identity_source_sessions(source))
-    check(
+    check_data(
         "list sessions: holds it",
-        err is None and any(s.id == session_id for s in (data or [])),
-        f"{data!r} {err!r}",
+        await c.list_identity_source_sessions(source),
+        lambda d: any(s.id == session_id for s in d),
     )
 
     # Error: a second active session.
@@ -227,11 +232,10 @@ async def lifecycle(org_url, token, source):
         status_of(resp, err) == 202,
         f"{status_of(resp, err)} {err!r}",
     )
-    data, resp, err = unpack(await c.start_import_from_identity_source(source, session_id))
-    check(
+    check_data(
         "start import: 200 TRIGGERED",
-        err is None and data is not None and data.status.value == "TRIGGERED",
-        f"{data!r} {err!r}",
+        await c.start_import_from_identity_source(source, session_id),
+        lambda d: d.status.value == "TRIGGERED",
     )
     # Error: a load after the trigger.
     _, resp, err = unpack(
@@ -245,16 +249,13 @@ async def lifecycle(org_url, token, source):
     check("polled to COMPLETED", await wait_for(c, source, session_id, "COMPLETED"))
 
     # The individual user operations on what the import created.
-    data, resp, err = unpack(await c.get_identity_source_user(source, "sdk-1"))
-    check(
+    check_data(
         "get user: the imported profile, a 0ua id",
-        err is None
-        and data is not None
-        and data.id.startswith("0ua")
-        and len(data.id) == 20
-        and data.profile.email == "sdk1@example.com"
-        and data.profile.first_name == "First1",
-        f"{data!r} {err!r}",
+        await c.get_identity_source_user(source, "sdk-1"),
+        lambda d: d.id.startswith("0ua")
+        and len(d.id) == 20
+        and d.profile.email == "sdk1@example.com"
+        and d.profile.first_name == "First1",
     )
     new = UserRequestSchema(
         external_id="sdk-new",
@@ -282,30 +283,24 @@ async def lifecycle(org_url, token, source):
             email="new2@example.com", user_name="new2@example.com", last_name="Replaced"
         )
     )
-    data, resp, err = unpack(await c.replace_existing_identity_source_user(source, "sdk-new", replaced))
-    check(
+    check_data(
         "replace user: the new profile only",
-        err is None
-        and data is not None
-        and data.profile.email == "new2@example.com"
-        and data.profile.last_name == "Replaced"
-        and data.profile.first_name is None,
-        f"{data!r} {err!r}",
+        await c.replace_existing_identity_source_user(source, "sdk-new", replaced),
+        lambda d: d.profile.email == "new2@example.com"
+        and d.profile.last_name == "Replaced"
+        and d.profile.first_name is None,
     )
     patch = UsersUpdateRequestSchema(
         profile=IdentitySourceUserProfileForUpsert(
             email="new3@example.com", user_name="new3@example.com", mobile_phone="+1 555 0100"
         )
     )
-    data, resp, err = unpack(await c.update_identity_source_users(source, "sdk-new", patch))
-    check(
+    check_data(
         "update user: merged",
-        err is None
-        and data is not None
-        and data.profile.email == "new3@example.com"
-        and data.profile.mobile_phone == "+1 555 0100"
-        and data.profile.last_name == "Replaced",
-        f"{data!r} {err!r}",
+        await c.update_identity_source_users(source, "sdk-new", patch),
+        lambda d: d.profile.email == "new3@example.com"
+        and d.profile.mobile_phone == "+1 555 0100"
+        and d.profile.last_name == "Replaced",
     )
     result = unpack(await c.delete_identity_source_user(source, "sdk-new"))
     check("delete user: 204", status_of(result[1], result[2]) == 204, repr(result))
@@ -356,8 +351,11 @@ async def lifecycle(org_url, token, source):
         status_of(resp, err) == 202,
         f"{status_of(resp, err)} {err!r}",
     )
-    data, resp, err = unpack(await c.start_import_from_identity_source(source, session_id))
-    check("second import triggered", err is None and data is not None, f"{data!r} {err!r}")
+    check_data(
+        "second import triggered",
+        await c.start_import_from_identity_source(source, session_id),
+        lambda d: d.status.value == "TRIGGERED",
+    )
     check("second import COMPLETED", await wait_for(c, source, session_id, "COMPLETED"))
     status, state = http_get(f"{org_url}/__emulator/state", token)
     src = next(s for s in state["identitySources"] if s["id"] == source)
