@@ -74,6 +74,13 @@ def check_data(name, result, predicate):
     return data
 
 
+def check_status(name, result, status, code=None):
+    """Records that a call answered `status` (and error code `code`)."""
+    _, resp, err = unpack(result)
+    got = status_of(resp, err)
+    return check(name, got == status and (code is None or error_code(err) == code), f"{got} {err!r}")
+
+
 def status_of(resp, err):
     """The HTTP status of a call, whatever shape the SDK handed back."""
     for thing in (err, resp):
@@ -177,11 +184,10 @@ async def lifecycle(org_url, token, source):
     check("second active session: 400", status == 400, f"status {status}")
 
     # Error: unknown session.
-    data, resp, err = unpack(await c.get_identity_source_session(source, "apsNOSUCHSESSION0000"))
-    check(
+    check_status(
         "unknown session: 404 E0000007",
-        status_of(resp, err) == 404 and error_code(err) == "E0000007",
-        f"{status_of(resp, err)} {err!r}",
+        await c.get_identity_source_session(source, "apsNOSUCHSESSION0000"),
+        404, "E0000007",
     )
 
     # Cancel: 204, CLOSED.
@@ -196,10 +202,11 @@ async def lifecycle(org_url, token, source):
 
     # Bulk loads and start-import, polled to COMPLETED.
     session_id, status, _ = await create_session(c, source)
-    _, resp, err = unpack(
-        await c.upload_identity_source_data_for_upsert(source, session_id, users_body(0, 5))
+    check_status(
+        "bulk upsert: 202",
+        await c.upload_identity_source_data_for_upsert(source, session_id, users_body(0, 5)),
+        202,
     )
-    check("bulk upsert: 202", status_of(resp, err) == 202, f"{status_of(resp, err)} {err!r}")
     groups = BulkGroupUpsertRequestBody(
         profiles=[
             BulkGroupUpsertRequestBodyProfilesInner(
@@ -214,8 +221,11 @@ async def lifecycle(org_url, token, source):
             ),
         ]
     )
-    _, resp, err = unpack(await c.upload_identity_source_groups_for_upsert(source, session_id, groups))
-    check("bulk groups upsert: 202", status_of(resp, err) == 202, f"{status_of(resp, err)} {err!r}")
+    check_status(
+        "bulk groups upsert: 202",
+        await c.upload_identity_source_groups_for_upsert(source, session_id, groups),
+        202,
+    )
     members = BulkGroupMembershipsUpsertRequestBody(
         memberships=[
             IdentitySourceGroupMembershipsUpsertProfileInner(
@@ -224,13 +234,10 @@ async def lifecycle(org_url, token, source):
             )
         ]
     )
-    _, resp, err = unpack(
-        await c.upload_identity_source_group_memberships_for_upsert(source, session_id, members)
-    )
-    check(
+    check_status(
         "bulk memberships upsert: 202",
-        status_of(resp, err) == 202,
-        f"{status_of(resp, err)} {err!r}",
+        await c.upload_identity_source_group_memberships_for_upsert(source, session_id, members),
+        202,
     )
     check_data(
         "start import: 200 TRIGGERED",
@@ -238,13 +245,10 @@ async def lifecycle(org_url, token, source):
         lambda d: d.status.value == "TRIGGERED",
     )
     # Error: a load after the trigger.
-    _, resp, err = unpack(
-        await c.upload_identity_source_data_for_upsert(source, session_id, users_body(5, 6))
-    )
-    check(
+    check_status(
         "load after the trigger: 400 E0000001",
-        status_of(resp, err) == 400 and error_code(err) == "E0000001",
-        f"{status_of(resp, err)} {err!r}",
+        await c.upload_identity_source_data_for_upsert(source, session_id, users_body(5, 6)),
+        400, "E0000001",
     )
     check("polled to COMPLETED", await wait_for(c, source, session_id, "COMPLETED"))
 
@@ -276,8 +280,7 @@ async def lifecycle(org_url, token, source):
         data is None,
         repr(data),
     )
-    data, resp, err = unpack(await c.create_identity_source_user(source, new))
-    check("create user again: 400", status_of(resp, err) == 400, f"{status_of(resp, err)} {err!r}")
+    check_status("create user again: 400", await c.create_identity_source_user(source, new), 400)
     replaced = UserRequestSchema(
         profile=IdentitySourceUserProfileForUpsert(
             email="new2@example.com", user_name="new2@example.com", last_name="Replaced"
@@ -304,11 +307,10 @@ async def lifecycle(org_url, token, source):
     )
     result = unpack(await c.delete_identity_source_user(source, "sdk-new"))
     check("delete user: 204", status_of(result[1], result[2]) == 204, repr(result))
-    data, resp, err = unpack(await c.get_identity_source_user(source, "sdk-new"))
-    check(
+    check_status(
         "deleted user: 404 E0000007",
-        status_of(resp, err) == 404 and error_code(err) == "E0000007",
-        f"{status_of(resp, err)} {err!r}",
+        await c.get_identity_source_user(source, "sdk-new"),
+        404, "E0000007",
     )
 
     # The group as live Okta answers it: a flat profile. The SDK's model expects
@@ -331,11 +333,17 @@ async def lifecycle(org_url, token, source):
     deletes = BulkDeleteRequestBody(
         entity_type="USERS", profiles=[IdentitySourceUserProfileForDelete(external_id="sdk-4")]
     )
-    _, resp, err = unpack(await c.upload_identity_source_data_for_delete(source, session_id, deletes))
-    check("bulk delete: 202", status_of(resp, err) == 202, f"{status_of(resp, err)} {err!r}")
+    check_status(
+        "bulk delete: 202",
+        await c.upload_identity_source_data_for_delete(source, session_id, deletes),
+        202,
+    )
     gone = BulkGroupDeleteRequestBody(external_ids=["sdk-doomed"])
-    _, resp, err = unpack(await c.upload_identity_source_groups_data_for_delete(source, session_id, gone))
-    check("bulk groups delete: 202", status_of(resp, err) == 202, f"{status_of(resp, err)} {err!r}")
+    check_status(
+        "bulk groups delete: 202",
+        await c.upload_identity_source_groups_data_for_delete(source, session_id, gone),
+        202,
+    )
     leave = BulkGroupMembershipsDeleteRequestBody(
         memberships=[
             IdentitySourceGroupMembershipsDeleteProfileInner(
@@ -343,13 +351,10 @@ async def lifecycle(org_url, token, source):
             )
         ]
     )
-    _, resp, err = unpack(
-        await c.upload_identity_source_group_memberships_for_delete(source, session_id, leave)
-    )
-    check(
+    check_status(
         "bulk memberships delete: 202",
-        status_of(resp, err) == 202,
-        f"{status_of(resp, err)} {err!r}",
+        await c.upload_identity_source_group_memberships_for_delete(source, session_id, leave),
+        202,
     )
     check_data(
         "second import triggered",
@@ -372,23 +377,19 @@ async def lifecycle(org_url, token, source):
 
     # Error: 201 users in one load (the SDK's model does not stop it; Okta does).
     session_id, _, _ = await create_session(c, source)
-    _, resp, err = unpack(
-        await c.upload_identity_source_data_for_upsert(source, session_id, users_body(0, 201))
-    )
-    check(
+    check_status(
         "201 users: 400 E0000001",
-        status_of(resp, err) == 400 and error_code(err) == "E0000001",
-        f"{status_of(resp, err)} {err!r}",
+        await c.upload_identity_source_data_for_upsert(source, session_id, users_body(0, 201)),
+        400, "E0000001",
     )
     await c.delete_identity_source_session(source, session_id)
 
     # Error: a bad token.
     bad = client(org_url, token + "-wrong")
-    data, resp, err = unpack(await bad.list_identity_source_sessions(source))
-    check(
+    check_status(
         "bad token: 401 E0000011",
-        status_of(resp, err) == 401 and error_code(err) == "E0000011",
-        f"{status_of(resp, err)} {err!r}",
+        await bad.list_identity_source_sessions(source),
+        401, "E0000011",
     )
 
 
