@@ -30,14 +30,19 @@ pub(crate) struct EmulatorArgs {
     /// Session creations per minute, a bucket of its own (default: unlimited).
     #[arg(long, value_name = "N")]
     session_rate_limit: Option<u32>,
+    /// An org-wide bucket of N requests per minute that every /api/v1 request counts against
+    /// beside its endpoint's; responses then carry two values of each X-Rate-Limit-* header
+    /// (org-wide first), as live Okta does when several limits apply.
+    #[arg(long, value_name = "N")]
+    org_rate_limit: Option<u32>,
     /// Requests in flight at once before 429 with X-Rate-Limit-Limit: 0 (default: unlimited).
     #[arg(long, value_name = "N")]
     concurrency_limit: Option<usize>,
     /// Share of /api/v1 requests that fail (500s, 503s, dropped connections), 0–1.
-    #[arg(long, value_name = "R", default_value_t = 0.0)]
+    #[arg(long, value_name = "R", default_value_t = 0.0, value_parser = rate)]
     fault_rate: f64,
     /// Share of triggered sessions that end in ERROR, 0–1.
-    #[arg(long, value_name = "R", default_value_t = 0.0)]
+    #[arg(long, value_name = "R", default_value_t = 0.0, value_parser = rate)]
     import_error_rate: f64,
     /// Seed of ids and faults (default: random).
     #[arg(long, value_name = "N")]
@@ -48,6 +53,23 @@ pub(crate) struct EmulatorArgs {
     /// Delay before a triggered session is processed, in milliseconds.
     #[arg(long, value_name = "N", default_value_t = 0)]
     import_delay_ms: u64,
+    /// Processing time per entity a triggered session holds (user, group, or group member),
+    /// in milliseconds, on top of --import-delay-ms.
+    #[arg(long, value_name = "MS", default_value_t = 0.0, value_parser = millis)]
+    import_ms_per_entity: f64,
+    /// Run the emulator's durations N times faster: the session cool-down, the import delay
+    /// and per-entity time, idle expiry and the rate-limit windows (60 s / N) are divided by N.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    time_scale: u32,
+    /// Start from this state (the GET /__emulator/state format): users, groups,
+    /// memberships, sessions and their waiting loads.
+    #[arg(long, value_name = "STATE.json")]
+    load: Option<PathBuf>,
+    /// On a clean shutdown (SIGINT, SIGTERM), write the state to this file (the
+    /// /__emulator/state format; --load reads it back).
+    #[arg(long, value_name = "STATE.json")]
+    save: Option<PathBuf>,
     /// Minimum seconds between two session creations of one identity source (live Okta: 300).
     #[arg(long, value_name = "N", default_value_t = 0)]
     session_cooldown_secs: u64,
@@ -74,6 +96,34 @@ pub(crate) struct EmulatorArgs {
     oauth_resource_nonce: bool,
 }
 
+/// A duration in milliseconds: a finite number, 0 or more.
+fn millis(s: &str) -> Result<f64, String> {
+    let ms: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number"))?;
+    if ms.is_finite() && (0.0..=3_600_000.0).contains(&ms) {
+        Ok(ms)
+    } else {
+        Err(format!(
+            "{s} is not a number of milliseconds from 0 to 3600000"
+        ))
+    }
+}
+
+/// A probability: a number from 0 to 1.
+fn rate(s: &str) -> Result<f64, String> {
+    let r: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number"))?;
+    if (0.0..=1.0).contains(&r) {
+        Ok(r)
+    } else {
+        Err(format!("{s} is not a rate from 0 to 1"))
+    }
+}
+
 /// Runs the emulator until SIGINT or SIGTERM, then shuts it down gracefully.
 pub(crate) fn run(args: EmulatorArgs) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -97,6 +147,16 @@ async fn serve(args: EmulatorArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let initial = match &args.load {
+        Some(path) => match load_state(path) {
+            Ok(snapshot) => Some(snapshot),
+            Err(e) => {
+                eprintln!("okta-idsrc emulator: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
     let mut builder = Emulator::builder()
         .listen(args.listen)
         .token(args.token)
@@ -106,6 +166,8 @@ async fn serve(args: EmulatorArgs) -> ExitCode {
         })
         .latency(Duration::from_millis(args.latency_ms))
         .import_delay(Duration::from_millis(args.import_delay_ms))
+        .import_time_per_entity(Duration::from_secs_f64(args.import_ms_per_entity / 1000.0))
+        .time_scale(args.time_scale)
         .session_cooldown(Duration::from_secs(args.session_cooldown_secs));
     for id in args.identity_sources {
         builder = builder.identity_source(id);
@@ -116,8 +178,14 @@ async fn serve(args: EmulatorArgs) -> ExitCode {
     if let Some(n) = args.session_rate_limit {
         builder = builder.session_rate_limit(n);
     }
+    if let Some(n) = args.org_rate_limit {
+        builder = builder.org_rate_limit(n);
+    }
     if let Some(n) = args.concurrency_limit {
         builder = builder.concurrency_limit(n);
+    }
+    if let Some(json) = initial {
+        builder = builder.state_json(json);
     }
     if let Some(seed) = args.seed {
         builder = builder.seed(seed);
@@ -132,6 +200,11 @@ async fn serve(args: EmulatorArgs) -> ExitCode {
     });
     let emulator = match builder.start().await {
         Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            let path = args.load.as_deref().unwrap_or(std::path::Path::new("?"));
+            eprintln!("okta-idsrc emulator: --load {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
         Err(e) => {
             eprintln!("okta-idsrc emulator: cannot listen on {}: {e}", args.listen);
             return ExitCode::FAILURE;
@@ -154,8 +227,42 @@ async fn serve(args: EmulatorArgs) -> ExitCode {
         emulator.shutdown().await;
         return ExitCode::FAILURE;
     }
-    emulator.shutdown().await;
-    ExitCode::SUCCESS
+    match &args.save {
+        Some(path) => match save_state(path, emulator).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("okta-idsrc emulator: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        None => {
+            emulator.shutdown().await;
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// Reads `--load FILE` (checked when the emulator starts).
+fn load_state(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cannot read --load {}: {e}", path.display()))
+}
+
+/// Shuts the emulator down and writes its state to `--save FILE`, streamed through a
+/// temporary file beside it that is renamed into place, so the file is never left half written.
+async fn save_state(path: &std::path::Path, emulator: EmulatorHandle) -> Result<(), String> {
+    let failed = |e: std::io::Error| format!("cannot write --save {}: {e}", path.display());
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let file = std::fs::File::create(&tmp).map_err(failed)?;
+    let mut out = std::io::BufWriter::new(file);
+    emulator
+        .shutdown_and_write_state(&mut out)
+        .await
+        .map_err(failed)?;
+    let file = out.into_inner().map_err(|e| failed(e.into_error()))?;
+    file.sync_all().map_err(failed)?;
+    std::fs::rename(&tmp, path).map_err(failed)
 }
 
 /// The service app `--oauth-client` and `--oauth-jwks` describe, if any.

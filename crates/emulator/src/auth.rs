@@ -67,19 +67,36 @@ impl Authenticate for FirstOf {
     }
 }
 
+/// The schemes whose credentials may follow the name with no whitespace at all: the official
+/// Okta Python SDK 3.4.6 sends `SSWS<token>` and `Bearer<token>`, and live Okta accepts them.
+const GLUED_SCHEMES: [&str; 2] = ["SSWS", "Bearer"];
+
 /// The single `Authorization` header split into scheme and credentials; `None` when absent,
 /// sent twice, not text, or without credentials.
+///
+/// `SSWS` and `Bearer` (any case) are followed by optional whitespace, then the credentials;
+/// every other scheme (`DPoP` among them) needs whitespace after its name.
 pub(crate) fn authorization(headers: &HeaderMap) -> Option<(&str, &str)> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let (Some(value), None) = (values.next(), values.next()) else {
         return None;
     };
-    let (scheme, credentials) = value.to_str().ok()?.trim().split_once(' ')?;
-    Some((scheme, credentials.trim()))
+    let value = value.to_str().ok()?.trim();
+    for scheme in GLUED_SCHEMES {
+        let n = scheme.len();
+        if value.len() > n && value.as_bytes()[..n].eq_ignore_ascii_case(scheme.as_bytes()) {
+            // The matched prefix is ASCII, so `n` is a character boundary.
+            let credentials = value[n..].trim_start();
+            return (!credentials.is_empty()).then(|| (&value[..n], credentials));
+        }
+    }
+    let (scheme, credentials) = value.split_once(' ')?;
+    let credentials = credentials.trim();
+    (!credentials.is_empty()).then_some((scheme, credentials))
 }
 
-/// One configured token, accepted as `SSWS <token>` (an API token) or `Bearer <token>`.
-/// Scheme names are case-insensitive, as in HTTP.
+/// One configured token, accepted as `SSWS <token>` (an API token) or `Bearer <token>`, the
+/// space optional ([`authorization`]). Scheme names are case-insensitive, as in HTTP.
 pub(crate) struct StaticToken {
     token: String,
 }
@@ -131,6 +148,17 @@ mod tests {
     }
 
     #[test]
+    fn split() {
+        let mut h = HeaderMap::new();
+        h.insert(AUTHORIZATION, "DPoP  abc ".parse().unwrap());
+        assert_eq!(authorization(&h), Some(("DPoP", "abc")));
+        h.insert(AUTHORIZATION, "Bearerabc".parse().unwrap());
+        assert_eq!(authorization(&h), Some(("Bearer", "abc")));
+        h.insert(AUTHORIZATION, "DPoP".parse().unwrap());
+        assert_eq!(authorization(&h), None);
+    }
+
+    #[test]
     fn schemes() {
         assert!(check(Some("SSWS tok")));
         assert!(check(Some("Bearer tok")));
@@ -138,7 +166,17 @@ mod tests {
         assert!(!check(Some("DPoP tok")));
         assert!(!check(Some("SSWS tok2")));
         assert!(!check(Some("SSWS")));
+        assert!(!check(Some("SSWS   ")));
         assert!(!check(Some("tok")));
         assert!(!check(None));
+        // The official Python SDK glues the mode to the token; any whitespace is fine too.
+        assert!(check(Some("SSWStok")));
+        assert!(check(Some("Bearertok")));
+        assert!(check(Some("sswstok")));
+        assert!(check(Some("SSWS \t tok")));
+        assert!(!check(Some("SSWStok2")));
+        assert!(!check(Some("SSWSSWS tok")));
+        assert!(!check(Some("DPoPtok")));
+        assert!(!check(Some("Basictok")));
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use okta_idsrc_core::Clock;
 
 use crate::oauth::settings::{OAuthClient, OAuthSettings};
+use crate::snapshot::StateSnapshot;
 
 /// Faults to inject, each a probability between 0 and 1.
 ///
@@ -99,10 +100,16 @@ pub(crate) struct Config {
     pub identity_sources: Vec<String>,
     pub rate_limit: Option<u32>,
     pub session_rate_limit: Option<u32>,
+    /// The org-wide bucket every `/api/v1` request counts against beside its endpoint's.
+    pub org_rate_limit: Option<u32>,
     pub concurrency_limit: Option<usize>,
     pub faults: Faults,
     pub latency: Duration,
     pub import_delay: Duration,
+    /// Processing time per entity a triggered session holds, on top of `import_delay`.
+    pub import_time_per_entity: Duration,
+    /// Divides the cool-down, processing times, idle expiry and rate-limit windows.
+    pub time_scale: u32,
     pub session_cooldown: Duration,
     pub session_idle_expiry: Duration,
     pub seed: u64,
@@ -111,4 +118,15 @@ pub(crate) struct Config {
     pub oauth: OAuthSettings,
     /// The wall clock of `Date` headers, timestamps, rate windows and the OAuth side.
     pub clock: Arc<dyn Clock>,
+    /// The state to start from.
+    pub initial_state: Option<InitialState>,
+}
+
+/// What an emulator starts from.
+#[derive(Debug, Clone)]
+pub(crate) enum InitialState {
+    /// A snapshot in memory.
+    Snapshot(StateSnapshot),
+    /// A snapshot file's bytes, parsed straight into the state.
+    Json(Vec<u8>),
 }

@@ -1,10 +1,13 @@
-//! Okta-shaped ids (`aps…`, `00u…`, `00g…`, `oae…`), request ids and timestamps.
+//! Okta-shaped ids (`aps…`, `0ua…`, `00g…`, `oae…`), request ids and timestamps.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::sync::lock;
+
+/// The prefix of identity-source user ids.
+pub(crate) const USER_ID_PREFIX: &str = "0ua";
 
 const ALPHANUMERIC: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -39,9 +42,10 @@ impl IdGen {
         self.make("aps", 17)
     }
 
-    /// A user id: `00u` and 17 alphanumerics.
-    pub(crate) fn user(&self) -> String {
-        self.make("00u", 17)
+    /// An identity-source user id: `0ua` and 17 alphanumerics, as live Okta issues them
+    /// (`0uaxr8kpjfWHJpAKK1d7`).
+    pub(crate) fn user(&self) -> UserId {
+        UserId::parse(&self.make(USER_ID_PREFIX, 17)).expect("20 alphanumerics")
     }
 
     /// A group id: `00g` and 17 alphanumerics.
@@ -49,9 +53,10 @@ impl IdGen {
         self.make("00g", 17)
     }
 
-    /// An error id: `oae` and 19 alphanumerics.
+    /// An error id: `oae` and 22 alphanumerics, 25 in all, as live Okta's
+    /// (`oaeCvJxtXDbTBCgsdhf12mhvQ`).
     pub(crate) fn error(&self) -> String {
-        self.make("oae", 19)
+        self.make("oae", 22)
     }
 
     /// A request id, unique within this emulator: 12 seeded alphanumerics and a base-62
@@ -76,9 +81,44 @@ fn push_random(rng: &mut fastrand::Rng, out: &mut String, n: usize) {
     }
 }
 
+/// A 20-character id kept inline (identity-source user ids: `0ua` and 17 alphanumerics).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct UserId([u8; 20]);
+
+impl UserId {
+    /// `id` when it is 20 ASCII alphanumerics.
+    pub(crate) fn parse(id: &str) -> Option<Self> {
+        let bytes: [u8; 20] = id.as_bytes().try_into().ok()?;
+        bytes
+            .iter()
+            .all(u8::is_ascii_alphanumeric)
+            .then_some(Self(bytes))
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII alphanumerics get in (`parse`).
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for UserId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Seconds since the Unix epoch of `t` (0 before it).
+pub(crate) fn epoch_secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
 /// `t` as Okta writes timestamps: `2026-05-13T05:52:24.000Z` (UTC, milliseconds always 0).
 pub(crate) fn timestamp(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    timestamp_from_secs(epoch_secs(t))
+}
+
+/// [`timestamp`] of `secs` seconds after the epoch.
+pub(crate) fn timestamp_from_secs(secs: u64) -> String {
     let (y, m, d) = civil_from_days((secs / 86_400) as i64);
     let rem = secs % 86_400;
     format!(
@@ -87,6 +127,53 @@ pub(crate) fn timestamp(t: SystemTime) -> String {
         rem % 3600 / 60,
         rem % 60
     )
+}
+
+/// The seconds after the epoch of an Okta timestamp (`2026-05-13T05:52:24.000Z`; the
+/// fraction, of any length, is dropped); `None` when `s` is not one or is before 1970.
+pub(crate) fn parse_timestamp(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.len() < 20 {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| -> Option<u64> {
+        let digits = b.get(range)?;
+        digits
+            .iter()
+            .all(u8::is_ascii_digit)
+            .then(|| digits.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0')))
+    };
+    let sep = |i: usize, c: u8| b.get(i) == Some(&c);
+    if !(sep(4, b'-') && sep(7, b'-') && sep(10, b'T') && sep(13, b':') && sep(16, b':')) {
+        return None;
+    }
+    let rest = &b[19..];
+    let zone_ok = match rest {
+        [b'Z'] => true,
+        [b'.', frac @ .., b'Z'] => !frac.is_empty() && frac.iter().all(u8::is_ascii_digit),
+        _ => false,
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !zone_ok || !(1..=12).contains(&mo) || d == 0 || d > 31 || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let days = days_from_civil(y as i64, mo as u32, d as u32);
+    if days < 0 || civil_from_days(days) != (y as i64, mo as u32, d as u32) {
+        return None; // before 1970, or a day the month does not have
+    }
+    Some(days as u64 * 86_400 + h * 3600 + mi * 60 + sec)
+}
+
+/// The day number after 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from(if m > 2 { m - 3 } else { m + 9 });
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// Year, month and day of the `days`th day after 1970-01-01 (Howard Hinnant's algorithm).
@@ -119,6 +206,40 @@ mod tests {
     }
 
     #[test]
+    fn timestamps_parse_back() {
+        for secs in [0, 951_782_400, 1_778_651_544, 4_102_444_799] {
+            assert_eq!(parse_timestamp(&timestamp_from_secs(secs)), Some(secs));
+        }
+        assert_eq!(parse_timestamp("2026-05-13T05:52:24Z"), Some(1_778_651_544));
+        assert_eq!(
+            parse_timestamp("2026-05-13T05:52:24.123456Z"),
+            Some(1_778_651_544)
+        );
+        for bad in [
+            "",
+            "2026-05-13",
+            "2026-05-13T05:52:24.000",
+            "2026-02-30T00:00:00.000Z",
+            "2026-13-01T00:00:00.000Z",
+            "1969-12-31T23:59:59.000Z",
+            "2026-05-13T05:52:24.Z",
+            "2026-05-13 05:52:24.000Z",
+            "２026-05-13T05:52:24.000Z",
+        ] {
+            assert_eq!(parse_timestamp(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn user_ids_inline() {
+        let id = UserId::parse("0uaxr8kpjfWHJpAKK1d7").unwrap();
+        assert_eq!(id.as_str(), "0uaxr8kpjfWHJpAKK1d7");
+        assert!(UserId::parse("0uaxr8kpjfWHJpAKK1d").is_none());
+        assert!(UserId::parse("0uaxr8kpjfWHJpAKK1d-").is_none());
+        assert_eq!(std::mem::size_of::<UserId>(), 20);
+    }
+
+    #[test]
     fn ids_have_okta_shapes_and_are_reproducible() {
         let a = IdGen::new(7);
         let b = IdGen::new(7);
@@ -126,7 +247,15 @@ mod tests {
         assert_eq!(s, b.session());
         assert!(s.starts_with("aps") && s.len() == 20, "{s}");
         let u = a.user();
-        assert!(u.starts_with("00u") && u.len() == 20, "{u}");
+        let u = u.as_str();
+        assert!(u.starts_with("0ua") && u.len() == 20, "{u}");
+        let e = a.error();
+        assert!(e.starts_with("oae") && e.len() == 25, "{e}");
+        assert!(
+            u.bytes()
+                .chain(e.bytes())
+                .all(|c| c.is_ascii_alphanumeric())
+        );
         let g = a.group();
         assert!(g.starts_with("00g") && g.len() == 20, "{g}");
         let r1 = a.request();

@@ -25,6 +25,25 @@
 //! - A `411` has Okta's headers and no body. HTTP/2 requests need no `Content-Length`.
 //! - Faults are drawn before authentication (a 503 or a drop comes from in front of Okta); a
 //!   500 comes after the rate limit, so it counts against the bucket.
+//! - User profiles come back in the recorded live order (`firstName, lastName, mobilePhone,
+//!   secondEmail, userName, email`, custom attributes after, by name); no recording shows a set
+//!   `homeAddress`, so it goes after `secondEmail`; unset `firstName`/`lastName` are `null`
+//!   like the other nullable attributes written out, an unset `homeAddress` is left out.
+//! - `/__emulator/*` needs the emulator's token (or an access token) as `/api/v1` does.
+//!
+//! # Live-like timing, several rate limits, seeding
+//!
+//! [`EmulatorBuilder::import_time_per_entity`] makes processing take longer for larger
+//! sessions; [`EmulatorBuilder::time_scale`] runs the cool-down, processing, idle expiry and
+//! rate windows faster (a 5-minute cool-down in 5 s at 60). [`EmulatorBuilder::org_rate_limit`]
+//! adds an org-wide bucket, and responses then carry two values of each rate-limit header.
+//! [`EmulatorBuilder::state`] starts from a [`StateSnapshot`] (`GET /__emulator/state`'s
+//! format, [`StateSnapshot::from_json`]); [`EmulatorHandle::shutdown_with_state`] hands the
+//! final one back.
+//!
+//! Users are held compactly (an inline id, times as seconds, the profile as one byte string
+//! with attribute names interned per identity source): 400–510 bytes of resident memory per
+//! sample user (`okta-idsrc sample`; README, "Benchmarks and measured runs").
 //!
 //! # OAuth 2.0 and DPoP
 //!
@@ -115,6 +134,7 @@ mod oauth;
 mod profiles;
 mod rate_limit;
 mod reply;
+mod restore;
 mod router;
 mod server;
 mod shared;
@@ -146,11 +166,11 @@ pub use okta_idsrc_core::clock::{Clock, SystemClock};
 /// The JOSE types the OAuth configuration takes ([`Jwk`] in [`OAuthClient::jwks`]).
 pub use okta_idsrc_jose::Jwk;
 pub use snapshot::{
-    GroupSnapshot, IdentitySourceCounts, IdentitySourceSnapshot, SessionSnapshot, StateSnapshot,
-    Stats, UserSnapshot,
+    GroupSnapshot, IdentitySourceCounts, IdentitySourceSnapshot, PendingLoad, SessionSnapshot,
+    SnapshotError, StateSnapshot, Stats, UserSnapshot,
 };
 
-use config::Config;
+use config::{Config, InitialState};
 use shared::Shared;
 
 /// The port the `okta-idsrc emulator` command listens on by default (on 127.0.0.1).
@@ -231,10 +251,13 @@ impl Default for EmulatorBuilder {
                 identity_sources: Vec::new(),
                 rate_limit: None,
                 session_rate_limit: None,
+                org_rate_limit: None,
                 concurrency_limit: None,
                 faults: Faults::NONE,
                 latency: Duration::ZERO,
                 import_delay: Duration::ZERO,
+                import_time_per_entity: Duration::ZERO,
+                time_scale: 1,
                 session_cooldown: Duration::ZERO,
                 session_idle_expiry: LIVE_SESSION_IDLE_EXPIRY,
                 seed: fastrand::u64(..),
@@ -242,6 +265,7 @@ impl Default for EmulatorBuilder {
                 oauth_clients: Vec::new(),
                 oauth: OAuthSettings::default(),
                 clock: Arc::new(SystemClock),
+                initial_state: None,
             },
         }
     }
@@ -265,6 +289,14 @@ impl EmulatorBuilder {
         /// (a live org showed 15). Default: no limit.
         fn session_rate_limit(per_minute: u32) => session_rate_limit = Some(per_minute);
 
+        /// An org-wide bucket of `per_minute` requests a window that every `/api/v1` request
+        /// counts against beside its endpoint's bucket (the general one or session creation).
+        /// A 429 comes when either runs out, and every response then carries two values of each
+        /// rate-limit header, as live Okta does when several limits apply to a request: the
+        /// org-wide bucket's first, then the endpoint's (their windows start apart, so their
+        /// `X-Rate-Limit-Reset` values differ). Default: none (one value each).
+        fn org_rate_limit(per_minute: u32) => org_rate_limit = Some(per_minute);
+
         /// Requests in flight at once; more get 429 with `X-Rate-Limit-Limit: 0` and
         /// `X-Rate-Limit-Remaining: 0`, Okta's concurrent-limit signal. Default: no limit.
         fn concurrency_limit(n: usize) => concurrency_limit = Some(n);
@@ -278,6 +310,19 @@ impl EmulatorBuilder {
         /// How long a triggered session waits before it is processed (default: zero — processed
         /// promptly, yet after start-import has answered TRIGGERED).
         fn import_delay(delay: Duration) => import_delay = delay;
+
+        /// Processing time per entity a triggered session holds — each user, group and (group,
+        /// member) pair of its loads — on top of [`import_delay`](Self::import_delay), as live
+        /// Okta takes longer for larger sessions (default: zero).
+        fn import_time_per_entity(per_entity: Duration) => import_time_per_entity = per_entity;
+
+        /// Runs the emulator's durations `scale` times faster: the session cool-down, the
+        /// import delay and per-entity processing time, the idle expiry and the rate-limit
+        /// windows (60 s / `scale`) are divided by `scale`, so a live-like 5-minute cool-down
+        /// takes 5 s at 60. Latency, timestamps, `Date` and the OAuth side are not scaled; a
+        /// scaled window's `X-Rate-Limit-Reset` is still whole epoch seconds (rounded up).
+        /// Default 1; 0 counts as 1.
+        fn time_scale(scale: u32) => time_scale = scale.max(1);
 
         /// The minimum time between two session creations of one identity source. Default: zero;
         /// live Okta uses five minutes ([`LIVE_SESSION_COOLDOWN`]).
@@ -314,12 +359,46 @@ impl EmulatorBuilder {
         /// Idle expiry, the session cool-down, import delays and latency are durations on tokio's
         /// (possibly paused) time.
         fn clock(clock: Arc<dyn Clock>) => clock = clock;
+
+        /// The state to start from, in the `GET /__emulator/state` format (for example
+        /// [`StateSnapshot::from_json`] of a file `--save` wrote): users, groups, memberships
+        /// and sessions, pending loads included; TRIGGERED sessions are processed as usual.
+        /// Its identity sources are served beside the configured ones. Counters start at zero.
+        /// [`start`](Self::start) fails with `InvalidData` when [`StateSnapshot::check`] does.
+        fn state(snapshot: StateSnapshot) => initial_state = Some(InitialState::Snapshot(snapshot));
+
+        /// [`state`](Self::state) from a snapshot file's bytes (what `--save` writes), parsed
+        /// straight into the emulator's compact state, one user at a time: memory stays near
+        /// what the loaded org needs. [`start`](Self::start) fails with `InvalidData` and a
+        /// [`SnapshotError`] (JSON path, line and column) when the file is malformed.
+        fn state_json(json: Vec<u8>) => initial_state = Some(InitialState::Json(json));
     }
 
     /// Binds the socket and starts serving on the current tokio runtime. The emulator accepts
     /// connections when this returns.
     pub async fn start(self) -> io::Result<EmulatorHandle> {
         let mut config = self.config;
+        let scale = config.time_scale.max(1);
+        for d in [
+            &mut config.session_cooldown,
+            &mut config.import_delay,
+            &mut config.import_time_per_entity,
+            &mut config.session_idle_expiry,
+        ] {
+            *d /= scale;
+        }
+        let now = ids::epoch_secs(config.clock.now());
+        let initial = match config.initial_state.take() {
+            None => Ok(Vec::new()),
+            Some(InitialState::Snapshot(snapshot)) => restore::states(&snapshot, now),
+            Some(InitialState::Json(json)) => restore::states_from_json(&json, now),
+        }
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        for (id, _) in &initial {
+            if !config.identity_sources.contains(id) {
+                config.identity_sources.push(id.clone());
+            }
+        }
         if config.identity_sources.is_empty() {
             config
                 .identity_sources
@@ -328,6 +407,7 @@ impl EmulatorBuilder {
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(config, addr));
+        shared.install(initial);
         let (shutdown, rx) = watch::channel(false);
         let workers = shared
             .sources
@@ -424,6 +504,30 @@ impl EmulatorHandle {
     /// Stops accepting connections, lets open requests finish (up to 5 s), and stops the
     /// import workers.
     pub async fn shutdown(mut self) {
+        self.stop().await;
+    }
+
+    /// [`shutdown`](Self::shutdown), then everything the emulator held once nothing can change
+    /// it any more (what `okta-idsrc emulator --save` writes). A session the worker had not
+    /// processed yet stays TRIGGERED with its loads, and is processed after a load.
+    pub async fn shutdown_with_state(mut self) -> StateSnapshot {
+        self.stop().await;
+        self.shared.snapshot()
+    }
+
+    /// [`shutdown_with_state`](Self::shutdown_with_state), the state written to `out` as JSON
+    /// one entity at a time, so memory stays flat however large the state (what `okta-idsrc
+    /// emulator --save` does). [`StateSnapshot::from_json`] reads it back.
+    pub async fn shutdown_and_write_state(
+        mut self,
+        out: &mut dyn std::io::Write,
+    ) -> io::Result<()> {
+        self.stop().await;
+        self.shared.write_snapshot(out)?;
+        out.flush()
+    }
+
+    async fn stop(&mut self) {
         let _ = self.shutdown.send(true);
         if let Some(server) = self.server.take() {
             let _ = server.await;

@@ -8,7 +8,8 @@ use okta_idsrc_core::Clock;
 
 use crate::sync::lock;
 
-/// The length of a rate-limit window.
+/// The length of a rate-limit window on live Okta (the emulator's default, divided by its time
+/// scale).
 pub(crate) const WINDOW: Duration = Duration::from_secs(60);
 
 /// The `X-Rate-Limit-Limit` reported by a bucket without a limit: large enough that no client
@@ -35,10 +36,11 @@ impl RateState {
     }
 }
 
-/// One bucket: a window of 60 s that starts with the first request after the previous one
-/// ended (windows are not aligned to the minute).
+/// One bucket: a window (60 s unless scaled) that starts with the first request after the
+/// previous one ended (windows are not aligned to the minute).
 pub(crate) struct Bucket {
     limit: Option<u64>,
+    length: Duration,
     window: Mutex<Window>,
     clock: Arc<dyn Clock>,
 }
@@ -51,10 +53,16 @@ struct Window {
 }
 
 impl Bucket {
-    /// A bucket of `limit` requests a window (none: unlimited) on `clock`'s time.
+    /// A bucket of `limit` requests a window of [`WINDOW`] (none: unlimited) on `clock`'s time.
     pub(crate) fn new(limit: Option<u32>, clock: Arc<dyn Clock>) -> Self {
+        Self::with_window(limit, clock, WINDOW)
+    }
+
+    /// A bucket of `limit` requests a window of `length`.
+    pub(crate) fn with_window(limit: Option<u32>, clock: Arc<dyn Clock>, length: Duration) -> Self {
         Self {
             limit: limit.map(u64::from),
+            length: length.max(Duration::from_millis(1)),
             window: Mutex::new(Window::default()),
             clock,
         }
@@ -65,10 +73,10 @@ impl Bucket {
         let now = self.clock.now();
         let over = w
             .start
-            .is_none_or(|s| now.duration_since(s).map_or(true, |d| d >= WINDOW));
+            .is_none_or(|s| now.duration_since(s).map_or(true, |d| d >= self.length));
         if over {
             w.start = Some(now);
-            w.reset = reset_after(now, WINDOW);
+            w.reset = reset_after(now, self.length);
             w.used = 0;
         }
     }
@@ -98,6 +106,17 @@ impl Bucket {
         }
         w.used += 1;
         Ok(self.state(&w))
+    }
+
+    /// Gives back a request [`take`](Self::take) counted (another bucket refused it).
+    pub(crate) fn give_back(&self) {
+        let mut w = lock(&self.window);
+        w.used = w.used.saturating_sub(1);
+    }
+
+    /// The length of its windows.
+    pub(crate) fn window(&self) -> Duration {
+        self.length
     }
 
     /// The headers to send without counting a request (for a 401).
@@ -192,6 +211,18 @@ mod tests {
         // A clock set back before the window starts a new one.
         clock.set(UNIX_EPOCH + Duration::from_secs(500));
         assert_eq!(b.take().unwrap().reset, 560);
+    }
+
+    #[test]
+    fn scaled_windows_and_give_back() {
+        let clock = ManualClock::new(UNIX_EPOCH + Duration::from_secs(1_000));
+        let b = Bucket::with_window(Some(1), clock.shared(), Duration::from_secs(1));
+        assert_eq!(b.take().unwrap().reset, 1_001);
+        assert!(b.take().is_err());
+        b.give_back();
+        assert_eq!(b.take().unwrap().remaining, 0);
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(b.take().unwrap().reset, 1_002, "a new one-second window");
     }
 
     #[test]

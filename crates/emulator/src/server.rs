@@ -26,7 +26,7 @@ use crate::error::ApiError;
 use crate::faults::RequestFault;
 use crate::handlers::{self, MAX_BODY_BYTES, body_too_large, lacks_length, takes_body};
 use crate::oauth;
-use crate::rate_limit::{RateState, WINDOW, reset_after};
+use crate::rate_limit::{RateState, reset_after};
 use crate::reply::Reply;
 use crate::router::{self, Route};
 use crate::shared::{Counters, Shared};
@@ -93,14 +93,14 @@ async fn handle(
 ) -> Result<Response<Body>, DropConnection> {
     let path = req.uri().path();
     if path.starts_with("/__emulator/") {
-        return Ok(inspect(&shared, &req));
+        return Ok(inspect(&shared, req).await);
     }
     if path == oauth::settings::TOKEN_PATH {
         return Ok(oauth::token_endpoint(&shared, req).await);
     }
     if !path.starts_with("/api/v1/") {
         let error = ApiError::not_found(path, "Resource");
-        return Ok(error_response(&shared, &error, &shared.ids.request(), None));
+        return Ok(error_response(&shared, &error, &shared.ids.request(), &[]));
     }
     Counters::bump(&shared.stats.requests);
 
@@ -118,13 +118,12 @@ async fn handle(
     }
 
     let request_id = shared.ids.request();
-    let refuse = |error: &ApiError, rate: Option<RateState>| {
-        error_response(&shared, error, &request_id, rate)
-    };
+    let refuse =
+        |error: &ApiError, rates: &[RateState]| error_response(&shared, error, &request_id, rates);
     let Some(_in_flight) = shared.concurrency.enter() else {
         Counters::bump(&shared.stats.rate_limited);
-        let rate = RateState::concurrent(reset_after(shared.now(), WINDOW));
-        return Ok(refuse(&ApiError::rate_limited(), Some(rate)));
+        let rate = RateState::concurrent(reset_after(shared.now(), shared.general.window()));
+        return Ok(refuse(&ApiError::rate_limited(), &[rate]));
     };
     if !shared.config.latency.is_zero() {
         tokio::time::sleep(shared.config.latency).await;
@@ -136,37 +135,19 @@ async fn handle(
         Some((_, Route::Sessions)) if parts.method == Method::POST => &shared.session_creation,
         _ => &shared.general,
     };
-    let origin = oauth::request_origin(&parts.uri, &parts.headers, shared.addr);
-    let credentials = AuthRequest {
-        method: &parts.method,
-        path: parts.uri.path(),
-        headers: &parts.headers,
-        origin: &origin,
-    };
-    match shared.auth.authenticate(&credentials) {
-        Ok(()) => {}
-        Err(Denial::Unknown) => {
-            return Ok(refuse(&ApiError::unauthorized(), Some(bucket.peek())));
-        }
-        Err(Denial::Challenge(challenge)) => {
-            return Ok(challenge_response(
-                &shared,
-                *challenge,
-                &request_id,
-                bucket.peek(),
-            ));
-        }
+    if let Some(refused) = refusal(&shared, &parts, &request_id, &shared.peek_rate(bucket)) {
+        return Ok(refused);
     }
-    let rate = match bucket.take() {
-        Ok(rate) => rate,
-        Err(rate) => {
+    let rates = match shared.take_rate(bucket) {
+        Ok(rates) => rates,
+        Err(rates) => {
             Counters::bump(&shared.stats.rate_limited);
-            return Ok(refuse(&ApiError::rate_limited(), Some(rate)));
+            return Ok(refuse(&ApiError::rate_limited(), &rates));
         }
     };
     if fault == Some(RequestFault::Error500) {
         Counters::bump(&shared.stats.faults_injected);
-        return Ok(refuse(&ApiError::internal(), Some(rate)));
+        return Ok(refuse(&ApiError::internal(), &rates));
     }
 
     let result = match route {
@@ -185,8 +166,8 @@ async fn handle(
         }
     };
     let response = match result {
-        Ok(reply) => reply_response(&shared, &request_id, rate, reply),
-        Err(error) => refuse(&error, Some(rate)),
+        Ok(reply) => reply_response(&shared, &request_id, &rates, reply),
+        Err(error) => refuse(&error, &rates),
     };
     if fault == Some(RequestFault::DropAfterApply) {
         Counters::bump(&shared.stats.faults_injected);
@@ -204,10 +185,44 @@ async fn read_body(body: Incoming) -> Result<Bytes, ApiError> {
     }
 }
 
-/// `GET /__emulator/state` and `POST /__emulator/reset`; no auth, limits or faults.
-fn inspect(shared: &Shared, req: &Request<Incoming>) -> Response<Body> {
+/// Checks the request's credentials as `/api/v1` does: `Some` is the refusal to send (401
+/// E0000011, or a challenge), with the rate-limit headers of `rates` on it.
+fn refusal(
+    shared: &Shared,
+    parts: &http::request::Parts,
+    request_id: &str,
+    rates: &[RateState],
+) -> Option<Response<Body>> {
+    let origin = oauth::request_origin(&parts.uri, &parts.headers, shared.addr);
+    let credentials = AuthRequest {
+        method: &parts.method,
+        path: parts.uri.path(),
+        headers: &parts.headers,
+        origin: &origin,
+    };
+    match shared.auth.authenticate(&credentials) {
+        Ok(()) => None,
+        Err(Denial::Unknown) => Some(error_response(
+            shared,
+            &ApiError::unauthorized(),
+            request_id,
+            rates,
+        )),
+        Err(Denial::Challenge(challenge)) => {
+            Some(challenge_response(shared, *challenge, request_id, rates))
+        }
+    }
+}
+
+/// `GET /__emulator/state` and `POST /__emulator/reset`: the emulator's token (or an access
+/// token) as on `/api/v1`, then no limits or faults.
+async fn inspect(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
     let request_id = shared.ids.request();
-    let reply = match (req.method(), req.uri().path()) {
+    let (parts, _body) = req.into_parts();
+    if let Some(refused) = refusal(shared, &parts, &request_id, &[]) {
+        return refused;
+    }
+    let reply = match (&parts.method, parts.uri.path()) {
         (&Method::GET, "/__emulator/state") => {
             let body =
                 serde_json::to_vec(&shared.snapshot()).expect("a snapshot always serializes");
@@ -218,14 +233,14 @@ fn inspect(shared: &Shared, req: &Request<Incoming>) -> Response<Body> {
             Reply::empty(StatusCode::NO_CONTENT)
         }
         (_, "/__emulator/state" | "/__emulator/reset") => {
-            return error_response(shared, &ApiError::method_not_allowed(), &request_id, None);
+            return error_response(shared, &ApiError::method_not_allowed(), &request_id, &[]);
         }
         (_, path) => {
             return error_response(
                 shared,
                 &ApiError::not_found(path, "Resource"),
                 &request_id,
-                None,
+                &[],
             );
         }
     };
@@ -265,13 +280,13 @@ pub(crate) fn base_response(
     response
 }
 
-/// Adds the three rate-limit headers.
-pub(crate) fn with_rate(mut response: Response<Body>, rate: Option<RateState>) -> Response<Body> {
-    if let Some(rate) = rate {
-        let headers = response.headers_mut();
-        headers.insert(X_RATE_LIMIT_LIMIT, HeaderValue::from(rate.limit));
-        headers.insert(X_RATE_LIMIT_REMAINING, HeaderValue::from(rate.remaining));
-        headers.insert(X_RATE_LIMIT_RESET, HeaderValue::from(rate.reset));
+/// Adds the three rate-limit headers, one line of each per bucket of `rates`, in that order.
+pub(crate) fn with_rate(mut response: Response<Body>, rates: &[RateState]) -> Response<Body> {
+    let headers = response.headers_mut();
+    for rate in rates {
+        headers.append(X_RATE_LIMIT_LIMIT, HeaderValue::from(rate.limit));
+        headers.append(X_RATE_LIMIT_REMAINING, HeaderValue::from(rate.remaining));
+        headers.append(X_RATE_LIMIT_RESET, HeaderValue::from(rate.reset));
     }
     response
 }
@@ -279,12 +294,12 @@ pub(crate) fn with_rate(mut response: Response<Body>, rate: Option<RateState>) -
 fn reply_response(
     shared: &Shared,
     request_id: &str,
-    rate: RateState,
+    rates: &[RateState],
     reply: Reply,
 ) -> Response<Body> {
     let mut response = with_rate(
         base_response(shared, reply.status, reply.body, request_id),
-        Some(rate),
+        rates,
     );
     for link in reply.links {
         if let Ok(v) = HeaderValue::try_from(link) {
@@ -299,12 +314,12 @@ pub(crate) fn error_response(
     shared: &Shared,
     error: &ApiError,
     request_id: &str,
-    rate: Option<RateState>,
+    rates: &[RateState],
 ) -> Response<Body> {
     let body = error.body(&shared.ids.error());
     with_rate(
         base_response(shared, error.status, Some(body), request_id),
-        rate,
+        rates,
     )
 }
 
@@ -313,12 +328,12 @@ fn challenge_response(
     shared: &Shared,
     challenge: Challenge,
     request_id: &str,
-    rate: RateState,
+    rates: &[RateState],
 ) -> Response<Body> {
     let body = challenge.error.map(|e| e.body(&shared.ids.error()));
     let mut response = with_rate(
         base_response(shared, challenge.status, body, request_id),
-        Some(rate),
+        rates,
     );
     let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::try_from(challenge.www_authenticate) {

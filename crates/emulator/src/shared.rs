@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::faults::FaultInjector;
 use crate::ids::{IdGen, timestamp};
 use crate::oauth::OAuth;
-use crate::rate_limit::{Bucket, Concurrency};
+use crate::rate_limit::{Bucket, Concurrency, RateState, WINDOW};
 use crate::snapshot::{self, IdentitySourceCounts, StateSnapshot, Stats};
 use crate::state::{Source, SourceState};
 
@@ -46,6 +46,8 @@ pub(crate) struct Shared {
     pub general: Bucket,
     /// `POST …/sessions`.
     pub session_creation: Bucket,
+    /// The org-wide bucket, when configured: every `/api/v1` request counts here too.
+    pub org: Option<Bucket>,
     pub concurrency: Concurrency,
     pub stats: Counters,
 }
@@ -65,6 +67,7 @@ impl Shared {
             &config.oauth_clients,
             Arc::clone(&config.clock),
         ));
+        let window = WINDOW / config.time_scale.max(1);
         let auth = FirstOf(vec![
             Arc::new(StaticToken::new(config.token.clone())),
             oauth.clone(),
@@ -77,8 +80,15 @@ impl Shared {
             source_index,
             ids: IdGen::new(config.seed),
             faults: FaultInjector::new(config.faults, config.seed),
-            general: Bucket::new(config.rate_limit, Arc::clone(&config.clock)),
-            session_creation: Bucket::new(config.session_rate_limit, Arc::clone(&config.clock)),
+            general: Bucket::with_window(config.rate_limit, Arc::clone(&config.clock), window),
+            session_creation: Bucket::with_window(
+                config.session_rate_limit,
+                Arc::clone(&config.clock),
+                window,
+            ),
+            org: config
+                .org_rate_limit
+                .map(|limit| Bucket::with_window(Some(limit), Arc::clone(&config.clock), window)),
             concurrency: Concurrency::new(config.concurrency_limit),
             stats: Counters::default(),
             config,
@@ -90,9 +100,43 @@ impl Shared {
         self.config.clock.now()
     }
 
+    /// The emulator's time in seconds since the epoch.
+    pub(crate) fn epoch_secs(&self) -> u64 {
+        crate::ids::epoch_secs(self.now())
+    }
+
     /// The emulator's time as an Okta timestamp.
     pub(crate) fn timestamp(&self) -> String {
         timestamp(self.now())
+    }
+
+    /// Counts a request against the org-wide bucket (when configured) and `endpoint`: `Ok`
+    /// with the headers' values (org-wide first), or `Err` (429) when either has no request
+    /// left — then neither counts it.
+    pub(crate) fn take_rate(&self, endpoint: &Bucket) -> Result<Vec<RateState>, Vec<RateState>> {
+        let Some(org) = &self.org else {
+            return endpoint.take().map(|r| vec![r]).map_err(|r| vec![r]);
+        };
+        let org_rate = match org.take() {
+            Ok(rate) => rate,
+            Err(rate) => return Err(vec![rate, endpoint.peek()]),
+        };
+        match endpoint.take() {
+            Ok(rate) => Ok(vec![org_rate, rate]),
+            Err(rate) => {
+                org.give_back();
+                Err(vec![org.peek(), rate])
+            }
+        }
+    }
+
+    /// The headers' values for a request that is not counted (a 401).
+    pub(crate) fn peek_rate(&self, endpoint: &Bucket) -> Vec<RateState> {
+        self.org
+            .iter()
+            .chain(std::iter::once(endpoint))
+            .map(Bucket::peek)
+            .collect()
     }
 
     pub(crate) fn source(&self, id: &str) -> Option<&Arc<Source>> {
@@ -112,18 +156,40 @@ impl Shared {
                 snapshot::identity_source(&source.id, &state)
             })
             .collect();
+        StateSnapshot {
+            identity_sources,
+            stats: self.stats(),
+        }
+    }
+
+    /// The request counters.
+    fn stats(&self) -> Stats {
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        let stats = Stats {
+        Stats {
             requests: load(&self.stats.requests),
             rate_limited: load(&self.stats.rate_limited),
             faults_injected: load(&self.stats.faults_injected),
             token_requests: load(&self.oauth.token_requests),
             tokens_issued: load(&self.oauth.tokens_issued),
-        };
-        StateSnapshot {
-            identity_sources,
-            stats,
         }
+    }
+
+    /// Writes [`snapshot`](Self::snapshot) as JSON, one entity at a time (no copy of the state).
+    pub(crate) fn write_snapshot(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let now = Instant::now();
+        let timestamp = self.timestamp();
+        out.write_all(b"{\"identitySources\":[")?;
+        for (i, source) in self.sources.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            let mut state = source.lock();
+            state.expire_idle(self.config.session_idle_expiry, now, &timestamp);
+            snapshot::write_identity_source(&source.id, &state, out)?;
+        }
+        out.write_all(b"],\"stats\":")?;
+        serde_json::to_writer(&mut *out, &self.stats())?;
+        out.write_all(b"}")
     }
 
     /// Counts what identity source `id` holds, under its lock, copying nothing.
@@ -153,6 +219,17 @@ impl Shared {
         })
     }
 
+    /// Replaces what the identity sources of `states` hold (each must be served), and wakes
+    /// their workers for TRIGGERED sessions.
+    pub(crate) fn install(&self, states: Vec<(String, SourceState)>) {
+        for (id, state) in states {
+            if let Some(source) = self.source(&id) {
+                *source.lock() = state;
+                source.wake.notify_one();
+            }
+        }
+    }
+
     /// Empties every identity source, the counters and the rate-limit windows (issued tokens,
     /// nonces and seen `jti`s stay).
     pub(crate) fn reset(&self) {
@@ -168,6 +245,9 @@ impl Shared {
         }
         self.general.clear();
         self.session_creation.clear();
+        if let Some(org) = &self.org {
+            org.clear();
+        }
         self.oauth.reset_counters();
     }
 }

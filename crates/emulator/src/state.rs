@@ -7,18 +7,14 @@ use std::time::Duration;
 use indexmap::{IndexMap, IndexSet};
 use okta_idsrc_core::json::WriteJson;
 use okta_idsrc_core::models::{
-    BulkGroupUpsertRequestBodyProfilesInner, BulkUpsertRequestBodyProfilesInner,
     IdentitySourceGroupMembershipsUpsertProfileInner, IdentitySourceGroupProfileForUpsert,
-    IdentitySourceSessionStatus, IdentitySourceUserProfileForDelete,
-    IdentitySourceUserProfileForUpsert,
+    IdentitySourceSessionStatus, IdentitySourceUserProfileForUpsert,
 };
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::ids::IdGen;
-use crate::profiles::{
-    normalize_group_profile, normalize_user_profile, same_group_profile, same_user_profile,
-};
+use crate::ids::{IdGen, UserId};
+use crate::profiles::{Names, UserProfile, normalize_group_profile, same_group_profile};
 use crate::sync::lock;
 
 /// One identity source: its state behind a mutex, and the wake-up of its import worker.
@@ -42,15 +38,17 @@ impl Source {
     }
 }
 
-/// A user of the identity source.
+/// A user of the identity source, compact: the id inline, times as epoch seconds, the
+/// profile as one byte string (`crate::profiles`).
 #[derive(Debug, Clone)]
 pub(crate) struct User {
-    pub id: String,
+    pub id: UserId,
     pub active: bool,
-    /// Normalized: absent nullable attributes are explicit nulls, as Okta returns them.
-    pub profile: IdentitySourceUserProfileForUpsert,
-    pub created: String,
-    pub last_updated: String,
+    pub profile: UserProfile,
+    /// Epoch seconds.
+    pub created: u64,
+    /// Epoch seconds.
+    pub last_updated: u64,
 }
 
 /// A group and its members (user external ids, in insertion order).
@@ -59,19 +57,11 @@ pub(crate) struct Group {
     pub id: String,
     /// Normalized: an absent description is an explicit null.
     pub profile: IdentitySourceGroupProfileForUpsert,
-    pub members: IndexSet<String>,
+    pub members: IndexSet<Box<str>>,
 }
 
 /// One accepted bulk load, kept until the session is processed or discarded.
-#[derive(Debug)]
-pub(crate) enum Load {
-    UserUpsert(Vec<BulkUpsertRequestBodyProfilesInner>),
-    UserDelete(Vec<IdentitySourceUserProfileForDelete>),
-    GroupUpsert(Vec<BulkGroupUpsertRequestBodyProfilesInner>),
-    GroupDelete(Vec<String>),
-    MembershipUpsert(Vec<IdentitySourceGroupMembershipsUpsertProfileInner>),
-    MembershipDelete(Vec<IdentitySourceGroupMembershipsUpsertProfileInner>),
-}
+pub(crate) use crate::snapshot::PendingLoad as Load;
 
 /// An import session.
 #[derive(Debug)]
@@ -108,7 +98,9 @@ impl Session {
 #[derive(Debug, Default)]
 pub(crate) struct SourceState {
     /// By external id, in creation order.
-    pub users: IndexMap<String, User>,
+    pub users: IndexMap<Box<str>, User>,
+    /// The custom attribute names of the users' profiles.
+    pub names: Names,
     /// By external id, in creation order.
     pub groups: IndexMap<String, Group>,
     /// Okta group id → external id.
@@ -150,44 +142,44 @@ impl SourceState {
     // -----------------------------------------------------------------------------------------
     // Mutations shared by the processing of loads and the individual operations.
 
-    /// Creates or updates (and reactivates) a user; `profile` must be normalized. Returns
-    /// whether anything changed.
+    /// Creates or updates (and reactivates) a user at `now` (epoch seconds). Returns whether
+    /// anything changed.
     pub(crate) fn upsert_user(
         &mut self,
-        external_id: String,
-        profile: IdentitySourceUserProfileForUpsert,
+        external_id: &str,
+        profile: &IdentitySourceUserProfileForUpsert,
         ids: &IdGen,
-        now: &str,
+        now: u64,
     ) -> bool {
-        match self.users.get_mut(&external_id) {
+        match self.users.get_mut(external_id) {
             Some(user) => {
-                if user.active && same_user_profile(&user.profile, &profile) {
+                if user.active && user.profile.same_as(profile, &self.names) {
                     return false;
                 }
-                user.profile = profile;
+                user.profile = UserProfile::encode(profile, &mut self.names);
                 user.active = true;
-                user.last_updated = now.to_owned();
+                user.last_updated = now;
             }
             None => {
                 let user = User {
                     id: ids.user(),
                     active: true,
-                    profile,
-                    created: now.to_owned(),
-                    last_updated: now.to_owned(),
+                    profile: UserProfile::encode(profile, &mut self.names),
+                    created: now,
+                    last_updated: now,
                 };
-                self.users.insert(external_id, user);
+                self.users.insert(external_id.into(), user);
             }
         }
         true
     }
 
     /// Deactivates a user; unknown ids are ignored. Returns whether anything changed.
-    pub(crate) fn deactivate_user(&mut self, external_id: &str, now: &str) -> bool {
+    pub(crate) fn deactivate_user(&mut self, external_id: &str, now: u64) -> bool {
         match self.users.get_mut(external_id) {
             Some(user) if user.active => {
                 user.active = false;
-                user.last_updated = now.to_owned();
+                user.last_updated = now;
                 true
             }
             _ => false,
@@ -251,9 +243,7 @@ impl SourceState {
             return false;
         }
         match self.groups.get_mut(group_external_id) {
-            Some(group) if !group.members.contains(member) => {
-                group.members.insert(member.to_owned())
-            }
+            Some(group) if !group.members.contains(member) => group.members.insert(member.into()),
             _ => false,
         }
     }
@@ -271,21 +261,21 @@ impl SourceState {
     /// Whether applying `load` to the current state would change anything; O(entities).
     pub(crate) fn load_changes(&self, load: &Load) -> bool {
         match load {
-            Load::UserUpsert(users) => users.iter().any(|e| {
+            Load::BulkUpsert(users) => users.iter().any(|e| {
                 let (Some(ext), Some(profile)) = (&e.external_id, &e.profile) else {
                     return false;
                 };
                 self.users
-                    .get(ext)
-                    .is_none_or(|u| !u.active || !same_user_profile(&u.profile, profile))
+                    .get(ext.as_str())
+                    .is_none_or(|u| !u.active || !u.profile.same_as(profile, &self.names))
             }),
-            Load::UserDelete(users) => users.iter().any(|e| {
+            Load::BulkDelete(users) => users.iter().any(|e| {
                 e.external_id
                     .as_deref()
                     .and_then(|ext| self.users.get(ext))
                     .is_some_and(|u| u.active)
             }),
-            Load::GroupUpsert(groups) => groups.iter().any(|g| {
+            Load::BulkGroupsUpsert(groups) => groups.iter().any(|g| {
                 let (Some(ext), Some(profile)) = (&g.external_id, &g.profile) else {
                     return false;
                 };
@@ -293,36 +283,35 @@ impl SourceState {
                     .get(ext)
                     .is_none_or(|existing| !same_group_profile(&existing.profile, profile))
             }),
-            Load::GroupDelete(ids) => ids.iter().any(|ext| self.groups.contains_key(ext)),
-            Load::MembershipUpsert(memberships) => self
+            Load::BulkGroupsDelete(ids) => ids.iter().any(|ext| self.groups.contains_key(ext)),
+            Load::BulkGroupMembershipsUpsert(memberships) => self
                 .any_membership(memberships, |group, member| {
                     self.users.contains_key(member) && !group.members.contains(member)
                 }),
-            Load::MembershipDelete(memberships) => {
+            Load::BulkGroupMembershipsDelete(memberships) => {
                 self.any_membership(memberships, |group, member| group.members.contains(member))
             }
         }
     }
 
     /// Applies one load, consuming it (profiles move into the state, no copies).
-    pub(crate) fn apply_load(&mut self, load: Load, ids: &IdGen, now: &str) {
+    pub(crate) fn apply_load(&mut self, load: Load, ids: &IdGen, now: u64) {
         match load {
-            Load::UserUpsert(users) => {
+            Load::BulkUpsert(users) => {
                 for e in users {
-                    if let (Some(ext), Some(mut profile)) = (e.external_id, e.profile) {
-                        normalize_user_profile(&mut profile);
+                    if let (Some(ext), Some(profile)) = (&e.external_id, &e.profile) {
                         self.upsert_user(ext, profile, ids, now);
                     }
                 }
             }
-            Load::UserDelete(users) => {
+            Load::BulkDelete(users) => {
                 for e in users {
                     if let Some(ext) = e.external_id {
                         self.deactivate_user(&ext, now);
                     }
                 }
             }
-            Load::GroupUpsert(groups) => {
+            Load::BulkGroupsUpsert(groups) => {
                 for g in groups {
                     if let (Some(ext), Some(mut profile)) = (g.external_id, g.profile) {
                         normalize_group_profile(&mut profile);
@@ -330,15 +319,15 @@ impl SourceState {
                     }
                 }
             }
-            Load::GroupDelete(external_ids) => {
+            Load::BulkGroupsDelete(external_ids) => {
                 for ext in external_ids {
                     self.remove_group(&ext);
                 }
             }
-            Load::MembershipUpsert(memberships) => {
+            Load::BulkGroupMembershipsUpsert(memberships) => {
                 self.apply_memberships(memberships, Self::add_member)
             }
-            Load::MembershipDelete(memberships) => {
+            Load::BulkGroupMembershipsDelete(memberships) => {
                 self.apply_memberships(memberships, Self::remove_member)
             }
         }
@@ -384,6 +373,10 @@ impl SourceState {
 
 #[cfg(test)]
 mod tests {
+    use okta_idsrc_core::models::{
+        BulkUpsertRequestBodyProfilesInner, IdentitySourceUserProfileForDelete,
+    };
+
     use super::*;
 
     fn profile(email: &str) -> IdentitySourceUserProfileForUpsert {
@@ -397,25 +390,45 @@ mod tests {
         let ids = IdGen::new(1);
         let mut s = SourceState::default();
         let load = |email: &str| {
-            Load::UserUpsert(vec![BulkUpsertRequestBodyProfilesInner::with(
+            Load::BulkUpsert(vec![BulkUpsertRequestBodyProfilesInner::with(
                 "u1",
                 profile(email),
             )])
         };
         assert!(s.load_changes(&load("a@example.com")));
-        s.apply_load(load("a@example.com"), &ids, "t0");
+        s.apply_load(load("a@example.com"), &ids, 0);
         assert!(!s.load_changes(&load("a@example.com")));
         assert!(s.load_changes(&load("b@example.com")));
-        let del = Load::UserDelete(vec![IdentitySourceUserProfileForDelete::with("u1")]);
+        let del = Load::BulkDelete(vec![IdentitySourceUserProfileForDelete::with("u1")]);
         assert!(s.load_changes(&del));
-        s.apply_load(del, &ids, "t1");
+        s.apply_load(del, &ids, 1);
         assert!(!s.users["u1"].active);
         assert!(
             s.load_changes(&load("a@example.com")),
             "reactivation is a change"
         );
-        let unknown = Load::UserDelete(vec![IdentitySourceUserProfileForDelete::with("nobody")]);
+        let unknown = Load::BulkDelete(vec![IdentitySourceUserProfileForDelete::with("nobody")]);
         assert!(!s.load_changes(&unknown));
+    }
+
+    #[test]
+    fn users_are_compact() {
+        // The id inline, two times, the profile's pointer and length, the flag: no strings.
+        assert!(
+            std::mem::size_of::<User>() <= 56,
+            "{}",
+            std::mem::size_of::<User>()
+        );
+        let ids = IdGen::new(1);
+        let mut s = SourceState::default();
+        for i in 0..3 {
+            let p = profile(&format!("user{i}@example.com"))
+                .first_name("Mary")
+                .custom_attribute("department", "Legal");
+            s.upsert_user(&format!("emp-{i}"), &p, &ids, 0);
+        }
+        // One interned name for the three users' custom attribute.
+        assert_eq!(s.names.len(), 1);
     }
 
     #[test]
@@ -423,19 +436,19 @@ mod tests {
         let ids = IdGen::new(1);
         let mut s = SourceState::default();
         let m = || {
-            Load::MembershipUpsert(vec![
+            Load::BulkGroupMembershipsUpsert(vec![
                 IdentitySourceGroupMembershipsUpsertProfileInner::with("g1", ["u1"]),
             ])
         };
         assert!(!s.load_changes(&m()));
-        s.upsert_user("u1".into(), profile("a@example.com"), &ids, "t");
+        s.upsert_user("u1", &profile("a@example.com"), &ids, 0);
         s.upsert_group(
             "g1".into(),
             IdentitySourceGroupProfileForUpsert::new().display_name("G"),
             &ids,
         );
         assert!(s.load_changes(&m()));
-        s.apply_load(m(), &ids, "t");
+        s.apply_load(m(), &ids, 0);
         assert!(!s.load_changes(&m()));
         assert_eq!(s.groups["g1"].members.len(), 1);
         s.remove_user("u1");

@@ -8,9 +8,13 @@ use super::{X_RATE_LIMIT_LIMIT, X_RATE_LIMIT_REMAINING, X_RATE_LIMIT_RESET};
 
 /// The rate-limit state a response reports.
 ///
-/// Okta can send several values of a header (several lines, or a comma-separated list, one per
-/// bucket the request counted against); the smallest wins, since it is the one that binds.
-/// Malformed values are ignored.
+/// Okta can send several values of a header (several lines, or a comma-separated list), one per
+/// bucket the request counted against — the org-wide limit and the endpoint's, say. When the
+/// three headers carry the same number of values, they are read as buckets in that order and
+/// the bucket that binds is reported: the one with the fewest requests remaining and, among
+/// those, the one that resets last (a request refused by a used-up bucket succeeds only once
+/// that bucket resets, whatever the others say). Otherwise each header's smallest value is
+/// taken (Okta's SDKs' rule: the earliest reset). Malformed values are ignored.
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
@@ -39,10 +43,25 @@ pub struct RateLimit {
 impl RateLimit {
     /// Reads the three headers; never fails: absent or malformed values give `None`.
     pub fn from_headers(headers: &HeaderMap) -> Self {
+        let limits = values(headers, &X_RATE_LIMIT_LIMIT);
+        let remaining = values(headers, &X_RATE_LIMIT_REMAINING);
+        let resets = values(headers, &X_RATE_LIMIT_RESET);
+        let n = remaining.len();
+        if n > 1 && resets.len() == n && (limits.is_empty() || limits.len() == n) {
+            // One bucket per position: the fewest remaining, then the latest reset.
+            if let Some(i) = (0..n).min_by_key(|&i| (remaining[i], std::cmp::Reverse(resets[i]))) {
+                return Self {
+                    limit: limits.get(i).copied(),
+                    remaining: Some(remaining[i]),
+                    reset: Some(resets[i]),
+                };
+            }
+        }
+        let smallest = |v: &[u64]| v.iter().copied().min();
         Self {
-            limit: smallest(headers, &X_RATE_LIMIT_LIMIT),
-            remaining: smallest(headers, &X_RATE_LIMIT_REMAINING),
-            reset: smallest(headers, &X_RATE_LIMIT_RESET),
+            limit: smallest(&limits),
+            remaining: smallest(&remaining),
+            reset: smallest(&resets),
         }
     }
 
@@ -99,8 +118,8 @@ impl RateLimit {
     }
 }
 
-/// The smallest well-formed value of `name` across its lines and comma-separated items.
-fn smallest(headers: &HeaderMap, name: &HeaderName) -> Option<u64> {
+/// The well-formed values of `name`, in order, across its lines and comma-separated items.
+fn values(headers: &HeaderMap, name: &HeaderName) -> Vec<u64> {
     headers
         .get_all(name)
         .iter()
@@ -114,5 +133,79 @@ fn smallest(headers: &HeaderMap, name: &HeaderName) -> Option<u64> {
             }
             item.parse::<u64>().ok()
         })
-        .min()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(lines: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (name, value) in lines {
+            h.append(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn paired_buckets_report_the_one_that_binds() {
+        // Org-wide (resets first, requests left) and the endpoint's (used up, resets later):
+        // the endpoint's reset is the one a retry must wait for.
+        let h = headers(&[
+            ("x-rate-limit-limit", "1200"),
+            ("x-rate-limit-remaining", "1100"),
+            ("x-rate-limit-reset", "1700000010"),
+            ("x-rate-limit-limit", "15"),
+            ("x-rate-limit-remaining", "0"),
+            ("x-rate-limit-reset", "1700000050"),
+        ]);
+        let rl = RateLimit::from_headers(&h);
+        assert_eq!(
+            rl,
+            RateLimit {
+                limit: Some(15),
+                remaining: Some(0),
+                reset: Some(1_700_000_050)
+            }
+        );
+        // In the other order, and as comma-separated lists, the same.
+        let h = headers(&[
+            ("x-rate-limit-limit", "15, 1200"),
+            ("x-rate-limit-remaining", "0, 1100"),
+            ("x-rate-limit-reset", "1700000050, 1700000010"),
+        ]);
+        assert_eq!(RateLimit::from_headers(&h).reset, Some(1_700_000_050));
+        // Both used up: the later reset.
+        let h = headers(&[
+            ("x-rate-limit-remaining", "0, 0"),
+            ("x-rate-limit-reset", "1700000010, 1700000050"),
+        ]);
+        let rl = RateLimit::from_headers(&h);
+        assert_eq!((rl.limit, rl.reset), (None, Some(1_700_000_050)));
+        // Neither used up: the one with fewer left.
+        let h = headers(&[
+            ("x-rate-limit-limit", "100, 600"),
+            ("x-rate-limit-remaining", "40, 3"),
+            ("x-rate-limit-reset", "1700000010, 1700000050"),
+        ]);
+        let rl = RateLimit::from_headers(&h);
+        assert_eq!((rl.limit, rl.remaining), (Some(600), Some(3)));
+    }
+
+    #[test]
+    fn unpaired_values_give_each_headers_smallest() {
+        // Only the reset repeated (as Okta has sent it): the earliest.
+        let h = headers(&[
+            ("x-rate-limit-limit", "100"),
+            ("x-rate-limit-remaining", "0"),
+            ("x-rate-limit-reset", "1700000050"),
+            ("x-rate-limit-reset", "1700000010"),
+        ]);
+        let rl = RateLimit::from_headers(&h);
+        assert_eq!((rl.remaining, rl.reset), (Some(0), Some(1_700_000_010)));
+    }
 }

@@ -89,7 +89,7 @@ pub(super) fn list(
         if i > 0 {
             out.push(b',');
         }
-        WriteJson::write_json(member, &mut out);
+        WriteJson::write_json(&**member, &mut out);
     }
     out.extend_from_slice(b"]}");
 
@@ -104,7 +104,7 @@ pub(super) fn list(
     };
     let mut links = vec![link(query.after.as_deref(), "self")];
     if end < members.len() && end > start {
-        links.push(link(members.get_index(end - 1).map(String::as_str), "next"));
+        links.push(link(members.get_index(end - 1).map(|m| &**m), "next"));
     }
     Ok(Reply {
         status: StatusCode::OK,
@@ -135,7 +135,7 @@ pub(super) fn create(source: &Source, group_or_external_id: &str, body: &[u8]) -
     let member = request.member_external_id.unwrap_or_default();
     let mut state = source.lock();
     let ext = resolve(&state, group_or_external_id)?.to_owned();
-    if !state.users.contains_key(&member) {
+    if !state.users.contains_key(member.as_str()) {
         return Err(ApiError::not_found(&member, "IdentitySourceUser"));
     }
     state.add_member(&ext, &member);

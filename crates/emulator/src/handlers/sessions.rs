@@ -179,24 +179,24 @@ fn parse_load(action: Action, body: &[u8]) -> Result<Load, ApiError> {
     }
     Ok(match action {
         Action::BulkUpsert => {
-            Load::UserUpsert(entries(body, |b: BulkUpsertRequestBody| b.profiles)?)
+            Load::BulkUpsert(entries(body, |b: BulkUpsertRequestBody| b.profiles)?)
         }
         Action::BulkDelete => {
-            Load::UserDelete(entries(body, |b: BulkDeleteRequestBody| b.profiles)?)
+            Load::BulkDelete(entries(body, |b: BulkDeleteRequestBody| b.profiles)?)
         }
         Action::BulkGroupsUpsert => {
-            Load::GroupUpsert(entries(body, |b: BulkGroupUpsertRequestBody| b.profiles)?)
+            Load::BulkGroupsUpsert(entries(body, |b: BulkGroupUpsertRequestBody| b.profiles)?)
         }
         Action::BulkGroupsDelete => {
-            Load::GroupDelete(entries(body, |b: BulkGroupDeleteRequestBody| {
+            Load::BulkGroupsDelete(entries(body, |b: BulkGroupDeleteRequestBody| {
                 b.external_ids
             })?)
         }
-        Action::BulkGroupMembershipsUpsert => Load::MembershipUpsert(entries(
+        Action::BulkGroupMembershipsUpsert => Load::BulkGroupMembershipsUpsert(entries(
             body,
             |b: BulkGroupMembershipsUpsertRequestBody| b.memberships,
         )?),
-        Action::BulkGroupMembershipsDelete => Load::MembershipDelete(entries(
+        Action::BulkGroupMembershipsDelete => Load::BulkGroupMembershipsDelete(entries(
             body,
             |b: BulkGroupMembershipsDeleteRequestBody| b.memberships,
         )?),

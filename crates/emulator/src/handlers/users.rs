@@ -8,16 +8,18 @@ use okta_idsrc_core::validate::Violation;
 
 use super::{no_content, parse_body, parse_body_except};
 use crate::error::ApiError;
-use crate::profiles::{normalize_user_profile, write_user};
+use crate::profiles::{UserProfile, write_user};
 use crate::reply::{HandlerResult, Reply};
 use crate::shared::Shared;
-use crate::state::{Source, User};
+use crate::state::{Source, SourceState};
 
 const USER: &str = "IdentitySourceUser";
 
-fn user_reply(external_id: &str, user: &User) -> HandlerResult {
+/// 200 with the user `external_id` (which exists).
+fn user_reply(state: &SourceState, external_id: &str) -> HandlerResult {
+    let user = &state.users[external_id];
     let mut out = Vec::with_capacity(512);
-    write_user(&mut out, external_id, user);
+    write_user(&mut out, external_id, user, &state.names);
     Ok(Reply::json(StatusCode::OK, out))
 }
 
@@ -29,27 +31,25 @@ fn missing_external_id(v: &Violation) -> bool {
 /// `POST /users`: 200 with the new user; an existing external id is a 400.
 pub(super) fn create(shared: &Shared, source: &Source, body: &[u8]) -> HandlerResult {
     let request: UserRequestSchema = parse_body(body)?;
-    let (Some(external_id), Some(mut profile)) = (request.external_id, request.profile) else {
+    let (Some(external_id), Some(profile)) = (request.external_id, request.profile) else {
         unreachable!("validation requires externalId and profile");
     };
-    normalize_user_profile(&mut profile);
-    let timestamp = shared.timestamp();
+    let now = shared.epoch_secs();
     let mut state = source.lock();
-    if state.users.contains_key(&external_id) {
+    if state.users.contains_key(external_id.as_str()) {
         return Err(ApiError::already_exists("user", &external_id));
     }
-    state.upsert_user(external_id.clone(), profile, &shared.ids, &timestamp);
-    user_reply(&external_id, &state.users[&external_id])
+    state.upsert_user(&external_id, &profile, &shared.ids, now);
+    user_reply(&state, &external_id)
 }
 
 /// `GET /users/{externalId}`.
 pub(super) fn get(source: &Source, external_id: &str) -> HandlerResult {
     let state = source.lock();
-    let user = state
-        .users
-        .get(external_id)
-        .ok_or_else(|| ApiError::not_found(external_id, USER))?;
-    user_reply(external_id, user)
+    if !state.users.contains_key(external_id) {
+        return Err(ApiError::not_found(external_id, USER));
+    }
+    user_reply(&state, external_id)
 }
 
 /// Changes an existing user's profile with `change` and answers with the user.
@@ -59,15 +59,18 @@ fn modify(
     external_id: &str,
     change: impl FnOnce(&mut IdentitySourceUserProfileForUpsert),
 ) -> HandlerResult {
-    let timestamp = shared.timestamp();
+    let now = shared.epoch_secs();
     let mut state = source.lock();
+    let state = &mut *state;
     let user = state
         .users
         .get_mut(external_id)
         .ok_or_else(|| ApiError::not_found(external_id, USER))?;
-    change(&mut user.profile);
-    user.last_updated = timestamp;
-    user_reply(external_id, user)
+    let mut profile = user.profile.to_model(&state.names);
+    change(&mut profile);
+    user.profile = UserProfile::encode(&profile, &mut state.names);
+    user.last_updated = now;
+    user_reply(state, external_id)
 }
 
 /// `PUT /users/{externalId}`: the profile is replaced.
@@ -78,8 +81,7 @@ pub(super) fn replace(
     body: &[u8],
 ) -> HandlerResult {
     let request: UserRequestSchema = parse_body_except(body, missing_external_id)?;
-    let mut profile = request.profile.unwrap_or_default();
-    normalize_user_profile(&mut profile);
+    let profile = request.profile.unwrap_or_default();
     modify(shared, source, external_id, |p| *p = profile)
 }
 

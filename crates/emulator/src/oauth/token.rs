@@ -84,14 +84,14 @@ pub(crate) async fn token_endpoint(
     Counters::bump(&oauth.token_requests);
     let request_id = shared.ids.request();
     if req.method() != Method::POST {
-        return error_response(shared, &ApiError::method_not_allowed(), &request_id, None);
+        return error_response(shared, &ApiError::method_not_allowed(), &request_id, &[]);
     }
     let rate = match oauth.bucket.take() {
         Ok(rate) => rate,
         Err(rate) => {
             Counters::bump(&shared.stats.rate_limited);
             let error = ApiError::rate_limited();
-            return no_store(error_response(shared, &error, &request_id, Some(rate)));
+            return no_store(error_response(shared, &error, &request_id, &[rate]));
         }
     };
     let (parts, body) = req.into_parts();
@@ -106,7 +106,7 @@ pub(crate) async fn token_endpoint(
     };
     let mut response = no_store(with_rate(
         base_response(shared, status, Some(body), &request_id),
-        Some(rate),
+        &[rate],
     ));
     if let Some(v) = nonce.and_then(|n| HeaderValue::try_from(n).ok()) {
         response.headers_mut().insert(DPOP_NONCE, v);

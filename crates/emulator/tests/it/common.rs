@@ -110,6 +110,14 @@ impl Client {
         }
     }
 
+    /// The same client with another token.
+    pub(crate) fn with_token(&self, token: &str) -> Self {
+        Self {
+            token: token.to_owned(),
+            ..self.clone()
+        }
+    }
+
     pub(crate) fn for_source(&self, source: &str) -> Self {
         Self {
             source: source.to_owned(),

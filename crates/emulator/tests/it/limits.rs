@@ -312,7 +312,7 @@ async fn wrong_method_unknown_resources_and_auth() {
 
 /// The wall clock, to compare with the emulator's `X-Rate-Limit-Reset`.
 #[allow(clippy::disallowed_methods)]
-fn now_secs() -> u64 {
+pub(crate) fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()

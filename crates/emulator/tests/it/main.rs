@@ -4,7 +4,10 @@
 
 mod common;
 mod faults;
+mod fidelity;
 mod lifecycle;
 mod limits;
 mod oauth;
 mod operations;
+mod persistence;
+mod timing;

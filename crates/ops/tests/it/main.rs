@@ -9,4 +9,5 @@ mod config;
 mod oauth;
 mod pagination;
 mod rate_limit;
+mod reset_values;
 mod retry;
