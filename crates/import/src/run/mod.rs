@@ -201,7 +201,7 @@ where
                 .check(&source, options.effective_concurrency())
                 .await;
             for w in &checked.warnings {
-                tracing::warn!("{w}");
+                tracing::info!("{w}");
             }
             report.warnings = checked.warnings;
             report.references_unchecked = checked.unchecked;
