@@ -6,3 +6,4 @@ mod cli;
 mod common;
 mod emulator_cmd;
 mod oauth;
+mod run;
