@@ -232,7 +232,9 @@ fn no_org() -> CliError {
         .to_owned();
     let mut unknown: Vec<String> = std::env::vars_os()
         .filter_map(|(name, _)| name.into_string().ok())
-        .filter(|name| name.starts_with("OKTA_CLIENT_") && !KNOWN_VARIABLES.contains(&name.as_str()))
+        .filter(|name| {
+            name.starts_with("OKTA_CLIENT_") && !KNOWN_VARIABLES.contains(&name.as_str())
+        })
         .collect();
     unknown.sort();
     if !unknown.is_empty() {

@@ -113,7 +113,10 @@ impl Seen {
     }
 
     fn get(&self) -> Option<Progress> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -211,7 +214,11 @@ async fn target(args: &ImportArgs) -> Result<Target, CliError> {
             .map_err(|e| CliError::failure(format!("the offline org URL: {}", e.reason)))?;
         let client = okta_idsrc::client(org, Credentials::api_token("offline"))
             .map_err(|e| CliError::failure(format!("cannot set up the client: {}", chain(&e))))?;
-        let id = args.conn.source.clone().unwrap_or_else(|| "offline".to_owned());
+        let id = args
+            .conn
+            .source
+            .clone()
+            .unwrap_or_else(|| "offline".to_owned());
         return Ok(Target {
             source: client.identity_source(id),
             emulator: None,
@@ -281,7 +288,8 @@ async fn clean_up(target: &Target, open: Option<&str>) -> String {
             .to_owned();
     };
     let source = &target.source;
-    let cancelled = tokio::time::timeout(CANCEL_TIMEOUT, source.delete_session(id.to_owned())).await;
+    let cancelled =
+        tokio::time::timeout(CANCEL_TIMEOUT, source.delete_session(id.to_owned())).await;
     let state = tokio::time::timeout(CANCEL_TIMEOUT, source.get_session(id.to_owned()))
         .await
         .ok()
@@ -311,17 +319,17 @@ async fn execute(args: ImportArgs, seen: &Arc<Seen>) -> Result<(), Failure> {
         .map_err(input)?,
     ];
     if let Some(path) = &args.deactivate {
-        sources.push(
-            source(path, |p| Ok(InputFile::Deactivate(IdsFile::new(p)))).map_err(input)?,
-        );
+        sources.push(source(path, |p| Ok(InputFile::Deactivate(IdsFile::new(p)))).map_err(input)?);
     }
     if let Some(path) = &args.groups {
         sources.push(source(path, |p| GroupsFile::new(p).map(InputFile::Groups)).map_err(input)?);
     }
     if let Some(path) = &args.memberships {
         sources.push(
-            source(path, |p| MembershipsFile::new(p).map(InputFile::Memberships))
-                .map_err(input)?,
+            source(path, |p| {
+                MembershipsFile::new(p).map(InputFile::Memberships)
+            })
+            .map_err(input)?,
         );
     }
 

@@ -105,7 +105,9 @@ fn usage_error(e: &clap::Error) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let args: Vec<String> = std::env::args().collect();
-    let json = args.windows(2).any(|w| w[0] == "--output" && w[1] == "json")
+    let json = args
+        .windows(2)
+        .any(|w| w[0] == "--output" && w[1] == "json")
         || args.iter().any(|a| a == "--output=json");
     if json {
         let rendered = e.render().to_string();

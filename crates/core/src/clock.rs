@@ -141,9 +141,7 @@ pub fn timestamp(t: SystemTime) -> String {
 /// ```
 pub fn parse_timestamp(s: &str) -> Option<SystemTime> {
     let s = s.trim();
-    let rest = s
-        .strip_suffix('Z')
-        .or_else(|| s.strip_suffix("+00:00"))?;
+    let rest = s.strip_suffix('Z').or_else(|| s.strip_suffix("+00:00"))?;
     let (date, time) = rest.split_once('T')?;
     let number = |t: &str, len: usize| -> Option<u32> {
         (t.len() == len && t.bytes().all(|b| b.is_ascii_digit()))
@@ -163,8 +161,14 @@ pub fn parse_timestamp(s: &str) -> Option<SystemTime> {
         number(t.next()?, 2)?,
         number(t.next()?, 2)?,
     );
-    if d.next().is_some() || t.next().is_some() || !(1..=12).contains(&m) || day == 0 || day > 31
-        || h > 23 || min > 59 || sec > 60
+    if d.next().is_some()
+        || t.next().is_some()
+        || !(1..=12).contains(&m)
+        || day == 0
+        || day > 31
+        || h > 23
+        || min > 59
+        || sec > 60
     {
         return None;
     }

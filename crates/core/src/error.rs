@@ -338,7 +338,12 @@ mod tests {
         );
         assert!(!shown.contains('\n'));
         // The excerpt is still there for whoever wants it.
-        assert!(e.body_excerpt.as_deref().unwrap().starts_with("<!DOCTYPE html>"));
+        assert!(
+            e.body_excerpt
+                .as_deref()
+                .unwrap()
+                .starts_with("<!DOCTYPE html>")
+        );
         // HTML without a content type is recognised by its first character.
         let shown = api_error(502, None, "<html>Bad Gateway</html>").to_string();
         assert_eq!(

@@ -202,13 +202,21 @@ impl fmt::Display for StaleSummary<'_> {
                 "; it was last updated {} ago, so another run may be feeding it{}: wait for it \
                  to finish (it counts as stale once nothing updates it for {limit})",
                 minutes(age),
-                if self.cancel_stale { " and it is not cancelled" } else { "" }
+                if self.cancel_stale {
+                    " and it is not cancelled"
+                } else {
+                    ""
+                }
             ),
             None => write!(
                 f,
                 "; Okta gives no time of its last update, so nothing shows it is stale{}: if no \
                  other run feeds it, cancel it with `okta-idsrc sessions cancel {}`",
-                if self.cancel_stale { " and it is not cancelled" } else { "" },
+                if self.cancel_stale {
+                    " and it is not cancelled"
+                } else {
+                    ""
+                },
                 self.id
             ),
         }

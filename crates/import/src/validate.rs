@@ -295,7 +295,9 @@ fn first_lines(
             }
             let hash = hash_parts(&identity(&r.entity));
             if wanted.contains(&hash) {
-                found.entry(hash).or_insert_with(|| (Arc::clone(&name), r.line));
+                found
+                    .entry(hash)
+                    .or_insert_with(|| (Arc::clone(&name), r.line));
             }
         }
         if found.len() == wanted.len() {
@@ -390,7 +392,10 @@ fn contradiction_problem(
                  removed here; one run cannot do both: remove it from one of the files"
             ),
         ),
-        other => ("externalId", format!("a {} that contradicts {at}", other.kind())),
+        other => (
+            "externalId",
+            format!("a {} that contradicts {at}", other.kind()),
+        ),
     };
     InputError::new(Arc::clone(source), message)
         .at_line(r.line)

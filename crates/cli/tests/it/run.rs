@@ -255,7 +255,12 @@ async fn cancel_stale_never_cancels_a_session_updated_recently() {
         "{stderr}"
     );
     // Without --cancel-stale the error does not recommend it for a live session either.
-    let (_, stderr) = exits(1, cli(&dir).args(["import", "users.csv"]).args(target(&emulator)));
+    let (_, stderr) = exits(
+        1,
+        cli(&dir)
+            .args(["import", "users.csv"])
+            .args(target(&emulator)),
+    );
     assert!(!stderr.contains("--cancel-stale"), "{stderr}");
     let state = emulator.state();
     assert_eq!(state.identity_sources[0].sessions.len(), 1);
@@ -295,7 +300,10 @@ fn interrupt_an_import(emulator: &EmulatorHandle, signal: &str, journal: bool) -
         if taking_loads {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(20), "no load arrived");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no load arrived"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let status = std::process::Command::new("kill")
@@ -305,7 +313,10 @@ fn interrupt_an_import(emulator: &EmulatorHandle, signal: &str, journal: bool) -
     assert!(status.success());
     let output = child.wait_with_output().expect("wait");
     (
-        output.status.code().expect("an exit code, not a signal death"),
+        output
+            .status
+            .code()
+            .expect("an exit code, not a signal death"),
         String::from_utf8(output.stderr).expect("utf-8"),
     )
 }
@@ -384,9 +395,8 @@ fn a_server_that_never_answers_fails_naming_the_host_and_the_timeout() {
     );
     // Each attempt that times out is said as it happens, not only at the end.
     assert!(
-        stderr
-            .lines()
-            .any(|l| l.contains("WARN") && l.contains(&format!("no answer from http://{addr} within 1s"))),
+        stderr.lines().any(|l| l.contains("WARN")
+            && l.contains(&format!("no answer from http://{addr} within 1s"))),
         "{stderr}"
     );
 }
@@ -465,7 +475,10 @@ fn a_server_that_is_not_okta_is_one_line_with_status_and_content_type() {
         stderr.contains("HTTP 404, not an Okta error: a text/html body of"),
         "{stderr}"
     );
-    assert!(!stderr.contains("<html") && !stderr.contains("lorem"), "{stderr}");
+    assert!(
+        !stderr.contains("<html") && !stderr.contains("lorem"),
+        "{stderr}"
+    );
 }
 
 // Item 10: --output json on every exit.
@@ -512,7 +525,11 @@ async fn output_json_prints_one_object_on_every_exit() {
         let (stdout, _) = exits(code, cli(&dir).args(args).args(json));
         let out = one_object(&stdout);
         assert_eq!(out["error"]["kind"], kind, "{args:?}: {out}");
-        assert!(out["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(
+            out["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
     }
 
     // An API failure, with what is known so far.
@@ -527,7 +544,10 @@ async fn output_json_prints_one_object_on_every_exit() {
     let out = one_object(&stdout);
     assert_eq!(out["error"]["kind"], "api", "{out}");
     assert!(
-        out["error"]["message"].as_str().unwrap().contains("E0000007"),
+        out["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("E0000007"),
         "{out}"
     );
     assert_eq!(out["progress"]["entitiesTotal"], 2, "{out}");
@@ -540,7 +560,10 @@ async fn output_json_prints_one_object_on_every_exit() {
 fn a_redirected_stderr_gets_no_colours() {
     let dir = TempDir::new();
     dir.file("users.csv", USERS);
-    let (_, stderr) = exits(0, cli(&dir).args(["import", "users.csv", "--emulator", "-vv"]));
+    let (_, stderr) = exits(
+        0,
+        cli(&dir).args(["import", "users.csv", "--emulator", "-vv"]),
+    );
     assert!(stderr.contains("INFO"), "{stderr}");
     assert!(!stderr.contains('\u{1b}'), "ANSI escapes in {stderr:?}");
 }
@@ -563,7 +586,10 @@ async fn token_file_and_a_dry_run_that_checks_the_target() {
             .args(base)
             .args(["--token-file", "token", "--source", DEFAULT_IDENTITY_SOURCE]),
     );
-    assert!(stdout.starts_with("sent and accepted: 2 user upserts"), "{stdout}");
+    assert!(
+        stdout.starts_with("sent and accepted: 2 user upserts"),
+        "{stdout}"
+    );
 
     let (_, stderr) = exits(
         2,
@@ -571,7 +597,10 @@ async fn token_file_and_a_dry_run_that_checks_the_target() {
             .args(base)
             .args(["--token-file", "nope", "--source", DEFAULT_IDENTITY_SOURCE]),
     );
-    assert!(stderr.contains("--token-file nope: cannot open"), "{stderr}");
+    assert!(
+        stderr.contains("--token-file nope: cannot open"),
+        "{stderr}"
+    );
 
     // The dry run reads once: bad credentials and an unknown source are found.
     let (_, stderr) = exits(
@@ -584,7 +613,10 @@ async fn token_file_and_a_dry_run_that_checks_the_target() {
             DEFAULT_IDENTITY_SOURCE,
         ]),
     );
-    assert!(stderr.contains("dry run: the credentials were refused"), "{stderr}");
+    assert!(
+        stderr.contains("dry run: the credentials were refused"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("00wrong-secret"), "{stderr}");
     let (_, stderr) = exits(
         1,
@@ -596,7 +628,10 @@ async fn token_file_and_a_dry_run_that_checks_the_target() {
             "0oanosuchsource00001",
         ]),
     );
-    assert!(stderr.contains("dry run: the identity source was not found"), "{stderr}");
+    assert!(
+        stderr.contains("dry run: the identity source was not found"),
+        "{stderr}"
+    );
 
     // --offline: no org needed, nothing at all sent.
     let requests = emulator.state().stats.requests;

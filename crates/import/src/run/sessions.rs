@@ -206,9 +206,9 @@ where
                     if self.options.cancel_stale && age.is_some_and(|a| a >= stale_after) {
                         let age = age.map(minutes).unwrap_or_default();
                         tracing::warn!(session = %id, status = %state, age = %age, "cancelling a stale session");
-                        self.report.stale_cancelled.push(format!(
-                            "session {id} ({state}, last updated {age} ago)"
-                        ));
+                        self.report
+                            .stale_cancelled
+                            .push(format!("session {id} ({state}, last updated {age} ago)"));
                         self.cancel(&id).await?;
                     } else {
                         let status = active

@@ -1016,7 +1016,10 @@ async fn a_stale_session_is_cancelled_only_by_evidence_of_its_age() {
     // session updated a minute ago.
     clock.advance(Duration::from_secs(60));
     let err = run(ImportOptions::default()).await.expect_err("active");
-    let ImportError::StaleSession { id, status, age, .. } = &err else {
+    let ImportError::StaleSession {
+        id, status, age, ..
+    } = &err
+    else {
         panic!("{err}")
     };
     assert_eq!((id.as_str(), status), (other.as_str(), &Status::Created));
@@ -1055,7 +1058,9 @@ async fn a_stale_session_is_cancelled_only_by_evidence_of_its_age() {
         .expect("import cancelling the stale session");
     assert_eq!(
         report.stale_cancelled,
-        [format!("session {other} (CREATED, last updated 31 min ago)")]
+        [format!(
+            "session {other} (CREATED, last updated 31 min ago)"
+        )]
     );
     assert_eq!(
         statuses(&emulator.state()),
@@ -1097,19 +1102,20 @@ async fn the_same_id_upserted_and_deactivated_is_refused_naming_both_lines() {
     let groups = VecSource::new(
         "groups.csv",
         EntityKind::GroupUpsert,
-        [Entity::GroupUpsert(BulkGroupUpsertRequestBodyProfilesInner::with(
-            "g1",
-            IdentitySourceGroupProfileForUpsert::new().display_name("G1"),
-        ))],
+        [Entity::GroupUpsert(
+            BulkGroupUpsertRequestBodyProfilesInner::with(
+                "g1",
+                IdentitySourceGroupProfileForUpsert::new().display_name("G1"),
+            ),
+        )],
     );
     let group_deletes = VecSource::new(
         "old-groups.txt",
         EntityKind::GroupDelete,
         [Entity::GroupDelete("g1".into())],
     );
-    let strict = |options: ImportOptions| {
-        Importer::new(client(&emulator), DEFAULT_IDENTITY_SOURCE, options)
-    };
+    let strict =
+        |options: ImportOptions| Importer::new(client(&emulator), DEFAULT_IDENTITY_SOURCE, options);
     let err = strict(ImportOptions::default())
         .run(&[&users, &gone, &groups, &group_deletes])
         .await
@@ -1161,14 +1167,20 @@ async fn references_unknown_to_the_input_and_to_okta_are_warnings_with_lines() {
     .await
     .expect("seed");
     let requests_before = emulator.state().stats.requests;
-    let users = VecSource::new("users.csv", EntityKind::UserUpsert, [Entity::UserUpsert(user(1))]);
+    let users = VecSource::new(
+        "users.csv",
+        EntityKind::UserUpsert,
+        [Entity::UserUpsert(user(1))],
+    );
     let groups = VecSource::new(
         "groups.csv",
         EntityKind::GroupUpsert,
-        [Entity::GroupUpsert(BulkGroupUpsertRequestBodyProfilesInner::with(
-            "g1",
-            IdentitySourceGroupProfileForUpsert::new().display_name("G1"),
-        ))],
+        [Entity::GroupUpsert(
+            BulkGroupUpsertRequestBodyProfilesInner::with(
+                "g1",
+                IdentitySourceGroupProfileForUpsert::new().display_name("G1"),
+            ),
+        )],
     );
     let member = |g: &str, u: &str| Entity::MembershipUpsert {
         group: g.into(),
@@ -1210,7 +1222,10 @@ async fn references_unknown_to_the_input_and_to_okta_are_warnings_with_lines() {
     let lookups = emulator.state().stats.requests - requests_before;
     let import_requests = 1 /* list */ + 1 /* create */ + 4 /* loads */ + 1 /* start */;
     assert!(lookups >= import_requests + 3, "{lookups}");
-    assert!(lookups <= import_requests + 3 + 5, "{lookups} (polls included)");
+    assert!(
+        lookups <= import_requests + 3 + 5,
+        "{lookups} (polls included)"
+    );
     // Accepted is what was sent in applied sessions, not what changed.
     assert_eq!(report.accepted().get(EntityKind::MembershipUpsert), 5);
     let state = emulator.state();
