@@ -278,6 +278,26 @@ fn upsert_of(kind: EntityKind) -> Option<EntityKind> {
     }
 }
 
+/// Reads the sources of `kind` again, handing `each` every record of the kind that
+/// validation kept, with its source's index and name.
+fn each_valid(
+    ordered: &[(usize, &dyn InputSource)],
+    kind: EntityKind,
+    skip: &SkipSet,
+    mut each: impl FnMut(usize, &Arc<str>, Record),
+) -> Result<(), ImportError> {
+    for &(index, source) in ordered.iter().filter(|(_, s)| s.kind() == kind) {
+        let name: Arc<str> = Arc::from(source.name());
+        for record in source.open().map_err(ImportError::Input)? {
+            let Ok(r) = record else { continue };
+            if r.entity.kind() == kind && !skip.contains(index, r.line) {
+                each(index, &name, r);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Where each id hash of `wanted` is first upserted (by the valid records of `kind`).
 fn first_lines(
     ordered: &[(usize, &dyn InputSource)],
@@ -286,24 +306,14 @@ fn first_lines(
     skip: &SkipSet,
 ) -> Result<HashMap<u64, (Arc<str>, u64)>, ImportError> {
     let mut found = HashMap::new();
-    for &(index, source) in ordered.iter().filter(|(_, s)| s.kind() == kind) {
-        let name: Arc<str> = Arc::from(source.name());
-        for record in source.open().map_err(ImportError::Input)? {
-            let Ok(r) = record else { continue };
-            if r.entity.kind() != kind || skip.contains(index, r.line) {
-                continue;
-            }
-            let hash = hash_parts(&identity(&r.entity));
-            if wanted.contains(&hash) {
-                found
-                    .entry(hash)
-                    .or_insert_with(|| (Arc::clone(&name), r.line));
-            }
+    each_valid(ordered, kind, skip, |_, name, r| {
+        let hash = hash_parts(&identity(&r.entity));
+        if wanted.contains(&hash) {
+            found
+                .entry(hash)
+                .or_insert_with(|| (Arc::clone(name), r.line));
         }
-        if found.len() == wanted.len() {
-            break;
-        }
-    }
+    })?;
     Ok(found)
 }
 
@@ -324,39 +334,31 @@ fn find_duplicates(
     let mut packer = Packer::new(kind, false);
     let mut encoded = EncodedEntity::new();
     let mut loads = 0;
-    for &(index, source) in ordered.iter().filter(|(_, s)| s.kind() == kind) {
-        let name: Arc<str> = Arc::from(source.name());
-        for record in source.open().map_err(ImportError::Input)? {
-            let Ok(r) = record else { continue };
-            if r.entity.kind() != kind || skip.contains(index, r.line) {
-                continue;
-            }
-            let parts = identity(&r.entity);
-            let hash = hash_parts(&parts);
-            if let Some((upsert_source, upsert_line)) = upserted_at.get(&hash) {
-                let problem = contradiction_problem(&r, &name, upsert_source, *upsert_line);
-                problems.entity(index, r.line, [problem]);
-                continue;
-            }
-            if dups.contains(&hash) {
-                let mut key = parts[0].to_vec();
-                key.push(0);
-                key.extend_from_slice(parts[1]);
-                let entries = seen.entry(hash).or_default();
-                if let Some((_, first_source, first_line)) =
-                    entries.iter().find(|(k, _, _)| *k == key)
-                {
-                    let problem = duplicate_problem(&r, &name, first_source, *first_line);
-                    problems.entity(index, r.line, [problem]);
-                    continue;
-                }
-                entries.push((key, Arc::clone(&name), r.line));
-            }
-            if r.entity.encode(&mut encoded).is_ok() {
-                loads += u64::from(packer.push(&encoded, &name, r.line).is_some());
-            }
+    each_valid(ordered, kind, skip, |index, name, r| {
+        let parts = identity(&r.entity);
+        let hash = hash_parts(&parts);
+        if let Some((upsert_source, upsert_line)) = upserted_at.get(&hash) {
+            let problem = contradiction_problem(&r, name, upsert_source, *upsert_line);
+            problems.entity(index, r.line, [problem]);
+            return;
         }
-    }
+        if dups.contains(&hash) {
+            let mut key = parts[0].to_vec();
+            key.push(0);
+            key.extend_from_slice(parts[1]);
+            let entries = seen.entry(hash).or_default();
+            if let Some((_, first_source, first_line)) = entries.iter().find(|(k, _, _)| *k == key)
+            {
+                let problem = duplicate_problem(&r, name, first_source, *first_line);
+                problems.entity(index, r.line, [problem]);
+                return;
+            }
+            entries.push((key, Arc::clone(name), r.line));
+        }
+        if r.entity.encode(&mut encoded).is_ok() {
+            loads += u64::from(packer.push(&encoded, name, r.line).is_some());
+        }
+    })?;
     loads += u64::from(packer.close().is_some());
     Ok(loads)
 }

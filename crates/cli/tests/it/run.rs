@@ -108,9 +108,21 @@ fn the_readme_main_job_runs_with_emulator_on_a_fresh_clone() {
 
 // Item 4: reports that claim only what is known.
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn against_an_org_the_summary_says_sent_and_accepted_and_warns_of_unknown_references() {
-    let emulator = Emulator::builder().start().await.expect("emulator");
+/// Imports the files of [`with_unknown_references`].
+const IMPORT_ALL: [&str; 8] = [
+    "import",
+    "users.csv",
+    "--groups",
+    "groups.csv",
+    "--memberships",
+    "memberships.csv",
+    "--deactivate",
+    "leavers.txt",
+];
+
+/// Users u1 and u2, group sales, memberships naming an unknown user and an unknown group,
+/// and a deactivation of a user never imported.
+fn with_unknown_references() -> TempDir {
     let dir = TempDir::new();
     dir.file("users.csv", USERS);
     dir.file("groups.csv", "externalId,displayName\nsales,Sales\n");
@@ -119,16 +131,14 @@ async fn against_an_org_the_summary_says_sent_and_accepted_and_warns_of_unknown_
         "groupExternalId,memberExternalId\nsales,u1\nsales,ghost\nnogroup,u2\n",
     );
     dir.file("leavers.txt", "never-imported\n");
-    let args = [
-        "import",
-        "users.csv",
-        "--groups",
-        "groups.csv",
-        "--memberships",
-        "memberships.csv",
-        "--deactivate",
-        "leavers.txt",
-    ];
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn against_an_org_the_summary_says_sent_and_accepted_and_warns_of_unknown_references() {
+    let emulator = Emulator::builder().start().await.expect("emulator");
+    let dir = with_unknown_references();
+    let args = IMPORT_ALL;
     let (stdout, _) = exits(0, cli(&dir).args(args).args(target(&emulator)));
     assert!(
         stdout.starts_with(
@@ -176,28 +186,8 @@ async fn against_an_org_the_summary_says_sent_and_accepted_and_warns_of_unknown_
 
 #[test]
 fn the_embedded_emulator_reports_exact_changes() {
-    let dir = TempDir::new();
-    dir.file("users.csv", USERS);
-    dir.file("groups.csv", "externalId,displayName\nsales,Sales\n");
-    dir.file(
-        "memberships.csv",
-        "groupExternalId,memberExternalId\nsales,u1\nsales,ghost\nnogroup,u2\n",
-    );
-    dir.file("leavers.txt", "never-imported\n");
-    let (stdout, _) = exits(
-        0,
-        cli(&dir).args([
-            "import",
-            "users.csv",
-            "--groups",
-            "groups.csv",
-            "--memberships",
-            "memberships.csv",
-            "--deactivate",
-            "leavers.txt",
-            "--emulator",
-        ]),
-    );
+    let dir = with_unknown_references();
+    let (stdout, _) = exits(0, cli(&dir).args(IMPORT_ALL).arg("--emulator"));
     assert!(
         stdout.starts_with("imported: 2 users created, 0 updated, 0 deactivated\n"),
         "{stdout}"
@@ -578,56 +568,36 @@ async fn token_file_and_a_dry_run_that_checks_the_target() {
     dir.file("token", format!("{DEFAULT_TOKEN}\n"));
     dir.file("wrong-token", "00wrong-secret\n");
     let org = emulator.base_url();
-    let base = ["import", "users.csv", "--org-url", &org];
+    // `import users.csv` into the emulator with `token_file`, `source` and `more`.
+    let import = |code: i32, token_file: &str, source: &str, more: &[&str]| {
+        exits(
+            code,
+            cli(&dir)
+                .args(["import", "users.csv", "--org-url", &org])
+                .args(["--token-file", token_file, "--source", source])
+                .args(more),
+        )
+    };
 
-    let (stdout, _) = exits(
-        0,
-        cli(&dir)
-            .args(base)
-            .args(["--token-file", "token", "--source", DEFAULT_IDENTITY_SOURCE]),
-    );
+    let (stdout, _) = import(0, "token", DEFAULT_IDENTITY_SOURCE, &[]);
     assert!(
         stdout.starts_with("sent and accepted: 2 user upserts"),
         "{stdout}"
     );
-
-    let (_, stderr) = exits(
-        2,
-        cli(&dir)
-            .args(base)
-            .args(["--token-file", "nope", "--source", DEFAULT_IDENTITY_SOURCE]),
-    );
+    let (_, stderr) = import(2, "nope", DEFAULT_IDENTITY_SOURCE, &[]);
     assert!(
         stderr.contains("--token-file nope: cannot open"),
         "{stderr}"
     );
 
     // The dry run reads once: bad credentials and an unknown source are found.
-    let (_, stderr) = exits(
-        1,
-        cli(&dir).args(base).args([
-            "--dry-run",
-            "--token-file",
-            "wrong-token",
-            "--source",
-            DEFAULT_IDENTITY_SOURCE,
-        ]),
-    );
+    let (_, stderr) = import(1, "wrong-token", DEFAULT_IDENTITY_SOURCE, &["--dry-run"]);
     assert!(
         stderr.contains("dry run: the credentials were refused"),
         "{stderr}"
     );
     assert!(!stderr.contains("00wrong-secret"), "{stderr}");
-    let (_, stderr) = exits(
-        1,
-        cli(&dir).args(base).args([
-            "--dry-run",
-            "--token-file",
-            "token",
-            "--source",
-            "0oanosuchsource00001",
-        ]),
-    );
+    let (_, stderr) = import(1, "token", "0oanosuchsource00001", &["--dry-run"]);
     assert!(
         stderr.contains("dry run: the identity source was not found"),
         "{stderr}"

@@ -1083,6 +1083,20 @@ async fn a_stale_session_is_cancelled_only_by_evidence_of_its_age() {
     );
 }
 
+/// `groups.csv` with one group, `g1`.
+fn group_g1() -> VecSource {
+    VecSource::new(
+        "groups.csv",
+        EntityKind::GroupUpsert,
+        [Entity::GroupUpsert(
+            BulkGroupUpsertRequestBodyProfilesInner::with(
+                "g1",
+                IdentitySourceGroupProfileForUpsert::new().display_name("G1"),
+            ),
+        )],
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_id_upserted_and_deactivated_is_refused_naming_both_lines() {
     let emulator = emulator(Emulator::builder()).await;
@@ -1099,16 +1113,7 @@ async fn the_same_id_upserted_and_deactivated_is_refused_naming_both_lines() {
             Entity::UserDeactivate(user_id(2)),
         ],
     );
-    let groups = VecSource::new(
-        "groups.csv",
-        EntityKind::GroupUpsert,
-        [Entity::GroupUpsert(
-            BulkGroupUpsertRequestBodyProfilesInner::with(
-                "g1",
-                IdentitySourceGroupProfileForUpsert::new().display_name("G1"),
-            ),
-        )],
-    );
+    let groups = group_g1();
     let group_deletes = VecSource::new(
         "old-groups.txt",
         EntityKind::GroupDelete,
@@ -1172,16 +1177,7 @@ async fn references_unknown_to_the_input_and_to_okta_are_warnings_with_lines() {
         EntityKind::UserUpsert,
         [Entity::UserUpsert(user(1))],
     );
-    let groups = VecSource::new(
-        "groups.csv",
-        EntityKind::GroupUpsert,
-        [Entity::GroupUpsert(
-            BulkGroupUpsertRequestBodyProfilesInner::with(
-                "g1",
-                IdentitySourceGroupProfileForUpsert::new().display_name("G1"),
-            ),
-        )],
-    );
+    let groups = group_g1();
     let member = |g: &str, u: &str| Entity::MembershipUpsert {
         group: g.into(),
         member: u.into(),
