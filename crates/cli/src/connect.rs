@@ -1,7 +1,9 @@
 //! Where commands send their requests: an org from flags, `OKTA_CLIENT_*` or okta.yaml, or
-//! the embedded emulator when no org is configured (or with `--emulator`).
+//! the embedded emulator with `--emulator` (never without it: a command with no org
+//! configured fails, so that a misspelt setting cannot turn a real import into a trial).
 
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 
 use clap::Args;
@@ -57,8 +59,8 @@ fn parse_mode(value: &str) -> Result<AuthorizationMode, String> {
 /// The org, credentials and identity source of a command.
 ///
 /// Precedence: these flags, then `OKTA_CLIENT_*` environment variables, then `./okta.yaml`,
-/// then `~/.okta/okta.yaml`. With no org anywhere, or with `--emulator`, the command runs
-/// against an emulator started in-process.
+/// then `~/.okta/okta.yaml`. With `--emulator`, the command runs against an emulator started
+/// in-process; with no org anywhere and no `--emulator`, it fails.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ConnArgs {
     /// The Okta org, e.g. https://acme.okta.com (else OKTA_CLIENT_ORGURL or okta.yaml).
@@ -73,6 +75,10 @@ pub(crate) struct ConnArgs {
         global = true
     )]
     pub token: Option<Token>,
+    /// Read the token from this file (its first line) instead: unlike --token, it does not
+    /// show in `ps` or the shell's history.
+    #[arg(long, value_name = "PATH", global = true, conflicts_with = "token")]
+    pub token_file: Option<PathBuf>,
     /// How to authenticate: SSWS (API token), Bearer (access token) or PrivateKey (an OAuth
     /// service app: client id and private key, DPoP) (else OKTA_CLIENT_AUTHORIZATIONMODE or
     /// okta.yaml).
@@ -96,7 +102,8 @@ pub(crate) struct ConnArgs {
     /// The identity source id (0oa…); the embedded emulator's by default.
     #[arg(long, value_name = "ID", env = "OKTA_IDSRC_SOURCE", global = true)]
     pub source: Option<String>,
-    /// Use an emulator started in-process, whatever org is configured.
+    /// Use an emulator started in-process (a local trial: nothing reaches an org), whatever
+    /// org is configured.
     #[arg(long, global = true)]
     pub emulator: bool,
 }
@@ -125,8 +132,9 @@ impl Target {
 }
 
 impl ConnArgs {
-    /// Resolves the configuration and builds the client; starts the embedded emulator when
-    /// no org is configured or `--emulator` is given (saying so in one line on stderr).
+    /// Resolves the configuration and builds the client; starts the embedded emulator with
+    /// `--emulator` (saying so in one line on stderr). No org and no `--emulator`: a usage
+    /// error naming where an org is set.
     pub(crate) async fn connect(&self) -> Result<Target, CliError> {
         let mut config = Config::from_env()?;
         if let Some(url) = &self.org_url {
@@ -140,16 +148,16 @@ impl ConnArgs {
                 config = config.with_token(token.clone());
             }
         }
+        if let Some(path) = &self.token_file {
+            config = config.with_token(read_token_file(path)?);
+        }
         self.apply_oauth_flags(&mut config)?;
-        let why = if self.emulator {
-            Some("--emulator")
-        } else if config.org_url.is_none() {
-            Some("no org configured")
-        } else {
-            None
-        };
-        let (emulator, source) = match why {
-            Some(why) => {
+        if !self.emulator && config.org_url.is_none() {
+            return Err(no_org());
+        }
+        let (emulator, source) = match self.emulator {
+            true => {
+                let why = "--emulator";
                 let mut builder = Emulator::builder().token(DEFAULT_TOKEN);
                 if let Some(source) = &self.source {
                     builder = builder.identity_source(source.clone());
@@ -172,7 +180,7 @@ impl ConnArgs {
                     .unwrap_or_else(|| DEFAULT_IDENTITY_SOURCE.to_owned());
                 (Some(emulator), source)
             }
-            None => {
+            false => {
                 let source = self.source.clone().ok_or_else(|| {
                     CliError::usage(
                         "no identity source: give --source 0oa… (or set OKTA_IDSRC_SOURCE)",
@@ -192,6 +200,76 @@ impl ConnArgs {
             emulator,
         })
     }
+}
+
+/// The settings `OKTA_CLIENT_*` variables may name (the others are misspellings).
+const KNOWN_VARIABLES: &[&str] = {
+    use okta_idsrc_ops::config::*;
+    &[
+        ENV_ORG_URL,
+        ENV_TOKEN,
+        ENV_AUTHORIZATION_MODE,
+        ENV_CLIENT_ID,
+        ENV_SCOPES,
+        ENV_PRIVATE_KEY,
+        ENV_PRIVATE_KEY_ID,
+        ENV_CONNECTION_TIMEOUT,
+        ENV_REQUEST_TIMEOUT,
+        ENV_MAX_RETRIES,
+        "OKTA_CLIENT_PROXY_HOST",
+        "OKTA_CLIENT_PROXY_PORT",
+        "OKTA_CLIENT_PROXY_USERNAME",
+        "OKTA_CLIENT_PROXY_PASSWORD",
+    ]
+};
+
+/// The error of a command with no org: where to set one, `--emulator` for a trial, and any
+/// `OKTA_CLIENT_*` variable that is set but is no setting (`OKTA_CLIENT_ORG_URL`, say).
+fn no_org() -> CliError {
+    let mut message = "no Okta org configured: give --org-url https://…, set OKTA_CLIENT_ORGURL \
+                       or okta.client.orgUrl in okta.yaml (./okta.yaml or ~/.okta/okta.yaml); \
+                       or run with --emulator for a local trial against an in-process emulator"
+        .to_owned();
+    let mut unknown: Vec<String> = std::env::vars_os()
+        .filter_map(|(name, _)| name.into_string().ok())
+        .filter(|name| {
+            name.starts_with("OKTA_CLIENT_") && !KNOWN_VARIABLES.contains(&name.as_str())
+        })
+        .collect();
+    unknown.sort();
+    if !unknown.is_empty() {
+        message.push_str(&format!(
+            " ({} set, but no such setting exists)",
+            unknown.join(", ")
+        ));
+    }
+    CliError::usage(message)
+}
+
+/// The token in `path`: its first line, trimmed. A missing, unreadable or empty file is a
+/// usage error naming it (never quoting what it holds).
+fn read_token_file(path: &std::path::Path) -> Result<String, CliError> {
+    use std::io::{BufRead, BufReader, Read};
+    let name = path.display();
+    let file = std::fs::File::open(path)
+        .map_err(|e| CliError::usage(format!("--token-file {name}: cannot open: {e}")))?;
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(CliError::usage(format!(
+            "--token-file {name}: not a regular file"
+        )));
+    }
+    // A token is short: read at most a few KiB, whatever the file holds.
+    let mut line = String::new();
+    BufReader::new(file.take(8 * 1024))
+        .read_line(&mut line)
+        .map_err(|e| CliError::usage(format!("--token-file {name}: cannot read: {e}")))?;
+    let token = line.trim();
+    if token.is_empty() {
+        return Err(CliError::usage(format!(
+            "--token-file {name}: the file's first line is empty; put the token there"
+        )));
+    }
+    Ok(token.to_owned())
 }
 
 impl ConnArgs {

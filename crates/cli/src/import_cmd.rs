@@ -2,13 +2,15 @@
 //! identity source, through the bulk importer.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
+use okta_idsrc_core::{Credentials, OrgUrl};
 use okta_idsrc_emulator::IdentitySourceCounts;
 use okta_idsrc_import::{
-    EntityKind, ImportError, ImportOptions, ImportReport, Importer, InputError, InputSource,
-    InvalidPolicy,
+    EntityCounts, EntityKind, ImportError, ImportOptions, ImportReport, Importer, InputError,
+    InputSource, InvalidPolicy, Progress,
 };
 use serde_json::{Map, Value, json};
 
@@ -56,15 +58,24 @@ pub(crate) struct ImportArgs {
     /// finish an interrupted import.
     #[arg(long, value_name = "FILE")]
     journal: Option<PathBuf>,
-    /// Check the input and show the loads and sessions it would take; send nothing.
+    /// Check the input and show the loads and sessions it would take; send nothing but one
+    /// read that checks the org URL, the credentials and the identity source.
     #[arg(long)]
     dry_run: bool,
+    /// With --dry-run: do not connect at all (no org needed; the org, credentials and
+    /// identity source are not checked).
+    #[arg(long, requires = "dry_run")]
+    offline: bool,
     /// Import the valid entities and list the invalid ones, instead of stopping.
     #[arg(long)]
     skip_invalid: bool,
-    /// Cancel an active session this import did not start, instead of stopping.
+    /// Cancel an active session this import did not start, instead of stopping, when it is
+    /// stale: Okta shows no update to it for --stale-after minutes.
     #[arg(long)]
     cancel_stale: bool,
+    /// The minutes without an update after which another run's session counts as stale.
+    #[arg(long, value_name = "MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    stale_after: u64,
     /// How to print the summary.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     output: Output,
@@ -83,32 +94,268 @@ fn source(
     Ok(FileSource::new(name, file))
 }
 
-/// Runs `okta-idsrc import`.
-pub(crate) async fn run(args: ImportArgs) -> Result<(), CliError> {
-    let mut sources: Vec<FileSource> = vec![source(&args.users, |p| {
-        UsersFile::new(p, args.format).map(InputFile::Users)
-    })?];
-    if let Some(path) = &args.deactivate {
-        sources.push(source(path, |p| {
-            Ok(InputFile::Deactivate(IdsFile::new(p)))
-        })?);
-    }
-    if let Some(path) = &args.groups {
-        sources.push(source(path, |p| GroupsFile::new(p).map(InputFile::Groups))?);
-    }
-    if let Some(path) = &args.memberships {
-        sources.push(source(path, |p| {
-            MembershipsFile::new(p).map(InputFile::Memberships)
-        })?);
+/// Exit code of a run stopped by SIGINT (Ctrl-C): 128 + 2, as shells report it.
+pub(crate) const EXIT_SIGINT: u8 = 130;
+/// Exit code of a run stopped by SIGTERM: 128 + 15.
+pub(crate) const EXIT_SIGTERM: u8 = 143;
+
+/// How long an interrupted run waits for its session to be cancelled.
+const CANCEL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the run showed so far: the last progress, for an error's "so far" and the session to
+/// clean up after an interruption.
+#[derive(Default)]
+struct Seen(Mutex<Option<Progress>>);
+
+impl Seen {
+    fn set(&self, p: &Progress) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(p.clone());
     }
 
-    let target = args.conn.connect().await?;
+    fn get(&self) -> Option<Progress> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// Why a run failed: the error, a short kind for machines, and the input problems.
+struct Failure {
+    error: CliError,
+    kind: &'static str,
+    problems: Vec<InputError>,
+}
+
+impl Failure {
+    fn new(kind: &'static str, error: CliError) -> Self {
+        Self {
+            error,
+            kind,
+            problems: Vec::new(),
+        }
+    }
+}
+
+impl From<CliError> for Failure {
+    fn from(error: CliError) -> Self {
+        let kind = if error.code == EXIT_USAGE {
+            "usage"
+        } else {
+            "failure"
+        };
+        Self::new(kind, error)
+    }
+}
+
+/// Runs `okta-idsrc import`. With `--output json`, stdout gets one JSON object whatever the
+/// outcome: the report, or `{"error": {"kind", "message", "details"}, "problems", "progress"}`.
+pub(crate) async fn run(args: ImportArgs) -> Result<(), CliError> {
+    let output = args.output;
+    let dry_run = args.dry_run;
+    let seen = Arc::new(Seen::default());
+    let Err(failure) = execute(args, &seen).await else {
+        return Ok(());
+    };
+    let progress = seen.get();
+    let mut error = failure.error;
+    if let Some(p) = &progress {
+        if p.loads_acknowledged > 0 || p.sessions_completed > 0 {
+            error.details.push(format!(
+                "so far: {} of {} loads acknowledged, {} completed",
+                p.loads_acknowledged,
+                p.loads_total.unwrap_or_default(),
+                plural(p.sessions_completed, "session", "sessions")
+            ));
+        }
+    }
+    if output == Output::Json {
+        let problems: Vec<Value> = failure.problems.iter().map(problem_json).collect();
+        let out = json!({
+            "error": {
+                "kind": failure.kind,
+                "message": error.message,
+                "exitCode": error.code,
+                "details": error.details,
+            },
+            "dryRun": dry_run,
+            "problems": problems,
+            "progress": progress.as_ref().map(progress_json),
+        });
+        println!("{out}");
+    }
+    Err(error)
+}
+
+/// An input problem as JSON: source, line, field, message.
+fn problem_json(e: &InputError) -> Value {
+    json!({ "source": &*e.source, "line": e.line, "field": e.field, "message": e.message })
+}
+
+fn progress_json(p: &Progress) -> Value {
+    json!({
+        "entitiesValidated": p.entities_validated,
+        "entitiesInvalid": p.entities_invalid,
+        "entitiesTotal": p.entities_total,
+        "entitiesUploaded": p.entities_uploaded,
+        "loadsAcknowledged": p.loads_acknowledged,
+        "loadsTotal": p.loads_total,
+        "sessionsCompleted": p.sessions_completed,
+        "openSession": p.open_session,
+    })
+}
+
+/// Resolves where the run goes: the configured org (or `--emulator`), or with
+/// `--dry-run --offline` a client that is never used (a dry run sends nothing) for a
+/// reserved name that resolves nowhere.
+async fn target(args: &ImportArgs) -> Result<Target, CliError> {
+    if args.offline {
+        let org = OrgUrl::parse("https://offline.invalid")
+            .map_err(|e| CliError::failure(format!("the offline org URL: {}", e.reason)))?;
+        let client = okta_idsrc::client(org, Credentials::api_token("offline"))
+            .map_err(|e| CliError::failure(format!("cannot set up the client: {}", chain(&e))))?;
+        let id = args
+            .conn
+            .source
+            .clone()
+            .unwrap_or_else(|| "offline".to_owned());
+        return Ok(Target {
+            source: client.identity_source(id),
+            emulator: None,
+        });
+    }
+    args.conn.connect().await
+}
+
+/// A dry run's one read: the sessions of the identity source, which needs the org URL, the
+/// credentials and the identity source all right. Returns what it checked, in words.
+async fn check_target(target: &Target) -> Result<String, Failure> {
+    let source = &target.source;
+    let org = target.client().context().org().as_str().to_owned();
+    match source.list_sessions().await {
+        Ok(sessions) => Ok(format!(
+            "checked: {org} answers, the credentials are accepted and identity source {} exists ({})",
+            source.id(),
+            plural(sessions.len() as u64, "session", "sessions")
+        )),
+        Err(e) => {
+            let what = match e.status().map(|s| s.as_u16()) {
+                Some(401) => "the credentials were refused",
+                Some(403) => "the credentials may not read this identity source",
+                Some(404) => "the identity source was not found (or the URL is not an Okta org)",
+                _ => "the org could not be reached",
+            };
+            Err(Failure::new(
+                "check",
+                CliError::failure(format!(
+                    "dry run: {what}: {org}, identity source {}: {}",
+                    source.id(),
+                    chain(&e)
+                )),
+            ))
+        }
+    }
+}
+
+/// Waits for SIGINT or SIGTERM; returns the signal's name and the exit code.
+async fn interrupted() -> (&'static str, u8) {
+    let sigint = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                () = sigint => ("SIGINT", EXIT_SIGINT),
+                _ = term.recv() => ("SIGTERM", EXIT_SIGTERM),
+            };
+        }
+    }
+    sigint.await;
+    ("SIGINT", EXIT_SIGINT)
+}
+
+/// After an interruption without a journal: cancels the session the run had open (its
+/// uploaded data is discarded), or says exactly what it left behind.
+async fn clean_up(target: &Target, open: Option<&str>) -> String {
+    let Some(id) = open else {
+        return "no session of this run was open; if `okta-idsrc sessions list` shows a \
+                CREATED session, it was being opened: cancel it with `okta-idsrc sessions \
+                cancel ID`"
+            .to_owned();
+    };
+    let source = &target.source;
+    let cancelled =
+        tokio::time::timeout(CANCEL_TIMEOUT, source.delete_session(id.to_owned())).await;
+    let state = tokio::time::timeout(CANCEL_TIMEOUT, source.get_session(id.to_owned()))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .and_then(|s| s.status)
+        .map(|s| s.as_str().to_owned());
+    match (cancelled, state.as_deref()) {
+        (Ok(Ok(())), _) | (_, Some("CLOSED")) => format!(
+            "cancelled session {id}, which this run had open (what it had uploaded is discarded)"
+        ),
+        (_, Some(status @ ("TRIGGERED" | "COMPLETED"))) => format!(
+            "session {id} is {status}: Okta imports what it holds (see `okta-idsrc sessions get {id}`)"
+        ),
+        (_, status) => format!(
+            "could not cancel session {id} ({}); cancel it with `okta-idsrc sessions cancel {id}`",
+            status.unwrap_or("status unknown")
+        ),
+    }
+}
+
+async fn execute(args: ImportArgs, seen: &Arc<Seen>) -> Result<(), Failure> {
+    let input = |e| Failure::new("input", e);
+    let mut sources: Vec<FileSource> = vec![
+        source(&args.users, |p| {
+            UsersFile::new(p, args.format).map(InputFile::Users)
+        })
+        .map_err(input)?,
+    ];
+    if let Some(path) = &args.deactivate {
+        sources.push(source(path, |p| Ok(InputFile::Deactivate(IdsFile::new(p)))).map_err(input)?);
+    }
+    if let Some(path) = &args.groups {
+        sources.push(source(path, |p| GroupsFile::new(p).map(InputFile::Groups)).map_err(input)?);
+    }
+    if let Some(path) = &args.memberships {
+        sources.push(
+            source(path, |p| {
+                MembershipsFile::new(p).map(InputFile::Memberships)
+            })
+            .map_err(input)?,
+        );
+    }
+
+    let target = target(&args).await?;
+    let outcome = import(&args, &target, &sources, seen).await;
+    target.shutdown().await;
+    outcome
+}
+
+async fn import(
+    args: &ImportArgs,
+    target: &Target,
+    sources: &[FileSource],
+    seen: &Arc<Seen>,
+) -> Result<(), Failure> {
+    let checked = match (args.dry_run, args.offline) {
+        (true, false) => Some(check_target(target).await?),
+        _ => None,
+    };
     let before = target
         .emulator
         .as_ref()
         .and_then(|e| e.counts(target.source.id()));
     let display = ProgressDisplay::new();
     let on_progress = Arc::clone(&display);
+    let keep = Arc::clone(seen);
     let mut options = ImportOptions::default()
         .with_concurrency(usize::from(args.concurrency))
         .with_invalid_policy(if args.skip_invalid {
@@ -117,51 +364,79 @@ pub(crate) async fn run(args: ImportArgs) -> Result<(), CliError> {
             InvalidPolicy::Stop
         })
         .with_cancel_stale(args.cancel_stale)
+        .with_stale_after(Duration::from_secs(args.stale_after.saturating_mul(60)))
         .with_dry_run(args.dry_run)
-        .with_on_progress(move |p| on_progress.update(p));
+        .with_on_progress(move |p| {
+            keep.set(p);
+            on_progress.update(p);
+        });
     if let Some(journal) = &args.journal {
         options = options.with_journal(journal);
     }
     let inputs: Vec<&dyn InputSource> = sources.iter().map(|s| s as &dyn InputSource).collect();
     let importer = Importer::new(target.client().clone(), target.source.id(), options);
-    // Ctrl-C stops the run between two requests; with a journal, the same command continues.
+    // A signal stops the run between two requests; with a journal, the same command
+    // continues, and without one the session the run had open is cancelled.
     let result = tokio::select! {
-        result = importer.run(&inputs) => Some(result),
-        Ok(()) = tokio::signal::ctrl_c() => None,
+        result = importer.run(&inputs) => Ok(result),
+        signal = interrupted() => Err(signal),
     };
     display.finish();
-    let outcome = match result {
-        None => Err(CliError::failure(match &args.journal {
-            Some(journal) => format!(
-                "interrupted; run the same command again (with --journal {}) to continue",
-                journal.display()
-            ),
-            None => "interrupted; nothing records how far it got (use --journal FILE to make an import resumable)".to_owned(),
-        })),
-        Some(Ok(report)) => {
+    match result {
+        Err((signal, code)) => {
+            let what = match &args.journal {
+                Some(journal) => format!(
+                    "the journal {} records how far it got: run the same command again to continue",
+                    journal.display()
+                ),
+                None => {
+                    let open = seen.get().and_then(|p| p.open_session);
+                    clean_up(target, open.as_deref()).await
+                }
+            };
+            Err(Failure::new(
+                "interrupted",
+                CliError {
+                    code,
+                    message: format!("interrupted by {signal}; {what}"),
+                    details: Vec::new(),
+                },
+            ))
+        }
+        Ok(Ok(report)) => {
             let after = target
                 .emulator
                 .as_ref()
                 .and_then(|e| e.counts(target.source.id()));
-            let summary = Summary::new(&report, &target, before.as_ref(), after.as_ref());
+            let summary = Summary::new(&report, target, before.as_ref(), after.as_ref(), checked);
             match args.output {
                 Output::Text => summary.print_text(&report),
                 Output::Json => summary.print_json(&report),
             }
             Ok(())
         }
-        Some(Err(e)) => Err(import_error(e)),
-    };
-    target.shutdown().await;
-    outcome
+        Ok(Err(e)) => Err(import_error(e)),
+    }
 }
 
 /// An import error as a one-line reason (and the invalid records, one a line) with its exit
-/// code: 2 for bad input, 1 for everything else.
-fn import_error(e: ImportError) -> CliError {
+/// code — 2 for bad input, 1 for everything else — and its kind.
+fn import_error(e: ImportError) -> Failure {
+    let kind = match &e {
+        ImportError::InvalidInput { .. } => "invalidInput",
+        ImportError::EmptyInput { .. } => "emptyInput",
+        ImportError::Input(_) | ImportError::InputChanged { .. } => "input",
+        ImportError::JournalMismatch { .. }
+        | ImportError::JournalTarget { .. }
+        | ImportError::Journal { .. } => "journal",
+        ImportError::StaleSession { .. } => "activeSession",
+        ImportError::SessionFailed { .. } => "sessionFailed",
+        ImportError::Api { .. } | ImportError::CooldownTimeout { .. } => "api",
+        _ => "failure",
+    };
     match e {
         ImportError::InvalidInput { problems, total } => {
-            if total == 1 && problems.len() == 1 {
+            let error = if total == 1 && problems.len() == 1 {
                 CliError::usage(format!("{}; nothing was sent", problems[0]))
             } else {
                 let entities = if total == 1 { "entity" } else { "entities" };
@@ -171,37 +446,56 @@ fn import_error(e: ImportError) -> CliError {
                 }
                 CliError::usage(format!("{total} invalid {entities}; nothing was sent"))
                     .with_details(details)
+            };
+            Failure {
+                error,
+                kind,
+                problems,
             }
         }
+        ImportError::Input(problem) => Failure {
+            error: CliError::usage(chain(&ImportError::Input(problem.clone()))),
+            kind,
+            problems: vec![problem],
+        },
         ImportError::EmptyInput { .. }
-        | ImportError::Input(_)
         | ImportError::JournalMismatch { .. }
-        | ImportError::JournalTarget { .. } => CliError {
-            code: EXIT_USAGE,
-            message: chain(&e),
-            details: Vec::new(),
-        },
-        other => CliError {
-            code: EXIT_FAILURE,
-            message: chain(&other),
-            details: Vec::new(),
-        },
+        | ImportError::JournalTarget { .. } => Failure::new(
+            kind,
+            CliError {
+                code: EXIT_USAGE,
+                message: chain(&e),
+                details: Vec::new(),
+            },
+        ),
+        other => Failure::new(
+            kind,
+            CliError {
+                code: EXIT_FAILURE,
+                message: chain(&other),
+                details: Vec::new(),
+            },
+        ),
     }
 }
 
-/// Users created, updated and deactivated by the run.
-struct UserChanges {
-    created: u64,
-    updated: u64,
-    deactivated: u64,
-    /// Whether the numbers come from the emulator's state (else from the sessions).
-    from_emulator: bool,
+/// What the embedded emulator shows changed: exact, since it holds the whole org.
+struct Changes {
+    users_created: u64,
+    users_updated: u64,
+    users_unchanged: u64,
+    users_deactivated: u64,
+    before: IdentitySourceCounts,
+    after: IdentitySourceCounts,
 }
 
 /// What the summary prints besides the report.
 struct Summary {
-    users: UserChanges,
-    emulator: Option<(String, IdentitySourceCounts)>,
+    /// Known only with the embedded emulator.
+    changes: Option<Changes>,
+    emulator: Option<String>,
+    /// What a dry run checked online.
+    checked: Option<String>,
 }
 
 /// `n` and the noun for it: `1 user`, `3 users`.
@@ -209,12 +503,13 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// Applied entities of `kind` in the report's completed sessions.
-fn applied(report: &ImportReport, kind: EntityKind) -> u64 {
-    report
-        .sessions_applied()
-        .map(|s| s.entities_by_kind.get(kind))
-        .sum()
+/// Counts by kind as a JSON object of every kind.
+fn counts_json(counts: &EntityCounts) -> Value {
+    let mut out = Map::new();
+    for kind in EntityKind::ALL {
+        out.insert(kind.as_str().to_owned(), json!(counts.get(kind)));
+    }
+    Value::Object(out)
 }
 
 impl Summary {
@@ -223,35 +518,38 @@ impl Summary {
         target: &Target,
         before: Option<&IdentitySourceCounts>,
         after: Option<&IdentitySourceCounts>,
+        checked: Option<String>,
     ) -> Self {
-        let users = match (before, after) {
+        let changes = match (before, after) {
             (Some(before), Some(after)) => {
                 let total = |c: &IdentitySourceCounts| (c.users_active + c.users_inactive) as u64;
                 let created = total(after).saturating_sub(total(before));
-                UserChanges {
-                    created,
-                    updated: applied(report, EntityKind::UserUpsert).saturating_sub(created),
-                    deactivated: (after.users_inactive as u64)
+                let unchanged = report.unchanged().get(EntityKind::UserUpsert);
+                let upserted = report.accepted().get(EntityKind::UserUpsert);
+                Some(Changes {
+                    users_created: created,
+                    users_updated: upserted.saturating_sub(created).saturating_sub(unchanged),
+                    users_unchanged: unchanged,
+                    users_deactivated: (after.users_inactive as u64)
                         .saturating_sub(before.users_inactive as u64),
-                    from_emulator: true,
-                }
+                    before: before.clone(),
+                    after: after.clone(),
+                })
             }
-            _ => UserChanges {
-                created: 0,
-                updated: applied(report, EntityKind::UserUpsert),
-                deactivated: applied(report, EntityKind::UserDeactivate),
-                from_emulator: false,
-            },
-        };
-        let emulator = match (after, &target.emulator) {
-            (Some(after), Some(e)) => Some((e.base_url(), after.clone())),
             _ => None,
         };
-        Self { users, emulator }
+        Self {
+            changes,
+            emulator: target.emulator.as_ref().map(|e| e.base_url()),
+            checked,
+        }
     }
 
     fn print_text(&self, report: &ImportReport) {
         if report.dry_run {
+            if let Some(checked) = &self.checked {
+                println!("{checked}");
+            }
             println!(
                 "dry run: nothing was sent; {} ({}) would take {} in {}",
                 plural(
@@ -264,29 +562,41 @@ impl Summary {
                 plural(report.sessions_planned, "session", "sessions"),
             );
         } else {
-            let u = &self.users;
-            if u.from_emulator {
-                println!(
-                    "imported: {} created, {} updated, {} deactivated",
-                    plural(u.created, "user", "users"),
-                    u.updated,
-                    u.deactivated
-                );
-            } else {
-                println!(
-                    "imported: {} upserted, {} deactivated",
-                    plural(u.updated, "user", "users"),
-                    u.deactivated
-                );
-            }
-            let groups = applied(report, EntityKind::GroupUpsert);
-            let members = applied(report, EntityKind::MembershipUpsert);
-            if groups + members > 0 {
-                println!(
-                    "  {} upserted, {} added",
-                    plural(groups, "group", "groups"),
-                    plural(members, "membership", "memberships")
-                );
+            let accepted = report.accepted();
+            let unchanged = report.unchanged();
+            match &self.changes {
+                Some(c) => {
+                    let mut line = format!(
+                        "imported: {} created, {} updated, {} deactivated",
+                        plural(c.users_created, "user", "users"),
+                        c.users_updated,
+                        c.users_deactivated
+                    );
+                    if c.users_unchanged > 0 {
+                        line.push_str(&format!(", {} unchanged", c.users_unchanged));
+                    }
+                    println!("{line}");
+                    if c.before.groups != c.after.groups
+                        || c.before.memberships != c.after.memberships
+                    {
+                        println!(
+                            "  groups: {} (was {}); memberships: {} (was {})",
+                            c.after.groups,
+                            c.before.groups,
+                            c.after.memberships,
+                            c.before.memberships
+                        );
+                    }
+                }
+                None => {
+                    // Okta says what it accepted, not what it changed: say no more.
+                    println!("sent and accepted: {accepted}");
+                    if unchanged.total() > 0 {
+                        println!(
+                            "  Okta changed nothing for {unchanged}: it kept their session CREATED, so they were already as sent"
+                        );
+                    }
+                }
             }
             let resumed = if report.loads_resumed > 0 {
                 format!(" ({} resumed from the journal)", report.loads_resumed)
@@ -306,6 +616,24 @@ impl Summary {
             for s in report.sessions_failed() {
                 println!("  failed: {s}");
             }
+            for s in &report.stale_cancelled {
+                println!("  cancelled the stale {s}");
+            }
+        }
+        for w in report.warnings.iter().take(MAX_DETAILS) {
+            println!("  warning: {w}");
+        }
+        if report.warnings.len() > MAX_DETAILS {
+            println!(
+                "  … and {} more warnings",
+                report.warnings.len() - MAX_DETAILS
+            );
+        }
+        if report.references_unchecked > 0 {
+            println!(
+                "  {} to users or groups not in this import were not looked up in Okta",
+                plural(report.references_unchecked, "reference", "references")
+            );
         }
         if report.has_skipped() {
             println!(
@@ -322,7 +650,8 @@ impl Summary {
                 );
             }
         }
-        if let (Some((url, c)), false) = (&self.emulator, report.dry_run) {
+        if let (Some(url), Some(c), false) = (&self.emulator, &self.changes, report.dry_run) {
+            let c = &c.after;
             let users = (c.users_active + c.users_inactive) as u64;
             let sessions: Vec<String> =
                 c.sessions.iter().map(|(s, n)| format!("{n} {s}")).collect();
@@ -343,13 +672,6 @@ impl Summary {
     }
 
     fn print_json(&self, report: &ImportReport) {
-        let mut entities = Map::new();
-        for kind in EntityKind::ALL {
-            entities.insert(
-                kind.as_str().to_owned(),
-                json!(report.entities_by_kind.get(kind)),
-            );
-        }
         let sessions: Vec<Value> = report
             .sessions
             .iter()
@@ -358,38 +680,44 @@ impl Summary {
                     "id": s.id,
                     "status": s.status.as_str(),
                     "applied": s.applied,
+                    "unchanged": s.unchanged,
                     "resumed": s.resumed,
                     "loads": s.loads.len(),
                 })
             })
             .collect();
-        let skipped: Vec<Value> = report
-            .skipped
-            .iter()
-            .map(|e| json!({ "source": &*e.source, "line": e.line, "field": e.field, "message": e.message }))
-            .collect();
-        let u = &self.users;
+        let skipped: Vec<Value> = report.skipped.iter().map(problem_json).collect();
+        let warnings: Vec<Value> = report.warnings.iter().map(problem_json).collect();
+        let known = |f: fn(&Changes) -> u64| self.changes.as_ref().map(f);
         let mut out = json!({
             "dryRun": report.dry_run,
+            "checked": self.checked,
             "elapsedSeconds": report.elapsed.as_secs_f64(),
-            "entities": entities,
+            "entities": counts_json(&report.entities_by_kind),
+            "accepted": counts_json(&report.accepted()),
+            "unchanged": counts_json(&report.unchanged()),
+            // What changed is known only where the whole org is: the embedded emulator.
             "users": {
-                "created": if u.from_emulator { json!(u.created) } else { Value::Null },
-                "updated": if u.from_emulator { json!(u.updated) } else { Value::Null },
-                "upserted": applied(report, EntityKind::UserUpsert),
-                "deactivated": u.deactivated,
+                "created": known(|c| c.users_created),
+                "updated": known(|c| c.users_updated),
+                "unchanged": known(|c| c.users_unchanged),
+                "deactivated": known(|c| c.users_deactivated),
             },
             "loads": report.loads,
             "loadsTotal": report.loads_total,
             "loadsResumed": report.loads_resumed,
             "sessionsPlanned": report.sessions_planned,
             "sessions": sessions,
+            "staleCancelled": report.stale_cancelled,
             "retries": report.retries,
             "rateLimited": report.rate_limited,
+            "warnings": warnings,
+            "referencesUnchecked": report.references_unchecked,
             "skippedTotal": report.skipped_total,
             "skipped": skipped,
         });
-        if let Some((url, c)) = &self.emulator {
+        if let (Some(url), Some(c)) = (&self.emulator, &self.changes) {
+            let c = &c.after;
             let sessions: Map<String, Value> = c
                 .sessions
                 .iter()

@@ -1,9 +1,11 @@
-//! The okta-idsrc command-line tool: bulk imports into an identity source (into an embedded
-//! emulator when no org is configured), thin operator commands over the client, and the
+//! The okta-idsrc command-line tool: bulk imports into an identity source (or, with
+//! `--emulator`, into an embedded emulator), thin operator commands over the client, and the
 //! emulator itself.
 //!
-//! Exit codes: 0 success, 1 import or API failure, 2 usage or input error — always with a
-//! one-line reason on stderr.
+//! Exit codes: 0 success, 1 import or API failure, 2 usage or input error, 130 and 143 an
+//! import stopped by SIGINT (Ctrl-C) and SIGTERM — always with a one-line reason on stderr
+//! (and with `import --output json`, one JSON object on stdout). Colours only on a terminal,
+//! never with `NO_COLOR` set.
 
 // Doc comments here are also clap's help text, where plain URLs read best.
 #![allow(rustdoc::bare_urls)]
@@ -18,6 +20,7 @@ mod progress;
 mod sample;
 mod sync_cmd;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -83,7 +86,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     init_logging(cli.verbose);
     let result = match cli.command {
         Command::Emulator(args) => return emulator_cmd::run(args),
@@ -94,6 +100,40 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => e.report(),
     }
+}
+
+/// Prints clap's error (help and version too) and exits as clap does; with `--output json`
+/// on the command line, also one JSON object on stdout, as every other exit of `import`.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let _ = e.print();
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) || !e.use_stderr() {
+        return ExitCode::SUCCESS;
+    }
+    let args: Vec<String> = std::env::args().collect();
+    let json = args
+        .windows(2)
+        .any(|w| w[0] == "--output" && w[1] == "json")
+        || args.iter().any(|a| a == "--output=json");
+    if json {
+        let rendered = e.render().to_string();
+        let message = rendered
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("error: ");
+        let out = serde_json::json!({
+            "error": { "kind": "usage", "message": message, "exitCode": error::EXIT_USAGE },
+        });
+        println!("{out}");
+    }
+    ExitCode::from(error::EXIT_USAGE)
+}
+
+/// Whether stderr gets ANSI colours: only on a terminal, and never with `NO_COLOR` set (to
+/// anything but the empty string).
+fn colours() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// Runs a command that talks to an org (or the embedded emulator) on a tokio runtime.
@@ -127,6 +167,7 @@ fn init_logging(verbose: u8) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colours())
         .with_writer(std::io::stderr)
         .with_target(false)
         .try_init();

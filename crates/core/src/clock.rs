@@ -125,6 +125,77 @@ pub fn timestamp(t: SystemTime) -> String {
     )
 }
 
+/// Reads a timestamp as Okta writes them (`2026-05-13T05:52:24.000Z`: UTC, with or without
+/// fractional seconds, `Z` or `+00:00`); the inverse of [`timestamp`]. `None` for anything
+/// else, or a time before the epoch.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use okta_idsrc_core::clock::parse_timestamp;
+///
+/// let t = UNIX_EPOCH + Duration::from_secs(1_778_651_544);
+/// assert_eq!(parse_timestamp("2026-05-13T05:52:24.000Z"), Some(t));
+/// assert_eq!(parse_timestamp("2026-05-13T05:52:24Z"), Some(t));
+/// assert_eq!(parse_timestamp("2026-05-13T05:52:24.250+00:00"), Some(t + Duration::from_millis(250)));
+/// assert_eq!(parse_timestamp("13 May 2026"), None);
+/// ```
+pub fn parse_timestamp(s: &str) -> Option<SystemTime> {
+    let s = s.trim();
+    let rest = s.strip_suffix('Z').or_else(|| s.strip_suffix("+00:00"))?;
+    let (date, time) = rest.split_once('T')?;
+    let number = |t: &str, len: usize| -> Option<u32> {
+        (t.len() == len && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse().ok())
+            .flatten()
+    };
+    let mut d = date.split('-');
+    let (y, m, day) = (
+        number(d.next()?, 4)?,
+        number(d.next()?, 2)?,
+        number(d.next()?, 2)?,
+    );
+    let (hms, fraction) = time.split_once('.').unwrap_or((time, ""));
+    let mut t = hms.split(':');
+    let (h, min, sec) = (
+        number(t.next()?, 2)?,
+        number(t.next()?, 2)?,
+        number(t.next()?, 2)?,
+    );
+    if d.next().is_some()
+        || t.next().is_some()
+        || !(1..=12).contains(&m)
+        || day == 0
+        || day > 31
+        || h > 23
+        || min > 59
+        || sec > 60
+    {
+        return None;
+    }
+    if !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let nanos: u32 = format!("{:0<9}", &fraction[..fraction.len().min(9)])
+        .parse()
+        .ok()?;
+    let days = days_from_civil(i64::from(y), m, day);
+    let secs = days * 86_400 + i64::from(h * 3600 + min * 60 + sec);
+    let secs = u64::try_from(secs).ok()?;
+    Some(UNIX_EPOCH + std::time::Duration::new(secs, nanos))
+}
+
+/// Days from 1970-01-01 to a civil date (Howard Hinnant's algorithm; the inverse of
+/// [`civil_from_days`]).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Year, month and day of the `days`th day after 1970-01-01 (Howard Hinnant's algorithm).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -137,4 +208,29 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
     let y = yoe + era * 400 + i64::from(m <= 2);
     (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn parse_timestamp_is_the_inverse_of_timestamp() {
+        for secs in [0, 59, 86_399, 951_782_400, 1_778_651_544, 4_102_444_800] {
+            let t = UNIX_EPOCH + Duration::from_secs(secs);
+            assert_eq!(parse_timestamp(&timestamp(t)), Some(t), "{secs}");
+        }
+        for bad in [
+            "",
+            "2026-05-13T05:52:24",
+            "2026-13-13T05:52:24Z",
+            "2026-05-13 05:52:24Z",
+            "2026-05-13T25:52:24Z",
+            "2026-05-13T05:52:24.x1Z",
+            "1969-12-31T23:59:59Z",
+        ] {
+            assert_eq!(parse_timestamp(bad), None, "{bad}");
+        }
+    }
 }

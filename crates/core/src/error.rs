@@ -13,6 +13,10 @@ use crate::validate::ValidationError;
 /// How many bytes of a non-JSON error body an [`ApiError`] keeps.
 pub const BODY_EXCERPT_LIMIT: usize = 512;
 
+/// The longest non-JSON error body an [`ApiError`]'s `Display` quotes (a plain-text line from
+/// a proxy, say); a longer one, or an HTML page, is described by its type and size only.
+pub const DISPLAYED_BODY_LIMIT: usize = 100;
+
 /// Any failure of an operation: invalid input, an error answer from Okta, a response that
 /// does not parse, or a failed exchange.
 ///
@@ -108,7 +112,9 @@ impl InvalidRequest {
 /// An error answer from Okta (any non-2xx status), parsed as far as it goes.
 ///
 /// An empty or non-JSON body is still an error: `error` is `None` and `body_excerpt` holds
-/// the start of the body.
+/// the start of the body. `Display` stays one short line: it quotes such a body only when it
+/// is a short line of text, and otherwise names its content type and size (a server that is
+/// not Okta — an HTML 404 page — is not dumped).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ApiError {
@@ -126,6 +132,10 @@ pub struct ApiError {
     pub www_authenticate: Option<String>,
     /// At most [`BODY_EXCERPT_LIMIT`] bytes of a body that is not an Okta error.
     pub body_excerpt: Option<String>,
+    /// The `Content-Type` header of a body that is not an Okta error.
+    pub content_type: Option<String>,
+    /// The size in bytes of a body that is not an Okta error.
+    pub body_len: usize,
 }
 
 impl ApiError {
@@ -144,10 +154,22 @@ impl ApiError {
             None if body.is_empty() => None,
             None => Some(excerpt(body)),
         };
+        let (content_type, body_len) = match error {
+            Some(_) => (None, 0),
+            None => (
+                headers
+                    .get(http::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
+                body.len(),
+            ),
+        };
         Self {
             operation,
             status,
             error,
+            content_type,
+            body_len,
             request_id: headers::request_id(headers).map(str::to_owned),
             rate_limit: RateLimit::from_headers(headers),
             www_authenticate: headers
@@ -211,7 +233,21 @@ impl fmt::Display for ApiError {
             write!(f, " ({})", causes.join("; "))?;
         }
         if let Some(excerpt) = &self.body_excerpt {
-            write!(f, ": body {excerpt:?}")?;
+            let html = self
+                .content_type
+                .as_deref()
+                .is_some_and(|t| t.to_ascii_lowercase().contains("html"))
+                || excerpt.trim_start().starts_with('<');
+            let one_line = !excerpt.contains(['\n', '\r']);
+            if !html && one_line && self.body_len <= DISPLAYED_BODY_LIMIT {
+                write!(f, ": body {excerpt:?}")?;
+            } else {
+                f.write_str(", not an Okta error: a ")?;
+                if let Some(t) = &self.content_type {
+                    write!(f, "{t} ")?;
+                }
+                write!(f, "body of {} bytes", self.body_len)?;
+            }
         } else if self.error.is_none() {
             f.write_str(" with no Okta error body")?;
         }
@@ -266,4 +302,75 @@ fn excerpt(body: &[u8]) -> String {
         s.push('…');
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api_error(status: u16, content_type: Option<&str>, body: &str) -> ApiError {
+        let mut headers = HeaderMap::new();
+        if let Some(t) = content_type {
+            headers.insert(http::header::CONTENT_TYPE, t.parse().unwrap());
+        }
+        ApiError::from_parts(
+            "listIdentitySourceSessions",
+            StatusCode::from_u16(status).unwrap(),
+            &headers,
+            body.as_bytes(),
+        )
+    }
+
+    #[test]
+    fn an_html_page_is_named_by_its_type_and_size_not_dumped() {
+        let page = format!(
+            "<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head><body>{}</body></html>",
+            "x".repeat(3000)
+        );
+        let e = api_error(404, Some("text/html; charset=utf-8"), &page);
+        let shown = e.to_string();
+        assert_eq!(
+            shown,
+            format!(
+                "listIdentitySourceSessions: HTTP 404, not an Okta error: a text/html; charset=utf-8 body of {} bytes",
+                page.len()
+            )
+        );
+        assert!(!shown.contains('\n'));
+        // The excerpt is still there for whoever wants it.
+        assert!(
+            e.body_excerpt
+                .as_deref()
+                .unwrap()
+                .starts_with("<!DOCTYPE html>")
+        );
+        // HTML without a content type is recognised by its first character.
+        let shown = api_error(502, None, "<html>Bad Gateway</html>").to_string();
+        assert_eq!(
+            shown,
+            "listIdentitySourceSessions: HTTP 502, not an Okta error: a body of 24 bytes"
+        );
+    }
+
+    #[test]
+    fn a_short_line_of_text_is_quoted_and_okta_errors_are_unchanged() {
+        let e = api_error(403, Some("text/plain"), "Forbidden by proxy policy");
+        assert_eq!(
+            e.to_string(),
+            "listIdentitySourceSessions: HTTP 403: body \"Forbidden by proxy policy\""
+        );
+        let long = "y".repeat(DISPLAYED_BODY_LIMIT + 1);
+        let shown = api_error(500, Some("text/plain"), &long).to_string();
+        assert!(shown.ends_with("a text/plain body of 101 bytes"), "{shown}");
+        let okta = api_error(
+            404,
+            Some("application/json"),
+            r#"{"errorCode":"E0000007","errorSummary":"Not found: Resource not found: x (IdentitySource)"}"#,
+        );
+        assert_eq!(okta.content_type, None);
+        assert_eq!(
+            okta.to_string(),
+            "listIdentitySourceSessions: HTTP 404 E0000007: Not found: Resource not found: x (IdentitySource)"
+        );
+    }
 }

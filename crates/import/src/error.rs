@@ -41,17 +41,22 @@ pub enum ImportError {
         /// What differs.
         message: String,
     },
-    /// The identity source has an active session that this run did not start (and
-    /// [`cancel_stale`](super::ImportOptions::cancel_stale) is off).
-    #[error(
-        "identity source has an active session {id} in status {status} that this import did not start; \
-         finish or cancel it, or run with cancel_stale (--cancel-stale) to cancel it"
-    )]
+    /// The identity source has an active session that this run did not start, and it is
+    /// not to be cancelled: [`cancel_stale`](super::ImportOptions::cancel_stale) is off, or
+    /// the session is not stale by evidence (updated within
+    /// [`stale_after`](super::ImportOptions::stale_after), or of unknown age).
+    #[error("{}", StaleSummary { id, status, age: *age, stale_after: *stale_after, cancel_stale: *cancel_stale })]
     StaleSession {
         /// The session id.
         id: String,
         /// Its status (CREATED or IN_PROGRESS).
         status: IdentitySourceSessionStatus,
+        /// How long ago Okta last updated it (`None`: Okta gave no readable `lastUpdated`).
+        age: Option<Duration>,
+        /// The age from which it counts as stale.
+        stale_after: Duration,
+        /// Whether the run was allowed to cancel a stale session.
+        cancel_stale: bool,
     },
     /// A session failed (ERROR, EXPIRED, or closed under the importer) more often than
     /// [`session_retries`](super::ImportOptions::session_retries) allows.
@@ -153,6 +158,67 @@ impl ImportError {
             path: path.to_owned(),
             message: message.into(),
             source,
+        }
+    }
+}
+
+/// `95 s` as `1 min`, `7200 s` as `2 h 0 min`: a session's age, to the minute.
+pub(crate) fn minutes(d: Duration) -> String {
+    let m = d.as_secs() / 60;
+    match m {
+        0 => format!("{} s", d.as_secs()),
+        1..=59 => format!("{m} min"),
+        _ => format!("{} h {} min", m / 60, m % 60),
+    }
+}
+
+/// Why an active session stops the run, and what to do about it.
+struct StaleSummary<'a> {
+    id: &'a str,
+    status: &'a IdentitySourceSessionStatus,
+    age: Option<Duration>,
+    stale_after: Duration,
+    cancel_stale: bool,
+}
+
+impl fmt::Display for StaleSummary<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "identity source has an active session {} in status {} that this import did not start",
+            self.id,
+            self.status.as_str()
+        )?;
+        let limit = minutes(self.stale_after);
+        match self.age {
+            Some(age) if age >= self.stale_after => write!(
+                f,
+                "; it was last updated {} ago (no load for {limit} or more), so it is stale: \
+                 run with --cancel-stale to cancel it",
+                minutes(age)
+            ),
+            Some(age) => write!(
+                f,
+                "; it was last updated {} ago, so another run may be feeding it{}: wait for it \
+                 to finish (it counts as stale once nothing updates it for {limit})",
+                minutes(age),
+                if self.cancel_stale {
+                    " and it is not cancelled"
+                } else {
+                    ""
+                }
+            ),
+            None => write!(
+                f,
+                "; Okta gives no time of its last update, so nothing shows it is stale{}: if no \
+                 other run feeds it, cancel it with `okta-idsrc sessions cancel {}`",
+                if self.cancel_stale {
+                    " and it is not cancelled"
+                } else {
+                    ""
+                },
+                self.id
+            ),
         }
     }
 }

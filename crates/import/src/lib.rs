@@ -3,14 +3,21 @@
 //!
 //! An [`Importer`] run:
 //! 1. **validates** every entity first, streaming each [`InputSource`] once: core's rules
-//!    (lengths, required fields, 4-byte characters…), an entity too big for a load, and
-//!    duplicate external ids within a kind. Problems name the source, line and field; the
+//!    (lengths, required fields, 4-byte characters…), an entity too big for a load,
+//!    duplicate external ids within a kind, and contradictions (one id both upserted and
+//!    deactivated or deleted, unless
+//!    [`allow_contradictions`](ImportOptions::allow_contradictions)). Problems name the
+//!    source, line and field; the
 //!    [`InvalidPolicy`] stops the run before anything is sent (the default) or skips them.
 //! 2. **packs** the entities into bulk loads of at most 200 entities and 200 KB, in the
 //!    order the kinds are applied ([`EntityKind::ALL`]: user upserts, group upserts,
 //!    membership upserts, membership deletes, group deletes, user deactivations), streaming
 //!    the sources again — memory stays flat whatever the input's size.
-//! 3. **drives sessions**: opens one (waiting for a TRIGGERED session to finish, reporting —
+//! 3. **looks up references** ([`check_references`](ImportOptions::check_references)): the
+//!    users and groups that memberships, deactivations and group deletes name but the input
+//!    does not upsert, one `GET` per distinct id (bounded); those Okta does not know either
+//!    become [`warnings`](ImportReport::warnings), since Okta skips such entities silently.
+//! 4. **drives sessions**: opens one (waiting for a TRIGGERED session to finish, reporting —
 //!    or with [`cancel_stale`](ImportOptions::cancel_stale) cancelling — a stale one, and
 //!    waiting out Okta's cool-down between sessions), uploads up to
 //!    [`max_loads_per_session`](ImportOptions::max_loads_per_session) loads to it,
@@ -99,6 +106,7 @@ mod journal;
 mod options;
 mod pack;
 mod progress;
+mod references;
 mod report;
 mod run;
 mod validate;
@@ -106,7 +114,9 @@ mod validate;
 pub use error::ImportError;
 pub use input::{Entity, EntityKind, InputError, InputSource, Record, Records, VecSource};
 pub use journal::{FileJournal, JournalStore, SharedJournal};
-pub use options::{AppliedCallback, ImportOptions, InvalidPolicy, ProgressCallback};
+pub use options::{
+    AppliedCallback, DEFAULT_STALE_AFTER, ImportOptions, InvalidPolicy, ProgressCallback,
+};
 pub use progress::{PROGRESS_INTERVAL, Phase, Progress};
 pub use report::{EntityCounts, ImportReport, LineRange, SessionReport, SessionState};
 pub use validate::check_record;

@@ -12,6 +12,9 @@ use super::progress::Progress;
 use super::report::LineRange;
 use okta_idsrc_core::transport::BoxError;
 
+/// The default [`stale_after`](ImportOptions::stale_after): 30 minutes.
+pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(30 * 60);
+
 /// What the importer does about invalid entities.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum InvalidPolicy {
@@ -54,9 +57,28 @@ pub struct ImportOptions {
     pub max_loads_per_session: usize,
     /// What to do about invalid entities (default [`InvalidPolicy::Stop`]).
     pub invalid_policy: InvalidPolicy,
-    /// Cancel an active CREATED or IN_PROGRESS session that this run's journal does not know
-    /// (default false: stop with [`ImportError::StaleSession`](super::ImportError::StaleSession)).
+    /// Cancel an active CREATED or IN_PROGRESS session that this run's journal does not know,
+    /// when it is stale by evidence: Okta's `lastUpdated` for it is at least
+    /// [`stale_after`](Self::stale_after) old (default false: stop with
+    /// [`ImportError::StaleSession`](super::ImportError::StaleSession)). A session updated
+    /// more recently is never cancelled: another run may be feeding it.
     pub cancel_stale: bool,
+    /// Accept an input that both upserts and deletes one id (a user upserted and
+    /// deactivated, a group upserted and deleted, a membership added and removed), applying
+    /// the kinds in their order ([`EntityKind::ALL`](super::EntityKind::ALL): the delete
+    /// wins). Default false: each such delete is an invalid entity naming both lines.
+    pub allow_contradictions: bool,
+    /// How long a session must have gone without a load (by its `lastUpdated`) to count as
+    /// stale (default 30 minutes).
+    pub stale_after: Duration,
+    /// Look up, in Okta, the users and groups that memberships, deactivations and group
+    /// deletes name but the input does not upsert (default true): each one Okta does not
+    /// know either is a [warning](super::ImportReport::warnings) with its source and line.
+    pub check_references: bool,
+    /// The most distinct ids looked up by [`check_references`](Self::check_references)
+    /// (default 1,000); the ids beyond are counted as
+    /// [unchecked](super::ImportReport::references_unchecked).
+    pub max_reference_checks: usize,
     /// The journal file that makes the run resumable (default none).
     pub journal: Option<PathBuf>,
     /// A journal kept elsewhere than in a file (wins over [`journal`](Self::journal)).
@@ -100,6 +122,10 @@ impl Default for ImportOptions {
             max_loads_per_session: 45,
             invalid_policy: InvalidPolicy::Stop,
             cancel_stale: false,
+            allow_contradictions: false,
+            stale_after: DEFAULT_STALE_AFTER,
+            check_references: true,
+            max_reference_checks: 1000,
             journal: None,
             journal_store: None,
             adopted_sessions: Vec::new(),
@@ -142,6 +168,10 @@ impl ImportOptions {
         with_max_loads_per_session(max_loads_per_session: usize);
         with_invalid_policy(invalid_policy: InvalidPolicy);
         with_cancel_stale(cancel_stale: bool);
+        with_stale_after(stale_after: Duration);
+        with_allow_contradictions(allow_contradictions: bool);
+        with_check_references(check_references: bool);
+        with_max_reference_checks(max_reference_checks: usize);
         with_sync_journal(sync_journal: bool);
         with_dry_run(dry_run: bool);
         with_session_retries(session_retries: u32);
@@ -211,6 +241,10 @@ impl fmt::Debug for ImportOptions {
             .field("max_loads_per_session", &self.max_loads_per_session)
             .field("invalid_policy", &self.invalid_policy)
             .field("cancel_stale", &self.cancel_stale)
+            .field("allow_contradictions", &self.allow_contradictions)
+            .field("stale_after", &self.stale_after)
+            .field("check_references", &self.check_references)
+            .field("max_reference_checks", &self.max_reference_checks)
             .field("journal", &self.journal)
             .field("journal_store", &self.journal_store.is_some())
             .field("adopted_sessions", &self.adopted_sessions)

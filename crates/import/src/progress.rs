@@ -62,6 +62,9 @@ pub struct Progress {
     pub loads_total: Option<u64>,
     /// Sessions whose import completed.
     pub sessions_completed: u64,
+    /// The session the run has open (created or continued, not yet ended), if any: what an
+    /// interrupted run without a journal leaves behind.
+    pub open_session: Option<String>,
     /// Time since the run started.
     pub elapsed: Duration,
     /// Entities uploaded per second by this run, since its first upload.
@@ -81,6 +84,7 @@ impl Progress {
             loads_acknowledged: 0,
             loads_total: None,
             sessions_completed: 0,
+            open_session: None,
             elapsed: Duration::ZERO,
             rate_per_sec: 0.0,
             eta: None,

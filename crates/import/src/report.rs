@@ -213,12 +213,49 @@ pub struct ImportReport {
     pub retries: u64,
     /// 429 answers the retry layer saw during the run.
     pub rate_limited: u64,
+    /// References to users and groups that neither the input upserts nor Okta knows (with
+    /// [`check_references`](super::ImportOptions::check_references)): one per id, with the
+    /// first source and line naming it. Okta skips such entities without a word, so their
+    /// loads being accepted does not mean they took effect.
+    pub warnings: Vec<InputError>,
+    /// References that were not looked up (past
+    /// [`max_reference_checks`](super::ImportOptions::max_reference_checks), or after a
+    /// lookup failed).
+    pub references_unchecked: u64,
+    /// The stale sessions this run cancelled
+    /// ([`cancel_stale`](super::ImportOptions::cancel_stale)), each with its status and age.
+    pub stale_cancelled: Vec<String>,
 }
 
 impl ImportReport {
     /// The sessions that completed (their loads are in Okta).
     pub fn sessions_applied(&self) -> impl Iterator<Item = &SessionReport> {
         self.sessions.iter().filter(|s| s.applied)
+    }
+
+    /// The entities, by kind, of the loads Okta accepted in sessions that it applied: sent
+    /// and accepted, which is not the same as changed (see [`unchanged`](Self::unchanged)
+    /// and [`warnings`](Self::warnings)).
+    pub fn accepted(&self) -> EntityCounts {
+        let mut counts = EntityCounts::default();
+        for s in self.sessions_applied() {
+            for (kind, n) in s.entities_by_kind.iter() {
+                counts.add(kind, n);
+            }
+        }
+        counts
+    }
+
+    /// The entities, by kind, of applied sessions in which Okta changed nothing (it kept the
+    /// session CREATED): known to be as sent already.
+    pub fn unchanged(&self) -> EntityCounts {
+        let mut counts = EntityCounts::default();
+        for s in self.sessions_applied().filter(|s| s.unchanged) {
+            for (kind, n) in s.entities_by_kind.iter() {
+                counts.add(kind, n);
+            }
+        }
+        counts
     }
 
     /// The sessions that failed (ERROR, EXPIRED, or closed under the importer).

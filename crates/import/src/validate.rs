@@ -5,6 +5,14 @@
 //! (8 bytes each: 8 MB for a million users), sorted at the end; only when two hashes are
 //! equal are the sources of that kind read again, to compare the ids themselves and name
 //! both lines.
+//!
+//! Contradictions are found the same way: an id both upserted and deactivated (a user), or
+//! upserted and deleted (a group), or a membership both added and removed, in one run. The
+//! upsert's hash matching the delete's is taken as the same id (a 64-bit hash: a false match
+//! is about as likely as a disk error), and the delete is refused naming both lines.
+//!
+//! The references that memberships, deactivations and group deletes make to users and groups
+//! the input does not upsert are collected (bounded, deduplicated) for the run to look up.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -18,6 +26,7 @@ use super::input::{Entity, EntityKind, InputError, InputSource, Record};
 use super::options::{ImportOptions, InvalidPolicy};
 use super::pack::{Packer, identity, ordered};
 use super::progress::Reporter;
+use super::references::{References, Referent};
 use super::report::EntityCounts;
 use okta_idsrc_core::stable_hash::hash_parts;
 
@@ -62,6 +71,8 @@ pub(crate) struct Plan {
     pub entities: EntityCounts,
     /// Loads, by kind.
     pub loads_by_kind: [u64; 6],
+    /// The users and groups referred to but not upserted, to look up.
+    pub references: References,
 }
 
 impl Plan {
@@ -114,6 +125,9 @@ pub(crate) fn validate(
     let mut entities = EntityCounts::default();
     let mut loads_by_kind = [0u64; 6];
     let mut packer: Option<Packer> = None;
+    let collect_references = options.check_references && !options.dry_run;
+    let mut references = References::new(options.max_reference_checks);
+    let mut upserts_sorted = false;
 
     for &(index, source) in &ordered {
         let kind = source.kind();
@@ -147,6 +161,25 @@ pub(crate) fn validate(
                 Ok(r) => match check_record(&r, &mut encoded) {
                     Ok(()) => {
                         fingerprint.record(r.line, Some(encoded.parts()));
+                        if collect_references && kind >= EntityKind::MembershipUpsert {
+                            // Sources are read in kind order: every upsert is in by now.
+                            if !upserts_sorted {
+                                ids[EntityKind::UserUpsert.index()].sort_unstable();
+                                ids[EntityKind::GroupUpsert.index()].sort_unstable();
+                                upserts_sorted = true;
+                            }
+                            let (users, groups) = (
+                                &ids[EntityKind::UserUpsert.index()],
+                                &ids[EntityKind::GroupUpsert.index()],
+                            );
+                            references.note(&r.entity, &name, r.line, |referent, id| {
+                                let hash = hash_parts(&[id.as_bytes(), b""]);
+                                match referent {
+                                    Referent::User => users.binary_search(&hash).is_ok(),
+                                    Referent::Group => groups.binary_search(&hash).is_ok(),
+                                }
+                            });
+                        }
                         ids[kind.index()].push(hash_parts(&identity(&r.entity)));
                         entities.add(kind, 1);
                         if packer.push(&encoded, &name, r.line).is_some() {
@@ -171,20 +204,38 @@ pub(crate) fn validate(
     }
 
     let mut skip = SkipSet::from_unsorted(std::mem::take(&mut problems.locations));
-    for kind in EntityKind::ALL {
-        let mut hashes = std::mem::take(&mut ids[kind.index()]);
+    for hashes in &mut ids {
         hashes.sort_unstable();
+    }
+    for kind in EntityKind::ALL {
+        let hashes = &ids[kind.index()];
         let dups: HashSet<u64> = hashes
             .windows(2)
             .filter(|w| w[0] == w[1])
             .map(|w| w[0])
             .collect();
-        drop(hashes);
-        if dups.is_empty() {
+        let conflicts: HashSet<u64> = match upsert_of(kind) {
+            Some(upsert) if !options.allow_contradictions => {
+                let upserted = &ids[upsert.index()];
+                hashes
+                    .iter()
+                    .filter(|h| upserted.binary_search(h).is_ok())
+                    .copied()
+                    .collect()
+            }
+            _ => HashSet::new(),
+        };
+        if dups.is_empty() && conflicts.is_empty() {
             continue;
         }
+        let upserted_at = match upsert_of(kind) {
+            Some(upsert) if !conflicts.is_empty() => {
+                first_lines(&ordered, upsert, &conflicts, &skip)?
+            }
+            _ => HashMap::new(),
+        };
         let before = problems.invalid;
-        let loads = find_duplicates(&ordered, kind, &dups, &skip, &mut problems)?;
+        let loads = find_duplicates(&ordered, kind, &dups, &upserted_at, &skip, &mut problems)?;
         loads_by_kind[kind.index()] = loads;
         let found = problems.invalid - before;
         entities.remove(kind, found);
@@ -193,6 +244,7 @@ pub(crate) fn validate(
         all.append(&mut problems.locations);
         skip = SkipSet::from_unsorted(all);
     }
+    drop(ids);
 
     if problems.invalid > 0 && policy == InvalidPolicy::Stop {
         return Err(ImportError::InvalidInput {
@@ -212,16 +264,68 @@ pub(crate) fn validate(
         invalid_total: problems.invalid,
         entities,
         loads_by_kind,
+        references,
     })
 }
 
+/// The kind that upserts what `kind` deletes (user deactivations: user upserts…).
+fn upsert_of(kind: EntityKind) -> Option<EntityKind> {
+    match kind {
+        EntityKind::UserDeactivate => Some(EntityKind::UserUpsert),
+        EntityKind::GroupDelete => Some(EntityKind::GroupUpsert),
+        EntityKind::MembershipDelete => Some(EntityKind::MembershipUpsert),
+        _ => None,
+    }
+}
+
+/// Reads the sources of `kind` again, handing `each` every record of the kind that
+/// validation kept, with its source's index and name.
+fn each_valid(
+    ordered: &[(usize, &dyn InputSource)],
+    kind: EntityKind,
+    skip: &SkipSet,
+    mut each: impl FnMut(usize, &Arc<str>, Record),
+) -> Result<(), ImportError> {
+    for &(index, source) in ordered.iter().filter(|(_, s)| s.kind() == kind) {
+        let name: Arc<str> = Arc::from(source.name());
+        for record in source.open().map_err(ImportError::Input)? {
+            let Ok(r) = record else { continue };
+            if r.entity.kind() == kind && !skip.contains(index, r.line) {
+                each(index, &name, r);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Where each id hash of `wanted` is first upserted (by the valid records of `kind`).
+fn first_lines(
+    ordered: &[(usize, &dyn InputSource)],
+    kind: EntityKind,
+    wanted: &HashSet<u64>,
+    skip: &SkipSet,
+) -> Result<HashMap<u64, (Arc<str>, u64)>, ImportError> {
+    let mut found = HashMap::new();
+    each_valid(ordered, kind, skip, |_, name, r| {
+        let hash = hash_parts(&identity(&r.entity));
+        if wanted.contains(&hash) {
+            found
+                .entry(hash)
+                .or_insert_with(|| (Arc::clone(name), r.line));
+        }
+    })?;
+    Ok(found)
+}
+
 /// Reads the sources of `kind` again: entities whose id hash is in `dups` are compared for
-/// real, and every one after the first of an id is a problem naming both lines. Returns the
-/// kind's load count without the duplicates.
+/// real, and every one after the first of an id is a problem naming both lines; an entity
+/// whose id hash is in `upserted_at` (a delete of what the run upserts) is a problem naming
+/// the upsert's line. Returns the kind's load count without them.
 fn find_duplicates(
     ordered: &[(usize, &dyn InputSource)],
     kind: EntityKind,
     dups: &HashSet<u64>,
+    upserted_at: &HashMap<u64, (Arc<str>, u64)>,
     skip: &SkipSet,
     problems: &mut Problems,
 ) -> Result<u64, ImportError> {
@@ -230,36 +334,74 @@ fn find_duplicates(
     let mut packer = Packer::new(kind, false);
     let mut encoded = EncodedEntity::new();
     let mut loads = 0;
-    for &(index, source) in ordered.iter().filter(|(_, s)| s.kind() == kind) {
-        let name: Arc<str> = Arc::from(source.name());
-        for record in source.open().map_err(ImportError::Input)? {
-            let Ok(r) = record else { continue };
-            if r.entity.kind() != kind || skip.contains(index, r.line) {
-                continue;
-            }
-            let parts = identity(&r.entity);
-            let hash = hash_parts(&parts);
-            if dups.contains(&hash) {
-                let mut key = parts[0].to_vec();
-                key.push(0);
-                key.extend_from_slice(parts[1]);
-                let entries = seen.entry(hash).or_default();
-                if let Some((_, first_source, first_line)) =
-                    entries.iter().find(|(k, _, _)| *k == key)
-                {
-                    let problem = duplicate_problem(&r, &name, first_source, *first_line);
-                    problems.entity(index, r.line, [problem]);
-                    continue;
-                }
-                entries.push((key, Arc::clone(&name), r.line));
-            }
-            if r.entity.encode(&mut encoded).is_ok() {
-                loads += u64::from(packer.push(&encoded, &name, r.line).is_some());
-            }
+    each_valid(ordered, kind, skip, |index, name, r| {
+        let parts = identity(&r.entity);
+        let hash = hash_parts(&parts);
+        if let Some((upsert_source, upsert_line)) = upserted_at.get(&hash) {
+            let problem = contradiction_problem(&r, name, upsert_source, *upsert_line);
+            problems.entity(index, r.line, [problem]);
+            return;
         }
-    }
+        if dups.contains(&hash) {
+            let mut key = parts[0].to_vec();
+            key.push(0);
+            key.extend_from_slice(parts[1]);
+            let entries = seen.entry(hash).or_default();
+            if let Some((_, first_source, first_line)) = entries.iter().find(|(k, _, _)| *k == key)
+            {
+                let problem = duplicate_problem(&r, name, first_source, *first_line);
+                problems.entity(index, r.line, [problem]);
+                return;
+            }
+            entries.push((key, Arc::clone(name), r.line));
+        }
+        if r.entity.encode(&mut encoded).is_ok() {
+            loads += u64::from(packer.push(&encoded, name, r.line).is_some());
+        }
+    })?;
     loads += u64::from(packer.close().is_some());
     Ok(loads)
+}
+
+/// A delete of what the same run upserts, at `r`; the upsert is at `upsert_line` of
+/// `upsert_source`.
+fn contradiction_problem(
+    r: &Record,
+    source: &Arc<str>,
+    upsert_source: &str,
+    upsert_line: u64,
+) -> InputError {
+    let at = format!("{upsert_source} line {upsert_line}");
+    let (field, message) = match &r.entity {
+        Entity::UserDeactivate(id) => (
+            "externalId",
+            format!(
+                "user externalId {id:?} is both upserted ({at}) and deactivated here; one run \
+                 cannot do both: remove it from one of the files"
+            ),
+        ),
+        Entity::GroupDelete(id) => (
+            "externalId",
+            format!(
+                "group externalId {id:?} is both upserted ({at}) and deleted here; one run \
+                 cannot do both: remove it from one of the files"
+            ),
+        ),
+        Entity::MembershipDelete { group, member } => (
+            "memberExternalId",
+            format!(
+                "the membership of {member:?} in group {group:?} is both added ({at}) and \
+                 removed here; one run cannot do both: remove it from one of the files"
+            ),
+        ),
+        other => (
+            "externalId",
+            format!("a {} that contradicts {at}", other.kind()),
+        ),
+    };
+    InputError::new(Arc::clone(source), message)
+        .at_line(r.line)
+        .in_field(field)
 }
 
 /// An id seen on the second reading: the id's bytes, and where it was first.

@@ -380,6 +380,9 @@ where
         .with_max_loads_per_session(okta_idsrc_core::limits::MAX_LOADS_PER_SESSION)
         .with_poll_interval(options.poll_interval.0, options.poll_interval.1)
         .with_session_retries(options.session_retries)
+        // The state knows what the references point at; looking them up would cost a request
+        // each for every membership of a user the plan does not upsert.
+        .with_check_references(false)
         .with_journal_store(StateJournal::new(Arc::clone(store), target))
         .with_adopted_sessions(adopt)
         .with_on_applied(on_applied);

@@ -34,9 +34,44 @@ pub(crate) fn from_client(
             format!("connecting to {target} timed out after {after:?}")
         }
         // The only step outside our own connector is the TLS layer.
+        None if answered_in_plain_text(&error) => return not_tls(target),
         None => format!("the TLS handshake with {target} failed"),
     };
     TransportError::new(TransportErrorKind::Connect, message).with_source(error)
+}
+
+/// The server answered the TLS handshake with something that is not TLS (a plain-HTTP
+/// server's `400 Bad Request`, say): final, since asking again gets the same answer.
+fn not_tls(target: &Target) -> TransportError {
+    TransportError::new(
+        TransportErrorKind::Refused,
+        format!(
+            "the server at {target} does not speak TLS (it answered the TLS handshake in plain \
+             text); check the URL's scheme and port"
+        ),
+    )
+}
+
+/// Whether the TLS layer failed because the server's first bytes were not a TLS record
+/// (rustls' `InvalidContentType`, found in the chain or inside an `io::Error`).
+fn answered_in_plain_text(error: &(dyn StdError + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if matches!(
+            e.downcast_ref::<rustls::Error>(),
+            Some(rustls::Error::InvalidMessage(
+                rustls::InvalidMessage::InvalidContentType
+            ))
+        ) {
+            return true;
+        }
+        // `io::Error::source` skips the error it wraps: step into it instead.
+        current = match e.downcast_ref::<std::io::Error>() {
+            Some(io) => io.get_ref().map(|inner| inner as &(dyn StdError + 'static)),
+            None => e.source(),
+        };
+    }
+    false
 }
 
 /// Maps a failure while reading the response body through `http_body_util::Limited`.

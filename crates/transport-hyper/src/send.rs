@@ -32,7 +32,18 @@ impl Inner {
         };
         let result = match tokio::time::timeout(self.request_timeout, attempt).await {
             Ok(result) => result,
-            Err(_) => Err(error::timed_out(&target, self.request_timeout)),
+            Err(_) => {
+                // Said at once (not only when the caller gives up after its retries), so
+                // that a run waiting on a server that never answers is never silent.
+                tracing::warn!(
+                    %method,
+                    host = target.host(),
+                    %path,
+                    "no answer from {target} within {:?}",
+                    self.request_timeout
+                );
+                Err(error::timed_out(&target, self.request_timeout))
+            }
         };
 
         let elapsed_ms = started.elapsed().as_millis() as u64;

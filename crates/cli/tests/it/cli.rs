@@ -67,15 +67,19 @@ fn imports_csv_into_the_embedded_emulator() {
         "memberships.csv",
         "groupExternalId,memberExternalId\nsales,u1\nsales,u2\n",
     );
-    let (stdout, stderr) = exits(0, cli(&dir).args(IMPORT_ALL));
+    let (stdout, stderr) = exits(0, cli(&dir).args(IMPORT_ALL).arg("--emulator"));
     let first = stderr.lines().next().unwrap_or_default();
     assert!(
         first.starts_with("using the embedded emulator at http://127.0.0.1:")
-            && first.ends_with("(no org configured)"),
+            && first.ends_with("(--emulator)"),
         "{stderr}"
     );
     assert!(
         stdout.contains("imported: 3 users created, 0 updated, 0 deactivated"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  groups: 1 (was 0); memberships: 2 (was 0)"),
         "{stdout}"
     );
     assert!(
@@ -93,7 +97,7 @@ fn imports_jsonl_with_json_output() {
         "{\"externalId\":\"j1\",\"profile\":{\"email\":\"j1@example.com\",\"userName\":\"j1\",\"costCenter\":\"CC-1\"}}\n\n\
          {\"externalId\":\"j2\",\"profile\":{\"email\":\"j2@example.com\",\"userName\":\"j2\",\"firstName\":null}}\n",
     );
-    dir.file("gone.txt", "j2\n");
+    dir.file("gone.txt", "j3\n");
     let (stdout, _) = exits(
         0,
         cli(&dir).args([
@@ -110,9 +114,13 @@ fn imports_jsonl_with_json_output() {
     assert_eq!(report["entities"]["userUpsert"], 2, "{report}");
     assert_eq!(report["entities"]["userDeactivate"], 1, "{report}");
     assert_eq!(report["users"]["created"], 2, "{report}");
-    assert_eq!(report["users"]["deactivated"], 1, "{report}");
-    assert_eq!(report["emulator"]["users"]["active"], 1, "{report}");
-    assert_eq!(report["emulator"]["users"]["inactive"], 1, "{report}");
+    // Sent and accepted, but j3 is nowhere: nothing was deactivated, and a warning says why.
+    assert_eq!(report["accepted"]["userDeactivate"], 1, "{report}");
+    assert_eq!(report["users"]["deactivated"], 0, "{report}");
+    assert_eq!(report["warnings"][0]["source"], "gone.txt", "{report}");
+    assert_eq!(report["warnings"][0]["line"], 1, "{report}");
+    assert_eq!(report["emulator"]["users"]["active"], 2, "{report}");
+    assert_eq!(report["emulator"]["users"]["inactive"], 0, "{report}");
     assert_eq!(report["dryRun"], false);
     assert!(report["elapsedSeconds"].is_number());
 }
@@ -241,8 +249,16 @@ async fn dry_run_sends_nothing() {
     let here = Here::start().await;
     here.dir.file("users.csv", USERS_CSV);
     let (stdout, _) = here.exits(0, &["import", "users.csv", "--dry-run"]);
-    assert!(stdout.contains("dry run"), "{stdout}");
-    assert_eq!(here.emulator.state().stats.requests, 0);
+    assert!(stdout.contains("dry run: nothing was sent"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "the credentials are accepted and identity source {DEFAULT_IDENTITY_SOURCE} exists"
+        )),
+        "{stdout}"
+    );
+    let state = here.emulator.state();
+    assert_eq!(state.stats.requests, 1, "one read, to check the target");
+    assert!(state.identity_sources[0].sessions.is_empty());
     here.emulator.shutdown().await;
 }
 

@@ -6,4 +6,5 @@ mod cli;
 mod common;
 mod emulator_cmd;
 mod oauth;
+mod run;
 mod sync;

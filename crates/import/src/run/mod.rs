@@ -166,6 +166,9 @@ where
         elapsed: Default::default(),
         retries: 0,
         rate_limited: 0,
+        warnings: Vec::new(),
+        references_unchecked: 0,
+        stale_cancelled: Vec::new(),
     };
     if !options.dry_run {
         let fingerprint = plan.fingerprint.finish();
@@ -189,6 +192,20 @@ where
             }
             None => (None, JournalState::default()),
         };
+        if !plan.references.is_empty() {
+            let source = importer
+                .client
+                .identity_source(importer.identity_source_id.as_str());
+            let checked = plan
+                .references
+                .check(&source, options.effective_concurrency())
+                .await;
+            for w in &checked.warnings {
+                tracing::info!("{w}");
+            }
+            report.warnings = checked.warnings;
+            report.references_unchecked = checked.unchecked;
+        }
         let mut driver = Driver {
             source: importer
                 .client
@@ -294,6 +311,8 @@ where
             resumed,
             "uploading to session"
         );
+        self.reporter
+            .update(true, |p| p.open_session = Some(id.to_owned()));
         let uploaded = self.upload(id, window, &mut acked).await?;
         let (status, applied) = match uploaded {
             Uploaded::All | Uploaded::CapReached => self.finish(id).await?,
@@ -308,6 +327,7 @@ where
                 last_load: acked.last().copied(),
             },
         )?;
+        self.reporter.update(true, |p| p.open_session = None);
         let mut entities = EntityCounts::default();
         let mut lines = Vec::new();
         for load in window.iter().filter(|l| acked.contains(&l.number)) {

@@ -5,6 +5,8 @@
 //! whose repeated steps take their attempts and waits from the client's retry configuration.
 
 use super::*;
+use crate::error::minutes;
+use okta_idsrc_core::clock::parse_timestamp;
 
 const COMPLETED: SessionState = SessionState::Status(Status::Completed);
 const CLOSED: SessionState = SessionState::Status(Status::Closed);
@@ -26,6 +28,14 @@ where
             .list_sessions()
             .await
             .map_err(|e| ImportError::api("listing the identity source's sessions", e))
+    }
+
+    /// How long ago Okta last updated `session` (its `lastUpdated`), by the client's clock;
+    /// `None` when Okta gives no readable time.
+    pub(super) fn age(&self, session: &IdentitySourceSession) -> Option<Duration> {
+        let updated = parse_timestamp(session.last_updated.as_deref()?)?;
+        let now = self.retry_config().clock().now();
+        Some(now.duration_since(updated).unwrap_or_default())
     }
 
     /// A session's state; [`SessionState::Gone`] when it does not exist.
@@ -145,6 +155,8 @@ where
             },
         )?;
         self.ours.insert(id.clone());
+        self.reporter
+            .update(true, |p| p.open_session = Some(id.clone()));
         tracing::info!(session = %id, "session opened");
         Ok(id)
     }
@@ -185,15 +197,32 @@ where
                     // Created by this import just before it was stopped.
                     self.maybe_orphan = false;
                     return self.adopt(id, first_load);
-                } else if self.options.cancel_stale || self.ours.contains(&id) {
-                    tracing::warn!(session = %id, status = %state, "cancelling a stale session");
+                } else if self.ours.contains(&id) {
+                    tracing::info!(session = %id, status = %state, "cancelling a session of this import");
                     self.cancel(&id).await?;
                 } else {
-                    let status = active
-                        .status
-                        .clone()
-                        .expect("an active session has a status");
-                    return Err(ImportError::StaleSession { id, status });
+                    let age = self.age(active);
+                    let stale_after = self.options.stale_after;
+                    if self.options.cancel_stale && age.is_some_and(|a| a >= stale_after) {
+                        let age = age.map(minutes).unwrap_or_default();
+                        tracing::warn!(session = %id, status = %state, age = %age, "cancelling a stale session");
+                        self.report
+                            .stale_cancelled
+                            .push(format!("session {id} ({state}, last updated {age} ago)"));
+                        self.cancel(&id).await?;
+                    } else {
+                        let status = active
+                            .status
+                            .clone()
+                            .expect("an active session has a status");
+                        return Err(ImportError::StaleSession {
+                            id,
+                            status,
+                            age,
+                            stale_after,
+                            cancel_stale: self.options.cancel_stale,
+                        });
+                    }
                 }
                 continue;
             }

@@ -47,7 +47,10 @@ fn client(emulator: &EmulatorHandle) -> Client<BoxedService> {
 }
 
 fn importer(emulator: &EmulatorHandle, options: ImportOptions) -> Importer<BoxedService> {
-    let options = options.with_poll_interval(Duration::from_millis(20), Duration::from_millis(500));
+    // The datasets deactivate and delete some of what they upsert, in the kinds' order.
+    let options = options
+        .with_poll_interval(Duration::from_millis(20), Duration::from_millis(500))
+        .with_allow_contradictions(true);
     Importer::new(client(emulator), DEFAULT_IDENTITY_SOURCE, options)
 }
 
@@ -981,34 +984,263 @@ async fn a_triggered_session_is_waited_for() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stale_session_is_reported_or_cancelled() {
-    let emulator = emulator(Emulator::builder()).await;
-    let client = client(&emulator);
-    let stale = open_session_with_one_user(&client, false).await;
+async fn a_stale_session_is_cancelled_only_by_evidence_of_its_age() {
+    // One clock for the emulator (the session's lastUpdated) and the importer (its age).
+    let clock = okta_idsrc_core::clock::ManualClock::starting_now();
+    let emulator = emulator(Emulator::builder().clock(clock.shared())).await;
+    let client_at = |clock: &okta_idsrc_core::clock::ManualClock| {
+        Client::builder(OrgUrl::parse(&emulator.base_url()).expect("loopback org"))
+            .service(HyperTransport::new().expect("transport"))
+            .authenticate(Credentials::api_token(emulator.token()))
+            .default_layers(
+                RetryConfig::default().with_clock(clock.shared()),
+                RateLimitConfig::default(),
+            )
+            .build()
+            .boxed()
+    };
+    let other = open_session_with_one_user(&client(&emulator), false).await;
     let data = Dataset::users_and_groups(50, 1);
     let sources = data.sources();
-    let err = import(&emulator, ImportOptions::default(), &sources)
-        .await
-        .expect_err("stale");
-    let ImportError::StaleSession { id, status } = &err else {
+    let run = |options: ImportOptions| {
+        let importer = Importer::new(
+            client_at(&clock),
+            DEFAULT_IDENTITY_SOURCE,
+            options.with_poll_interval(Duration::from_millis(20), Duration::from_millis(500)),
+        );
+        let sources = refs(&sources);
+        async move { importer.run(&sources).await }
+    };
+
+    // Without --cancel-stale: refused, and the message does not recommend cancelling a
+    // session updated a minute ago.
+    clock.advance(Duration::from_secs(60));
+    let err = run(ImportOptions::default()).await.expect_err("active");
+    let ImportError::StaleSession {
+        id, status, age, ..
+    } = &err
+    else {
         panic!("{err}")
     };
-    assert_eq!((id.as_str(), status), (stale.as_str(), &Status::Created));
-    assert!(err.to_string().contains(&stale));
+    assert_eq!((id.as_str(), status), (other.as_str(), &Status::Created));
+    assert_eq!(*age, Some(Duration::from_secs(60)));
+    let shown = err.to_string();
+    assert!(
+        shown.contains(&format!("session {other}"))
+            && shown.contains("last updated 1 min ago")
+            && shown.contains("another run may be feeding it")
+            && !shown.contains("--cancel-stale to cancel"),
+        "{shown}"
+    );
+
+    // With --cancel-stale, a session updated 29 minutes ago is still live: never cancelled.
+    clock.advance(Duration::from_secs(28 * 60));
+    let err = run(ImportOptions::default().with_cancel_stale(true))
+        .await
+        .expect_err("not stale yet");
+    assert!(
+        matches!(&err, ImportError::StaleSession { age: Some(a), .. } if *a == Duration::from_secs(29 * 60)),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("29 min ago"), "{err}");
     assert_eq!(statuses(&emulator.state()), [Status::Created]);
 
-    import(
-        &emulator,
-        ImportOptions::default().with_cancel_stale(true),
-        &sources,
-    )
-    .await
-    .expect("import cancelling the stale session");
+    // Past 30 minutes without an update it is stale: the error says so and recommends
+    // --cancel-stale, which then cancels it and says which one and how old.
+    clock.advance(Duration::from_secs(2 * 60));
+    let err = run(ImportOptions::default()).await.expect_err("stale");
+    assert!(
+        err.to_string().contains("31 min ago") && err.to_string().contains("--cancel-stale"),
+        "{err}"
+    );
+    let report = run(ImportOptions::default().with_cancel_stale(true))
+        .await
+        .expect("import cancelling the stale session");
+    assert_eq!(
+        report.stale_cancelled,
+        [format!(
+            "session {other} (CREATED, last updated 31 min ago)"
+        )]
+    );
     assert_eq!(
         statuses(&emulator.state()),
         [Status::Closed, Status::Completed]
     );
     data.assert_applied(&emulator.state());
+
+    // The age is configurable.
+    let next = open_session_with_one_user(&client(&emulator), false).await;
+    clock.advance(Duration::from_secs(5 * 60));
+    run(ImportOptions::default()
+        .with_cancel_stale(true)
+        .with_stale_after(Duration::from_secs(5 * 60)))
+    .await
+    .expect("stale after 5 minutes");
+    let state = emulator.state();
+    assert_eq!(
+        default_source(&state).session(&next).expect("next").status,
+        Status::Closed
+    );
+}
+
+/// `groups.csv` with one group, `g1`.
+fn group_g1() -> VecSource {
+    VecSource::new(
+        "groups.csv",
+        EntityKind::GroupUpsert,
+        [Entity::GroupUpsert(
+            BulkGroupUpsertRequestBodyProfilesInner::with(
+                "g1",
+                IdentitySourceGroupProfileForUpsert::new().display_name("G1"),
+            ),
+        )],
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_id_upserted_and_deactivated_is_refused_naming_both_lines() {
+    let emulator = emulator(Emulator::builder()).await;
+    let users = VecSource::new(
+        "users.csv",
+        EntityKind::UserUpsert,
+        [Entity::UserUpsert(user(1)), Entity::UserUpsert(user(2))],
+    );
+    let gone = VecSource::new(
+        "leavers.txt",
+        EntityKind::UserDeactivate,
+        [
+            Entity::UserDeactivate("nobody".into()),
+            Entity::UserDeactivate(user_id(2)),
+        ],
+    );
+    let groups = group_g1();
+    let group_deletes = VecSource::new(
+        "old-groups.txt",
+        EntityKind::GroupDelete,
+        [Entity::GroupDelete("g1".into())],
+    );
+    let strict =
+        |options: ImportOptions| Importer::new(client(&emulator), DEFAULT_IDENTITY_SOURCE, options);
+    let err = strict(ImportOptions::default())
+        .run(&[&users, &gone, &groups, &group_deletes])
+        .await
+        .expect_err("contradictory");
+    let ImportError::InvalidInput { problems, total } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(*total, 2, "{problems:?}");
+    let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert!(
+        shown.contains(&format!(
+            "leavers.txt line 2, column externalId: user externalId \"{}\" is both upserted (users.csv line 2) and deactivated here; one run cannot do both: remove it from one of the files",
+            user_id(2)
+        )),
+        "{shown:?}"
+    );
+    assert!(
+        shown.iter().any(|p| p.starts_with("old-groups.txt line 1")
+            && p.contains("both upserted (groups.csv line 1) and deleted")),
+        "{shown:?}"
+    );
+    assert_eq!(emulator.state().stats.requests, 0, "nothing was sent");
+
+    // With --skip-invalid the contradictory deactivation is skipped, listed, and the user
+    // stays active.
+    let report = strict(ImportOptions::default().with_invalid_policy(InvalidPolicy::Skip))
+        .run(&[&users, &gone])
+        .await
+        .expect("import");
+    assert_eq!(report.skipped_total, 1);
+    assert_eq!(report.entities_by_kind.get(EntityKind::UserDeactivate), 1);
+    let state = emulator.state();
+    assert!(default_source(&state).user(&user_id(2)).expect("u2").active);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn references_unknown_to_the_input_and_to_okta_are_warnings_with_lines() {
+    let emulator = emulator(Emulator::builder()).await;
+    // u000009 exists in Okta already; "ghost" and group "nogroup" nowhere.
+    import(
+        &emulator,
+        ImportOptions::default(),
+        &[VecSource::new(
+            "seed",
+            EntityKind::UserUpsert,
+            [Entity::UserUpsert(user(9))],
+        )],
+    )
+    .await
+    .expect("seed");
+    let requests_before = emulator.state().stats.requests;
+    let users = VecSource::new(
+        "users.csv",
+        EntityKind::UserUpsert,
+        [Entity::UserUpsert(user(1))],
+    );
+    let groups = group_g1();
+    let member = |g: &str, u: &str| Entity::MembershipUpsert {
+        group: g.into(),
+        member: u.into(),
+    };
+    let memberships = VecSource::new(
+        "memberships.csv",
+        EntityKind::MembershipUpsert,
+        [
+            member("g1", &user_id(1)),
+            member("g1", &user_id(9)),
+            member("g1", "ghost"),
+            member("nogroup", &user_id(1)),
+            member("nogroup", &user_id(9)),
+        ],
+    );
+    let leavers = VecSource::new(
+        "leavers.txt",
+        EntityKind::UserDeactivate,
+        [Entity::UserDeactivate("ghost".into())],
+    );
+    let report = import(
+        &emulator,
+        ImportOptions::default(),
+        &[users, groups, memberships, leavers],
+    )
+    .await
+    .expect("import");
+    let shown: Vec<String> = report.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "memberships.csv line 3, column memberExternalId: user \"ghost\" is neither in this import nor in Okta; Okta skips the membership (named on 1 more line)",
+            "memberships.csv line 4, column groupExternalId: group \"nogroup\" is neither in this import nor in Okta; Okta skips the membership (named on 1 more line)",
+        ]
+    );
+    assert_eq!(report.references_unchecked, 0);
+    // Looked up once each, deduplicated: u000009, ghost, nogroup.
+    let lookups = emulator.state().stats.requests - requests_before;
+    let import_requests = 1 /* list */ + 1 /* create */ + 4 /* loads */ + 1 /* start */;
+    assert!(lookups >= import_requests + 3, "{lookups}");
+    assert!(
+        lookups <= import_requests + 3 + 5,
+        "{lookups} (polls included)"
+    );
+    // Accepted is what was sent in applied sessions, not what changed.
+    assert_eq!(report.accepted().get(EntityKind::MembershipUpsert), 5);
+    let state = emulator.state();
+    let g1 = default_source(&state).group("g1").expect("g1");
+    assert_eq!(g1.members, [user_id(1), user_id(9)]);
+
+    // Without lookups, no warnings.
+    let quiet = import(
+        &emulator,
+        ImportOptions::default().with_check_references(false),
+        &[VecSource::new(
+            "m2.csv",
+            EntityKind::MembershipUpsert,
+            [member("nogroup", "ghost")],
+        )],
+    )
+    .await
+    .expect("import");
+    assert!(quiet.warnings.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -168,3 +168,32 @@ async fn plain_http_to_a_non_loopback_host_is_refused_before_any_io() {
 
     fails_as(&transport, "ftp://example.com/file", Refused).await;
 }
+
+#[tokio::test]
+async fn a_plain_http_server_behind_an_https_url_does_not_speak_tls() {
+    let server = http_server(|_req| async {
+        hyper::Response::builder()
+            .status(400)
+            .body(full("not TLS"))
+            .expect("response")
+    })
+    .await;
+    let transport = HyperTransport::new().expect("build");
+    let url = format!("https://127.0.0.1:{}/api/v1/x", server.port());
+    let err = fails_as(&transport, &url, Refused).await;
+    let shown = okta_idsrc_core::transport::TransportError::to_string(&err);
+    assert!(
+        shown.contains(&format!(
+            "the server at https://127.0.0.1:{} does not speak TLS",
+            server.port()
+        )),
+        "{shown}"
+    );
+    // Final for the retry classifier: a retry would get the same plain-text answer.
+    assert!(err.nothing_sent());
+    assert!(std::error::Error::source(&err).is_none(), "{err:?}");
+    assert_eq!(
+        okta_idsrc_core::retry::classify_transport(None, err.kind()),
+        okta_idsrc_core::retry::RetryDecision::Final
+    );
+}
