@@ -1,27 +1,27 @@
-//! JSON Lines: one JSON object a line, blank lines skipped.
+//! JSON Lines: one JSON object a line, blank lines skipped, a line of at most
+//! [`MAX_RECORD_BYTES`].
 
-use std::io::BufRead;
+use std::io::Read;
 use std::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
 
+use super::lines::{Input, Line, MAX_RECORD_BYTES, too_long};
 use super::{InputProblem, Located};
 
 /// Streams the objects of a JSON Lines file as `T`s.
 pub(super) struct JsonLines<R, T> {
-    reader: R,
-    buffer: Vec<u8>,
+    input: Input<R>,
     line: u64,
     done: bool,
     entity: PhantomData<fn() -> T>,
 }
 
-impl<R: BufRead, T: DeserializeOwned> JsonLines<R, T> {
+impl<R: Read, T: DeserializeOwned> JsonLines<R, T> {
     /// Reads `reader` line by line.
     pub(super) fn new(reader: R) -> Self {
         Self {
-            reader,
-            buffer: Vec::with_capacity(1024),
+            input: Input::new(reader),
             line: 0,
             done: false,
             entity: PhantomData,
@@ -57,17 +57,20 @@ pub(super) fn parse_line<T: DeserializeOwned>(bytes: &[u8], line: u64) -> Result
     })
 }
 
-impl<R: BufRead, T: DeserializeOwned> Iterator for JsonLines<R, T> {
+impl<R: Read, T: DeserializeOwned> Iterator for JsonLines<R, T> {
     type Item = Result<Located<T>, InputProblem>;
 
     fn next(&mut self) -> Option<Self::Item> {
         while !self.done {
-            self.buffer.clear();
-            match self.reader.read_until(b'\n', &mut self.buffer) {
-                Ok(0) => self.done = true,
-                Ok(_) => {
+            match self.input.next_line(MAX_RECORD_BYTES) {
+                Ok(None) => self.done = true,
+                Ok(Some(Line::TooLong)) => {
                     self.line += 1;
-                    let text = self.buffer.trim_ascii();
+                    return Some(Err(InputProblem::at(self.line, too_long("the line"))));
+                }
+                Ok(Some(Line::Whole(text))) => {
+                    self.line += 1;
+                    let text = text.trim_ascii();
                     if text.is_empty() {
                         continue;
                     }
