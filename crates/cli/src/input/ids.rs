@@ -154,4 +154,13 @@ mod tests {
             .collect();
         assert_eq!(ids, ["u1"]);
     }
+
+    #[test]
+    fn plain_ids_over_the_cap() {
+        let text = format!("u1\n{}\nu3\n", "x".repeat(MAX_RECORD_BYTES + 1));
+        let ids: Vec<_> = PlainIds::new(text.as_bytes())
+            .map(|r| r.map(|l| l.line).map_err(|e| e.line))
+            .collect();
+        assert_eq!(ids, [Ok(1), Err(Some(2)), Ok(3)]);
+    }
 }

@@ -142,4 +142,21 @@ mod tests {
             .unwrap_err();
         assert!(e.message.contains("expected a JSON object"), "{e}");
     }
+
+    #[test]
+    fn a_line_over_the_cap_is_refused_and_skipped() {
+        let long = format!(
+            "{{\"externalId\":\"u1\",\"profile\":{{\"note\":\"{}\"}}}}",
+            "x".repeat(MAX_RECORD_BYTES)
+        );
+        let text = format!("{long}\n{{\"externalId\":\"u2\"}}\n{long}");
+        let results: Vec<_> = Users::new(text.as_bytes()).collect();
+        assert_eq!(results.len(), 3);
+        assert_eq!(
+            results[0].as_ref().unwrap_err().to_string(),
+            "line 1: the line holds more than 200000 bytes; no bulk load can carry it (a load is at most 200000 bytes)"
+        );
+        assert_eq!(results[1].as_ref().expect("u2").line, 2);
+        assert_eq!(results[2].as_ref().unwrap_err().line, Some(3));
+    }
 }
