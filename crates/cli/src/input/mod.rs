@@ -5,6 +5,7 @@
 //! file can be checked in full before anything is uploaded and then read a second time to
 //! upload it. In CSV files the header is line 1 and data starts at line 2.
 
+mod arg;
 mod csv_users;
 mod format;
 mod groups;
