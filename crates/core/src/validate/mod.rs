@@ -100,6 +100,13 @@ pub trait Validate {
     /// Every broken rule, in body order; empty when the value is valid.
     fn violations(&self) -> Vec<Violation>;
 
+    /// What Okta accepts in the value but will likely not do what was meant (see the
+    /// module's docs: a bulk upsert's user without `email` or `userName`); empty by
+    /// default. A warning never stops a request.
+    fn warnings(&self) -> Vec<Violation> {
+        Vec::new()
+    }
+
     /// `Ok` when valid, else a [`ValidationError`] of `operation` (an operationId) listing
     /// every violation.
     fn validate(&self, operation: &'static str) -> Result<(), ValidationError> {
