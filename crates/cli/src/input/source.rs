@@ -57,9 +57,8 @@ impl FileSource {
         let input = InputPath::new(arg)?;
         let file = open(input.path()).map_err(|p| format!("{}: {p}", input.name))?;
         Ok(Self {
-            name: input.name.as_str().into(),
-            file,
-            _input: Some(input),
+            _input: Some(input.clone()),
+            ..Self::new(input.name, file)
         })
     }
 

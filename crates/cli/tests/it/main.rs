@@ -5,4 +5,5 @@
 mod cli;
 mod common;
 mod emulator_cmd;
+mod input;
 mod oauth;
