@@ -71,7 +71,12 @@ impl CliError {
     /// detail lines and a count of the rest.
     fn lines(&self) -> Vec<String> {
         let mut lines = vec![format!("error: {}", self.message)];
-        lines.extend(self.details.iter().take(MAX_DETAILS).map(|l| format!("  {l}")));
+        lines.extend(
+            self.details
+                .iter()
+                .take(MAX_DETAILS)
+                .map(|l| format!("  {l}")),
+        );
         if self.details.len() > MAX_DETAILS {
             lines.push(format!("  … and {} more", self.details.len() - MAX_DETAILS));
         }
@@ -93,9 +98,7 @@ impl CliError {
 /// entities are left out — `… and N more invalid entities`, N counting entities, not lines.
 pub(crate) fn problem_lines(problems: &[InputError], total: u64) -> Vec<String> {
     let entity = |p: &InputError| (p.source.clone(), p.line);
-    let groups: Vec<&[InputError]> = problems
-        .chunk_by(|a, b| entity(a) == entity(b))
-        .collect();
+    let groups: Vec<&[InputError]> = problems.chunk_by(|a, b| entity(a) == entity(b)).collect();
     // Room for the count line too, when some entities will not be shown.
     let fits = |groups: &[&[InputError]], room: usize| {
         let mut lines = 0;
@@ -115,7 +118,11 @@ pub(crate) fn problem_lines(problems: &[InputError], total: u64) -> Vec<String> 
     let (mut lines, shown): (Vec<String>, usize) = match groups.first() {
         // One entity with more problems than there is room for: its first ones.
         Some(first) if shown == 0 => (
-            first.iter().take(MAX_DETAILS - 1).map(InputError::to_string).collect(),
+            first
+                .iter()
+                .take(MAX_DETAILS - 1)
+                .map(InputError::to_string)
+                .collect(),
             1,
         ),
         _ => (
@@ -206,7 +213,10 @@ mod tests {
             .collect();
         let lines = CliError::invalid_input(&problems, 100).lines();
         assert_eq!(lines.len(), 1 + 18 + 1);
-        assert!(lines[18].contains("line 10, column secondEmail"), "{lines:?}");
+        assert!(
+            lines[18].contains("line 10, column secondEmail"),
+            "{lines:?}"
+        );
         assert_eq!(lines[19], "  … and 91 more invalid entities");
     }
 
@@ -221,12 +231,17 @@ mod tests {
         let one = CliError::invalid_input(&problems[..1], 1);
         assert_eq!(
             one.lines(),
-            ["error: users.csv line 2, column email: is 3 characters; at least 5 required; nothing was sent"]
+            [
+                "error: users.csv line 2, column email: is 3 characters; at least 5 required; nothing was sent"
+            ]
         );
         assert_eq!(one.code, EXIT_USAGE);
         assert_eq!(
             CliError::invalid_input(&[], 5).lines(),
-            ["error: 5 invalid entities; nothing was sent", "  … and 5 more invalid entities"]
+            [
+                "error: 5 invalid entities; nothing was sent",
+                "  … and 5 more invalid entities"
+            ]
         );
         // One entity with more problems than there is room for.
         let many: Vec<_> = (0..30).map(|i| problem(2, &format!("c{i}"))).collect();

@@ -196,17 +196,16 @@ mod tests {
     #[test]
     fn stdin_is_spooled_under_the_format_it_shows() {
         for (text, format) in [
-            ("\u{feff}  {\"externalId\":\"u1\"}\n", Some(Format::JsonLines)),
+            (
+                "\u{feff}  {\"externalId\":\"u1\"}\n",
+                Some(Format::JsonLines),
+            ),
             ("externalId,email\nu1,a@example.com\n", Some(Format::Csv)),
             ("u1\nu2,x\n", None),
             ("", None),
         ] {
             let spooled = spool(text.as_bytes()).expect("spooled");
-            assert_eq!(
-                Format::from_path(spooled.path()).ok(),
-                format,
-                "{text:?}"
-            );
+            assert_eq!(Format::from_path(spooled.path()).ok(), format, "{text:?}");
             let mut copy = String::new();
             std::fs::File::open(spooled.path())
                 .expect("open again")

@@ -140,9 +140,9 @@ mod tests {
     fn plain_ids() {
         let text = "externalId\r\nu1\n\n  u2  \n";
         let ids: Vec<_> = PlainIds::new(text.as_bytes())
-        .map(|r| r.expect("ok"))
-        .map(|l| (l.line, l.value.external_id.expect("id")))
-        .collect();
+            .map(|r| r.expect("ok"))
+            .map(|l| (l.line, l.value.external_id.expect("id")))
+            .collect();
         assert_eq!(ids, [(2, "u1".to_owned()), (4, "u2".to_owned())]);
     }
 

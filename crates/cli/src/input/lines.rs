@@ -195,7 +195,11 @@ mod tests {
                 });
             }
             let expected = [Some("a"), Some(""), Some("bcd"), None, Some("efgh"), None];
-            assert_eq!(lines, expected.map(|l| l.map(str::to_owned)), "chunk {chunk}");
+            assert_eq!(
+                lines,
+                expected.map(|l| l.map(str::to_owned)),
+                "chunk {chunk}"
+            );
         }
     }
 

@@ -96,14 +96,26 @@ mod tests {
 
     #[test]
     fn messages_and_columns_are_cut_to_an_excerpt() {
-        let p = InputProblem::in_column(3, "c".repeat(5000), format!("unknown field `{}`", "é".repeat(100_000)));
-        assert_eq!(p.column.as_deref().map(|c| c.chars().count()), Some(MAX_COLUMN_CHARS + 1));
+        let p = InputProblem::in_column(
+            3,
+            "c".repeat(5000),
+            format!("unknown field `{}`", "é".repeat(100_000)),
+        );
+        assert_eq!(
+            p.column.as_deref().map(|c| c.chars().count()),
+            Some(MAX_COLUMN_CHARS + 1)
+        );
         assert!(p.column.as_deref().unwrap().ends_with('…'));
         assert_eq!(p.message.chars().count(), MAX_MESSAGE_CHARS + 1);
         assert!(p.message.starts_with("unknown field `éé"));
         assert!(p.to_string().len() < 1000);
         let short = InputProblem::at(1, "the header row is empty");
         assert_eq!(short.to_string(), "line 1: the header row is empty");
-        assert_eq!(InputProblem::file("x".repeat(MAX_MESSAGE_CHARS)).message.len(), MAX_MESSAGE_CHARS);
+        assert_eq!(
+            InputProblem::file("x".repeat(MAX_MESSAGE_CHARS))
+                .message
+                .len(),
+            MAX_MESSAGE_CHARS
+        );
     }
 }

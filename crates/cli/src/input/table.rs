@@ -509,7 +509,6 @@ fn not_utf8(e: &std::str::Utf8Error) -> String {
     )
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -589,18 +588,28 @@ mod tests {
         assert_eq!(
             read_all(text),
             [
-                Err("line 2, column title: the quote that opens this field is not closed before \
+                Err(
+                    "line 2, column title: the quote that opens this field is not closed before \
                      line 3, which reads as a whole record; close the quote, and write a quote \
                      inside a quoted field as \"\""
-                    .to_owned()),
+                        .to_owned()
+                ),
                 Ok((3, "e2".to_owned())),
             ]
         );
         // The record the quote would swallow may hold well-placed quotes of its own.
         let text = b"a,b,c\n1,\"x\n2,\"y \"\"z\"\"\",3\n4,5,6\n";
         let records = read_all(text);
-        assert!(records[0].as_ref().unwrap_err().starts_with("line 2, column b:"));
-        assert_eq!(records[1..], [Ok((3, "2".to_owned())), Ok((4, "4".to_owned()))]);
+        assert!(
+            records[0]
+                .as_ref()
+                .unwrap_err()
+                .starts_with("line 2, column b:")
+        );
+        assert_eq!(
+            records[1..],
+            [Ok((3, "2".to_owned())), Ok((4, "4".to_owned()))]
+        );
     }
 
     #[test]
@@ -612,9 +621,11 @@ mod tests {
             assert_eq!(records[0], Ok((2, "1".to_owned())));
             assert_eq!(
                 records[1],
-                Err("line 3, column b: the quote that opens this field is still open at the end \
+                Err(
+                    "line 3, column b: the quote that opens this field is still open at the end \
                      of the file; close the quote, and write a quote inside a quoted field as \"\""
-                    .to_owned()),
+                        .to_owned()
+                ),
                 "{end:?}"
             );
         }
@@ -649,7 +660,10 @@ mod tests {
         assert!(t.advance().is_none());
         // In a file of one column every line reads as a record: only the end of the file
         // tells an open quote.
-        assert_eq!(read_all(b"externalId\n\"a\nb\"\nc\n"), [Ok((2, "a\nb".to_owned())), Ok((4, "c".to_owned()))]);
+        assert_eq!(
+            read_all(b"externalId\n\"a\nb\"\nc\n"),
+            [Ok((2, "a\nb".to_owned())), Ok((4, "c".to_owned()))]
+        );
     }
 
     #[test]
@@ -665,7 +679,12 @@ mod tests {
             (b"\",x,y", None),
             (b"a,\"b", None),
         ] {
-            assert_eq!(strict_width(line), width, "{:?}", String::from_utf8_lossy(line));
+            assert_eq!(
+                strict_width(line),
+                width,
+                "{:?}",
+                String::from_utf8_lossy(line)
+            );
         }
     }
 
@@ -702,7 +721,9 @@ mod tests {
 
     impl Read for Zeros {
         fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            let n = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
+            let n = buf
+                .len()
+                .min(usize::try_from(self.left).unwrap_or(usize::MAX));
             buf[..n].fill(0);
             self.left -= n as u64;
             self.read.set(self.read.get() + n as u64);
@@ -725,7 +746,10 @@ mod tests {
         assert!(read.get() < 1 << 20, "read {} bytes", read.get());
         let wide = format!("{}\n", ",".repeat(MAX_RECORD_BYTES * 2));
         let e = CsvTable::new(wide.as_bytes()).err().expect("an error");
-        assert_eq!(e.to_string(), "line 1: the header row has more than 200002 columns");
+        assert_eq!(
+            e.to_string(),
+            "line 1: the header row has more than 200002 columns"
+        );
     }
 
     #[test]

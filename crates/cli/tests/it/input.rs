@@ -81,15 +81,24 @@ fn an_unclosed_quote_followed_by_a_record_is_an_error_where_it_opened() {
     // With --skip-invalid the record the quote would have swallowed is imported.
     let (stdout, _) = import(&dir, 0, &["users.csv", "--skip-invalid"]);
     assert!(stdout.contains("imported: 1 user created"), "{stdout}");
-    assert!(stdout.contains("users.csv line 2, column title"), "{stdout}");
+    assert!(
+        stdout.contains("users.csv line 2, column title"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn a_quote_open_at_the_end_of_the_file_is_an_error() {
     let dir = TempDir::new();
     for (name, text) in [
-        ("eof.csv", "externalId,email,title\ne1,a@x.com,\"runs to the end\n"),
-        ("eof2.csv", "externalId,email,title\ne1,a@x.com,\"runs\nto the end"),
+        (
+            "eof.csv",
+            "externalId,email,title\ne1,a@x.com,\"runs to the end\n",
+        ),
+        (
+            "eof2.csv",
+            "externalId,email,title\ne1,a@x.com,\"runs\nto the end",
+        ),
     ] {
         dir.file(name, text);
         rejected(
@@ -145,7 +154,10 @@ fn a_long_line_is_refused_on_its_line_with_a_short_message() {
     );
     let (stdout, _) = import(&dir, 0, &["mixed.csv", "--skip-invalid"]);
     assert!(stdout.contains("imported: 2 users created"), "{stdout}");
-    assert!(stdout.contains("mixed.csv line 3: the record holds more than"), "{stdout}");
+    assert!(
+        stdout.contains("mixed.csv line 3: the record holds more than"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -271,7 +283,11 @@ fn the_count_of_invalid_entities_left_out_is_right() {
         text.push_str(&format!("u{i},no-at-sign\n"));
     }
     dir.file("users.csv", text);
-    let stderr = rejected(&dir, &["users.csv"], &["301 invalid entities; nothing was sent"]);
+    let stderr = rejected(
+        &dir,
+        &["users.csv"],
+        &["301 invalid entities; nothing was sent"],
+    );
     let details: Vec<_> = stderr.lines().filter(|l| l.starts_with("  ")).collect();
     assert_eq!(details.len(), 20, "{stderr}");
     assert_eq!(details[19], "  … and 282 more invalid entities", "{stderr}");
@@ -308,7 +324,10 @@ fn stdin_is_read_as_a_file() {
         cli(&dir).args(["import", "-", "--deactivate", "-", "--emulator"]),
         csv,
     );
-    assert!(stderr.contains("stdin: stdin (-) can be given as one input only"), "{stderr}");
+    assert!(
+        stderr.contains("stdin: stdin (-) can be given as one input only"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -331,7 +350,10 @@ fn a_directory_a_pipe_or_a_device_is_named_for_what_it_is() {
     assert!(stderr.contains("give - as the file"), "{stderr}");
     dir.file("ok.csv", "externalId,email\nu1,u1@example.com\n");
     let (_, stderr) = import(&dir, 2, &["ok.csv", "--deactivate", "/dev/null"]);
-    assert!(stderr.contains("/dev/null: is a device, not a file"), "{stderr}");
+    assert!(
+        stderr.contains("/dev/null: is a device, not a file"),
+        "{stderr}"
+    );
     let (_, stderr) = import(&dir, 2, &["missing.csv"]);
     assert!(stderr.contains("missing.csv: no such file"), "{stderr}");
 }

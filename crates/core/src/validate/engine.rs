@@ -257,8 +257,9 @@ fn local_part_problem(local: &str) -> Option<String> {
         }
         return None;
     }
-    let allowed =
-        |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c) || is_international(c);
+    let allowed = |c: char| {
+        c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c) || is_international(c)
+    };
     if let Some(c) = local.chars().find(|c| !allowed(*c)) {
         return Some(format!("the part before the @ holds {}", describe(c)));
     }
@@ -273,7 +274,8 @@ fn domain_problem(domain: &str) -> Option<String> {
             .find(|c| c.is_whitespace() || c.is_control() || matches!(c, '[' | ']' | '\\'))
             .map(|c| format!("the domain holds {}", describe(c)));
     }
-    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.' || is_international(c);
+    let allowed =
+        |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.' || is_international(c);
     if let Some(c) = domain.chars().find(|c| !allowed(*c)) {
         return Some(format!("the domain holds {}", describe(c)));
     }

@@ -266,16 +266,19 @@ fn bulk_profile_does_not_require_email_but_warns_without_it() {
         [("profile.email", None), ("profile.userName", None)]
     );
     assert!(
-        warnings[0]
-            .message
-            .starts_with("is missing: Okta can update a user it has from this, but cannot create one"),
+        warnings[0].message.starts_with(
+            "is missing: Okta can update a user it has from this, but cannot create one"
+        ),
         "{warnings:?}"
     );
     let no_user_name = BulkUpsertRequestBodyProfilesInner::with(
         "u1",
         IdentitySourceUserProfileForUpsert::new().email("isaac@example.com"),
     );
-    assert_eq!(fields(&no_user_name.warnings()), [("profile.userName", None)]);
+    assert_eq!(
+        fields(&no_user_name.warnings()),
+        [("profile.userName", None)]
+    );
     assert_eq!(user("u1").warnings(), []);
     // The single-user bodies refuse what a bulk upsert only warns about.
     let single = UserRequestSchema::new()
@@ -307,21 +310,51 @@ fn emails_must_be_addresses_on_every_path() {
         ("not-an-email", "it has no @"),
         ("@example.com", "nothing comes before the @"),
         ("isaac@", "nothing comes after the @"),
-        ("isaac lee@example.com", "the part before the @ holds a space"),
+        (
+            "isaac lee@example.com",
+            "the part before the @ holds a space",
+        ),
         (" isaac@example.com", "the part before the @ holds a space"),
         ("isaac@example.com ", "the domain holds a space"),
-        ("isaac\u{a0}@example.com", "the part before the @ holds U+00A0"),
-        ("Isaac <isaac@example.com>", "the part before the @ holds a space"),
+        (
+            "isaac\u{a0}@example.com",
+            "the part before the @ holds U+00A0",
+        ),
+        (
+            "Isaac <isaac@example.com>",
+            "the part before the @ holds a space",
+        ),
         ("a@b@example.com", "the part before the @ holds '@'"),
-        ("isaac@example.com;bob@example.com", "the part before the @ holds '@'"),
+        (
+            "isaac@example.com;bob@example.com",
+            "the part before the @ holds '@'",
+        ),
         ("isaac;bob@example.com", "the part before the @ holds ';'"),
-        (".isaac@example.com", "the part before the @ starts or ends with a dot, or has two in a row"),
-        ("isaac..lee@example.com", "the part before the @ starts or ends with a dot, or has two in a row"),
-        ("isaac@example..com", "the domain starts or ends with a dot, or has two in a row"),
-        ("isaac@example.com.", "the domain starts or ends with a dot, or has two in a row"),
-        ("isaac@-example.com", "a part of the domain starts or ends with a hyphen"),
+        (
+            ".isaac@example.com",
+            "the part before the @ starts or ends with a dot, or has two in a row",
+        ),
+        (
+            "isaac..lee@example.com",
+            "the part before the @ starts or ends with a dot, or has two in a row",
+        ),
+        (
+            "isaac@example..com",
+            "the domain starts or ends with a dot, or has two in a row",
+        ),
+        (
+            "isaac@example.com.",
+            "the domain starts or ends with a dot, or has two in a row",
+        ),
+        (
+            "isaac@-example.com",
+            "a part of the domain starts or ends with a hyphen",
+        ),
         ("isaac@exa_mple.com", "the domain holds '_'"),
-        ("\"a\"b\"@example.com", "its quoted part holds a quote not escaped by \\"),
+        (
+            "\"a\"b\"@example.com",
+            "its quoted part holds a quote not escaped by \\",
+        ),
     ] {
         let message = format!("is not an email address: {why}");
         assert_only(&profile().email(bad), "email", &message);
