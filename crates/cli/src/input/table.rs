@@ -763,4 +763,71 @@ mod tests {
             ]
         );
     }
+
+    /// Differential check against the csv crate on generated input: the same records, the
+    /// same fields, the same width errors — up to the first quote the rule reports (where
+    /// the csv crate would swallow the rest).
+    #[test]
+    fn reads_what_the_csv_crate_reads() {
+        let alphabet: &[&[u8]] = &[
+            b"a",
+            b"bc",
+            b",",
+            b",",
+            b"\"",
+            b"\"\"",
+            b"\n",
+            b"\r\n",
+            b" ",
+            "é".as_bytes(),
+        ];
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let (mut compared, mut widths, mut quotes) = (0, 0, 0);
+        for _ in 0..3000 {
+            let mut text = b"h1,h2,h3\n".to_vec();
+            for _ in 0..next(40) {
+                text.extend_from_slice(alphabet[next(alphabet.len())]);
+            }
+            let mut theirs = csv::ReaderBuilder::new().from_reader(&text[..]);
+            let mut ours = CsvTable::new(&text[..]).expect("header");
+            let mut record = csv::ByteRecord::new();
+            loop {
+                let mine = ours.advance();
+                if let Some(Err(e)) = &mine {
+                    if e.message.contains("the quote that opens this field") {
+                        quotes += 1;
+                        break;
+                    }
+                }
+                let other = theirs.read_byte_record(&mut record);
+                match (mine, other) {
+                    (None, Ok(false)) => break,
+                    (Some(Ok(_)), Ok(true)) => {
+                        let fields: Vec<&[u8]> = (0..3).map(|i| ours.parser.field(i)).collect();
+                        let expected: Vec<&[u8]> = record.iter().collect();
+                        assert_eq!(fields, expected, "{:?}", String::from_utf8_lossy(&text));
+                        compared += 1;
+                    }
+                    (Some(Err(e)), Err(_)) => {
+                        assert!(e.message.contains("fields; the header has 3"), "{e}");
+                        widths += 1;
+                    }
+                    (mine, other) => panic!(
+                        "{:?}: ours {mine:?}, the csv crate's {other:?}",
+                        String::from_utf8_lossy(&text)
+                    ),
+                }
+            }
+        }
+        assert!(
+            compared > 300 && widths > 300 && quotes > 300,
+            "{compared} {widths} {quotes}"
+        );
+    }
 }
