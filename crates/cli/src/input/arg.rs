@@ -16,9 +16,9 @@ use tempfile::NamedTempFile;
 use super::lines::Input;
 
 /// The argument that names stdin.
-const STDIN_ARG: &str = "-";
+pub(super) const STDIN_ARG: &str = "-";
 /// How stdin is named in problems and reports.
-const STDIN_NAME: &str = "stdin";
+pub(super) const STDIN_NAME: &str = "stdin";
 
 /// Where an input is read from, each time it is opened: a regular file, or the copy of
 /// stdin (removed when the last clone is dropped).
@@ -62,7 +62,7 @@ static STDIN_TAKEN: AtomicBool = AtomicBool::new(false);
 
 /// Why `path` cannot be read as an input file, if it cannot: it is missing, unreadable, or
 /// not a regular file.
-fn check_regular_file(path: &Path) -> Result<(), String> {
+pub(super) fn check_regular_file(path: &Path) -> Result<(), String> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => "no such file".to_owned(),
         _ => format!("cannot open it: {e}"),

@@ -6,6 +6,7 @@
 //! upload it. In CSV files the header is line 1 and data starts at line 2.
 
 mod arg;
+mod body;
 mod csv_users;
 mod format;
 mod groups;
@@ -17,6 +18,11 @@ mod problem;
 mod source;
 mod table;
 
+#[allow(
+    unused_imports,
+    reason = "commands::read_json() calls it once the lead wires it in"
+)]
+pub(crate) use body::read_json_body;
 pub(crate) use csv_users::Attribute;
 pub(crate) use format::Format;
 pub(crate) use groups::GroupsFile;
