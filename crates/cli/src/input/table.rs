@@ -39,6 +39,10 @@ struct Parser {
     count: usize,
     /// Bytes of the record past [`MAX_RECORD_BYTES`], skipped.
     skipped: usize,
+    /// Where the parser writes what is skipped: contents past the cap, ends past the
+    /// header's width.
+    spare_out: Box<[u8]>,
+    spare_ends: [usize; 16],
 }
 
 impl Parser {
@@ -51,6 +55,8 @@ impl Parser {
             stored: 0,
             count: 0,
             skipped: 0,
+            spare_out: vec![0; 8192].into_boxed_slice(),
+            spare_ends: [0; 16],
         }
     }
 
@@ -64,19 +70,17 @@ impl Parser {
     /// Parses `input` (bytes of one line at most), until the record ends or the input is
     /// used up: the result and the bytes consumed.
     fn feed(&mut self, input: &[u8]) -> (ReadRecordResult, usize) {
-        let mut spare_out = [0u8; 8192];
-        let mut spare_ends = [0usize; 16];
         let mut consumed = 0;
         loop {
             let over = self.stored == self.fields.len() && self.fields.len() >= MAX_RECORD_BYTES;
             let out = if over {
-                &mut spare_out[..]
+                &mut self.spare_out[..]
             } else {
                 &mut self.fields[self.stored..]
             };
             let ends = match self.ends.get_mut(self.count..) {
                 Some(ends) if !ends.is_empty() => ends,
-                _ => &mut spare_ends[..],
+                _ => &mut self.spare_ends[..],
             };
             let (result, nin, nout, nend) = self.core.read_record(&input[consumed..], out, ends);
             consumed += nin;
