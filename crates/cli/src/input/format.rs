@@ -25,7 +25,7 @@ impl Format {
             Some("csv") => Ok(Self::Csv),
             Some("jsonl" | "ndjson" | "json") => Ok(Self::JsonLines),
             _ => Err(InputProblem::file(
-                "cannot tell its format from the extension (.csv, .jsonl or .ndjson); use --format csv|jsonl",
+                "cannot tell its format from the extension (.csv, .jsonl or .ndjson) or, on stdin, from its first line; use --format csv|jsonl",
             )),
         }
     }

@@ -1,11 +1,12 @@
 //! External ids of users to deactivate: one a line (plain text), a CSV with an `externalId`
 //! column, or JSON Lines `{"externalId":…}`.
 
-use std::io::{BufRead, Read};
+use std::io::Read;
 use std::path::PathBuf;
 
 use okta_idsrc_core::models::IdentitySourceUserProfileForDelete;
 
+use super::lines::{Input, Line, MAX_RECORD_BYTES, too_long};
 use super::table::{Columns, CsvRows, CsvTable};
 use super::{Entries, Format, InputProblem, Located, jsonl, open_nonempty};
 
@@ -38,11 +39,7 @@ impl IdsFile {
     pub(crate) fn open(&self) -> Result<Entries<IdentitySourceUserProfileForDelete>, InputProblem> {
         let reader = open_nonempty(&self.path, "is empty; expected one user external id a line")?;
         Ok(match self.layout {
-            Layout::Plain => Box::new(PlainIds {
-                reader,
-                buffer: Vec::new(),
-                line: 0,
-            }),
+            Layout::Plain => Box::new(PlainIds::new(reader)),
             Layout::Structured(Format::Csv) => Box::new(CsvIds::new(reader)?),
             Layout::Structured(Format::JsonLines) => Box::new(jsonl::JsonLines::new(reader)),
         })
@@ -51,24 +48,40 @@ impl IdsFile {
 
 /// One id a line.
 struct PlainIds<R> {
-    reader: R,
-    buffer: Vec<u8>,
+    input: Input<R>,
     line: u64,
+    done: bool,
 }
 
-impl<R: BufRead> Iterator for PlainIds<R> {
+impl<R: Read> PlainIds<R> {
+    fn new(reader: R) -> Self {
+        Self {
+            input: Input::new(reader),
+            line: 0,
+            done: false,
+        }
+    }
+}
+
+impl<R: Read> Iterator for PlainIds<R> {
     type Item = Result<Located<IdentitySourceUserProfileForDelete>, InputProblem>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            self.buffer.clear();
-            match self.reader.read_until(b'\n', &mut self.buffer) {
-                Ok(0) => return None,
-                Ok(_) => {}
-                Err(e) => return Some(Err(InputProblem::file(format!("cannot read it: {e}")))),
-            }
+        while !self.done {
+            let bytes = match self.input.next_line(MAX_RECORD_BYTES) {
+                Ok(Some(Line::Whole(bytes))) => bytes,
+                Ok(Some(Line::TooLong)) => {
+                    self.line += 1;
+                    return Some(Err(InputProblem::at(self.line, too_long("the line"))));
+                }
+                Ok(None) => return None,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(InputProblem::file(format!("cannot read it: {e}"))));
+                }
+            };
             self.line += 1;
-            let bytes = self.buffer.trim_ascii();
+            let bytes = bytes.trim_ascii();
             let bytes = if self.line == 1 {
                 bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
             } else {
@@ -92,6 +105,7 @@ impl<R: BufRead> Iterator for PlainIds<R> {
                 )),
             });
         }
+        None
     }
 }
 
@@ -125,14 +139,10 @@ mod tests {
     #[test]
     fn plain_ids() {
         let text = "externalId\r\nu1\n\n  u2  \n";
-        let ids: Vec<_> = PlainIds {
-            reader: text.as_bytes(),
-            buffer: Vec::new(),
-            line: 0,
-        }
-        .map(|r| r.expect("ok"))
-        .map(|l| (l.line, l.value.external_id.expect("id")))
-        .collect();
+        let ids: Vec<_> = PlainIds::new(text.as_bytes())
+            .map(|r| r.expect("ok"))
+            .map(|l| (l.line, l.value.external_id.expect("id")))
+            .collect();
         assert_eq!(ids, [(2, "u1".to_owned()), (4, "u2".to_owned())]);
     }
 
@@ -143,5 +153,14 @@ mod tests {
             .map(|r| r.expect("ok").value.external_id.expect("id"))
             .collect();
         assert_eq!(ids, ["u1"]);
+    }
+
+    #[test]
+    fn plain_ids_over_the_cap() {
+        let text = format!("u1\n{}\nu3\n", "x".repeat(MAX_RECORD_BYTES + 1));
+        let ids: Vec<_> = PlainIds::new(text.as_bytes())
+            .map(|r| r.map(|l| l.line).map_err(|e| e.line))
+            .collect();
+        assert_eq!(ids, [Ok(1), Err(Some(2)), Ok(3)]);
     }
 }

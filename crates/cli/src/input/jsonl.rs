@@ -1,27 +1,27 @@
-//! JSON Lines: one JSON object a line, blank lines skipped.
+//! JSON Lines: one JSON object a line, blank lines skipped, a line of at most
+//! [`MAX_RECORD_BYTES`].
 
-use std::io::BufRead;
+use std::io::Read;
 use std::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
 
+use super::lines::{Input, Line, MAX_RECORD_BYTES, too_long};
 use super::{InputProblem, Located};
 
 /// Streams the objects of a JSON Lines file as `T`s.
 pub(super) struct JsonLines<R, T> {
-    reader: R,
-    buffer: Vec<u8>,
+    input: Input<R>,
     line: u64,
     done: bool,
     entity: PhantomData<fn() -> T>,
 }
 
-impl<R: BufRead, T: DeserializeOwned> JsonLines<R, T> {
+impl<R: Read, T: DeserializeOwned> JsonLines<R, T> {
     /// Reads `reader` line by line.
     pub(super) fn new(reader: R) -> Self {
         Self {
-            reader,
-            buffer: Vec::with_capacity(1024),
+            input: Input::new(reader),
             line: 0,
             done: false,
             entity: PhantomData,
@@ -57,17 +57,20 @@ pub(super) fn parse_line<T: DeserializeOwned>(bytes: &[u8], line: u64) -> Result
     })
 }
 
-impl<R: BufRead, T: DeserializeOwned> Iterator for JsonLines<R, T> {
+impl<R: Read, T: DeserializeOwned> Iterator for JsonLines<R, T> {
     type Item = Result<Located<T>, InputProblem>;
 
     fn next(&mut self) -> Option<Self::Item> {
         while !self.done {
-            self.buffer.clear();
-            match self.reader.read_until(b'\n', &mut self.buffer) {
-                Ok(0) => self.done = true,
-                Ok(_) => {
+            match self.input.next_line(MAX_RECORD_BYTES) {
+                Ok(None) => self.done = true,
+                Ok(Some(Line::TooLong)) => {
                     self.line += 1;
-                    let text = self.buffer.trim_ascii();
+                    return Some(Err(InputProblem::at(self.line, too_long("the line"))));
+                }
+                Ok(Some(Line::Whole(text))) => {
+                    self.line += 1;
+                    let text = text.trim_ascii();
                     if text.is_empty() {
                         continue;
                     }
@@ -138,5 +141,22 @@ mod tests {
             .expect("one")
             .unwrap_err();
         assert!(e.message.contains("expected a JSON object"), "{e}");
+    }
+
+    #[test]
+    fn a_line_over_the_cap_is_refused_and_skipped() {
+        let long = format!(
+            "{{\"externalId\":\"u1\",\"profile\":{{\"note\":\"{}\"}}}}",
+            "x".repeat(MAX_RECORD_BYTES)
+        );
+        let text = format!("{long}\n{{\"externalId\":\"u2\"}}\n{long}");
+        let results: Vec<_> = Users::new(text.as_bytes()).collect();
+        assert_eq!(results.len(), 3);
+        assert_eq!(
+            results[0].as_ref().unwrap_err().to_string(),
+            "line 1: the line holds more than 200000 bytes; no bulk load can carry it (a load is at most 200000 bytes)"
+        );
+        assert_eq!(results[1].as_ref().expect("u2").line, 2);
+        assert_eq!(results[2].as_ref().unwrap_err().line, Some(3));
     }
 }

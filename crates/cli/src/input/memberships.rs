@@ -96,7 +96,7 @@ struct JsonMemberships<R> {
     pending: VecDeque<Located<Membership>>,
 }
 
-impl<R: std::io::BufRead> Iterator for JsonMemberships<R> {
+impl<R: Read> Iterator for JsonMemberships<R> {
     type Item = Result<Located<Membership>, InputProblem>;
 
     fn next(&mut self) -> Option<Self::Item> {

@@ -11,9 +11,28 @@ pub(crate) struct Located<T> {
     pub value: T,
 }
 
+/// The most characters a problem's message keeps, and its column name: what the input
+/// puts in either (a header name, a value the JSON parser quotes) is cut to an excerpt.
+const MAX_MESSAGE_CHARS: usize = 300;
+/// See [`MAX_MESSAGE_CHARS`].
+const MAX_COLUMN_CHARS: usize = 100;
+
+/// `text`, cut after `max` characters (an ellipsis marking the cut).
+fn excerpt(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text,
+        Some((cut, _)) => {
+            let mut text = text;
+            text.truncate(cut);
+            text.push('…');
+            text
+        }
+    }
+}
+
 /// What is wrong with an input file: the line (1-based) and the column or field, when
 /// known, and a message in the words of the file (`is 101 characters; at most 100
-/// allowed`).
+/// allowed`), both cut to a short excerpt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct InputProblem {
     /// The line, when the problem is on one.
@@ -30,7 +49,7 @@ impl InputProblem {
         Self {
             line: None,
             column: None,
-            message: message.into(),
+            message: excerpt(message.into(), MAX_MESSAGE_CHARS),
         }
     }
 
@@ -39,7 +58,7 @@ impl InputProblem {
         Self {
             line: Some(line),
             column: None,
-            message: message.into(),
+            message: excerpt(message.into(), MAX_MESSAGE_CHARS),
         }
     }
 
@@ -51,8 +70,8 @@ impl InputProblem {
     ) -> Self {
         Self {
             line: Some(line),
-            column: Some(column.into()),
-            message: message.into(),
+            column: Some(excerpt(column.into(), MAX_COLUMN_CHARS)),
+            message: excerpt(message.into(), MAX_MESSAGE_CHARS),
         }
     }
 }
@@ -70,3 +89,33 @@ impl fmt::Display for InputProblem {
 }
 
 impl std::error::Error for InputProblem {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_and_columns_are_cut_to_an_excerpt() {
+        let p = InputProblem::in_column(
+            3,
+            "c".repeat(5000),
+            format!("unknown field `{}`", "é".repeat(100_000)),
+        );
+        assert_eq!(
+            p.column.as_deref().map(|c| c.chars().count()),
+            Some(MAX_COLUMN_CHARS + 1)
+        );
+        assert!(p.column.as_deref().unwrap().ends_with('…'));
+        assert_eq!(p.message.chars().count(), MAX_MESSAGE_CHARS + 1);
+        assert!(p.message.starts_with("unknown field `éé"));
+        assert!(p.to_string().len() < 1000);
+        let short = InputProblem::at(1, "the header row is empty");
+        assert_eq!(short.to_string(), "line 1: the header row is empty");
+        assert_eq!(
+            InputProblem::file("x".repeat(MAX_MESSAGE_CHARS))
+                .message
+                .len(),
+            MAX_MESSAGE_CHARS
+        );
+    }
+}

@@ -1,9 +1,11 @@
 //! [`FileSource`]: an input file as the importer's [`InputSource`].
 
+use std::path::Path;
 use std::sync::Arc;
 
 use okta_idsrc_import::{Entity, EntityKind, InputError, InputSource, Record, Records};
 
+use super::arg::InputPath;
 use super::{GroupsFile, IdsFile, InputProblem, Located, MembershipsFile, UsersFile};
 
 /// The file behind a [`FileSource`].
@@ -24,6 +26,9 @@ pub(crate) enum InputFile {
 pub(crate) struct FileSource {
     name: Arc<str>,
     file: InputFile,
+    /// What the argument named, kept while the source lives (a copy of stdin is removed
+    /// with the last clone).
+    _input: Option<InputPath>,
 }
 
 impl FileSource {
@@ -32,7 +37,29 @@ impl FileSource {
         Self {
             name: name.into(),
             file,
+            _input: None,
         }
+    }
+
+    /// The input the command-line argument `arg` names, as `open` reads the path it is
+    /// given: a regular file, named as given; or, for `-`, stdin, copied once to a temporary
+    /// file (whose name ends `.jsonl` or `.csv` when its first line shows that format) and
+    /// named `stdin`. Else a one-line reason naming the argument: no such file, a
+    /// directory, a named pipe, a device, a problem `open` found…
+    #[allow(
+        dead_code,
+        reason = "import_cmd::source() calls it once the lead wires it in"
+    )]
+    pub(crate) fn from_arg(
+        arg: &Path,
+        open: impl FnOnce(&Path) -> Result<InputFile, InputProblem>,
+    ) -> Result<Self, String> {
+        let input = InputPath::new(arg)?;
+        let file = open(input.path()).map_err(|p| format!("{}: {p}", input.name))?;
+        Ok(Self {
+            _input: Some(input.clone()),
+            ..Self::new(input.name, file)
+        })
     }
 
     /// A problem of this file as the importer's error.

@@ -1,90 +1,175 @@
-//! [`CsvTable`]: a streaming CSV reader with a header row, shared by every CSV input.
+//! [`CsvTable`]: the one CSV reader under every CSV input (RFC 4180, parsed by `csv-core`):
+//! a header row, then records, each at the line it starts on, read in bounded memory.
+//!
+//! **The quote rule.** A quoted field may hold line breaks, as RFC 4180 allows. A quote
+//! still open at the end of the file is always an error. A quote open at a line break is an
+//! error as well when the next line, read on its own, is a whole record: exactly as many
+//! fields as the header has (at least two), every quote in it well placed. That line is
+//! almost always a record a missing closing quote would swallow, together with every record
+//! after it. Both errors name the line and column where the quote opened; reading goes on
+//! with the next line (or stops at the end of the file), so the records after it are still
+//! read and checked, and none is lost.
+//!
+//! **Caps.** A record's field contents are held up to [`MAX_RECORD_BYTES`], the size of a
+//! whole bulk load; a longer record is an error on its line and the rest of it is skipped as
+//! it streams past, so no input, whatever its size or content, makes the reader hold more.
 
-use std::collections::VecDeque;
 use std::io::Read;
 
-use csv::{ByteRecord, ErrorKind, ReaderBuilder};
+use csv_core::ReadRecordResult;
 
+use super::lines::{Input, MAX_RECORD_BYTES, too_long};
 use super::{InputProblem, Located};
 
-/// A reader that remembers where the newlines it passed on are, so that the line of a record
-/// can be told from the byte offset the CSV parser reached — the csv crate's own line numbers
-/// skip blank lines and miscount CRLF files.
-pub(super) struct LineTracker<R> {
-    inner: R,
-    /// Bytes read so far.
-    offset: u64,
-    /// Offsets of the newlines read but not yet passed by the parser.
-    pending: VecDeque<u64>,
-    /// Newlines the parser has passed.
-    passed: u64,
-    /// The offset of the last newline passed.
-    last_passed: Option<u64>,
+/// The room for field contents a record starts with; it doubles up to [`MAX_RECORD_BYTES`].
+const FIRST_ROOM: usize = 4096;
+
+/// The `csv-core` parser and the current record: its field contents, end to end, and where
+/// each field ends.
+struct Parser {
+    core: csv_core::Reader,
+    fields: Vec<u8>,
+    ends: Vec<usize>,
+    /// Whether `ends` grows (the header, whose width is not known yet) or stays one longer
+    /// than the header (a record, whose extra fields are only counted).
+    grow_ends: bool,
+    /// Bytes of `fields` holding the record.
+    stored: usize,
+    /// Fields of the record ended so far.
+    count: usize,
+    /// Bytes of the record past [`MAX_RECORD_BYTES`], skipped.
+    skipped: usize,
+    /// Where the parser writes what is skipped: contents past the cap, ends past the
+    /// header's width.
+    spare_out: Box<[u8]>,
+    spare_ends: [usize; 16],
 }
 
-impl<R> LineTracker<R> {
-    fn new(inner: R) -> Self {
+impl Parser {
+    fn new() -> Self {
         Self {
-            inner,
-            offset: 0,
-            pending: VecDeque::new(),
-            passed: 0,
-            last_passed: None,
+            core: csv_core::Reader::new(),
+            fields: vec![0; FIRST_ROOM],
+            ends: vec![0; 16],
+            grow_ends: true,
+            stored: 0,
+            count: 0,
+            skipped: 0,
+            spare_out: vec![0; 8192].into_boxed_slice(),
+            spare_ends: [0; 16],
         }
     }
 
-    /// The line (1-based) a record ends on, given the offset the parser stopped at after it.
-    fn line_ending_at(&mut self, end: u64) -> u64 {
-        while self.pending.front().is_some_and(|&at| at < end) {
-            self.last_passed = self.pending.pop_front();
-            self.passed += 1;
+    /// Starts a record.
+    fn start(&mut self) {
+        self.stored = 0;
+        self.count = 0;
+        self.skipped = 0;
+    }
+
+    /// Parses `input` (bytes of one line at most), until the record ends or the input is
+    /// used up: the result and the bytes consumed.
+    fn feed(&mut self, input: &[u8]) -> (ReadRecordResult, usize) {
+        let mut consumed = 0;
+        loop {
+            let over = self.stored == self.fields.len() && self.fields.len() >= MAX_RECORD_BYTES;
+            let out = if over {
+                &mut self.spare_out[..]
+            } else {
+                &mut self.fields[self.stored..]
+            };
+            let ends = match self.ends.get_mut(self.count..) {
+                Some(ends) if !ends.is_empty() => ends,
+                _ => &mut self.spare_ends[..],
+            };
+            let (result, nin, nout, nend) = self.core.read_record(&input[consumed..], out, ends);
+            consumed += nin;
+            if over {
+                self.skipped += nout;
+            } else {
+                self.stored += nout;
+            }
+            self.count += nend;
+            match result {
+                ReadRecordResult::OutputFull if !over => {
+                    let room = (self.fields.len() * 2).min(MAX_RECORD_BYTES);
+                    self.fields.resize(room, 0);
+                }
+                ReadRecordResult::OutputEndsFull
+                    if self.grow_ends && self.count == self.ends.len() =>
+                {
+                    let room = self.ends.len() * 2;
+                    self.ends.resize(room.min(MAX_RECORD_BYTES + 2), 0);
+                }
+                ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => {}
+                done => return (done, consumed),
+            }
         }
-        // A record ended by `\n` is on the line that newline closes; one ended by `\r` (of a
-        // CRLF pair, the `\n` still ahead) or by the end of the file, on the next.
-        if end > 0 && self.last_passed == Some(end - 1) {
-            self.passed
-        } else {
-            self.passed + 1
+    }
+
+    /// Field `index` of the record (empty when it has no such field).
+    fn field(&self, index: usize) -> &[u8] {
+        if index >= self.count.min(self.ends.len()) {
+            return &[];
         }
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        self.fields.get(start..self.ends[index]).unwrap_or_default()
     }
 }
 
-impl<R: Read> Read for LineTracker<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        for (i, _) in buf[..n].iter().enumerate().filter(|(_, b)| **b == b'\n') {
-            self.pending.push_back(self.offset + i as u64);
-        }
-        self.offset += n as u64;
-        Ok(n)
-    }
+/// How reading a record ended.
+enum Outcome {
+    /// A record, its fields in the parser.
+    Record,
+    /// A record that cannot be read (the reader goes on with the next one).
+    Problem(InputProblem),
+    /// The end of the file.
+    End,
 }
 
-/// A CSV file read record by record (`csv::ByteRecord`, no per-record allocation), with
-/// its header checked: names present, valid UTF-8, none empty, none repeated.
+/// A CSV file read record by record, with its header checked: names present, valid UTF-8,
+/// none empty, none repeated.
 pub(super) struct CsvTable<R> {
-    reader: csv::Reader<LineTracker<R>>,
+    input: Input<R>,
+    parser: Parser,
     headers: Vec<String>,
-    record: ByteRecord,
+    /// The line the current record starts on.
     line: u64,
+    /// Line breaks read so far.
+    newlines: u64,
+    /// Whether the end of the file (or a read error) was reached.
+    done: bool,
 }
 
 impl<R: Read> CsvTable<R> {
     /// Reads the header row of `reader`.
     pub(super) fn new(reader: R) -> Result<Self, InputProblem> {
-        let mut reader = ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(false)
-            .from_reader(LineTracker::new(reader));
-        let raw = reader
-            .byte_headers()
-            .map_err(|e| csv_problem(&e, 1))?
-            .clone();
-        if raw.is_empty() || (raw.len() == 1 && raw[0].is_empty()) {
-            return Err(InputProblem::at(1, "the header row is empty"));
+        let mut table = Self {
+            input: Input::new(reader),
+            parser: Parser::new(),
+            headers: Vec::new(),
+            line: 1,
+            newlines: 0,
+            done: false,
+        };
+        match table.read_record(None) {
+            Outcome::Record => {}
+            Outcome::Problem(p) => return Err(p),
+            Outcome::End => return Err(InputProblem::at(1, "the header row is empty")),
         }
-        let mut headers = Vec::with_capacity(raw.len());
-        for (i, name) in raw.iter().enumerate() {
+        let raw = &table.parser;
+        if raw.count > raw.ends.len() {
+            return Err(InputProblem::at(
+                table.line,
+                format!("the header row has more than {} columns", raw.ends.len()),
+            ));
+        }
+        if raw.count == 1 && raw.field(0).is_empty() {
+            return Err(InputProblem::at(table.line, "the header row is empty"));
+        }
+        let mut headers = Vec::with_capacity(raw.count);
+        for i in 0..raw.count {
+            let name = raw.field(i);
             let name = if i == 0 {
                 name.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(name)
             } else {
@@ -93,7 +178,7 @@ impl<R: Read> CsvTable<R> {
             let name = std::str::from_utf8(name)
                 .map_err(|e| {
                     InputProblem::in_column(
-                        1,
+                        table.line,
                         (i + 1).to_string(),
                         format!("the header name is {}", not_utf8(&e)),
                     )
@@ -101,14 +186,14 @@ impl<R: Read> CsvTable<R> {
                 .trim();
             if name.is_empty() {
                 return Err(InputProblem::in_column(
-                    1,
+                    table.line,
                     (i + 1).to_string(),
                     "the header name is empty",
                 ));
             }
             if let Some(first) = headers.iter().position(|h: &String| h == name) {
                 return Err(InputProblem::in_column(
-                    1,
+                    table.line,
                     name,
                     format!(
                         "appears twice in the header (columns {} and {})",
@@ -119,12 +204,157 @@ impl<R: Read> CsvTable<R> {
             }
             headers.push(name.to_owned());
         }
-        Ok(Self {
-            reader,
-            headers,
-            record: ByteRecord::new(),
-            line: 1,
-        })
+        table.parser.ends = vec![0; headers.len() + 1];
+        table.parser.grow_ends = false;
+        table.headers = headers;
+        Ok(table)
+    }
+
+    /// Reads the next record into the parser. `expected`: the header's width, once known.
+    fn read_record(&mut self, expected: Option<usize>) -> Outcome {
+        self.parser.start();
+        // The line the record starts on, and the line its current field starts on.
+        let mut start = None;
+        let mut field_line = 0;
+        // Whether the last byte read was a line break (or none was read).
+        let mut after_newline = true;
+        while !self.done {
+            let chunk = match self.input.fill_buf() {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    self.done = true;
+                    return Outcome::Problem(InputProblem::file(format!("cannot read it: {e}")));
+                }
+            };
+            if chunk.is_empty() {
+                return self.at_end(start, field_line, after_newline, expected);
+            }
+            // One line at a time, so that a line break the record does not end at is seen.
+            let chunk = &chunk[..memchr::memchr(b'\n', chunk).map_or(chunk.len(), |i| i + 1)];
+            let line = self.newlines + 1;
+            let fields_before = self.parser.count;
+            let (result, nin) = self.parser.feed(chunk);
+            let read = &chunk[..nin];
+            if start.is_none() && read.iter().any(|b| !matches!(b, b'\r' | b'\n')) {
+                start = Some(line);
+                field_line = line;
+            }
+            if self.parser.count > fields_before {
+                field_line = line;
+            }
+            let newline = read.last() == Some(&b'\n');
+            after_newline = newline || (after_newline && read.is_empty());
+            self.input.consume(nin);
+            self.newlines += u64::from(newline);
+            if expected.is_none() && self.parser.skipped > 0 {
+                // A header that long is refused at once, without reading the rest of it.
+                self.done = true;
+                return Outcome::Problem(InputProblem::at(line, too_long("the header row")));
+            }
+            match (result, start) {
+                (ReadRecordResult::Record, _) => {
+                    return self.finish(start.unwrap_or(line), expected);
+                }
+                // A line break inside a quoted field (any other one ends the record).
+                (ReadRecordResult::InputEmpty, Some(start)) if newline => {
+                    if let Some(problem) = self.swallows_next_line(start, field_line, expected) {
+                        return Outcome::Problem(problem);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Outcome::End
+    }
+
+    /// At a line break inside a quoted field: an unclosed quote when the next line reads as
+    /// a whole record of `expected` fields. The quote is then closed where the line broke,
+    /// so that the next line is read as the record it is.
+    fn swallows_next_line(
+        &mut self,
+        start: u64,
+        field_line: u64,
+        expected: Option<usize>,
+    ) -> Option<InputProblem> {
+        let width = expected.filter(|n| *n >= 2)?;
+        let next = match self.input.peek_line(MAX_RECORD_BYTES) {
+            Ok(next) => next?,
+            Err(e) => {
+                self.done = true;
+                return Some(InputProblem::file(format!("cannot read it: {e}")));
+            }
+        };
+        if strict_width(next) != Some(width) {
+            return None;
+        }
+        let problem = self.unclosed(
+            start,
+            field_line,
+            &format!(
+                "is not closed before line {}, which reads as a whole record",
+                self.newlines + 1
+            ),
+        );
+        self.parser.feed(b"\"\n");
+        Some(problem)
+    }
+
+    /// The end of the file, in a record that starts on `start` if any.
+    fn at_end(
+        &mut self,
+        start: Option<u64>,
+        field_line: u64,
+        after_newline: bool,
+        expected: Option<usize>,
+    ) -> Outcome {
+        self.done = true;
+        let Some(start) = start else {
+            return Outcome::End;
+        };
+        // A last line with no line break: end it, to tell a whole record from an open quote.
+        if !after_newline && self.parser.feed(b"\n").0 == ReadRecordResult::Record {
+            return self.finish(start, expected);
+        }
+        Outcome::Problem(self.unclosed(start, field_line, "is still open at the end of the file"))
+    }
+
+    /// A record read: a problem if it is too long or (given the header's width `expected`)
+    /// has the wrong number of fields.
+    fn finish(&mut self, start: u64, expected: Option<usize>) -> Outcome {
+        self.line = start;
+        if self.parser.skipped > 0 {
+            return Outcome::Problem(InputProblem::at(start, too_long("the record")));
+        }
+        match expected {
+            Some(width) if self.parser.count != width => Outcome::Problem(InputProblem::at(
+                start,
+                format!("has {} fields; the header has {width}", self.parser.count),
+            )),
+            _ => Outcome::Record,
+        }
+    }
+
+    /// The problem of a quote opened on `field_line`, in the record that starts on `start`,
+    /// that `what` (is never closed…).
+    fn unclosed(&self, start: u64, field_line: u64, what: &str) -> InputProblem {
+        let index = self.parser.count;
+        let column = self
+            .headers
+            .get(index)
+            .cloned()
+            .unwrap_or_else(|| (index + 1).to_string());
+        let record = if start == field_line {
+            String::new()
+        } else {
+            format!(" (in the record that starts on line {start})")
+        };
+        InputProblem::in_column(
+            field_line,
+            column,
+            format!(
+                "the quote that opens this field{record} {what}; close the quote, and write a quote inside a quoted field as \"\""
+            ),
+        )
     }
 
     /// The header names, trimmed.
@@ -171,36 +401,16 @@ impl<R: Read> CsvTable<R> {
     /// Reads the next record; its line is returned and its fields read with
     /// [`field`](Self::field). `None` at the end of the file.
     pub(super) fn advance(&mut self) -> Option<Result<u64, InputProblem>> {
-        match self.reader.read_byte_record(&mut self.record) {
-            Ok(false) => None,
-            Ok(true) => {
-                self.line = self.record_line();
-                Some(Ok(self.line))
-            }
-            Err(e) => {
-                let line = self.record_line();
-                Some(Err(csv_problem(&e, line)))
-            }
+        match self.read_record(Some(self.headers.len())) {
+            Outcome::Record => Some(Ok(self.line)),
+            Outcome::Problem(p) => Some(Err(p)),
+            Outcome::End => None,
         }
-    }
-
-    /// The line the record just read starts on: the line it ends on, less the newlines
-    /// inside its (quoted) fields.
-    fn record_line(&mut self) -> u64 {
-        let end = self.reader.position().byte();
-        let last = self.reader.get_mut().line_ending_at(end);
-        let inside = self
-            .record
-            .as_slice()
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count() as u64;
-        last.saturating_sub(inside).max(self.line + 1)
     }
 
     /// The text of column `index` of the current record, `None` when the cell is empty.
     pub(super) fn field(&self, index: usize) -> Result<Option<&str>, InputProblem> {
-        let bytes = self.record.get(index).unwrap_or_default();
+        let bytes = self.parser.field(index);
         if bytes.is_empty() {
             return Ok(None);
         }
@@ -211,6 +421,44 @@ impl<R: Read> CsvTable<R> {
                 format!("is {}", not_utf8(&e)),
             )
         })
+    }
+}
+
+/// The number of fields of `line` (one line, its `\n` removed) read strictly as a record
+/// of its own: `None` unless every quote in it opens a field, closes it (right before a
+/// comma or the end of the line), or is doubled inside it.
+fn strict_width(line: &[u8]) -> Option<usize> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let mut fields = 1;
+    let mut rest = line;
+    loop {
+        let end = if let Some(quoted) = rest.strip_prefix(b"\"") {
+            let mut i = 0;
+            loop {
+                match quoted.get(i) {
+                    None => return None,
+                    Some(b'"') if quoted.get(i + 1) == Some(&b'"') => i += 2,
+                    Some(b'"') => break,
+                    Some(_) => i += 1,
+                }
+            }
+            rest = &quoted[i + 1..];
+            0
+        } else {
+            let end = memchr::memchr(b',', rest).unwrap_or(rest.len());
+            if rest[..end].contains(&b'"') {
+                return None;
+            }
+            end
+        };
+        match rest.get(end) {
+            None => return Some(fields),
+            Some(b',') => {
+                fields += 1;
+                rest = &rest[end + 1..];
+            }
+            Some(_) => return None,
+        }
     }
 }
 
@@ -263,20 +511,6 @@ fn not_utf8(e: &std::str::Utf8Error) -> String {
         "not valid UTF-8 (byte {} of the value); save the file as UTF-8",
         e.valid_up_to() + 1
     )
-}
-
-/// A CSV parse error as a problem on `line`.
-fn csv_problem(e: &csv::Error, line: u64) -> InputProblem {
-    match e.kind() {
-        ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => InputProblem::at(
-            line,
-            format!("has {len} fields; the header has {expected_len}"),
-        ),
-        ErrorKind::Io(io) => InputProblem::file(format!("cannot read it: {io}")),
-        _ => InputProblem::at(line, e.to_string()),
-    }
 }
 
 #[cfg(test)]
@@ -334,6 +568,270 @@ mod tests {
                 Ok(2),
                 Err("line 4: has 1 fields; the header has 2".to_owned())
             ]
+        );
+    }
+
+    /// Every record of `text`: its line and first field, or the problem.
+    fn read_all(text: &[u8]) -> Vec<Result<(u64, String), String>> {
+        let mut t = CsvTable::new(text).expect("header");
+        let mut out = Vec::new();
+        while let Some(r) = t.advance() {
+            out.push(
+                r.map(|line| (line, t.field(0).unwrap().unwrap_or_default().to_owned()))
+                    .map_err(|e| e.to_string()),
+            );
+        }
+        out
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_an_error_where_it_opened_and_the_next_record_is_read() {
+        let text = b"externalId,userName,email,title\n\
+                     e1,a@x.com,a@x.com,\"unclosed\n\
+                     e2,b@x.com,b@x.com,x\n";
+        assert_eq!(
+            read_all(text),
+            [
+                Err(
+                    "line 2, column title: the quote that opens this field is not closed before \
+                     line 3, which reads as a whole record; close the quote, and write a quote \
+                     inside a quoted field as \"\""
+                        .to_owned()
+                ),
+                Ok((3, "e2".to_owned())),
+            ]
+        );
+        // The record the quote would swallow may hold well-placed quotes of its own.
+        let text = b"a,b,c\n1,\"x\n2,\"y \"\"z\"\"\",3\n4,5,6\n";
+        let records = read_all(text);
+        assert!(
+            records[0]
+                .as_ref()
+                .unwrap_err()
+                .starts_with("line 2, column b:")
+        );
+        assert_eq!(
+            records[1..],
+            [Ok((3, "2".to_owned())), Ok((4, "4".to_owned()))]
+        );
+    }
+
+    #[test]
+    fn a_quote_still_open_at_the_end_of_the_file_is_an_error() {
+        for end in ["", "\n", "\r\n", "\nmore\n\n"] {
+            let text = format!("a,b\n1,2\n3,\"open{end}");
+            let records = read_all(text.as_bytes());
+            assert_eq!(records.len(), 2, "{end:?}: {records:?}");
+            assert_eq!(records[0], Ok((2, "1".to_owned())));
+            assert_eq!(
+                records[1],
+                Err(
+                    "line 3, column b: the quote that opens this field is still open at the end \
+                     of the file; close the quote, and write a quote inside a quoted field as \"\""
+                        .to_owned()
+                ),
+                "{end:?}"
+            );
+        }
+        // The quote opened on a later line than the record's first: that line is named.
+        let records = read_all(b"a,b,c\n1,\"x\ny\",\"open\nstill\n");
+        assert_eq!(
+            records[0].as_ref().unwrap_err(),
+            "line 3, column c: the quote that opens this field (in the record that starts on \
+             line 2) is still open at the end of the file; close the quote, and write a quote \
+             inside a quoted field as \"\""
+        );
+    }
+
+    #[test]
+    fn quoted_line_breaks_are_kept() {
+        // Continuation lines that do not read as whole records: too few fields, or a quote
+        // that closes the field mid-line.
+        let text = b"id,street,city\n\
+                     1,\"123 Main St\nApt 4\nBack door, left\",Springfield\n\
+                     2,\"x\ny,z\",w\n\
+                     3,\"one\ntwo,three,four\",\"x\"\n";
+        let mut t = CsvTable::new(&text[..]).expect("header");
+        assert_eq!(t.advance().unwrap().unwrap(), 2);
+        assert_eq!(
+            t.field(1).unwrap(),
+            Some("123 Main St\nApt 4\nBack door, left")
+        );
+        assert_eq!(t.advance().unwrap().unwrap(), 5);
+        assert_eq!(t.field(1).unwrap(), Some("x\ny,z"));
+        assert_eq!(t.advance().unwrap().unwrap(), 7);
+        assert_eq!(t.field(1).unwrap(), Some("one\ntwo,three,four"));
+        assert!(t.advance().is_none());
+        // In a file of one column every line reads as a record: only the end of the file
+        // tells an open quote.
+        assert_eq!(
+            read_all(b"externalId\n\"a\nb\"\nc\n"),
+            [Ok((2, "a\nb".to_owned())), Ok((4, "c".to_owned()))]
+        );
+    }
+
+    #[test]
+    fn strict_widths() {
+        for (line, width) in [
+            (&b""[..], Some(1)),
+            (b"a,b,c", Some(3)),
+            (b"a,b,c\r", Some(3)),
+            (b"\"a,b\",\"c\"\"d\",", Some(3)),
+            (b"\"\",\"\"", Some(2)),
+            (b"Apt 4\",x,y", None),
+            (b"\"a\"b,c", None),
+            (b"\",x,y", None),
+            (b"a,\"b", None),
+        ] {
+            assert_eq!(
+                strict_width(line),
+                width,
+                "{:?}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
+
+    #[test]
+    fn a_record_over_the_cap_is_refused_and_skipped() {
+        let at_cap = "x".repeat(MAX_RECORD_BYTES);
+        let over = "y".repeat(MAX_RECORD_BYTES * 3);
+        let quoted = format!("\"{}\n{}\"", "z".repeat(MAX_RECORD_BYTES), "z".repeat(10));
+        let text = format!("a\n{at_cap}\n{over}\nok\n{quoted}\nlast");
+        let mut t = CsvTable::new(text.as_bytes()).expect("header");
+        assert_eq!(t.advance().unwrap().unwrap(), 2);
+        assert_eq!(t.field(0).unwrap().map(str::len), Some(MAX_RECORD_BYTES));
+        let too_long = "holds more than 200000 bytes; no bulk load can carry it (a load is at most 200000 bytes)";
+        assert_eq!(
+            t.advance().unwrap().unwrap_err().to_string(),
+            format!("line 3: the record {too_long}")
+        );
+        assert_eq!(t.advance().unwrap().unwrap(), 4);
+        assert_eq!(
+            t.advance().unwrap().unwrap_err().to_string(),
+            format!("line 5: the record {too_long}")
+        );
+        assert_eq!(t.advance().unwrap().unwrap(), 7);
+        assert_eq!(t.field(0).unwrap(), Some("last"));
+        assert!(t.advance().is_none());
+        assert!(t.parser.fields.len() <= MAX_RECORD_BYTES);
+    }
+
+    /// A reader of `n` NUL bytes that counts what was read.
+    struct Zeros {
+        left: u64,
+        read: std::rc::Rc<std::cell::Cell<u64>>,
+    }
+
+    impl Read for Zeros {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf
+                .len()
+                .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+            buf[..n].fill(0);
+            self.left -= n as u64;
+            self.read.set(self.read.get() + n as u64);
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_header_over_the_cap_is_refused_without_reading_on() {
+        let read = std::rc::Rc::default();
+        let zeros = Zeros {
+            left: 2 << 30,
+            read: std::rc::Rc::clone(&read),
+        };
+        let e = CsvTable::new(zeros).err().expect("an error");
+        assert_eq!(
+            e.to_string(),
+            "line 1: the header row holds more than 200000 bytes; no bulk load can carry it (a load is at most 200000 bytes)"
+        );
+        assert!(read.get() < 1 << 20, "read {} bytes", read.get());
+        let wide = format!("{}\n", ",".repeat(MAX_RECORD_BYTES * 2));
+        let e = CsvTable::new(wide.as_bytes()).err().expect("an error");
+        assert_eq!(
+            e.to_string(),
+            "line 1: the header row has more than 200002 columns"
+        );
+    }
+
+    #[test]
+    fn extra_fields_are_counted_not_kept() {
+        let wide = format!("1,{}\n", ",".repeat(100_000));
+        assert_eq!(
+            read_all(format!("a,b\n{wide}2,3\n").as_bytes()),
+            [
+                Err("line 2: has 100002 fields; the header has 2".to_owned()),
+                Ok((3, "2".to_owned()))
+            ]
+        );
+    }
+
+    /// Differential check against the csv crate on generated input: the same records, the
+    /// same fields, the same width errors — up to the first quote the rule reports (where
+    /// the csv crate would swallow the rest).
+    #[test]
+    fn reads_what_the_csv_crate_reads() {
+        let alphabet: &[&[u8]] = &[
+            b"a",
+            b"bc",
+            b",",
+            b",",
+            b"\"",
+            b"\"\"",
+            b"\n",
+            b"\r\n",
+            b" ",
+            "é".as_bytes(),
+        ];
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let (mut compared, mut widths, mut quotes) = (0, 0, 0);
+        for _ in 0..3000 {
+            let mut text = b"h1,h2,h3\n".to_vec();
+            for _ in 0..next(40) {
+                text.extend_from_slice(alphabet[next(alphabet.len())]);
+            }
+            let mut theirs = csv::ReaderBuilder::new().from_reader(&text[..]);
+            let mut ours = CsvTable::new(&text[..]).expect("header");
+            let mut record = csv::ByteRecord::new();
+            loop {
+                let mine = ours.advance();
+                if let Some(Err(e)) = &mine {
+                    if e.message.contains("the quote that opens this field") {
+                        quotes += 1;
+                        break;
+                    }
+                }
+                let other = theirs.read_byte_record(&mut record);
+                match (mine, other) {
+                    (None, Ok(false)) => break,
+                    (Some(Ok(_)), Ok(true)) => {
+                        let fields: Vec<&[u8]> = (0..3).map(|i| ours.parser.field(i)).collect();
+                        let expected: Vec<&[u8]> = record.iter().collect();
+                        assert_eq!(fields, expected, "{:?}", String::from_utf8_lossy(&text));
+                        compared += 1;
+                    }
+                    (Some(Err(e)), Err(_)) => {
+                        assert!(e.message.contains("fields; the header has 3"), "{e}");
+                        widths += 1;
+                    }
+                    (mine, other) => panic!(
+                        "{:?}: ours {mine:?}, the csv crate's {other:?}",
+                        String::from_utf8_lossy(&text)
+                    ),
+                }
+            }
+        }
+        assert!(
+            compared > 300 && widths > 300 && quotes > 300,
+            "{compared} {widths} {quotes}"
         );
     }
 }

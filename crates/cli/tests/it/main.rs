@@ -5,6 +5,7 @@
 mod cli;
 mod common;
 mod emulator_cmd;
+mod input;
 mod oauth;
 mod run;
 mod sync;

@@ -144,6 +144,8 @@ pub struct EncodedEntity {
     pub(super) a: Vec<u8>,
     /// A membership's member id as a JSON string (else empty).
     pub(super) b: Vec<u8>,
+    /// The entity's [warnings](Validate::warnings).
+    warnings: Vec<Violation>,
 }
 
 impl fmt::Debug for EncodedEntity {
@@ -152,6 +154,7 @@ impl fmt::Debug for EncodedEntity {
         f.debug_struct("EncodedEntity")
             .field("kind", &self.kind)
             .field("bytes", &(self.a.len() + self.b.len()))
+            .field("warnings", &self.warnings.len())
             .finish()
     }
 }
@@ -170,10 +173,12 @@ impl EncodedEntity {
         self.kind = None;
         self.a.clear();
         self.b.clear();
+        self.warnings.clear();
         let mut violations = match entity {
             BulkEntity::User(user) => {
                 self.a.reserve(user.size_hint());
                 user.write_json(&mut self.a);
+                self.warnings = user.warnings();
                 user.violations()
             }
             BulkEntity::UserDelete(id) => {
@@ -218,6 +223,13 @@ impl EncodedEntity {
             self.b.clear();
             Err(violations)
         }
+    }
+
+    /// What Okta accepts in the entity just encoded but will likely not do what was meant
+    /// ([`Validate::warnings`]: a user without `email` or `userName`), fields named as in
+    /// [`encode`](Self::encode)'s violations. A warning does not stop the encoding.
+    pub fn warnings(&self) -> &[Violation] {
+        &self.warnings
     }
 
     /// The load the entity goes in; `None` when nothing is encoded.

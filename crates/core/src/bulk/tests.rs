@@ -215,3 +215,29 @@ fn refuses_invalid_entities_and_the_wrong_kind() {
         Err(PushError::WrongKind)
     );
 }
+
+#[test]
+fn warnings_go_with_the_encoding() {
+    let mut e = EncodedEntity::new();
+    let update_only = BulkUpsertRequestBodyProfilesInner::with(
+        "u1",
+        IdentitySourceUserProfileForUpsert::new().first_name("Ann"),
+    );
+    e.encode(BulkEntity::User(&update_only))
+        .expect("sent despite its warnings");
+    let fields: Vec<_> = e.warnings().iter().map(|w| w.field.as_str()).collect();
+    assert_eq!(fields, ["profile.email", "profile.userName"]);
+    assert_eq!(e.kind(), Some(BulkLoadKind::UserUpsert));
+    e.encode(BulkEntity::User(&user(1, 0))).expect("valid");
+    assert_eq!(e.warnings(), []);
+    e.encode(BulkEntity::User(&update_only)).expect("valid");
+    e.encode(BulkEntity::UserDelete("u1")).expect("valid");
+    assert_eq!(e.warnings(), [], "another entity's warnings do not linger");
+    let bad = BulkUpsertRequestBodyProfilesInner::with(
+        "u2",
+        IdentitySourceUserProfileForUpsert::new().email("not-an-email"),
+    );
+    let v = e.encode(BulkEntity::User(&bad)).unwrap_err();
+    assert_eq!(v[0].field, "profile.email");
+    assert_eq!(v[0].message, "is not an email address: it has no @");
+}

@@ -192,6 +192,104 @@ pub(super) fn check_list_len(
     }
 }
 
+/// An `email` or `secondEmail` value: its length within `limits` and no 4-byte character
+/// ([`check_str`]), and the shape of an address ([`address_problem`]).
+pub(super) fn check_email(sink: &mut Sink<'_>, path: &Path<'_>, s: &str, limits: Chars) {
+    check_str(sink, path, s, limits);
+    if let Some(why) = address_problem(s) {
+        sink.push(path, format!("is not an email address: {why}"));
+    }
+}
+
+/// Why `s` is not an email address, if it is not. An address is `local@domain` (split at
+/// the last `@`): the local part a dot-atom of RFC 5322 (ASCII letters and digits,
+/// ``!#$%&'*+-/=?^_`{|}~``, and any other non-ASCII character as RFC 6531 allows; dots only
+/// between them) or a quoted string; the domain dot-separated labels of letters, digits and
+/// hyphens (not at either end of a label; non-ASCII allowed), or an address literal in
+/// brackets. A domain need not hold a dot. The message names the offending character at
+/// most, never the value.
+pub(super) fn address_problem(s: &str) -> Option<String> {
+    let Some(at) = s.rfind('@') else {
+        return Some("it has no @".to_owned());
+    };
+    let (local, domain) = (&s[..at], &s[at + 1..]);
+    if local.is_empty() {
+        return Some("nothing comes before the @".to_owned());
+    }
+    if domain.is_empty() {
+        return Some("nothing comes after the @".to_owned());
+    }
+    local_part_problem(local).or_else(|| domain_problem(domain))
+}
+
+/// A character allowed anywhere in an unquoted local part or a domain label beyond ASCII
+/// letters and digits: any non-ASCII character that is neither a control nor a space.
+fn is_international(c: char) -> bool {
+    !c.is_ascii() && !c.is_control() && !c.is_whitespace()
+}
+
+/// `c` as a message names it: quoted, or by its code point when it cannot be seen.
+fn describe(c: char) -> String {
+    match c {
+        ' ' => "a space".to_owned(),
+        c if c.is_control() || c.is_whitespace() => format!("U+{:04X}", u32::from(c)),
+        c => format!("'{c}'"),
+    }
+}
+
+fn local_part_problem(local: &str) -> Option<String> {
+    if let Some(inner) = local
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+    {
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' if chars.next().is_none() => {
+                    return Some("its quoted part ends with a lone backslash".to_owned());
+                }
+                '"' => return Some("its quoted part holds a quote not escaped by \\".to_owned()),
+                c if c.is_control() => {
+                    return Some(format!("the part before the @ holds {}", describe(c)));
+                }
+                _ => {}
+            }
+        }
+        return None;
+    }
+    let allowed = |c: char| {
+        c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c) || is_international(c)
+    };
+    if let Some(c) = local.chars().find(|c| !allowed(*c)) {
+        return Some(format!("the part before the @ holds {}", describe(c)));
+    }
+    (local.starts_with('.') || local.ends_with('.') || local.contains(".."))
+        .then(|| "the part before the @ starts or ends with a dot, or has two in a row".to_owned())
+}
+
+fn domain_problem(domain: &str) -> Option<String> {
+    if domain.starts_with('[') && domain.ends_with(']') {
+        return domain[1..domain.len() - 1]
+            .chars()
+            .find(|c| c.is_whitespace() || c.is_control() || matches!(c, '[' | ']' | '\\'))
+            .map(|c| format!("the domain holds {}", describe(c)));
+    }
+    let allowed =
+        |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.' || is_international(c);
+    if let Some(c) = domain.chars().find(|c| !allowed(*c)) {
+        return Some(format!("the domain holds {}", describe(c)));
+    }
+    for label in domain.split('.') {
+        if label.is_empty() {
+            return Some("the domain starts or ends with a dot, or has two in a row".to_owned());
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Some("a part of the domain starts or ends with a hyphen".to_owned());
+        }
+    }
+    None
+}
+
 /// Only the 4-byte rule, for strings with no length limit (a name, an unknown field).
 pub(super) fn check_chars(sink: &mut Sink<'_>, path: &Path<'_>, s: &str, what: &str) {
     if let Some((at, c)) = first_four_byte(s) {

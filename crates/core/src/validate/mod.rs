@@ -6,6 +6,33 @@
 //!
 //! Implemented by every request body of the API through [`Validate`]; path parameters are
 //! checked by [`check_id`] and the serialized size of a bulk load by [`check_body_size`].
+//!
+//! # Refused, or only warned about
+//!
+//! A bulk user upsert and the single-user bodies (create, replace, update) share the profile
+//! schema, so they refuse the same things: a broken limit (length, a 4-byte character, a value
+//! that is not a string) and an `email` or `secondEmail` that is not an email address (the
+//! spec's `format: email`; the shape accepted is described in `docs/okta-behavior.md`). The
+//! one difference is the spec's own: the single-user bodies require `email` and `userName`,
+//! the bulk schema requires nothing, since an incremental import may update only some
+//! attributes of a user Okta has. A bulk user without them is therefore valid, and
+//! [`Validate::warnings`] says that Okta cannot create a user from it.
+//!
+//! ```
+//! use okta_idsrc_core::models::*;
+//! use okta_idsrc_core::validate::Validate;
+//!
+//! let titles_only = IdentitySourceUserProfileForUpsert::new().custom_attribute("title", "CTO");
+//! let bulk = BulkUpsertRequestBodyProfilesInner::with("u1", titles_only.clone());
+//! assert!(bulk.violations().is_empty());
+//! assert_eq!(bulk.warnings().len(), 2, "no email, no userName");
+//! let create = UserRequestSchema::new().external_id("u1").profile(titles_only);
+//! assert_eq!(create.violations().len(), 2, "both required");
+//!
+//! let no_address = IdentitySourceUserProfileForUpsert::new().email("ann at example.com");
+//! let bulk = BulkUpsertRequestBodyProfilesInner::with("u1", no_address);
+//! assert_eq!(bulk.violations()[0].message, "is not an email address: it has no @");
+//! ```
 
 mod engine;
 mod rules;
@@ -99,6 +126,13 @@ impl std::error::Error for ValidationError {}
 pub trait Validate {
     /// Every broken rule, in body order; empty when the value is valid.
     fn violations(&self) -> Vec<Violation>;
+
+    /// What Okta accepts in the value but will likely not do what was meant (see the
+    /// module's docs: a bulk upsert's user without `email` or `userName`); empty by
+    /// default. A warning never stops a request.
+    fn warnings(&self) -> Vec<Violation> {
+        Vec::new()
+    }
 
     /// `Ok` when valid, else a [`ValidationError`] of `operation` (an operationId) listing
     /// every violation.

@@ -5,8 +5,8 @@ use serde_json::{Map, Value};
 use super::Validate;
 use super::Violation;
 use super::engine::{
-    Path, Sink, check_chars, check_extra, check_list_len, check_nullable_str, check_opt_str,
-    check_str, collect, json_type,
+    Path, Sink, check_chars, check_email, check_extra, check_list_len, check_nullable_str,
+    check_opt_str, check_str, collect, json_type,
 };
 use crate::limits::{self, Chars, MAX_ENTITIES_PER_LOAD};
 use crate::models::{
@@ -16,7 +16,7 @@ use crate::models::{
     BulkUpsertRequestBodyEntityType, BulkUpsertRequestBodyProfilesInner, GroupsRequestSchema,
     IdentitySourceGroupMembershipsUpsertProfileInner, IdentitySourceGroupProfileForUpsert,
     IdentitySourceUserProfileForDelete, IdentitySourceUserProfileForUpsert,
-    MembershipRequestSchema, UserRequestSchema, UsersUpdateRequestSchema,
+    MembershipRequestSchema, Nullable, UserRequestSchema, UsersUpdateRequestSchema,
 };
 
 /// Entries of a bulk load: 1–200.
@@ -44,16 +44,21 @@ fn check_user_profile(
     p: &IdentitySourceUserProfileForUpsert,
     required: bool,
 ) {
-    let email = p.email.as_deref();
-    check_opt_str(sink, &path.key("email"), email, limits::EMAIL, required);
+    match p.email.as_deref() {
+        Some(email) => check_email(sink, &path.key("email"), email, limits::EMAIL),
+        None if required => sink.required(&path.key("email")),
+        None => {}
+    }
     for (key, value, limits) in [
         ("firstName", &p.first_name, limits::NAME),
         ("homeAddress", &p.home_address, limits::HOME_ADDRESS),
         ("lastName", &p.last_name, limits::NAME),
         ("mobilePhone", &p.mobile_phone, limits::MOBILE_PHONE),
-        ("secondEmail", &p.second_email, limits::EMAIL),
     ] {
         check_nullable_str(sink, &path.key(key), value, limits);
+    }
+    if let Nullable::Value(second) = &p.second_email {
+        check_email(sink, &path.key("secondEmail"), second, limits::EMAIL);
     }
     let user_name = p.user_name.as_deref();
     check_opt_str(
@@ -269,20 +274,46 @@ fn check_membership_request(sink: &mut Sink<'_>, path: &Path<'_>, m: &Membership
     check_extra(sink, path, &m.additional_properties);
 }
 
-/// `impl Validate for T` by a check of `T` from the body's root.
+/// A bulk upsert's user without `email` or `userName`: Okta cannot create a user from it
+/// (the single-user operations require both), though it may update one Okta has.
+fn warn_bulk_user(sink: &mut Sink<'_>, path: &Path<'_>, e: &BulkUpsertRequestBodyProfilesInner) {
+    let Some(p) = &e.profile else { return };
+    let path = path.key("profile");
+    for (key, missing) in [
+        ("email", p.email.is_none()),
+        ("userName", p.user_name.is_none()),
+    ] {
+        if missing {
+            sink.push(
+                &path.key(key),
+                "is missing: Okta can update a user it has from this, but cannot create one \
+                 without both email and userName"
+                    .to_owned(),
+            );
+        }
+    }
+}
+
+/// `impl Validate for T` by a check of `T` from the body's root (and, after `warnings:`,
+/// its warnings).
 macro_rules! validate_by {
-    ($($ty:ty => $check:expr;)*) => {$(
+    ($($ty:ty => $check:expr $(, warnings: $warn:expr)?;)*) => {$(
         impl Validate for $ty {
             fn violations(&self) -> Vec<Violation> {
                 collect(|sink, path| $check(sink, path, self))
             }
+            $(
+                fn warnings(&self) -> Vec<Violation> {
+                    collect(|sink, path| $warn(sink, path, self))
+                }
+            )?
         }
     )*};
 }
 
 validate_by! {
     IdentitySourceUserProfileForUpsert => |sink, path, p| check_user_profile(sink, path, p, false);
-    BulkUpsertRequestBodyProfilesInner => check_bulk_user;
+    BulkUpsertRequestBodyProfilesInner => check_bulk_user, warnings: warn_bulk_user;
     IdentitySourceUserProfileForDelete => check_user_delete;
     BulkGroupUpsertRequestBodyProfilesInner => check_bulk_group;
     IdentitySourceGroupMembershipsUpsertProfileInner => check_membership;

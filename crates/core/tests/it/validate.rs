@@ -256,10 +256,121 @@ fn bulk_user_external_id_is_1_to_512() {
 }
 
 #[test]
-fn bulk_profile_does_not_require_email() {
+fn bulk_profile_does_not_require_email_but_warns_without_it() {
     let e =
         BulkUpsertRequestBodyProfilesInner::with("u1", IdentitySourceUserProfileForUpsert::new());
     assert_eq!(e.violations(), []);
+    let warnings = e.warnings();
+    assert_eq!(
+        fields(&warnings),
+        [("profile.email", None), ("profile.userName", None)]
+    );
+    assert!(
+        warnings[0].message.starts_with(
+            "is missing: Okta can update a user it has from this, but cannot create one"
+        ),
+        "{warnings:?}"
+    );
+    let no_user_name = BulkUpsertRequestBodyProfilesInner::with(
+        "u1",
+        IdentitySourceUserProfileForUpsert::new().email("isaac@example.com"),
+    );
+    assert_eq!(
+        fields(&no_user_name.warnings()),
+        [("profile.userName", None)]
+    );
+    assert_eq!(user("u1").warnings(), []);
+    // The single-user bodies refuse what a bulk upsert only warns about.
+    let single = UserRequestSchema::new()
+        .external_id("u1")
+        .profile(IdentitySourceUserProfileForUpsert::new());
+    assert_eq!(
+        fields(&single.violations()),
+        [("profile.email", None), ("profile.userName", None)]
+    );
+}
+
+#[test]
+fn emails_must_be_addresses_on_every_path() {
+    for good in [
+        "isaac@example.com",
+        "a@b.c",
+        "aaa@b",
+        "o'brien+hr@example.co.uk",
+        "first.last@sub-domain.example",
+        "chloé.núñez@exemple.fr",
+        "\"quoted @ local\"@example.com",
+        "x@[192.0.2.1]",
+        "!#$%&'*+-/=?^_`{|}~@example.com",
+    ] {
+        assert_eq!(profile().email(good).violations(), [], "{good}");
+        assert_eq!(profile().second_email(good).violations(), [], "{good}");
+    }
+    for (bad, why) in [
+        ("not-an-email", "it has no @"),
+        ("@example.com", "nothing comes before the @"),
+        ("isaac@", "nothing comes after the @"),
+        (
+            "isaac lee@example.com",
+            "the part before the @ holds a space",
+        ),
+        (" isaac@example.com", "the part before the @ holds a space"),
+        ("isaac@example.com ", "the domain holds a space"),
+        (
+            "isaac\u{a0}@example.com",
+            "the part before the @ holds U+00A0",
+        ),
+        (
+            "Isaac <isaac@example.com>",
+            "the part before the @ holds a space",
+        ),
+        ("a@b@example.com", "the part before the @ holds '@'"),
+        (
+            "isaac@example.com;bob@example.com",
+            "the part before the @ holds '@'",
+        ),
+        ("isaac;bob@example.com", "the part before the @ holds ';'"),
+        (
+            ".isaac@example.com",
+            "the part before the @ starts or ends with a dot, or has two in a row",
+        ),
+        (
+            "isaac..lee@example.com",
+            "the part before the @ starts or ends with a dot, or has two in a row",
+        ),
+        (
+            "isaac@example..com",
+            "the domain starts or ends with a dot, or has two in a row",
+        ),
+        (
+            "isaac@example.com.",
+            "the domain starts or ends with a dot, or has two in a row",
+        ),
+        (
+            "isaac@-example.com",
+            "a part of the domain starts or ends with a hyphen",
+        ),
+        ("isaac@exa_mple.com", "the domain holds '_'"),
+        (
+            "\"a\"b\"@example.com",
+            "its quoted part holds a quote not escaped by \\",
+        ),
+    ] {
+        let message = format!("is not an email address: {why}");
+        assert_only(&profile().email(bad), "email", &message);
+        assert_only(&profile().second_email(bad), "secondEmail", &message);
+        // A bulk upsert refuses it as the single-user operations do.
+        let bulk = BulkUpsertRequestBodyProfilesInner::with("u1", profile().email(bad));
+        assert_only(&bulk, "profile.email", &message);
+        let single = UserRequestSchema::new()
+            .external_id("u1")
+            .profile(profile().email(bad));
+        assert_only(&single, "profile.email", &message);
+    }
+    // Too short and no address: both said.
+    let v = profile().email("abc").violations();
+    assert_eq!(v.len(), 2, "{v:?}");
+    assert_eq!(v[1].message, "is not an email address: it has no @");
 }
 
 #[test]
