@@ -1,7 +1,6 @@
 //! Thin operator commands over the client: `sessions`, `users`, `groups`, `memberships`.
 //! Each prints the response as pretty JSON on stdout.
 
-use std::io::Read;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
@@ -298,16 +297,8 @@ pub(crate) async fn memberships(
 }
 
 /// Reads JSON from a file or stdin (`-`).
-fn read_json<T: DeserializeOwned>(path: &PathBuf) -> Result<T, CliError> {
-    let mut text = String::new();
-    let read = if path.as_os_str() == "-" {
-        std::io::stdin().read_to_string(&mut text)
-    } else {
-        std::fs::File::open(path).and_then(|mut f| f.read_to_string(&mut text))
-    };
-    read.map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
-    serde_json::from_str(&text)
-        .map_err(|e| CliError::usage(format!("{}: invalid JSON: {e}", path.display())))
+fn read_json<T: DeserializeOwned>(path: &std::path::Path) -> Result<T, CliError> {
+    crate::input::read_json_body(path).map_err(CliError::usage)
 }
 
 /// The body of a user create, replace or update.

@@ -54,10 +54,6 @@ impl CliError {
     /// Invalid input, found before anything was sent (exit 2): `total` invalid entities, of
     /// which `problems` lists the first ones (each entity's problems in a row). One problem
     /// in all is one line; else the count, then [`problem_lines`].
-    #[allow(
-        dead_code,
-        reason = "import_cmd::import_error() calls it once the lead wires it in"
-    )]
     pub(crate) fn invalid_input(problems: &[InputError], total: u64) -> Self {
         if let ([only], 1) = (problems, total) {
             return Self::usage(format!("{only}; nothing was sent"));

@@ -82,16 +82,11 @@ pub(crate) struct ImportArgs {
 }
 
 /// A file argument as an input source, named as given.
-fn source(
+pub(crate) fn source(
     path: &Path,
     open: impl FnOnce(&Path) -> Result<InputFile, InputProblem>,
 ) -> Result<FileSource, CliError> {
-    let name = path.display().to_string();
-    let file = open(path).map_err(|p| CliError::usage(format!("{name}: {p}")))?;
-    if !path.is_file() {
-        return Err(CliError::usage(format!("{name}: no such file")));
-    }
-    Ok(FileSource::new(name, file))
+    FileSource::from_arg(path, open).map_err(CliError::usage)
 }
 
 /// Exit code of a run stopped by SIGINT (Ctrl-C): 128 + 2, as shells report it.
@@ -436,17 +431,7 @@ fn import_error(e: ImportError) -> Failure {
     };
     match e {
         ImportError::InvalidInput { problems, total } => {
-            let error = if total == 1 && problems.len() == 1 {
-                CliError::usage(format!("{}; nothing was sent", problems[0]))
-            } else {
-                let entities = if total == 1 { "entity" } else { "entities" };
-                let mut details: Vec<String> = problems.iter().map(InputError::to_string).collect();
-                if (problems.len() as u64) < total {
-                    details.push(format!("({} invalid entities in all)", total));
-                }
-                CliError::usage(format!("{total} invalid {entities}; nothing was sent"))
-                    .with_details(details)
-            };
+            let error = CliError::invalid_input(&problems, total);
             Failure {
                 error,
                 kind,

@@ -111,11 +111,7 @@ fn sync_error(e: SyncError) -> CliError {
     let code = e.exit_code();
     let details = match &e {
         SyncError::InvalidInput { problems, total } => {
-            let mut d: Vec<String> = problems.iter().map(ToString::to_string).collect();
-            if (problems.len() as u64) < *total {
-                d.push(format!("({total} invalid records in all)"));
-            }
-            d
+            crate::error::problem_lines(problems, *total)
         }
         _ => Vec::new(),
     };
@@ -138,16 +134,6 @@ fn open(path: &Path, command: &str) -> Result<(StateLock, StateStore), CliError>
     Ok((lock, store))
 }
 
-/// A file argument as an input source, named as given.
-fn file(
-    path: &Path,
-    open: impl FnOnce(&Path) -> Result<InputFile, crate::input::InputProblem>,
-) -> Result<FileSource, CliError> {
-    let name = path.display().to_string();
-    let file = open(path).map_err(|p| CliError::usage(format!("{name}: {p}")))?;
-    Ok(FileSource::new(name, file))
-}
-
 /// The snapshot's files as sources: users, groups, memberships.
 struct Files {
     users: FileSource,
@@ -158,18 +144,24 @@ struct Files {
 impl SnapshotArgs {
     fn files(&self) -> Result<Files, CliError> {
         Ok(Files {
-            users: file(&self.users, |p| {
+            users: crate::import_cmd::source(&self.users, |p| {
                 UsersFile::new(p, self.format).map(InputFile::Users)
             })?,
             groups: self
                 .groups
                 .as_deref()
-                .map(|p| file(p, |p| GroupsFile::new(p).map(InputFile::Groups)))
+                .map(|p| {
+                    crate::import_cmd::source(p, |p| GroupsFile::new(p).map(InputFile::Groups))
+                })
                 .transpose()?,
             memberships: self
                 .memberships
                 .as_deref()
-                .map(|p| file(p, |p| MembershipsFile::new(p).map(InputFile::Memberships)))
+                .map(|p| {
+                    crate::import_cmd::source(p, |p| {
+                        MembershipsFile::new(p).map(InputFile::Memberships)
+                    })
+                })
                 .transpose()?,
         })
     }

@@ -13,10 +13,6 @@ const MAX_BODY_BYTES: u64 = 1 << 20;
 
 /// The JSON request body in the file at `path`, or on stdin for `-`, as a `T`: a regular
 /// file (or stdin) of at most [`MAX_BODY_BYTES`]. Else a one-line reason naming the file.
-#[allow(
-    dead_code,
-    reason = "commands::read_json() calls it once the lead wires it in"
-)]
 pub(crate) fn read_json_body<T: DeserializeOwned>(path: &Path) -> Result<T, String> {
     let (name, reader): (String, Box<dyn Read>) = if path.as_os_str() == STDIN_ARG {
         (STDIN_NAME.to_owned(), Box::new(std::io::stdin().lock()))

@@ -18,10 +18,6 @@ mod problem;
 mod source;
 mod table;
 
-#[allow(
-    unused_imports,
-    reason = "commands::read_json() calls it once the lead wires it in"
-)]
 pub(crate) use body::read_json_body;
 pub(crate) use csv_users::Attribute;
 pub(crate) use format::Format;

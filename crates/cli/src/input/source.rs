@@ -46,10 +46,6 @@ impl FileSource {
     /// file (whose name ends `.jsonl` or `.csv` when its first line shows that format) and
     /// named `stdin`. Else a one-line reason naming the argument: no such file, a
     /// directory, a named pipe, a device, a problem `open` found…
-    #[allow(
-        dead_code,
-        reason = "import_cmd::source() calls it once the lead wires it in"
-    )]
     pub(crate) fn from_arg(
         arg: &Path,
         open: impl FnOnce(&Path) -> Result<InputFile, InputProblem>,
