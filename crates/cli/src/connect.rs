@@ -143,10 +143,10 @@ impl ConnArgs {
                     .map_err(|e| CliError::usage(format!("--org-url: {}", e.reason)))?,
             );
         }
-        if let Some(Token(token)) = &self.token {
-            if !token.is_empty() {
-                config = config.with_token(token.clone());
-            }
+        if let Some(Token(token)) = &self.token
+            && !token.is_empty()
+        {
+            config = config.with_token(token.clone());
         }
         if let Some(path) = &self.token_file {
             config = config.with_token(read_token_file(path)?);
@@ -278,10 +278,10 @@ impl ConnArgs {
         if let Some(mode) = self.authorization_mode {
             config.authorization_mode = mode;
         }
-        if let Some(id) = self.client_id.as_deref().map(str::trim) {
-            if !id.is_empty() {
-                config.client_id = Some(id.to_owned());
-            }
+        if let Some(id) = self.client_id.as_deref().map(str::trim)
+            && !id.is_empty()
+        {
+            config.client_id = Some(id.to_owned());
         }
         if let Some(scopes) = &self.scopes {
             let scopes: Vec<String> = scopes
@@ -296,17 +296,17 @@ impl ConnArgs {
             }
             config.scopes = Some(scopes);
         }
-        if let Some(KeyArg(key)) = &self.private_key {
-            if !key.trim().is_empty() {
-                okta_idsrc_ops::oauth::load_private_key(key)
-                    .map_err(|e| CliError::usage(format!("--private-key: {}", chain(&e))))?;
-                config.private_key = Some(key.clone().into());
-            }
+        if let Some(KeyArg(key)) = &self.private_key
+            && !key.trim().is_empty()
+        {
+            okta_idsrc_ops::oauth::load_private_key(key)
+                .map_err(|e| CliError::usage(format!("--private-key: {}", chain(&e))))?;
+            config.private_key = Some(key.clone().into());
         }
-        if let Some(kid) = self.private_key_id.as_deref().map(str::trim) {
-            if !kid.is_empty() {
-                config.private_key_id = Some(kid.to_owned());
-            }
+        if let Some(kid) = self.private_key_id.as_deref().map(str::trim)
+            && !kid.is_empty()
+        {
+            config.private_key_id = Some(kid.to_owned());
         }
         Ok(())
     }

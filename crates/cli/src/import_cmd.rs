@@ -154,15 +154,15 @@ pub(crate) async fn run(args: ImportArgs) -> Result<(), CliError> {
     };
     let progress = seen.get();
     let mut error = failure.error;
-    if let Some(p) = &progress {
-        if p.loads_acknowledged > 0 || p.sessions_completed > 0 {
-            error.details.push(format!(
-                "so far: {} of {} loads acknowledged, {} completed",
-                p.loads_acknowledged,
-                p.loads_total.unwrap_or_default(),
-                plural(p.sessions_completed, "session", "sessions")
-            ));
-        }
+    if let Some(p) = &progress
+        && (p.loads_acknowledged > 0 || p.sessions_completed > 0)
+    {
+        error.details.push(format!(
+            "so far: {} of {} loads acknowledged, {} completed",
+            p.loads_acknowledged,
+            p.loads_total.unwrap_or_default(),
+            plural(p.sessions_completed, "session", "sessions")
+        ));
     }
     if output == Output::Json {
         let problems: Vec<Value> = failure.problems.iter().map(problem_json).collect();

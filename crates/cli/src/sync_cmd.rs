@@ -357,17 +357,16 @@ pub(crate) async fn run(command: SyncCommand) -> Result<(), CliError> {
             let (_lock, mut store) = open(&common.state, "run")?;
             let id = store.target(&target).map_err(sync_error)?;
             // A run killed in the middle of its plan: finish that plan first.
-            if let Some(unfinished) = store.applying(id).map_err(sync_error)? {
-                if let Some(earlier) = unfinished.plan {
-                    eprintln!("finishing the plan of an interrupted run first");
-                    let shared = Arc::new(Mutex::new(store));
-                    execute_shared(&shared, &target, &Arc::new(earlier), &common, "run", true)
-                        .await?;
-                    store = Arc::try_unwrap(shared)
-                        .map_err(|_| CliError::failure("the state is still in use"))?
-                        .into_inner()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                }
+            if let Some(unfinished) = store.applying(id).map_err(sync_error)?
+                && let Some(earlier) = unfinished.plan
+            {
+                eprintln!("finishing the plan of an interrupted run first");
+                let shared = Arc::new(Mutex::new(store));
+                execute_shared(&shared, &target, &Arc::new(earlier), &common, "run", true).await?;
+                store = Arc::try_unwrap(shared)
+                    .map_err(|_| CliError::failure("the state is still in use"))?
+                    .into_inner()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
             }
             let plan = make_plan(
                 &mut store,

@@ -106,10 +106,10 @@ impl BucketState {
             }
         }
         let server_now = self.server_now(now);
-        if let Some(w) = &mut self.window {
-            if reopens_at(w.reset).is_some_and(|at| server_now < at) {
-                w.available = w.available.saturating_sub(1);
-            }
+        if let Some(w) = &mut self.window
+            && reopens_at(w.reset).is_some_and(|at| server_now < at)
+        {
+            w.available = w.available.saturating_sub(1);
         }
         self.in_flight += 1;
         Admission::Send
@@ -151,10 +151,10 @@ impl BucketState {
             self.cap = Some(self.in_flight.saturating_sub(1).max(1));
             return true;
         }
-        if status.is_success() {
-            if let Some(cap) = &mut self.cap {
-                *cap = cap.saturating_add(1);
-            }
+        if status.is_success()
+            && let Some(cap) = &mut self.cap
+        {
+            *cap = cap.saturating_add(1);
         }
         if let (Some(remaining), Some(reset)) = (limit.remaining, limit.reset) {
             let window = match &mut self.window {

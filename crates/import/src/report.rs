@@ -84,15 +84,14 @@ impl fmt::Display for LineRange {
 /// Adds `range` to `ranges`, merging it into the last one when they are of one source and
 /// overlap or touch.
 pub(crate) fn merge_range(ranges: &mut Vec<LineRange>, range: &LineRange) {
-    if let Some(last) = ranges.last_mut() {
-        if last.source == range.source
-            && range.first <= last.last.saturating_add(1)
-            && range.last + 1 >= last.first
-        {
-            last.first = last.first.min(range.first);
-            last.last = last.last.max(range.last);
-            return;
-        }
+    if let Some(last) = ranges.last_mut()
+        && last.source == range.source
+        && range.first <= last.last.saturating_add(1)
+        && range.last + 1 >= last.first
+    {
+        last.first = last.first.min(range.first);
+        last.last = last.last.max(range.last);
+        return;
     }
     ranges.push(range.clone());
 }

@@ -66,10 +66,10 @@ impl Columns for GroupColumns {
         if let Some(name) = table.field(self.display_name)? {
             profile = profile.display_name(name);
         }
-        if let Some(i) = self.description {
-            if let Some(description) = table.field(i)? {
-                profile = profile.description(description);
-            }
+        if let Some(i) = self.description
+            && let Some(description) = table.field(i)?
+        {
+            profile = profile.description(description);
         }
         let external_id = table.field(self.external_id)?.unwrap_or_default();
         Ok(BulkGroupUpsertRequestBodyProfilesInner::with(

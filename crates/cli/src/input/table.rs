@@ -803,11 +803,11 @@ mod tests {
             let mut record = csv::ByteRecord::new();
             loop {
                 let mine = ours.advance();
-                if let Some(Err(e)) = &mine {
-                    if e.message.contains("the quote that opens this field") {
-                        quotes += 1;
-                        break;
-                    }
+                if let Some(Err(e)) = &mine
+                    && e.message.contains("the quote that opens this field")
+                {
+                    quotes += 1;
+                    break;
                 }
                 let other = theirs.read_byte_record(&mut record);
                 match (mine, other) {

@@ -111,19 +111,19 @@ impl Operation for GetIdentitySourceGroupMemberships {
             }
             return request_to(ctx, Self::INFO, Method::GET, link, None);
         }
-        if let Some(limit) = self.limit {
-            if limit == 0 || limit > MAX_MEMBERSHIP_PAGE_LIMIT {
-                let v = Violation::new(
-                    "limit",
-                    None,
-                    format!("is {limit}; must be 1 to {MAX_MEMBERSHIP_PAGE_LIMIT}"),
-                );
-                return Err(ValidationError {
-                    operation: name,
-                    violations: vec![v],
-                }
-                .into());
+        if let Some(limit) = self.limit
+            && (limit == 0 || limit > MAX_MEMBERSHIP_PAGE_LIMIT)
+        {
+            let v = Violation::new(
+                "limit",
+                None,
+                format!("is {limit}; must be 1 to {MAX_MEMBERSHIP_PAGE_LIMIT}"),
+            );
+            return Err(ValidationError {
+                operation: name,
+                violations: vec![v],
             }
+            .into());
         }
         let limit = self.limit.map(|l| l.to_string());
         let path = PathBuilder::identity_source(name, &self.identity_source_id)?

@@ -219,13 +219,13 @@ fn check_entity_type(
     path: &Path<'_>,
     t: Option<&BulkUpsertRequestBodyEntityType>,
 ) {
-    if let Some(t) = t {
-        if *t != BulkUpsertRequestBodyEntityType::Users {
-            sink.push(
-                &path.key("entityType"),
-                format!("must be USERS, found {:?}", t.as_str()),
-            );
-        }
+    if let Some(t) = t
+        && *t != BulkUpsertRequestBodyEntityType::Users
+    {
+        sink.push(
+            &path.key("entityType"),
+            format!("must be USERS, found {:?}", t.as_str()),
+        );
     }
 }
 

@@ -86,12 +86,11 @@ pub(crate) fn verify(proof: &str, expected: &Expected<'_>) -> Result<Proof, &'st
     if now - iat > MAX_AGE_SECS {
         return Err("The DPoP proof JWT was issued too long ago.");
     }
-    if let Some(token) = expected.access_token {
-        if claims.get("ath").and_then(Value::as_str)
+    if let Some(token) = expected.access_token
+        && claims.get("ath").and_then(Value::as_str)
             != Some(sha256_b64url(token.as_bytes()).as_str())
-        {
-            return Err("The DPoP proof JWT 'ath' claim does not match the access token.");
-        }
+    {
+        return Err("The DPoP proof JWT 'ath' claim does not match the access token.");
     }
     let jkt = jwk
         .thumbprint()

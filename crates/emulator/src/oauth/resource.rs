@@ -95,17 +95,17 @@ impl OAuth {
         if !self.consume_proof_jti(&proof.jti, proof.iat) {
             return Err(invalid("The DPoP proof JWT has already been used."));
         }
-        if self.settings.resource_nonce_mode {
-            if let Err(nonce) = self.resource_nonce_ok(proof.nonce.as_deref()) {
-                let mut denial = challenger.challenge(
-                    StatusCode::UNAUTHORIZED,
-                    "use_dpop_nonce",
-                    "Resource server requires nonce in DPoP proof.",
-                    None,
-                );
-                denial.dpop_nonce = Some(nonce);
-                return Err(Denial::Challenge(Box::new(denial)));
-            }
+        if self.settings.resource_nonce_mode
+            && let Err(nonce) = self.resource_nonce_ok(proof.nonce.as_deref())
+        {
+            let mut denial = challenger.challenge(
+                StatusCode::UNAUTHORIZED,
+                "use_dpop_nonce",
+                "Resource server requires nonce in DPoP proof.",
+                None,
+            );
+            denial.dpop_nonce = Some(nonce);
+            return Err(Denial::Challenge(Box::new(denial)));
         }
         Ok(())
     }

@@ -91,17 +91,17 @@ async fn create_session_through_faults(c: &Client) -> String {
                 return r.json()["id"].as_str().unwrap().to_owned();
             }
             Ok(r) if r.status == StatusCode::BAD_REQUEST => {
-                if let Ok(list) = c.try_call(Method::GET, "/sessions", None).await {
-                    if list.status == StatusCode::OK {
-                        let list = list.json();
-                        let created = list
-                            .as_array()
-                            .unwrap()
-                            .iter()
-                            .find(|s| s["status"] == "CREATED");
-                        if let Some(s) = created {
-                            return s["id"].as_str().unwrap().to_owned();
-                        }
+                if let Ok(list) = c.try_call(Method::GET, "/sessions", None).await
+                    && list.status == StatusCode::OK
+                {
+                    let list = list.json();
+                    let created = list
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|s| s["status"] == "CREATED");
+                    if let Some(s) = created {
+                        return s["id"].as_str().unwrap().to_owned();
                     }
                 }
             }

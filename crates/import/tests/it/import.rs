@@ -79,10 +79,10 @@ fn user(i: usize) -> BulkUpsertRequestBodyProfilesInner {
         .first_name(format!("First{i}"))
         .last_name(format!("Last{i}"))
         .custom_attribute("department", format!("Dept{}", i % 17));
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         profile = profile.mobile_phone(format!("+1 555 {i:07}"));
     }
-    if i % 5 == 0 {
+    if i.is_multiple_of(5) {
         profile.second_email = Nullable::Null;
     }
     BulkUpsertRequestBodyProfilesInner::with(user_id(i), profile)

@@ -114,12 +114,13 @@ pub(super) fn proxy_from_url(url: &str) -> Result<ProxyConfig, String> {
         Some((scheme, rest)) => (Some(scheme.to_ascii_lowercase()), rest),
         None => (None, url),
     };
-    if let Some(s) = &scheme {
-        if s != "http" && s != "https" {
-            return Err(format!(
-                "expected an http:// or https:// proxy URL, got scheme {s:?}"
-            ));
-        }
+    if let Some(s) = &scheme
+        && s != "http"
+        && s != "https"
+    {
+        return Err(format!(
+            "expected an http:// or https:// proxy URL, got scheme {s:?}"
+        ));
     }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let (userinfo, host_port) = match authority.rsplit_once('@') {

@@ -252,31 +252,31 @@ impl Shared {
                 );
                 return Ok(token);
             }
-            if status != StatusCode::TOO_MANY_REQUESTS {
-                if let Some(failure) = OAuthFailure::from_token_response(&response, now) {
-                    if failure.code != ErrorCode::UseDpopNonce || dpop.is_none() {
-                        return Err(OAuthError::Token(Box::new(failure)));
-                    }
-                    let fresh = dpop_nonce(response.headers());
-                    let reason = match fresh {
-                        None => Some(NonceFailure::NoNonce),
-                        Some(n) if Some(n) == sent_nonce => Some(NonceFailure::Repeated),
-                        Some(_) if nonce_retries >= self.config.max_nonce_retries => {
-                            Some(NonceFailure::Exhausted)
-                        }
-                        Some(_) => None,
-                    };
-                    if let Some(reason) = reason {
-                        return Err(OAuthError::NonceHandshake {
-                            reason,
-                            retries: nonce_retries,
-                            failure: Box::new(failure),
-                        });
-                    }
-                    nonce_retries += 1;
-                    bump(&self.counters.nonce_retries);
-                    continue;
+            if status != StatusCode::TOO_MANY_REQUESTS
+                && let Some(failure) = OAuthFailure::from_token_response(&response, now)
+            {
+                if failure.code != ErrorCode::UseDpopNonce || dpop.is_none() {
+                    return Err(OAuthError::Token(Box::new(failure)));
                 }
+                let fresh = dpop_nonce(response.headers());
+                let reason = match fresh {
+                    None => Some(NonceFailure::NoNonce),
+                    Some(n) if Some(n) == sent_nonce => Some(NonceFailure::Repeated),
+                    Some(_) if nonce_retries >= self.config.max_nonce_retries => {
+                        Some(NonceFailure::Exhausted)
+                    }
+                    Some(_) => None,
+                };
+                if let Some(reason) = reason {
+                    return Err(OAuthError::NonceHandshake {
+                        reason,
+                        retries: nonce_retries,
+                        failure: Box::new(failure),
+                    });
+                }
+                nonce_retries += 1;
+                bump(&self.counters.nonce_retries);
+                continue;
             }
             let decision = classify(Some(&TOKEN_OPERATION), Ok(&response));
             if let Some((wait, _)) = attempts.next(decision, Some(response.headers())) {

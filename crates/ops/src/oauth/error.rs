@@ -158,10 +158,9 @@ impl OAuthError {
             }
             if let Some(okta_idsrc_core::Error::Service(inner)) =
                 e.downcast_ref::<okta_idsrc_core::Error>()
+                && let Some(found) = inner.downcast_ref::<OAuthError>()
             {
-                if let Some(found) = inner.downcast_ref::<OAuthError>() {
-                    return Some(found);
-                }
+                return Some(found);
             }
             current = e.source();
         }

@@ -173,11 +173,11 @@ impl Shared {
     ) -> Result<Response<Bytes>, BoxError> {
         let permit = self.acquire(self.bucket(&request)).await;
         let outcome = send_when_ready(&mut inner, request).await;
-        if let Ok(response) = &outcome {
-            if permit.learn(response, &*self.config.clock) {
-                self.concurrency_signals.fetch_add(1, Ordering::Relaxed);
-                tracing::debug!(bucket = ?permit.bucket.kind, "concurrent-limit signal: capping requests in flight");
-            }
+        if let Ok(response) = &outcome
+            && permit.learn(response, &*self.config.clock)
+        {
+            self.concurrency_signals.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(bucket = ?permit.bucket.kind, "concurrent-limit signal: capping requests in flight");
         }
         drop(permit);
         outcome

@@ -103,14 +103,14 @@ impl<'c> Attempts<'c> {
             tracing::debug!(attempt, "not trying again: no attempts left");
             return false;
         }
-        if let Some(deadline) = config.deadline {
-            if self.started.elapsed().saturating_add(wait) > deadline {
-                tracing::debug!(
-                    attempt,
-                    "not trying again: the wait would pass the deadline"
-                );
-                return false;
-            }
+        if let Some(deadline) = config.deadline
+            && self.started.elapsed().saturating_add(wait) > deadline
+        {
+            tracing::debug!(
+                attempt,
+                "not trying again: the wait would pass the deadline"
+            );
+            return false;
         }
         if !config.budget.try_withdraw(cost) {
             tracing::debug!(attempt, "not trying again: retry budget exhausted");
