@@ -55,7 +55,6 @@ pub use plan::{
 pub use profile::{AttributeChange, Canonical, ProfileHash};
 pub use safeguards::{Limit, Thresholds};
 pub use store::{
-    RunOutcome, RunRecord, StateCounts, StateGroup, StateJournal, StateStore, StateUser, TargetId,
-    Unfinished,
+    Entities, RunOutcome, RunRecord, StateCounts, StateJournal, StateStore, TargetId, Unfinished,
 };
 pub use target::Target;

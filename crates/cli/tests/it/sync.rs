@@ -294,3 +294,27 @@ async fn a_run_killed_with_sigkill_converges_when_run_again() {
     assert!(stdout.contains("nothing to do"), "{stdout}");
     emulator.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_snapshot_plans_nothing_and_names_every_line() {
+    let emulator = Emulator::start().await.expect("emulator");
+    let dir = TempDir::new();
+    night(&dir, &emulator, &export(0..20, &[]), 0);
+    // emp-0003 twice (lines 5 and 22), and a bad email on line 8.
+    let mut users = export(0..20, &[]);
+    users.push_str("emp-0003,u3@example.com,u3@example.com,First3,Last3,Engineer\n");
+    let users = users.replace(
+        "u6@example.com,u6@example.com",
+        "u6@example.com,not-an-email",
+    );
+    let before = sessions(&emulator);
+    let (_, stderr) = night(&dir, &emulator, &users, 2);
+    assert!(
+        stderr.contains("line 22")
+            && stderr.contains("duplicate user externalId \"emp-0003\"; first at line 5"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("line 8"), "{stderr}");
+    assert_eq!(sessions(&emulator), before, "nothing is sent");
+    emulator.shutdown().await;
+}

@@ -10,20 +10,13 @@ use crate::error::SyncError;
 use crate::plan::{Applied, ChangeKind, PendingKey};
 use crate::profile::{Canonical, ProfileHash};
 
-/// A user as the state knows it.
+/// Which entities of a target [`StateStore::each`] reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StateUser {
-    /// The hash of the canonical profile Okta last completed.
-    pub hash: ProfileHash,
-    /// Whether the user is active (not deactivated by a bulk delete).
-    pub active: bool,
-}
-
-/// A group as the state knows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StateGroup {
-    /// The hash of the canonical profile Okta last completed.
-    pub hash: ProfileHash,
+pub enum Entities {
+    /// The users.
+    Users,
+    /// The groups.
+    Groups,
 }
 
 /// How much a target's state holds.
@@ -50,49 +43,38 @@ fn hash_of(blob: &[u8]) -> ProfileHash {
 }
 
 impl StateStore {
-    /// Every user of the target, by external id.
-    pub fn users(&self, target: TargetId) -> Result<HashMap<String, StateUser>, SyncError> {
-        let fail = |e| self.error("cannot read the users", e);
-        let mut stmt = self
-            .conn()
-            .prepare("SELECT external_id, hash, active FROM users WHERE target = ?1")
-            .map_err(fail)?;
+    /// Calls `each` with every user (or group) of the target: its external id, the hash of
+    /// the profile Okta last completed, and whether it is active (a group always is). Streams
+    /// the rows: nothing is collected, so the caller's structure is the only copy.
+    pub fn each(
+        &self,
+        target: TargetId,
+        which: Entities,
+        mut each: impl FnMut(&str, ProfileHash, bool),
+    ) -> Result<(), SyncError> {
+        let (sql, what) = match which {
+            Entities::Users => (
+                "SELECT external_id, hash, active FROM users WHERE target = ?1",
+                "cannot read the users",
+            ),
+            Entities::Groups => (
+                "SELECT external_id, hash, 1 FROM groups WHERE target = ?1",
+                "cannot read the groups",
+            ),
+        };
+        let fail = |e| self.error(what, e);
+        let mut stmt = self.conn().prepare(sql).map_err(fail)?;
         let mut rows = stmt.query([target.0]).map_err(fail)?;
-        let mut users = HashMap::new();
         while let Some(row) = rows.next().map_err(fail)? {
-            let id: String = row.get(0).map_err(fail)?;
-            let hash: Vec<u8> = row.get(1).map_err(fail)?;
+            let id = row.get_ref(0).and_then(|v| Ok(v.as_str()?)).map_err(fail)?;
+            let hash = row
+                .get_ref(1)
+                .and_then(|v| Ok(v.as_blob()?))
+                .map_err(fail)?;
             let active: bool = row.get(2).map_err(fail)?;
-            users.insert(
-                id,
-                StateUser {
-                    hash: hash_of(&hash),
-                    active,
-                },
-            );
+            each(id, hash_of(hash), active);
         }
-        Ok(users)
-    }
-
-    /// Every group of the target, by external id.
-    pub fn groups(&self, target: TargetId) -> Result<HashMap<String, StateGroup>, SyncError> {
-        let fail = |e| self.error("cannot read the groups", e);
-        let mut stmt = self
-            .conn()
-            .prepare("SELECT external_id, hash FROM groups WHERE target = ?1")
-            .map_err(fail)?;
-        let rows = stmt
-            .query_map([target.0], |r| {
-                let hash: Vec<u8> = r.get(1)?;
-                Ok((
-                    r.get::<_, String>(0)?,
-                    StateGroup {
-                        hash: hash_of(&hash),
-                    },
-                ))
-            })
-            .map_err(fail)?;
-        rows.collect::<Result<_, _>>().map_err(fail)
+        Ok(())
     }
 
     /// Every membership of the target, as (group, member) external ids.

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-pub use entities::{StateCounts, StateGroup, StateUser};
+pub use entities::{Entities, StateCounts};
 pub use journal::{StateJournal, Unfinished};
 pub use runs::{RunOutcome, RunRecord};
 
