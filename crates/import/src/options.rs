@@ -45,15 +45,16 @@ pub type AppliedCallback = Arc<dyn Fn(&[LineRange]) -> Result<(), BoxError> + Se
 ///     .with_invalid_policy(InvalidPolicy::Skip)
 ///     .with_journal("import.journal")
 ///     .with_poll_interval(Duration::from_millis(200), Duration::from_secs(10));
-/// assert_eq!(options.max_loads_per_session, 45);
+/// assert_eq!(options.max_loads_per_session, 50);
 /// ```
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct ImportOptions {
     /// Loads in flight at once (default 4; at least 1).
     pub concurrency: usize,
-    /// Loads planned per session (default 45, at most 50). Okta accepts 50; the headroom is
-    /// for loads sent again after a lost response, which Okta may have counted.
+    /// Loads planned per session (default and most: Okta's 50). A load Okta refuses because
+    /// the session is at its cap (it counted a load whose answer was lost) goes to the next
+    /// session.
     pub max_loads_per_session: usize,
     /// What to do about invalid entities (default [`InvalidPolicy::Stop`]).
     pub invalid_policy: InvalidPolicy,
@@ -119,7 +120,7 @@ impl Default for ImportOptions {
     fn default() -> Self {
         Self {
             concurrency: 4,
-            max_loads_per_session: 45,
+            max_loads_per_session: MAX_LOADS_PER_SESSION,
             invalid_policy: InvalidPolicy::Stop,
             cancel_stale: false,
             allow_contradictions: false,
