@@ -212,7 +212,10 @@ pub struct ImportReport {
     pub retries: u64,
     /// 429 answers the retry layer saw during the run.
     pub rate_limited: u64,
-    /// References to users and groups that neither the input upserts nor Okta knows (with
+    /// What core's rules warn about in valid entities (a bulk user without `email` or
+    /// `userName`: Okta can update a user from it but not create one), one per field and
+    /// message with the first place and a count; then references to users and groups that
+    /// neither the input upserts nor Okta knows (with
     /// [`check_references`](super::ImportOptions::check_references)): one per id, with the
     /// first source and line naming it. Okta skips such entities without a word, so their
     /// loads being accepted does not mean they took effect.

@@ -73,11 +73,42 @@ pub(crate) struct Plan {
     pub loads_by_kind: [u64; 6],
     /// The users and groups referred to but not upserted, to look up.
     pub references: References,
+    /// What core's rules warn about (sent all the same), one per kind of warning.
+    pub warnings: Vec<InputError>,
 }
 
 impl Plan {
     pub(crate) fn loads_total(&self) -> u64 {
         self.loads_by_kind.iter().sum()
+    }
+}
+
+/// Warnings about valid entities (a bulk user without `email`, say), one per field and
+/// message: an update-only feed would otherwise warn on every line. Each keeps the first
+/// place it was seen and how many entities it concerns.
+#[derive(Default)]
+struct Warnings(Vec<(InputError, u64)>);
+
+impl Warnings {
+    fn note(&mut self, warning: InputError) {
+        let same = |w: &InputError| w.field == warning.field && w.message == warning.message;
+        match self.0.iter_mut().find(|(w, _)| same(w)) {
+            Some((_, n)) => *n += 1,
+            None => self.0.push((warning, 1)),
+        }
+    }
+
+    fn finish(self) -> Vec<InputError> {
+        self.0
+            .into_iter()
+            .map(|(mut w, n)| {
+                if n > 1 {
+                    w.message =
+                        format!("{} ({n} entities like this; the first is here)", w.message);
+                }
+                w
+            })
+            .collect()
     }
 }
 
@@ -128,6 +159,7 @@ pub(crate) fn validate(
     let collect_references = options.check_references && !options.dry_run;
     let mut references = References::new(options.max_reference_checks);
     let mut upserts_sorted = false;
+    let mut warnings = Warnings::default();
 
     for &(index, source) in &ordered {
         let kind = source.kind();
@@ -160,6 +192,9 @@ pub(crate) fn validate(
                 }
                 Ok(r) => match check_record(&r, &mut encoded) {
                     Ok(()) => {
+                        for w in encoded.warnings() {
+                            warnings.note(problem(&r.source, r.line, w.clone()));
+                        }
                         fingerprint.record(r.line, Some(encoded.parts()));
                         if collect_references && kind >= EntityKind::MembershipUpsert {
                             // Sources are read in kind order: every upsert is in by now.
@@ -265,6 +300,7 @@ pub(crate) fn validate(
         entities,
         loads_by_kind,
         references,
+        warnings: warnings.finish(),
     })
 }
 

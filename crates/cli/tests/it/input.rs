@@ -272,6 +272,20 @@ fn a_bulk_user_without_email_or_user_name_is_sent() {
     dir.file("titles.csv", "externalId,title\nu1,Engineer\nu2,Manager\n");
     let (stdout, _) = import(&dir, 0, &["titles.csv"]);
     assert!(stdout.contains("imported: 2 users created"), "{stdout}");
+    // Warned about once per missing attribute, with where it starts and how often.
+    assert!(
+        stdout.contains(
+            "warning: titles.csv line 2, column email: is missing: Okta can update a user it \
+             has from this, but cannot create one without both email and userName (2 entities \
+             like this; the first is here)"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.matches("column userName: is missing").count(),
+        1,
+        "{stdout}"
+    );
     // users create refuses the same profile.
     let stderr = users_create_refuses(
         &dir,

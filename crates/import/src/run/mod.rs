@@ -166,7 +166,7 @@ where
         elapsed: Default::default(),
         retries: 0,
         rate_limited: 0,
-        warnings: Vec::new(),
+        warnings: plan.warnings.clone(),
         references_unchecked: 0,
         stale_cancelled: Vec::new(),
     };
@@ -203,7 +203,7 @@ where
             for w in &checked.warnings {
                 tracing::info!("{w}");
             }
-            report.warnings = checked.warnings;
+            report.warnings.extend(checked.warnings);
             report.references_unchecked = checked.unchecked;
         }
         let mut driver = Driver {
