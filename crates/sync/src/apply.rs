@@ -25,7 +25,7 @@ use okta_idsrc_ops::service::SendHttpService;
 use serde_json::json;
 
 use crate::error::SyncError;
-use crate::plan::{Applied, ChangeKind, Plan};
+use crate::plan::{Applied, ChangeKind, Leaver, Membership, Plan, Upsert};
 use crate::profile::Canonical;
 use crate::store::{RunOutcome, StateJournal, StateStore, TargetId};
 
@@ -210,64 +210,61 @@ fn applied(plan: &Plan, ranges: &[LineRange]) -> Applied {
         let Some(kind) = source_kind(&r.source) else {
             continue;
         };
+        // Line `n` of a source is its kind's `n`th change.
         let lines = usize::try_from(r.first.saturating_sub(1)).unwrap_or(usize::MAX)
             ..usize::try_from(r.last).unwrap_or(usize::MAX);
         match kind {
-            ChangeKind::UserUpsert => out.users_upserted.extend(
-                plan.users_upserted
-                    .get(lines)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|u| {
-                        (
-                            u.user.external_id.clone().unwrap_or_default(),
-                            Canonical::of_user(&u.user),
-                        )
-                    }),
-            ),
-            ChangeKind::GroupUpsert => out.groups_upserted.extend(
-                plan.groups_upserted
-                    .get(lines)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|g| {
-                        (
-                            g.group.external_id.clone().unwrap_or_default(),
-                            Canonical::of_group(&g.group),
-                        )
-                    }),
-            ),
-            ChangeKind::MembershipAdd => out.memberships_added.extend(
-                plan.memberships_added
-                    .get(lines)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|m| (m.group.clone(), m.member.clone())),
-            ),
-            ChangeKind::MembershipRemove => out.memberships_removed.extend(
-                plan.memberships_removed
-                    .get(lines)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|m| (m.group.clone(), m.member.clone())),
-            ),
-            ChangeKind::GroupDelete => out.groups_deleted.extend(
-                plan.groups_deleted
-                    .get(lines)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|g| g.external_id.clone()),
-            ),
-            ChangeKind::UserDeactivate => out.users_deactivated.extend(
-                plan.users_deactivated
-                    .get(lines)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|u| u.external_id.clone()),
-            ),
+            ChangeKind::UserUpsert => out
+                .users_upserted
+                .extend(committed(&plan.users_upserted, lines)),
+            ChangeKind::GroupUpsert => out
+                .groups_upserted
+                .extend(committed(&plan.groups_upserted, lines)),
+            ChangeKind::MembershipAdd => out
+                .memberships_added
+                .extend(pairs(&plan.memberships_added, lines)),
+            ChangeKind::MembershipRemove => out
+                .memberships_removed
+                .extend(pairs(&plan.memberships_removed, lines)),
+            ChangeKind::GroupDelete => out
+                .groups_deleted
+                .extend(leavers(&plan.groups_deleted, lines)),
+            ChangeKind::UserDeactivate => out
+                .users_deactivated
+                .extend(leavers(&plan.users_deactivated, lines)),
         }
     }
     out
+}
+
+/// The entries of `v` on `lines` (none where the range falls outside).
+fn pick<T>(v: &[T], lines: std::ops::Range<usize>) -> &[T] {
+    v.get(lines).unwrap_or_default()
+}
+
+/// The leavers of `v` on `lines`: their external ids.
+fn leavers(v: &[Leaver], lines: std::ops::Range<usize>) -> impl Iterator<Item = String> + '_ {
+    pick(v, lines).iter().map(|l| l.external_id.clone())
+}
+
+/// The memberships of `v` on `lines`: (group, member).
+fn pairs(
+    v: &[Membership],
+    lines: std::ops::Range<usize>,
+) -> impl Iterator<Item = (String, String)> + '_ {
+    pick(v, lines)
+        .iter()
+        .map(|m| (m.group.clone(), m.member.clone()))
+}
+
+/// The upserts of `v` on `lines`, as the state commits them: id and canonical profile.
+fn committed<U: Upsert>(
+    v: &[U],
+    lines: std::ops::Range<usize>,
+) -> impl Iterator<Item = (String, Canonical)> + '_ {
+    pick(v, lines)
+        .iter()
+        .map(|u| (u.id().to_owned(), u.canonical()))
 }
 
 fn lock(store: &Mutex<StateStore>) -> std::sync::MutexGuard<'_, StateStore> {

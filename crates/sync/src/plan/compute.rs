@@ -140,7 +140,7 @@ impl Reading {
 }
 
 /// A user or group upsert as planning builds it.
-trait Upsert: Sized {
+pub(crate) trait Upsert: Sized {
     /// What the entity is called in messages.
     const WHAT: &'static str;
     /// The kind of change.

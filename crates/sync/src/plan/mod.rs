@@ -21,6 +21,7 @@ use okta_idsrc_core::models::{
 };
 use serde::{Deserialize, Serialize};
 
+pub(crate) use compute::Upsert;
 pub use compute::{PlanOptions, Snapshot, plan};
 
 use crate::profile::Canonical;
@@ -366,35 +367,64 @@ pub struct Applied {
     pub memberships_removed: Vec<(String, String)>,
 }
 
+fn upserts(v: &[(String, Canonical)]) -> impl Iterator<Item = Change<'_>> {
+    v.iter().map(|(key, p)| Change {
+        key,
+        member: "",
+        profile: Some(p),
+    })
+}
+
+fn ids(v: &[String]) -> impl Iterator<Item = Change<'_>> {
+    v.iter().map(|key| Change {
+        key,
+        member: "",
+        profile: None,
+    })
+}
+
+fn pairs(v: &[(String, String)]) -> impl Iterator<Item = Change<'_>> {
+    v.iter().map(|(key, member)| Change {
+        key,
+        member,
+        profile: None,
+    })
+}
+
+/// One change of an [`Applied`], as the state records it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Change<'a> {
+    /// The external id (the group's, for a membership).
+    pub key: &'a str,
+    /// The member's external id, for a membership (else empty).
+    pub member: &'a str,
+    /// The canonical profile, for an upsert.
+    pub profile: Option<&'a Canonical>,
+}
+
 impl Applied {
+    /// Its changes of `kind`.
+    pub(crate) fn of(&self, kind: ChangeKind) -> Box<dyn Iterator<Item = Change<'_>> + '_> {
+        match kind {
+            ChangeKind::UserUpsert => Box::new(upserts(&self.users_upserted)),
+            ChangeKind::GroupUpsert => Box::new(upserts(&self.groups_upserted)),
+            ChangeKind::UserDeactivate => Box::new(ids(&self.users_deactivated)),
+            ChangeKind::GroupDelete => Box::new(ids(&self.groups_deleted)),
+            ChangeKind::MembershipAdd => Box::new(pairs(&self.memberships_added)),
+            ChangeKind::MembershipRemove => Box::new(pairs(&self.memberships_removed)),
+        }
+    }
+
     /// Whether it holds nothing.
     pub fn is_empty(&self) -> bool {
-        self.users_upserted.is_empty()
-            && self.users_deactivated.is_empty()
-            && self.groups_upserted.is_empty()
-            && self.groups_deleted.is_empty()
-            && self.memberships_added.is_empty()
-            && self.memberships_removed.is_empty()
+        ChangeKind::ALL.iter().all(|&k| self.of(k).next().is_none())
     }
 
     /// Entities in it, by kind.
     pub fn counts(&self) -> HashMap<ChangeKind, u64> {
-        HashMap::from([
-            (ChangeKind::UserUpsert, self.users_upserted.len() as u64),
-            (
-                ChangeKind::UserDeactivate,
-                self.users_deactivated.len() as u64,
-            ),
-            (ChangeKind::GroupUpsert, self.groups_upserted.len() as u64),
-            (ChangeKind::GroupDelete, self.groups_deleted.len() as u64),
-            (
-                ChangeKind::MembershipAdd,
-                self.memberships_added.len() as u64,
-            ),
-            (
-                ChangeKind::MembershipRemove,
-                self.memberships_removed.len() as u64,
-            ),
-        ])
+        ChangeKind::ALL
+            .iter()
+            .map(|&k| (k, self.of(k).count() as u64))
+            .collect()
     }
 }

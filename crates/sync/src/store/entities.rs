@@ -211,107 +211,74 @@ impl StateStore {
             .conn_mut()
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(fail)?;
-        {
-            let t = target.0;
-            let mut done = tx
-                .prepare_cached(
-                    "DELETE FROM pending WHERE target = ?1 AND kind = ?2 AND key = ?3 AND member = ?4",
-                )
-                .map_err(fail)?;
-            let mut upsert_user = tx
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO users (target, external_id, profile, hash, active)
-                     VALUES (?1, ?2, ?3, ?4, 1)",
-                )
-                .map_err(fail)?;
-            for (id, profile) in &applied.users_upserted {
-                upsert_user
-                    .execute(params![
-                        t,
-                        id,
-                        profile.to_json(),
-                        profile.hash().to_le_bytes()
-                    ])
-                    .map_err(fail)?;
-                done.execute(params![t, ChangeKind::UserUpsert.as_str(), id, ""])
-                    .map_err(fail)?;
-            }
-            let mut deactivate = tx
-                .prepare_cached(
-                    "UPDATE users SET active = 0 WHERE target = ?1 AND external_id = ?2",
-                )
-                .map_err(fail)?;
-            for id in &applied.users_deactivated {
-                deactivate.execute(params![t, id]).map_err(fail)?;
-                done.execute(params![t, ChangeKind::UserDeactivate.as_str(), id, ""])
-                    .map_err(fail)?;
-            }
-            let mut upsert_group = tx
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO groups (target, external_id, profile, hash)
-                     VALUES (?1, ?2, ?3, ?4)",
-                )
-                .map_err(fail)?;
-            for (id, profile) in &applied.groups_upserted {
-                upsert_group
-                    .execute(params![
-                        t,
-                        id,
-                        profile.to_json(),
-                        profile.hash().to_le_bytes()
-                    ])
-                    .map_err(fail)?;
-                done.execute(params![t, ChangeKind::GroupUpsert.as_str(), id, ""])
-                    .map_err(fail)?;
-            }
-            let mut delete_group = tx
-                .prepare_cached("DELETE FROM groups WHERE target = ?1 AND external_id = ?2")
-                .map_err(fail)?;
-            let mut delete_group_members = tx
-                .prepare_cached("DELETE FROM memberships WHERE target = ?1 AND group_id = ?2")
-                .map_err(fail)?;
-            for id in &applied.groups_deleted {
-                delete_group.execute(params![t, id]).map_err(fail)?;
-                delete_group_members.execute(params![t, id]).map_err(fail)?;
-                done.execute(params![t, ChangeKind::GroupDelete.as_str(), id, ""])
-                    .map_err(fail)?;
-            }
-            let mut add = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO memberships (target, group_id, member_id) VALUES (?1, ?2, ?3)",
-                )
-                .map_err(fail)?;
-            for (group, member) in &applied.memberships_added {
-                add.execute(params![t, group, member]).map_err(fail)?;
-                done.execute(params![
-                    t,
-                    ChangeKind::MembershipAdd.as_str(),
-                    group,
-                    member
-                ])
-                .map_err(fail)?;
-            }
-            let mut remove = tx
-                .prepare_cached(
-                    "DELETE FROM memberships WHERE target = ?1 AND group_id = ?2 AND member_id = ?3",
-                )
-                .map_err(fail)?;
-            for (group, member) in &applied.memberships_removed {
-                remove.execute(params![t, group, member]).map_err(fail)?;
-                done.execute(params![
-                    t,
-                    ChangeKind::MembershipRemove.as_str(),
-                    group,
-                    member
-                ])
-                .map_err(fail)?;
-            }
-            tx.execute(
-                "UPDATE targets SET revision = revision + 1 WHERE id = ?1",
-                [t],
-            )
-            .map_err(fail)?;
+        for kind in ChangeKind::ALL {
+            commit_kind(&tx, target.0, kind, applied).map_err(fail)?;
         }
+        tx.execute(
+            "UPDATE targets SET revision = revision + 1 WHERE id = ?1",
+            [target.0],
+        )
+        .map_err(fail)?;
         tx.commit().map_err(fail)
     }
+}
+
+/// Clears the pending record of a change of `kind` to `key` (and `member`).
+const DONE: &str =
+    "DELETE FROM pending WHERE target = ?1 AND kind = ?2 AND key = ?3 AND member = ?4";
+
+/// What applies a change of `kind` to the state. Parameters: the target, the external id
+/// (the group's for a membership), then the member, or for an upsert the canonical profile as
+/// JSON and its hash.
+fn statements(kind: ChangeKind) -> &'static [&'static str] {
+    match kind {
+        ChangeKind::UserUpsert => &["INSERT OR REPLACE INTO users \
+            (target, external_id, profile, hash, active) VALUES (?1, ?2, ?3, ?4, 1)"],
+        ChangeKind::UserDeactivate => {
+            &["UPDATE users SET active = 0 WHERE target = ?1 AND external_id = ?2"]
+        }
+        ChangeKind::GroupUpsert => &["INSERT OR REPLACE INTO groups \
+            (target, external_id, profile, hash) VALUES (?1, ?2, ?3, ?4)"],
+        ChangeKind::GroupDelete => &[
+            "DELETE FROM groups WHERE target = ?1 AND external_id = ?2",
+            "DELETE FROM memberships WHERE target = ?1 AND group_id = ?2",
+        ],
+        ChangeKind::MembershipAdd => &["INSERT OR IGNORE INTO memberships \
+            (target, group_id, member_id) VALUES (?1, ?2, ?3)"],
+        ChangeKind::MembershipRemove => &["DELETE FROM memberships \
+            WHERE target = ?1 AND group_id = ?2 AND member_id = ?3"],
+    }
+}
+
+/// Applies `applied`'s changes of `kind` to the state of `target` and clears their pending
+/// records.
+fn commit_kind(
+    tx: &rusqlite::Transaction<'_>,
+    target: i64,
+    kind: ChangeKind,
+    applied: &Applied,
+) -> rusqlite::Result<()> {
+    let mut done = tx.prepare_cached(DONE)?;
+    let mut stmts = statements(kind)
+        .iter()
+        .map(|sql| tx.prepare_cached(sql))
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for change in applied.of(kind) {
+        for stmt in &mut stmts {
+            match change.profile {
+                Some(p) => stmt.execute(params![
+                    target,
+                    change.key,
+                    p.to_json(),
+                    p.hash().to_le_bytes()
+                ])?,
+                None if !change.member.is_empty() => {
+                    stmt.execute(params![target, change.key, change.member])?
+                }
+                None => stmt.execute(params![target, change.key])?,
+            };
+        }
+        done.execute(params![target, kind.as_str(), change.key, change.member])?;
+    }
+    Ok(())
 }
