@@ -27,6 +27,9 @@ pub const MAX_LOADS_PER_SESSION: usize = 50;
 pub const MAX_MEMBERSHIP_PAGE_LIMIT: u32 = 1000;
 /// Idle time after which a CREATED or IN_PROGRESS session expires, in seconds.
 pub const SESSION_IDLE_EXPIRY_SECS: u64 = 24 * 60 * 60;
+/// Time after a session was triggered during which Okta refuses a new session of the same
+/// identity source (the five-minute rule), in seconds.
+pub const SESSION_COOLDOWN_SECS: u64 = 5 * 60;
 
 /// A user's `externalId` in requests: 1–512 characters (responses say at most 255).
 pub const USER_EXTERNAL_ID: Chars = Chars::new(1, 512);

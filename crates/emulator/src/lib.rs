@@ -178,7 +178,8 @@ pub const DEFAULT_PORT: u16 = 8080;
 
 /// Live Okta's cool-down between two session creations of one identity source (5 minutes);
 /// the emulator's default is none, see [`EmulatorBuilder::session_cooldown`].
-pub const LIVE_SESSION_COOLDOWN: Duration = Duration::from_secs(5 * 60);
+pub const LIVE_SESSION_COOLDOWN: Duration =
+    Duration::from_secs(okta_idsrc_core::limits::SESSION_COOLDOWN_SECS);
 
 /// Live Okta's idle time after which a CREATED or IN_PROGRESS session expires (24 hours), the
 /// emulator's default.

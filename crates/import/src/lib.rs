@@ -117,7 +117,7 @@ pub use journal::{FileJournal, JournalStore, SharedJournal};
 pub use options::{
     AppliedCallback, DEFAULT_STALE_AFTER, ImportOptions, InvalidPolicy, ProgressCallback,
 };
-pub use progress::{PROGRESS_INTERVAL, Phase, Progress};
+pub use progress::{PROGRESS_INTERVAL, Phase, Progress, Waiting, WaitingFor};
 pub use report::{EntityCounts, ImportReport, LineRange, SessionReport, SessionState};
 pub use validate::check_record;
 

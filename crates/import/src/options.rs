@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use okta_idsrc_core::limits::MAX_LOADS_PER_SESSION;
+use okta_idsrc_core::limits::{MAX_LOADS_PER_SESSION, SESSION_COOLDOWN_SECS};
 
 use super::journal::{JournalStore, SharedJournal};
 use super::progress::Progress;
@@ -106,6 +106,11 @@ pub struct ImportOptions {
     /// How long to keep trying to open a session while Okta refuses because one was opened
     /// recently (live Okta: 5 minutes after the last one; default 6 minutes).
     pub cooldown_max_wait: Duration,
+    /// How long Okta refuses a new session after the last one was triggered (default 5
+    /// minutes, Okta's rule), counted from the last trigger this run saw (or, for another
+    /// run's session, its `lastUpdated`): only what progress says is left of a cool-down;
+    /// the importer tries again whatever it says.
+    pub session_cooldown: Duration,
     /// How many problems an [`InvalidInput`](super::ImportError::InvalidInput) error lists
     /// (default 100; the total is always counted).
     pub max_reported_problems: usize,
@@ -137,6 +142,7 @@ impl Default for ImportOptions {
             poll_interval_max: Duration::from_secs(5),
             session_retries: 1,
             cooldown_max_wait: Duration::from_secs(6 * 60),
+            session_cooldown: Duration::from_secs(SESSION_COOLDOWN_SECS),
             max_reported_problems: 100,
             max_reported_skipped: 10_000,
             on_progress: None,
@@ -177,6 +183,7 @@ impl ImportOptions {
         with_dry_run(dry_run: bool);
         with_session_retries(session_retries: u32);
         with_cooldown_max_wait(cooldown_max_wait: Duration);
+        with_session_cooldown(session_cooldown: Duration);
         with_max_reported_problems(max_reported_problems: usize);
         with_max_reported_skipped(max_reported_skipped: usize);
         with_adopted_sessions(adopted_sessions: Vec<String>);
@@ -256,6 +263,7 @@ impl fmt::Debug for ImportOptions {
             .field("poll_interval_max", &self.poll_interval_max)
             .field("session_retries", &self.session_retries)
             .field("cooldown_max_wait", &self.cooldown_max_wait)
+            .field("session_cooldown", &self.session_cooldown)
             .field("max_reported_problems", &self.max_reported_problems)
             .field("max_reported_skipped", &self.max_reported_skipped)
             .field(

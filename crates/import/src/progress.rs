@@ -4,9 +4,11 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use okta_idsrc_ops::Hold;
 use tokio::time::Instant;
 
 use super::options::ProgressCallback;
+use super::report::EntityCounts;
 
 /// The least time between two progress calls (ten a second at most), phase changes aside.
 pub const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
@@ -42,6 +44,37 @@ pub enum Phase {
     Done,
 }
 
+/// What holds the run up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WaitingFor {
+    /// Okta's cool-down between sessions: it refuses a new session yet
+    /// ([`Phase::CoolingDown`]).
+    SessionCooldown,
+    /// Okta's rate limits: the client's rate limiter holds requests until a window resets
+    /// or a concurrency slot frees, or the retry layer waits after a 429.
+    RateLimit,
+    /// The retry layer waits before sending failed requests again.
+    Retry,
+}
+
+/// A wait that holds the run up: what for, since when, and for how long yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Waiting {
+    /// What the run waits for.
+    pub what: WaitingFor,
+    /// How long it has waited so far.
+    pub waited: Duration,
+    /// How long it still waits, when that is known: for the rate limit, the longest a held
+    /// request has left; for the cool-down, what is left of
+    /// [`session_cooldown`](super::ImportOptions::session_cooldown) since the last
+    /// session was triggered (Okta may accept sooner).
+    pub left: Option<Duration>,
+    /// The requests held (0 for the cool-down, where the importer itself waits).
+    pub requests: usize,
+}
+
 /// What a run has done so far.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -71,6 +104,18 @@ pub struct Progress {
     pub rate_per_sec: f64,
     /// The time left at that rate, once it is known.
     pub eta: Option<Duration>,
+    /// What holds the run up right now, if anything: Okta's cool-down or its rate limits.
+    pub waiting: Option<Waiting>,
+    /// The entities, by kind, of the loads in sessions Okta applied in this run: what a
+    /// finished run's [`ImportReport::accepted`](super::ImportReport::accepted) says, so far.
+    pub entities_applied: EntityCounts,
+    /// Of [`loads_acknowledged`](Self::loads_acknowledged), those an earlier run had
+    /// acknowledged (per the journal).
+    pub loads_resumed: u64,
+    /// Retries the client's retry layer made in this run so far.
+    pub retries: u64,
+    /// 429 answers the client's retry layer saw in this run so far.
+    pub rate_limited: u64,
 }
 
 impl Progress {
@@ -88,8 +133,33 @@ impl Progress {
             elapsed: Duration::ZERO,
             rate_per_sec: 0.0,
             eta: None,
+            waiting: None,
+            entities_applied: EntityCounts::default(),
+            loads_resumed: 0,
+            retries: 0,
+            rate_limited: 0,
         }
     }
+}
+
+/// The wait `holds` (a client's, at one moment) amount to: the rate limit when any of them
+/// is Okta's, else a retry's backoff; the longest waited and left.
+pub(crate) fn held_by(holds: &[Hold]) -> Option<Waiting> {
+    let limits: Vec<&Hold> = holds.iter().filter(|h| h.reason.is_rate_limit()).collect();
+    let (what, holds) = if limits.is_empty() {
+        (WaitingFor::Retry, holds.iter().collect())
+    } else {
+        (WaitingFor::RateLimit, limits)
+    };
+    if holds.is_empty() {
+        return None;
+    }
+    Some(Waiting {
+        what,
+        waited: holds.iter().map(|h| h.held_for).max().unwrap_or_default(),
+        left: holds.iter().filter_map(|h| h.left).max(),
+        requests: holds.len(),
+    })
 }
 
 struct State {
@@ -99,6 +169,10 @@ struct State {
     upload_start: Option<Instant>,
     /// Entities this run uploaded (not those an earlier run did).
     run_uploaded: u64,
+    /// The cool-down being waited out: since when, and when it should end.
+    cooldown: Option<(Instant, Option<Instant>)>,
+    /// What the client's layers held at the last [`Reporter::tick`].
+    held: Option<Waiting>,
 }
 
 /// Keeps the run's [`Progress`] and calls the callback, throttled.
@@ -118,6 +192,8 @@ impl Reporter {
                 last_call: None,
                 upload_start: None,
                 run_uploaded: 0,
+                cooldown: None,
+                held: None,
             }),
         }
     }
@@ -166,10 +242,28 @@ impl Reporter {
             let elapsed = now.duration_since(self.started);
             let (rate, eta) =
                 rate_and_eta(&state.progress, state.upload_start, state.run_uploaded, now);
+            if !matches!(state.progress.phase, Phase::CoolingDown { .. }) {
+                state.cooldown = None;
+            }
+            if state.progress.phase == Phase::Done {
+                state.held = None;
+            }
+            let waiting = match state.cooldown {
+                Some((since, until)) => Some(Waiting {
+                    what: WaitingFor::SessionCooldown,
+                    waited: now.duration_since(since),
+                    left: until
+                        .map(|u| u.saturating_duration_since(now))
+                        .filter(|l| !l.is_zero()),
+                    requests: 0,
+                }),
+                None => state.held.clone(),
+            };
             let progress = &mut state.progress;
             progress.elapsed = elapsed;
             progress.rate_per_sec = rate;
             progress.eta = eta;
+            progress.waiting = waiting;
             progress.clone()
         };
         if let Some(callback) = &self.callback {
@@ -180,6 +274,33 @@ impl Reporter {
     /// Sets the phase (a change always calls back).
     pub(crate) fn phase(&self, phase: Phase) {
         self.update(false, |p| p.phase = phase);
+    }
+
+    /// The run waits out Okta's cool-down, since `since`, until about `until` (when known).
+    pub(crate) fn cooling_down(&self, since: Instant, until: Option<Instant>) {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .cooldown = Some((since, until));
+        let waited = Instant::now().duration_since(since);
+        self.update(true, |p| p.phase = Phase::CoolingDown { waited });
+    }
+
+    /// What the client's layers hold now (`holds`) and the retries and 429s of the run so
+    /// far; calls back while the run waits (so that what is left counts down) and when it
+    /// stops waiting.
+    pub(crate) fn tick(&self, holds: &[Hold], retries: u64, rate_limited: u64) {
+        let (was_waiting, waiting) = {
+            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            state.held = held_by(holds);
+            let was = state.progress.waiting.is_some();
+            let waiting = state.held.is_some() || state.cooldown.is_some();
+            (was, waiting)
+        };
+        self.update(was_waiting || waiting, |p| {
+            p.retries = retries;
+            p.rate_limited = rate_limited;
+        });
     }
 
     /// The progress now.

@@ -20,6 +20,7 @@
 pub mod client;
 pub mod clock;
 pub mod config;
+pub mod holds;
 mod macros;
 pub mod oauth;
 pub mod pagination;
@@ -30,6 +31,7 @@ pub mod service;
 pub mod test_util;
 
 pub use client::{Auth, Client, ClientBuilder, ClientStats, IdentitySource};
+pub use holds::{Hold, HoldReason};
 pub use config::{AuthorizationMode, Config, ConfigError};
 pub use pagination::{MembershipPage, MembershipPager};
 pub use service::{BoxedService, HttpService, SendHttpService, ServiceTransport, TransportService};

@@ -129,6 +129,9 @@ struct SessionEnd {
     acked: BTreeSet<u64>,
 }
 
+/// How often the run looks at what the client's layers hold, to say so in its progress.
+const TICK: Duration = Duration::from_secs(1);
+
 pub(super) async fn run<S>(
     importer: &Importer<S>,
     sources: &[&dyn InputSource],
@@ -136,11 +139,48 @@ pub(super) async fn run<S>(
 where
     S: SendHttpService + Sync,
 {
+    let reporter = Reporter::new(importer.options.on_progress.clone());
+    let stats_before = importer.client.stats();
+    let tick = || {
+        let stats = importer.client.stats() - stats_before;
+        let holds = importer.client.holds();
+        reporter.tick(&holds, stats.retry.retries, stats.retry.rate_limited);
+    };
+    // While the run goes on, what the rate limiter and the retry layer hold shows in its
+    // progress, counting down.
+    let ticker = async {
+        let mut interval = tokio::time::interval_at(Instant::now() + TICK, TICK);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            tick();
+        }
+    };
+    let result = tokio::select! {
+        biased;
+        result = run_reporting(importer, sources, &reporter) => result,
+        () = ticker => unreachable!("the ticker never ends"),
+    };
+    if result.is_err() {
+        // The last word of a failed run: its retries and 429s up to the failure.
+        tick();
+        reporter.update(true, |_| {});
+    }
+    result
+}
+
+async fn run_reporting<S>(
+    importer: &Importer<S>,
+    sources: &[&dyn InputSource],
+    reporter: &Reporter,
+) -> Result<ImportReport, ImportError>
+where
+    S: SendHttpService + Sync,
+{
     let options = &importer.options;
-    let reporter = Reporter::new(options.on_progress.clone());
     let stats_before = importer.client.stats();
     reporter.update(true, |_| {});
-    let plan = blocking(|| validate(sources, options, &reporter))?;
+    let plan = blocking(|| validate(sources, options, reporter))?;
     let loads_total = plan.loads_total();
     let max_loads = options.effective_max_loads() as u64;
     tracing::info!(
@@ -211,11 +251,12 @@ where
                 .client
                 .identity_source(importer.identity_source_id.as_str()),
             options,
-            reporter: &reporter,
+            reporter,
             journal,
             report,
             ours: options.adopted_sessions.iter().cloned().collect(),
             maybe_orphan: false,
+            triggered: None,
         };
         let (done, resume) = driver.reconcile(&state).await?;
         if state.start.is_some() {
@@ -254,6 +295,10 @@ where
     report.retries = stats.retry.retries;
     report.rate_limited = stats.retry.rate_limited;
     report.elapsed = reporter.started().elapsed();
+    reporter.update(false, |p| {
+        p.retries = report.retries;
+        p.rate_limited = report.rate_limited;
+    });
     reporter.phase(Phase::Done);
     Ok(report)
 }
@@ -270,6 +315,8 @@ struct Driver<'a, S> {
     /// Whether the journal ends with a session being created: an unknown CREATED session
     /// is then this import's own, opened just before a kill.
     maybe_orphan: bool,
+    /// When this run last sent start-import: what Okta's cool-down counts from.
+    triggered: Option<Instant>,
 }
 
 impl<S> Driver<'_, S>
@@ -352,7 +399,12 @@ where
         };
         if applied {
             tracing::info!(session = %id, status = %status, loads = acked.len(), "session imported");
-            self.reporter.update(true, |p| p.sessions_completed += 1);
+            self.reporter.update(true, |p| {
+                p.sessions_completed += 1;
+                for (kind, n) in entities.iter() {
+                    p.entities_applied.add(kind, n);
+                }
+            });
         } else {
             tracing::warn!(session = %id, status = %status, loads = acked.len(), "session failed: {session}");
         }

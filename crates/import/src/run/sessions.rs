@@ -38,6 +38,24 @@ where
         Some(now.duration_since(updated).unwrap_or_default())
     }
 
+    /// When Okta's cool-down should end: [`session_cooldown`](ImportOptions::session_cooldown)
+    /// after this run's last start-import, or else after the latest `lastUpdated` of
+    /// `sessions` (a session's last update comes at or after its trigger, so that is the
+    /// latest it can end). `None` when that time has passed (Okta counts otherwise) or no
+    /// session says when it was updated.
+    pub(super) fn cooldown_end(&self, sessions: &[IdentitySourceSession]) -> Option<Instant> {
+        let cooldown = self.options.session_cooldown;
+        let now = Instant::now();
+        let end = match self.triggered {
+            Some(triggered) => triggered + cooldown,
+            None => {
+                let since = sessions.iter().filter_map(|s| self.age(s)).min()?;
+                now + cooldown.checked_sub(since)?
+            }
+        };
+        (end > now).then_some(end)
+    }
+
     /// A session's state; [`SessionState::Gone`] when it does not exist.
     pub(super) async fn get_state(&self, id: &str) -> Result<SessionState, ImportError> {
         match self.source.get_session(id).await {
@@ -133,8 +151,10 @@ where
             });
         }
         let acked = done.len() + resume.as_ref().map_or(0, |r: &Resumed| r.acked.len());
-        self.reporter
-            .update(true, |p| p.loads_acknowledged += acked as u64);
+        self.reporter.update(true, |p| {
+            p.loads_acknowledged += acked as u64;
+            p.loads_resumed += acked as u64;
+        });
         Ok((done, resume))
     }
 
@@ -155,8 +175,13 @@ where
             },
         )?;
         self.ours.insert(id.clone());
-        self.reporter
-            .update(true, |p| p.open_session = Some(id.clone()));
+        // Uploading starts now (and any cool-down is over).
+        self.reporter.update(true, |p| {
+            p.open_session = Some(id.clone());
+            p.phase = Phase::Uploading {
+                session: id.clone(),
+            };
+        });
         tracing::info!(session = %id, "session opened");
         Ok(id)
     }
@@ -173,6 +198,7 @@ where
         first_load: Option<u64>,
     ) -> Result<String, ImportError> {
         let started = Instant::now();
+        let mut cooldown_since = None;
         let mut cooldown_step = Duration::from_secs(1);
         let retry = self.retry_config();
         let mut attempts = Attempts::new(&retry);
@@ -264,8 +290,18 @@ where
                     waited_ms = waited.as_millis() as u64,
                     "Okta refuses a new session yet; waiting"
                 );
-                self.reporter.phase(Phase::CoolingDown { waited });
-                let step = cooldown_step.min(self.options.cooldown_max_wait - waited);
+                let since = *cooldown_since.get_or_insert_with(Instant::now);
+                let until = self.cooldown_end(&now);
+                self.reporter.cooling_down(since, until);
+                // Try again when the cool-down should be over, if that is sooner than the
+                // next step of the backoff (never within a second: no spinning).
+                let expected = until.map_or(Duration::MAX, |u| {
+                    u.saturating_duration_since(Instant::now())
+                        .max(Duration::from_secs(1))
+                });
+                let step = cooldown_step
+                    .min(expected)
+                    .min(self.options.cooldown_max_wait - waited);
                 tokio::time::sleep(step).await;
                 cooldown_step = (cooldown_step * 2).min(MAX_COOLDOWN_STEP);
                 continue;
@@ -318,6 +354,7 @@ where
         self.reporter.phase(Phase::Importing {
             session: id.to_owned(),
         });
+        self.triggered = Some(Instant::now());
         let retry = self.retry_config();
         let mut starts = Attempts::new(&retry);
         let mut state = self.start_import(id).await?;

@@ -22,7 +22,8 @@ use okta_idsrc_emulator::{
 use okta_idsrc_hyper::HyperTransport;
 use okta_idsrc_import::{
     Entity, EntityKind, ImportError, ImportOptions, ImportReport, Importer, InputError,
-    InputSource, InvalidPolicy, Phase, Progress, Record, SessionState, VecSource,
+    InputSource, InvalidPolicy, Phase, Progress, Record, SessionState, VecSource, Waiting,
+    WaitingFor,
 };
 use okta_idsrc_ops::rate_limit::RateLimitConfig;
 use okta_idsrc_ops::retry::RetryConfig;
@@ -1279,6 +1280,115 @@ async fn the_cool_down_between_sessions_is_waited_out_up_to_a_bound() {
         .expect_err("cool-down");
     assert!(matches!(err, ImportError::CooldownTimeout { .. }), "{err}");
     assert_eq!(statuses(&strict.state()), [Status::Completed]);
+}
+
+/// A progress callback keeping every value it is given.
+fn recorded() -> (Arc<Mutex<Vec<Progress>>>, impl Fn(&Progress) + Send + Sync + 'static) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let keep = Arc::clone(&seen);
+    (seen, move |p: &Progress| keep.lock().unwrap().push(p.clone()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_says_how_long_the_cool_down_has_left() {
+    let cooldown = Duration::from_millis(2500);
+    let emulator = emulator(Emulator::builder().session_cooldown(cooldown)).await;
+    let data = Dataset::users_and_groups(450, 1);
+    let (seen, on_progress) = recorded();
+    let options = ImportOptions::default()
+        .with_max_loads_per_session(2)
+        .with_session_cooldown(cooldown)
+        .with_on_progress(on_progress);
+    let report = import(&emulator, options, &data.sources())
+        .await
+        .expect("import");
+    assert_eq!(report.sessions.len(), 2);
+    let seen = seen.lock().unwrap();
+    let waits: Vec<&Waiting> = seen
+        .iter()
+        .filter(|p| matches!(p.phase, Phase::CoolingDown { .. }))
+        .map(|p| p.waiting.as_ref().expect("a cool-down is a wait"))
+        .collect();
+    assert!(waits.len() >= 2, "counted down at least once: {waits:?}");
+    for w in &waits {
+        assert_eq!(w.what, WaitingFor::SessionCooldown);
+        assert_eq!(w.requests, 0);
+        let left = w.left.expect("the end is known from this run's trigger");
+        assert!(left <= cooldown, "{w:?}");
+    }
+    let (first, last) = (waits[0], waits[waits.len() - 1]);
+    assert!(last.waited > first.waited, "{first:?} … {last:?}");
+    assert!(last.left < first.left, "{first:?} … {last:?}");
+    // Once a session is open again, nothing is waited for.
+    let after = seen
+        .iter()
+        .skip_while(|p| !matches!(p.phase, Phase::CoolingDown { .. }))
+        .find(|p| matches!(p.phase, Phase::Uploading { .. }))
+        .expect("uploads after the cool-down");
+    assert_eq!(after.waiting, None);
+    // The last word matches the report.
+    let done = seen.last().expect("progress");
+    assert_eq!(done.phase, Phase::Done);
+    assert_eq!(done.entities_applied, report.accepted());
+    assert_eq!(done.sessions_completed, 2);
+    assert_eq!(done.loads_resumed, 0);
+    assert_eq!(
+        (done.retries, done.rate_limited),
+        (report.retries, report.rate_limited)
+    );
+    data.assert_applied(&emulator.state());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_run_last_reports_what_okta_applied_so_far() {
+    // The first session completes, then a cool-down longer than the bound ends the run.
+    let emulator = emulator(Emulator::builder().session_cooldown(Duration::from_secs(60))).await;
+    let data = Dataset::users_and_groups(450, 1);
+    let (seen, on_progress) = recorded();
+    let options = ImportOptions::default()
+        .with_max_loads_per_session(2)
+        .with_cooldown_max_wait(Duration::from_millis(300))
+        .with_on_progress(on_progress);
+    let err = import(&emulator, options, &data.sources())
+        .await
+        .expect_err("cool-down");
+    assert!(matches!(err, ImportError::CooldownTimeout { .. }), "{err}");
+    let last = seen.lock().unwrap().last().cloned().expect("progress");
+    let mut applied = okta_idsrc_import::EntityCounts::default();
+    applied.add(EntityKind::UserUpsert, 400);
+    assert_eq!(last.entities_applied, applied);
+    assert_eq!((last.sessions_completed, last.loads_acknowledged), (1, 2));
+    assert_eq!(default_source(&emulator.state()).users.len(), 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_says_when_the_rate_limiter_holds_the_run() {
+    // Six requests a window of 2 s (60 s at 30 times the speed): the uploads are held.
+    let emulator = emulator(Emulator::builder().rate_limit(6).time_scale(30)).await;
+    let data = Dataset::users_and_groups(1000, 0);
+    let (seen, on_progress) = recorded();
+    let options = ImportOptions::default()
+        .with_check_references(false)
+        .with_on_progress(on_progress);
+    let report = import(&emulator, options, &data.sources())
+        .await
+        .expect("import");
+    let seen = seen.lock().unwrap();
+    let held: Vec<&Waiting> = seen
+        .iter()
+        .filter_map(|p| p.waiting.as_ref())
+        .filter(|w| w.what == WaitingFor::RateLimit)
+        .collect();
+    assert!(!held.is_empty(), "the holds were reported");
+    for w in &held {
+        assert!(w.requests >= 1, "{w:?}");
+        // A window's reset (whole seconds) + 1 s + jitter, at most.
+        let left = w.left.expect("a used-up window says when it resets");
+        assert!(left <= Duration::from_secs(4), "{w:?}");
+    }
+    assert_eq!(seen.last().map(|p| p.waiting.clone()), Some(None));
+    data.assert_applied(&emulator.state());
+    assert_eq!(report.rate_limited, 0, "held, not refused");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -93,6 +93,13 @@ impl<S> Client<S> {
         self.layers.stats()
     }
 
+    /// The requests the layers the builder installed hold right now: waiting for a
+    /// rate-limit window or a concurrency slot, or out a retry's wait. What a progress
+    /// display shows while the run is held.
+    pub fn holds(&self) -> Vec<crate::holds::Hold> {
+        self.layers.holds()
+    }
+
     /// The configuration of the retry layer the builder installed, if any: callers that try
     /// a step again themselves (start-import's read-back, the importer's sessions) take
     /// their attempts and waits from it.

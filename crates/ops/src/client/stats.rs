@@ -2,6 +2,7 @@
 
 use std::ops::Sub;
 
+use crate::holds::Hold;
 use crate::oauth::{OAuthLayer, OAuthStats};
 use crate::rate_limit::{RateLimitLayer, RateLimitStats};
 use crate::retry::{RetryConfig, RetryLayer, RetryStats};
@@ -36,6 +37,14 @@ impl Layers {
                 .map(OAuthLayer::stats)
                 .unwrap_or_default(),
         }
+    }
+
+    pub(crate) fn holds(&self) -> Vec<Hold> {
+        let mut holds = self.retry.as_ref().map(RetryLayer::holds).unwrap_or_default();
+        if let Some(rate_limit) = &self.rate_limit {
+            holds.extend(rate_limit.holds());
+        }
+        holds
     }
 
     pub(crate) fn retry_config(&self) -> Option<&RetryConfig> {

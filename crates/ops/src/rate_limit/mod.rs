@@ -56,6 +56,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::clock::{Clock, FastRandom, Random, SystemClock};
+use crate::holds::{Hold, HoldBoard, HoldGuard, HoldReason};
 use crate::macros::setters;
 use crate::retry::{fraction, millis};
 use crate::service::{SendHttpService, layer_service, send_when_ready};
@@ -131,6 +132,7 @@ struct Shared {
     held: AtomicU64,
     held_for_nanos: AtomicU64,
     concurrency_signals: AtomicU64,
+    holds: HoldBoard,
 }
 
 impl fmt::Debug for Shared {
@@ -189,6 +191,7 @@ impl Shared {
         let max_wait = self.config.max_wait;
         let jitter = MAX_JITTER.mul_f64(fraction(&*self.config.random));
         let mut held = false;
+        let mut hold: Option<HoldGuard<'_>> = None;
         loop {
             let changed = bucket.changed.notified();
             tokio::pin!(changed);
@@ -196,7 +199,7 @@ impl Shared {
             let waited = started.elapsed();
             let overdue = waited >= max_wait;
             let admission = bucket.lock().admit(self.config.clock.now(), overdue);
-            let wait = match admission {
+            let (wait, reason) = match admission {
                 Admission::Send => {
                     if held {
                         self.held.fetch_add(1, Ordering::Relaxed);
@@ -214,17 +217,26 @@ impl Shared {
                         );
                     }
                     // Never a busy loop, even on a clock that does not advance.
-                    (wait + jitter).max(Duration::from_millis(1))
+                    (
+                        (wait + jitter).max(Duration::from_millis(1)),
+                        HoldReason::RateLimitWindow,
+                    )
                 }
                 Admission::WaitForSlot => {
                     if !held {
                         tracing::debug!(bucket = ?bucket.kind, "holding request: concurrent-limit cap reached");
                     }
-                    max_wait
+                    (max_wait, HoldReason::ConcurrencySlot)
                 }
             };
             held = true;
-            let sleep = tokio::time::sleep(wait.min(max_wait.saturating_sub(waited)));
+            let wait = wait.min(max_wait.saturating_sub(waited));
+            let until = (reason == HoldReason::RateLimitWindow).then(|| Instant::now() + wait);
+            match &hold {
+                Some(h) => h.update(reason, until),
+                None => hold = Some(self.holds.hold(reason, until)),
+            }
+            let sleep = tokio::time::sleep(wait);
             tokio::select! {
                 () = &mut changed => {}
                 () = sleep => {}
@@ -293,7 +305,13 @@ impl RateLimitLayer {
                 held: AtomicU64::new(0),
                 held_for_nanos: AtomicU64::new(0),
                 concurrency_signals: AtomicU64::new(0),
+                holds: HoldBoard::default(),
             }),
         }
+    }
+
+    /// The requests the services of this layer (and of its clones) hold right now.
+    pub fn holds(&self) -> Vec<Hold> {
+        self.shared.holds.snapshot()
     }
 }

@@ -49,6 +49,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::holds::{Hold, HoldBoard, HoldReason};
 use crate::service::{layer_service, send_when_ready};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, Version};
@@ -88,6 +89,7 @@ struct Counters {
 struct Shared {
     config: RetryConfig,
     counters: Counters,
+    holds: HoldBoard,
 }
 
 impl Shared {
@@ -131,6 +133,7 @@ impl RetryLayer {
             shared: Arc::new(Shared {
                 config,
                 counters: Counters::default(),
+                holds: HoldBoard::default(),
             }),
         }
     }
@@ -138,6 +141,12 @@ impl RetryLayer {
     /// The configuration.
     pub fn config(&self) -> &RetryConfig {
         &self.shared.config
+    }
+
+    /// The requests the services of this layer (and of its clones) are waiting to send
+    /// again right now.
+    pub fn holds(&self) -> Vec<Hold> {
+        self.shared.holds.snapshot()
     }
 }
 
@@ -232,7 +241,10 @@ where
             reason = reason.as_str(),
             "retrying"
         );
-        tokio::time::sleep(wait).await;
+        let until = tokio::time::Instant::now() + wait;
+        let hold = shared.holds.hold(HoldReason::Retry(reason), Some(until));
+        tokio::time::sleep_until(until).await;
+        drop(hold);
         request = template.retry(attempt, retry_for);
     }
 }

@@ -519,3 +519,21 @@ async fn paces_fixed_windows_with_several_callers() {
 async fn paces_lazily_started_windows_with_several_callers() {
     paces_every_case(true).await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_held_request_shows_in_holds_with_the_time_left() {
+    use okta_idsrc_ops::HoldReason;
+    let paced = paced(0.0, first_limited(200, T, 10, 0, T + 20));
+    assert!(paced.layer.holds().is_empty());
+    paced.send(acme()).await;
+    let held = tokio::spawn(paced.service.clone().oneshot(acme()));
+    tokio::time::sleep(secs(5)).await;
+    let holds = paced.layer.holds();
+    assert_eq!(holds.len(), 1, "{holds:?}");
+    assert_eq!(holds[0].reason, HoldReason::RateLimitWindow);
+    assert_eq!(holds[0].held_for, secs(5));
+    // Reset + 1 s from the first answer (T + 21 s), 5 s of which are gone.
+    assert_eq!(holds[0].left, Some(secs(16)));
+    held.await.unwrap().unwrap();
+    assert!(paced.layer.holds().is_empty(), "over once sent");
+}

@@ -535,3 +535,24 @@ async fn a_concurrent_limit_429_waits_for_the_reset_too() {
     run.outcome.unwrap();
     assert_eq!(run.script.gaps(), [secs(6)]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_wait_after_a_429_shows_in_holds() {
+    use okta_idsrc_ops::HoldReason;
+    use okta_idsrc_ops::retry::WaitReason;
+    let script: Scripted = [rate_limited(T + 30, &[]), ok()].into_iter().collect();
+    let layer = RetryLayer::new(no_jitter());
+    let call = tokio::spawn(layer.layer(script.clone()).oneshot(request(GET_SESSION)));
+    tokio::time::sleep(secs(10)).await;
+    let holds = layer.holds();
+    assert_eq!(holds.len(), 1, "{holds:?}");
+    assert_eq!(
+        holds[0].reason,
+        HoldReason::Retry(WaitReason::RateLimitReset)
+    );
+    assert!(holds[0].reason.is_rate_limit());
+    // min(X-Rate-Limit-Reset) − Date + 1 s = 31 s, 10 s of which are gone.
+    assert_eq!(holds[0].left, Some(secs(21)));
+    assert_eq!(call.await.unwrap().unwrap().status(), 200);
+    assert!(layer.holds().is_empty());
+}
