@@ -164,20 +164,7 @@ impl From<okta_idsrc_ops::ConfigError> for CliError {
     }
 }
 
-/// An error and its sources, joined with `: `.
-pub(crate) fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
-}
+pub(crate) use okta_idsrc_core::error::chain;
 
 #[cfg(test)]
 mod tests {

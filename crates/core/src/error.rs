@@ -304,6 +304,22 @@ fn excerpt(body: &[u8]) -> String {
     s
 }
 
+/// `e` and its sources as one line, joined with `: ` (`a: b: c`); a source whose text the
+/// line already holds (an error that quotes its cause) is not repeated.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,5 +388,30 @@ mod tests {
             okta.to_string(),
             "listIdentitySourceSessions: HTTP 404 E0000007: Not found: Resource not found: x (IdentitySource)"
         );
+    }
+
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+    impl fmt::Display for Layer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|l| l as _)
+        }
+    }
+
+    #[test]
+    fn a_chain_joins_sources_and_skips_one_already_quoted() {
+        let inner = Layer("connection refused", None);
+        let quoting = Layer("cannot connect: connection refused", Some(Box::new(inner)));
+        let outer = Layer("sending the load", Some(Box::new(quoting)));
+        assert_eq!(
+            chain(&outer),
+            "sending the load: cannot connect: connection refused"
+        );
+        assert_eq!(chain(&Layer("alone", None)), "alone");
     }
 }

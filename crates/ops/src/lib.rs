@@ -31,7 +31,7 @@ pub mod service;
 pub mod test_util;
 
 pub use client::{Auth, Client, ClientBuilder, ClientStats, IdentitySource};
-pub use holds::{Hold, HoldReason};
 pub use config::{AuthorizationMode, Config, ConfigError};
+pub use holds::{Hold, HoldReason};
 pub use pagination::{MembershipPage, MembershipPager};
 pub use service::{BoxedService, HttpService, SendHttpService, ServiceTransport, TransportService};

@@ -138,47 +138,31 @@ impl InputSource for PlanSource {
     }
 
     fn open(&self) -> Result<Records<'_>, InputError> {
+        use ChangeKind as K;
         let name: Arc<str> = Arc::from(self.name);
         let plan = &*self.plan;
-        let entities: Box<dyn Iterator<Item = Entity> + Send + '_> =
-            match self.kind {
-                ChangeKind::UserUpsert => Box::new(
-                    plan.users_upserted
-                        .iter()
-                        .map(|u| Entity::UserUpsert(u.user.clone())),
-                ),
-                ChangeKind::GroupUpsert => Box::new(
-                    plan.groups_upserted
-                        .iter()
-                        .map(|g| Entity::GroupUpsert(g.group.clone())),
-                ),
-                ChangeKind::MembershipAdd => {
-                    Box::new(
-                        plan.memberships_added
-                            .iter()
-                            .map(|m| Entity::MembershipUpsert {
-                                group: m.group.clone(),
-                                member: m.member.clone(),
-                            }),
-                    )
-                }
-                ChangeKind::MembershipRemove => Box::new(plan.memberships_removed.iter().map(
-                    |m| Entity::MembershipDelete {
-                        group: m.group.clone(),
-                        member: m.member.clone(),
-                    },
-                )),
-                ChangeKind::GroupDelete => Box::new(
-                    plan.groups_deleted
-                        .iter()
-                        .map(|g| Entity::GroupDelete(g.external_id.clone())),
-                ),
-                ChangeKind::UserDeactivate => Box::new(
-                    plan.users_deactivated
-                        .iter()
-                        .map(|u| Entity::UserDeactivate(u.external_id.clone())),
-                ),
-            };
+        let add = |m: &Membership| Entity::MembershipUpsert {
+            group: m.group.clone(),
+            member: m.member.clone(),
+        };
+        let remove = |m: &Membership| Entity::MembershipDelete {
+            group: m.group.clone(),
+            member: m.member.clone(),
+        };
+        let entities = match self.kind {
+            K::UserUpsert => each(&plan.users_upserted, |u| Entity::UserUpsert(u.user.clone())),
+            K::GroupUpsert => each(&plan.groups_upserted, |g| {
+                Entity::GroupUpsert(g.group.clone())
+            }),
+            K::MembershipAdd => each(&plan.memberships_added, add),
+            K::MembershipRemove => each(&plan.memberships_removed, remove),
+            K::GroupDelete => each(&plan.groups_deleted, |g| {
+                Entity::GroupDelete(g.external_id.clone())
+            }),
+            K::UserDeactivate => each(&plan.users_deactivated, |u| {
+                Entity::UserDeactivate(u.external_id.clone())
+            }),
+        };
         Ok(Box::new(entities.zip(1..).map(move |(entity, line)| {
             Ok(Record {
                 source: Arc::clone(&name),
@@ -203,8 +187,17 @@ fn sources(plan: &Arc<Plan>) -> Vec<PlanSource> {
         .collect()
 }
 
+/// `v`'s entries, each as the entity `entity` makes of it.
+fn each<'a, T: Sync>(
+    v: &'a [T],
+    entity: impl Fn(&T) -> Entity + Send + 'a,
+) -> Box<dyn Iterator<Item = Entity> + Send + 'a> {
+    Box::new(v.iter().map(entity))
+}
+
 /// The plan's changes on `ranges` of the importer's sources, as what to commit.
 fn applied(plan: &Plan, ranges: &[LineRange]) -> Applied {
+    use ChangeKind as K;
     let mut out = Applied::default();
     for r in ranges {
         let Some(kind) = source_kind(&r.source) else {
@@ -213,25 +206,22 @@ fn applied(plan: &Plan, ranges: &[LineRange]) -> Applied {
         // Line `n` of a source is its kind's `n`th change.
         let lines = usize::try_from(r.first.saturating_sub(1)).unwrap_or(usize::MAX)
             ..usize::try_from(r.last).unwrap_or(usize::MAX);
+        let (p, o) = (plan, &mut out);
         match kind {
-            ChangeKind::UserUpsert => out
-                .users_upserted
-                .extend(committed(&plan.users_upserted, lines)),
-            ChangeKind::GroupUpsert => out
+            K::UserUpsert => o.users_upserted.extend(committed(&p.users_upserted, lines)),
+            K::GroupUpsert => o
                 .groups_upserted
-                .extend(committed(&plan.groups_upserted, lines)),
-            ChangeKind::MembershipAdd => out
+                .extend(committed(&p.groups_upserted, lines)),
+            K::MembershipAdd => o
                 .memberships_added
-                .extend(pairs(&plan.memberships_added, lines)),
-            ChangeKind::MembershipRemove => out
+                .extend(pairs(&p.memberships_added, lines)),
+            K::MembershipRemove => o
                 .memberships_removed
-                .extend(pairs(&plan.memberships_removed, lines)),
-            ChangeKind::GroupDelete => out
-                .groups_deleted
-                .extend(leavers(&plan.groups_deleted, lines)),
-            ChangeKind::UserDeactivate => out
+                .extend(pairs(&p.memberships_removed, lines)),
+            K::GroupDelete => o.groups_deleted.extend(leavers(&p.groups_deleted, lines)),
+            K::UserDeactivate => o
                 .users_deactivated
-                .extend(leavers(&plan.users_deactivated, lines)),
+                .extend(leavers(&p.users_deactivated, lines)),
         }
     }
     out

@@ -92,17 +92,4 @@ impl SyncError {
     }
 }
 
-/// An error and its sources, as one line (`a: b: c`).
-pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.ends_with(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
-}
+pub(crate) use okta_idsrc_core::error::chain;

@@ -68,14 +68,12 @@ mod tests {
 
     #[test]
     fn a_second_holder_is_refused_and_named() {
-        let dir = std::env::temp_dir().join(format!("okta-idsrc-lock-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let state = dir.join("state.db");
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state.db");
         let first = StateLock::acquire(&state, "sync run (pid 1)").unwrap();
         let e = StateLock::acquire(&state, "sync run (pid 2)").unwrap_err();
         assert!(e.to_string().contains("sync run (pid 1)"), "{e}");
         drop(first);
         let _again = StateLock::acquire(&state, "sync run (pid 3)").unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

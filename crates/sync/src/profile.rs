@@ -184,26 +184,23 @@ mod tests {
 
     #[test]
     fn stored_form_round_trips_and_changes_read_well() {
-        let before = Canonical::of_user(&user(
-            IdentitySourceUserProfileForUpsert::new()
-                .first_name("Ada")
-                .last_name("Lovelace")
-                .custom_attribute("title", "Engineer")
-                .custom_attribute("team", "A"),
-        ));
+        let ada = |custom: [(&str, &str); 2]| {
+            let profile = custom.into_iter().fold(
+                IdentitySourceUserProfileForUpsert::new()
+                    .first_name("Ada")
+                    .last_name("Lovelace"),
+                |p, (name, value)| p.custom_attribute(name, value),
+            );
+            Canonical::of_user(&user(profile))
+        };
+        let before = ada([("title", "Engineer"), ("team", "A")]);
         let json = before.to_json();
         assert_eq!(
             json,
             r#"{"firstName":"Ada","lastName":"Lovelace","team":"A","title":"Engineer"}"#
         );
         assert_eq!(Canonical::from_json(&json), Some(before.clone()));
-        let after = Canonical::of_user(&user(
-            IdentitySourceUserProfileForUpsert::new()
-                .first_name("Ada")
-                .last_name("Lovelace")
-                .custom_attribute("title", "Senior Engineer")
-                .custom_attribute("site", "Paris"),
-        ));
+        let after = ada([("title", "Senior Engineer"), ("site", "Paris")]);
         let changes: Vec<String> = after
             .changes_from(&before)
             .iter()

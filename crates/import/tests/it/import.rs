@@ -1283,10 +1283,15 @@ async fn the_cool_down_between_sessions_is_waited_out_up_to_a_bound() {
 }
 
 /// A progress callback keeping every value it is given.
-fn recorded() -> (Arc<Mutex<Vec<Progress>>>, impl Fn(&Progress) + Send + Sync + 'static) {
+fn recorded() -> (
+    Arc<Mutex<Vec<Progress>>>,
+    impl Fn(&Progress) + Send + Sync + 'static,
+) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let keep = Arc::clone(&seen);
-    (seen, move |p: &Progress| keep.lock().unwrap().push(p.clone()))
+    (seen, move |p: &Progress| {
+        keep.lock().unwrap().push(p.clone())
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -40,7 +40,11 @@ impl Layers {
     }
 
     pub(crate) fn holds(&self) -> Vec<Hold> {
-        let mut holds = self.retry.as_ref().map(RetryLayer::holds).unwrap_or_default();
+        let mut holds = self
+            .retry
+            .as_ref()
+            .map(RetryLayer::holds)
+            .unwrap_or_default();
         if let Some(rate_limit) = &self.rate_limit {
             holds.extend(rate_limit.holds());
         }

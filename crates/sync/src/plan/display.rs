@@ -3,7 +3,7 @@
 
 use std::fmt::{self, Write as _};
 
-use super::{Plan, Reason};
+use super::{Plan, Reason, Upsert};
 
 /// How many changes and leavers the text lists.
 const SHOWN: usize = 20;
@@ -27,6 +27,19 @@ fn count_by_reason<'a>(reasons: impl Iterator<Item = &'a Reason>) -> String {
     }
 }
 
+/// `  users: 3 to upsert (2 new, 1 changed), 1 to deactivate`.
+fn upserts_line<U: Upsert>(
+    f: &mut fmt::Formatter<'_>,
+    noun: &str,
+    upserted: &[U],
+    removed: usize,
+    verb: &str,
+) -> fmt::Result {
+    let reasons = count_by_reason(upserted.iter().map(Upsert::reason_ref));
+    let n = upserted.len();
+    writeln!(f, "  {noun}: {n} to upsert{reasons}, {removed} to {verb}")
+}
+
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &self.snapshot;
@@ -42,21 +55,16 @@ impl fmt::Display for Plan {
             write!(f, ", {m} memberships")?;
         }
         writeln!(f)?;
-        writeln!(
+        upserts_line(
             f,
-            "  users: {} to upsert{}, {} to deactivate",
-            self.users_upserted.len(),
-            count_by_reason(self.users_upserted.iter().map(|u| &u.reason)),
-            self.users_deactivated.len()
+            "users",
+            &self.users_upserted,
+            self.users_deactivated.len(),
+            "deactivate",
         )?;
         if s.groups.is_some() || !self.groups_upserted.is_empty() {
-            writeln!(
-                f,
-                "  groups: {} to upsert{}, {} to delete",
-                self.groups_upserted.len(),
-                count_by_reason(self.groups_upserted.iter().map(|g| &g.reason)),
-                self.groups_deleted.len()
-            )?;
+            let deleted = self.groups_deleted.len();
+            upserts_line(f, "groups", &self.groups_upserted, deleted, "delete")?;
         }
         if s.memberships.is_some() {
             writeln!(

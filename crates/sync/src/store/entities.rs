@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::{TransactionBehavior, params};
+use rusqlite::params;
 
 use super::{StateStore, TargetId};
 use crate::error::SyncError;
@@ -79,15 +79,12 @@ impl StateStore {
 
     /// Every membership of the target, as (group, member) external ids.
     pub fn memberships(&self, target: TargetId) -> Result<HashSet<(String, String)>, SyncError> {
-        let fail = |e| self.error("cannot read the memberships", e);
-        let mut stmt = self
-            .conn()
-            .prepare("SELECT group_id, member_id FROM memberships WHERE target = ?1")
-            .map_err(fail)?;
-        let rows = stmt
-            .query_map([target.0], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(fail)?;
-        rows.collect::<Result<_, _>>().map_err(fail)
+        self.rows(
+            "cannot read the memberships",
+            "SELECT group_id, member_id FROM memberships WHERE target = ?1",
+            [target.0],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 
     /// The canonical profiles of some users or groups (for attribute-level detail and
@@ -146,28 +143,17 @@ impl StateStore {
 
     /// The changes sent and not yet applied.
     pub fn pending(&self, target: TargetId) -> Result<HashSet<PendingKey>, SyncError> {
-        let fail = |e| self.error("cannot read the pending changes", e);
-        let mut stmt = self
-            .conn()
-            .prepare("SELECT kind, key, member FROM pending WHERE target = ?1")
-            .map_err(fail)?;
-        let rows = stmt
-            .query_map([target.0], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })
-            .map_err(fail)?;
-        let mut out = HashSet::new();
-        for row in rows {
-            let (kind, key, member) = row.map_err(fail)?;
-            if let Some(kind) = ChangeKind::parse(&kind) {
-                out.insert(PendingKey { kind, key, member });
-            }
-        }
-        Ok(out)
+        let rows: Vec<(String, String, String)> = self.rows(
+            "cannot read the pending changes",
+            "SELECT kind, key, member FROM pending WHERE target = ?1",
+            [target.0],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let known = |(kind, key, member): (String, String, String)| {
+            let kind = ChangeKind::parse(&kind)?;
+            Some(PendingKey { kind, key, member })
+        };
+        Ok(rows.into_iter().filter_map(known).collect())
     }
 
     /// Records `keys` as sent by run `run` (replacing what an earlier run left pending for
@@ -178,25 +164,16 @@ impl StateStore {
         run: i64,
         keys: impl IntoIterator<Item = PendingKey>,
     ) -> Result<(), SyncError> {
-        let path = self.path.clone();
-        let fail = |e| crate::error::SyncError::store(&path, "cannot record pending changes", e);
-        let tx = self
-            .conn_mut()
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(fail)?;
-        {
-            let mut stmt = tx
-                .prepare(
-                    "INSERT OR REPLACE INTO pending (target, kind, key, member, run)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                .map_err(fail)?;
+        self.write("cannot record pending changes", |tx| {
+            let mut stmt = tx.prepare(
+                "INSERT OR REPLACE INTO pending (target, kind, key, member, run)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
             for k in keys {
-                stmt.execute(params![target.0, k.kind.as_str(), k.key, k.member, run])
-                    .map_err(fail)?;
+                stmt.execute(params![target.0, k.kind.as_str(), k.key, k.member, run])?;
             }
-        }
-        tx.commit().map_err(fail)
+            Ok(())
+        })
     }
 
     /// Writes what a session applied, in one transaction: the state's entities, the end of
@@ -205,21 +182,16 @@ impl StateStore {
         if applied.is_empty() {
             return Ok(());
         }
-        let path = self.path.clone();
-        let fail = |e| crate::error::SyncError::store(&path, "cannot commit applied changes", e);
-        let tx = self
-            .conn_mut()
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(fail)?;
-        for kind in ChangeKind::ALL {
-            commit_kind(&tx, target.0, kind, applied).map_err(fail)?;
-        }
-        tx.execute(
-            "UPDATE targets SET revision = revision + 1 WHERE id = ?1",
-            [target.0],
-        )
-        .map_err(fail)?;
-        tx.commit().map_err(fail)
+        self.write("cannot commit applied changes", |tx| {
+            for kind in ChangeKind::ALL {
+                commit_kind(tx, target.0, kind, applied)?;
+            }
+            tx.execute(
+                "UPDATE targets SET revision = revision + 1 WHERE id = ?1",
+                [target.0],
+            )?;
+            Ok(())
+        })
     }
 }
 

@@ -72,25 +72,21 @@ impl StateStore {
 
     /// The sessions the target's journal records (opened by the run that wrote it).
     pub fn journal_sessions(&self, target: TargetId) -> Result<Vec<String>, SyncError> {
-        let fail = |e| self.error("cannot read the journal", e);
-        let mut stmt = self
-            .conn()
-            .prepare("SELECT record FROM journal WHERE target = ?1 ORDER BY seq")
-            .map_err(fail)?;
-        let records = stmt
-            .query_map([target.0], |r| r.get::<_, String>(0))
-            .map_err(fail)?;
-        let mut sessions = Vec::new();
-        for record in records {
-            let record = record.map_err(fail)?;
+        let records: Vec<String> = self.rows(
+            "cannot read the journal",
+            "SELECT record FROM journal WHERE target = ?1 ORDER BY seq",
+            [target.0],
+            |r| r.get(0),
+        )?;
+        let session = |record: String| {
             let value: serde_json::Value = serde_json::from_str(&record).unwrap_or_default();
-            if value["event"] == "session"
-                && let Some(id) = value["session"].as_str()
-            {
-                sessions.push(id.to_owned());
-            }
-        }
-        Ok(sessions)
+            let opened = value["event"] == "session";
+            opened
+                .then(|| value["session"].as_str())
+                .flatten()
+                .map(str::to_owned)
+        };
+        Ok(records.into_iter().filter_map(session).collect())
     }
 
     /// Forgets the target's journal (its run finished, or its plan was replaced).

@@ -184,50 +184,55 @@ impl StateStore {
 
     /// The target's id, created on first use.
     pub fn target(&mut self, target: &Target) -> Result<TargetId, SyncError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| SyncError::store(&self.path, "cannot begin a transaction", e))?;
-        let found: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM targets WHERE org_url = ?1 AND identity_source = ?2",
-                params![target.org_url(), target.identity_source()],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| SyncError::store(&self.path, "cannot read the targets", e))?;
-        let id = match found {
-            Some(id) => id,
-            None => {
-                tx.execute(
-                    "INSERT INTO targets (org_url, identity_source) VALUES (?1, ?2)",
-                    params![target.org_url(), target.identity_source()],
+        let params = params![target.org_url(), target.identity_source()];
+        self.write("cannot add the target", |tx| {
+            let found: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM targets WHERE org_url = ?1 AND identity_source = ?2",
+                    params,
+                    |r| r.get(0),
                 )
-                .map_err(|e| SyncError::store(&self.path, "cannot add the target", e))?;
-                tx.last_insert_rowid()
+                .optional()?;
+            if let Some(id) = found {
+                return Ok(TargetId(id));
             }
+            tx.execute(
+                "INSERT INTO targets (org_url, identity_source) VALUES (?1, ?2)",
+                params,
+            )?;
+            Ok(TargetId(tx.last_insert_rowid()))
+        })
+    }
+
+    /// Runs `change` in one transaction (taking the write lock at once) and commits it;
+    /// `what` names a failure, after which nothing of `change` is kept.
+    pub(crate) fn write<T>(
+        &mut self,
+        what: &str,
+        change: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T, SyncError> {
+        let run = |conn: &mut Connection| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = change(&tx)?;
+            tx.commit()?;
+            Ok(out)
         };
-        tx.commit()
-            .map_err(|e| SyncError::store(&self.path, "cannot commit", e))?;
-        Ok(TargetId(id))
+        run(&mut self.conn).map_err(|e| self.error(what, e))
     }
 
     /// The targets the file holds.
     pub fn targets(&self) -> Result<Vec<(TargetId, Target)>, SyncError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, org_url, identity_source FROM targets ORDER BY id")
-            .map_err(|e| self.error("cannot read the targets", e))?;
-        let rows = stmt
-            .query_map([], |r| {
+        self.rows(
+            "cannot read the targets",
+            "SELECT id, org_url, identity_source FROM targets ORDER BY id",
+            [],
+            |r| {
                 Ok((
                     TargetId(r.get(0)?),
                     Target::new_unchecked(r.get(1)?, r.get(2)?),
                 ))
-            })
-            .map_err(|e| self.error("cannot read the targets", e))?;
-        rows.collect::<Result<_, _>>()
-            .map_err(|e| self.error("cannot read the targets", e))
+            },
+        )
     }
 
     /// The target's revision: bumped by every change committed to its state.
@@ -242,12 +247,22 @@ impl StateStore {
             .map_err(|e| self.error("cannot read the revision", e))
     }
 
-    pub(crate) fn conn(&self) -> &Connection {
-        &self.conn
+    /// The rows `sql` returns for `params`, each made by `row`; `what` names a failure.
+    pub(crate) fn rows<T, C: FromIterator<T>>(
+        &self,
+        what: &str,
+        sql: &str,
+        params: impl rusqlite::Params,
+        row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<C, SyncError> {
+        let fail = |e| self.error(what, e);
+        let mut stmt = self.conn.prepare(sql).map_err(fail)?;
+        let rows = stmt.query_map(params, row).map_err(fail)?;
+        rows.collect::<Result<C, _>>().map_err(fail)
     }
 
-    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
-        &mut self.conn
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
     }
 }
 
@@ -257,10 +272,8 @@ mod tests {
 
     #[test]
     fn targets_are_kept_apart_and_the_schema_is_versioned() {
-        let dir = std::env::temp_dir().join(format!("okta-idsrc-store-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("state.db");
-        let _ = std::fs::remove_file(&path);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
         let a = Target::new("https://a.okta.com", "0oa1").unwrap();
         let b = Target::new("https://b.okta.com", "0oa1").unwrap();
         {
@@ -281,21 +294,18 @@ mod tests {
         let e = StateStore::open(&path).unwrap_err();
         assert!(e.to_string().contains("schema version 99"), "{e}");
         std::fs::write(
-            dir.join("not.db"),
+            dir.path().join("not.db"),
             "hello, this is not SQLite at all........",
         )
         .unwrap();
-        let e = StateStore::open(dir.join("not.db")).unwrap_err();
+        let e = StateStore::open(dir.path().join("not.db")).unwrap_err();
         assert!(e.to_string().contains("not.db"), "{e}");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn a_finished_runs_pages_go_back_to_the_file_system() {
-        let dir = std::env::temp_dir().join(format!("okta-idsrc-vacuum-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("state.db");
-        let _ = std::fs::remove_file(&path);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
         let mut store = StateStore::open(&path).unwrap();
         let t = store
             .target(&Target::new("https://a.okta.com", "0oa1").unwrap())
@@ -325,6 +335,5 @@ mod tests {
         assert_eq!(pages(&store, "freelist_count"), 0);
         assert!(pages(&store, "page_count") < full / 10);
         drop(store);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -123,34 +123,26 @@ impl StateStore {
 
     /// The target's last `n` runs, newest first.
     pub fn runs(&self, target: TargetId, n: usize) -> Result<Vec<RunRecord>, SyncError> {
-        let fail = |e| self.error("cannot read the run history", e);
-        let mut stmt = self
-            .conn()
-            .prepare(
-                "SELECT id, command, started, ended, outcome, counts, sessions, error FROM runs
-                 WHERE target = ?1 ORDER BY id DESC LIMIT ?2",
-            )
-            .map_err(fail)?;
         let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
-        let rows = stmt
-            .query_map(
-                params![target.0, i64::try_from(n).unwrap_or(i64::MAX)],
-                |r| {
-                    Ok(RunRecord {
-                        id: r.get(0)?,
-                        command: r.get(1)?,
-                        started: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
-                        ended: r
-                            .get::<_, Option<i64>>(3)?
-                            .map(|t| u64::try_from(t).unwrap_or(0)),
-                        outcome: RunOutcome::parse(r.get::<_, Option<String>>(4)?.as_deref()),
-                        counts: json(r.get(5)?),
-                        sessions: json(r.get(6)?),
-                        error: r.get(7)?,
-                    })
-                },
-            )
-            .map_err(fail)?;
-        rows.collect::<Result<_, _>>().map_err(fail)
+        self.rows(
+            "cannot read the run history",
+            "SELECT id, command, started, ended, outcome, counts, sessions, error FROM runs
+             WHERE target = ?1 ORDER BY id DESC LIMIT ?2",
+            params![target.0, i64::try_from(n).unwrap_or(i64::MAX)],
+            |r| {
+                Ok(RunRecord {
+                    id: r.get(0)?,
+                    command: r.get(1)?,
+                    started: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                    ended: r
+                        .get::<_, Option<i64>>(3)?
+                        .map(|t| u64::try_from(t).unwrap_or(0)),
+                    outcome: RunOutcome::parse(r.get::<_, Option<String>>(4)?.as_deref()),
+                    counts: json(r.get(5)?),
+                    sessions: json(r.get(6)?),
+                    error: r.get(7)?,
+                })
+            },
+        )
     }
 }
