@@ -12,6 +12,7 @@
 
 mod compute;
 mod display;
+mod upserts;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -21,8 +22,8 @@ use okta_idsrc_core::models::{
 };
 use serde::{Deserialize, Serialize};
 
-pub(crate) use compute::Upsert;
 pub use compute::{PlanOptions, Snapshot, plan};
+pub(crate) use upserts::Upsert;
 
 use crate::profile::Canonical;
 use crate::store::StateCounts;
