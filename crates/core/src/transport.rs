@@ -81,8 +81,9 @@ pub enum TransportErrorKind {
     Io,
     /// The response body exceeded the configured limit.
     BodyTooLarge,
-    /// The transport refused the request before any IO, by configuration (for example a
-    /// plain `http://` URL to a non-loopback host). Retrying cannot help.
+    /// The request was refused before it was sent: by configuration (a plain `http://` URL
+    /// to a non-loopback host, say) or because the server cannot take it (it answered the
+    /// TLS handshake in plain text). Retrying cannot help.
     Refused,
     /// Anything else.
     Other,
