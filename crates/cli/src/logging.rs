@@ -22,6 +22,9 @@ pub(crate) enum LogFormat {
 /// The target of the progress events, on by default (`okta_idsrc::progress=info`).
 pub(crate) const PROGRESS_TARGET: &str = "okta_idsrc::progress";
 
+/// The target of the notices (one line about what the run does), on by default too.
+pub(crate) const NOTICE_TARGET: &str = "okta_idsrc::notice";
+
 /// The format chosen by [`init`].
 static FORMAT: OnceLock<LogFormat> = OnceLock::new();
 
@@ -44,7 +47,7 @@ pub(crate) fn init(verbose: u8, format: LogFormat, colours: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new(match format {
             LogFormat::Text => default.to_owned(),
-            LogFormat::Json => format!("{default},{PROGRESS_TARGET}=info"),
+            LogFormat::Json => format!("{default},{PROGRESS_TARGET}=info,{NOTICE_TARGET}=info"),
         })
     });
     let builder = tracing_subscriber::fmt()
@@ -60,6 +63,15 @@ pub(crate) fn init(verbose: u8, format: LogFormat, colours: bool) {
             .flatten_event(false)
             .try_init(),
     };
+}
+
+/// Says `line` on stderr: as is, or in JSON as an INFO event (target [`NOTICE_TARGET`]).
+pub(crate) fn notice(line: &str) {
+    if json() {
+        tracing::info!(target: NOTICE_TARGET, "{line}");
+    } else {
+        eprintln!("{line}");
+    }
 }
 
 /// Reports `e` on stderr and gives its exit code: its lines as [`CliError::report`] prints

@@ -405,7 +405,7 @@ async fn run_sync(command: SyncCommand) -> Result<(), CliError> {
             if let Some(unfinished) = store.applying(id).map_err(sync_error)?
                 && let Some(earlier) = unfinished.plan
             {
-                eprintln!("finishing the plan of an interrupted run first");
+                crate::logging::notice("finishing the plan of an interrupted run first");
                 let shared = Arc::new(Mutex::new(store));
                 execute_shared(&shared, &target, &Arc::new(earlier), &common, "run", true).await?;
                 store = Arc::try_unwrap(shared)

@@ -497,6 +497,45 @@ async fn log_format_json_writes_json_lines() {
 }
 
 #[test]
+fn log_format_json_makes_every_stderr_line_json_with_the_embedded_emulator() {
+    let dir = TempDir::new();
+    dir.file("users.csv", USERS);
+    let (code, _, stderr) =
+        run(cli(&dir).args(["--log-format", "json", "import", "users.csv", "--emulator"]));
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let notice = lines
+        .iter()
+        .find(|l| l["target"] == "okta_idsrc::notice")
+        .expect("the emulator notice as JSON");
+    assert!(
+        notice["fields"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("using the embedded emulator at http://127.0.0.1:")),
+        "{notice}"
+    );
+}
+
+#[test]
+fn sync_status_takes_no_monitoring_flags() {
+    let dir = TempDir::new();
+    let (code, _, stderr) = run(cli(&dir).args([
+        "sync",
+        "status",
+        "--state",
+        "state.db",
+        "--metrics-file",
+        "m.prom",
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("sync plan, apply and run"), "{stderr}");
+    assert!(!dir.0.join("m.prom").exists());
+}
+
+#[test]
 fn completions_and_the_man_page() {
     let dir = TempDir::new();
     for shell in ["bash", "zsh", "fish"] {
