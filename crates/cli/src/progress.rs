@@ -85,54 +85,47 @@ impl ProgressDisplay {
 
 /// One line about `p`; `counts` adds the entity counts (the bar shows them itself).
 fn describe(p: &Progress, counts: bool) -> String {
-    let mut out = match &p.phase {
-        Phase::Validating => format!(
+    // What holds the run up comes first: it is why nothing moves.
+    let mut parts: Vec<String> = p.waiting.iter().map(held).collect();
+    let phase = match &p.phase {
+        Phase::Validating => Some(format!(
             "validating: {} entities read, {} invalid",
             p.entities_validated, p.entities_invalid
-        ),
-        Phase::Uploading { session } => format!("uploading to session {session}"),
-        Phase::Importing { session } => format!("waiting for session {session} to import"),
-        Phase::WaitingForSession { session } => format!("waiting for session {session} to finish"),
+        )),
+        Phase::Uploading { session } => Some(format!("uploading to session {session}")),
+        Phase::Importing { session } => Some(format!("waiting for session {session} to import")),
+        Phase::WaitingForSession { session } => {
+            Some(format!("waiting for session {session} to finish"))
+        }
         // The wait says the same, and for how long yet.
-        Phase::CoolingDown { .. } if p.waiting.is_some() => String::new(),
-        Phase::CoolingDown { waited } => format!(
+        Phase::CoolingDown { .. } if p.waiting.is_some() => None,
+        Phase::CoolingDown { waited } => Some(format!(
             "waiting for Okta to accept a new session ({} so far)",
             duration(*waited)
-        ),
-        Phase::Done => "done".to_owned(),
-        _ => "working".to_owned(),
+        )),
+        Phase::Done => Some("done".to_owned()),
+        _ => Some("working".to_owned()),
     };
-    if p.entities_total.is_some() {
+    parts.extend(phase);
+    if let Some(total) = p.entities_total {
         if counts {
-            out.push_str(&format!(
-                "; {}/{} entities uploaded",
-                p.entities_uploaded,
-                p.entities_total.unwrap_or_default()
-            ));
+            parts.push(format!("{}/{total} entities uploaded", p.entities_uploaded));
         }
-        out.push_str(&format!(
-            "; loads {}/{}; {} sessions completed",
+        parts.push(format!(
+            "loads {}/{}",
             p.loads_acknowledged,
-            p.loads_total.unwrap_or_default(),
-            p.sessions_completed
+            p.loads_total.unwrap_or_default()
         ));
+        parts.push(format!("{} sessions completed", p.sessions_completed));
         if p.rate_per_sec > 0.0 {
-            out.push_str(&format!("; {:.0}/s", p.rate_per_sec));
+            parts.push(format!("{:.0}/s", p.rate_per_sec));
         }
         // While held, the rate says nothing of the time left: the hold does.
         if let (Some(eta), None) = (p.eta, &p.waiting) {
-            out.push_str(&format!("; about {} left", duration(eta)));
+            parts.push(format!("about {} left", duration(eta)));
         }
     }
-    if let Some(w) = &p.waiting {
-        let held = held(w);
-        out = if out.is_empty() {
-            held
-        } else {
-            format!("{held}; {out}")
-        };
-    }
-    out
+    parts.join("; ")
 }
 
 /// What holds the run up, in words, and for how long yet (or so far, when that is unknown).

@@ -598,3 +598,33 @@ async fn plain_progress_says_the_rate_limit_holds_the_run_and_for_how_long() {
     );
     emulator.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_progress_says_the_run_waits_for_okta_s_cool_down() {
+    // A 60 s cool-down between session creations, run 10 times faster: 6 s.
+    let emulator = Emulator::builder()
+        .session_cooldown(Duration::from_secs(60))
+        .time_scale(10)
+        .start()
+        .await
+        .expect("emulator");
+    let dir = TempDir::new();
+    dir.file("users.csv", USERS);
+    let mut cmd = against(&dir, &emulator, DEFAULT_TOKEN);
+    cmd.args(["import", "users.csv"]);
+    let (code, _, stderr) = run_off(cmd).await;
+    assert_eq!(code, 0, "{stderr}");
+    // The second import right after the first: Okta refuses its session for a while.
+    let mut cmd = against(&dir, &emulator, DEFAULT_TOKEN);
+    cmd.args(["import", "users.csv"]);
+    let (code, _, stderr) = run_off(cmd).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("progress: waiting for Okta's cool-down")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("about 0s left"), "{stderr}");
+    emulator.shutdown().await;
+}
