@@ -628,3 +628,45 @@ async fn plain_progress_says_the_run_waits_for_okta_s_cool_down() {
     assert!(!stderr.contains("about 0s left"), "{stderr}");
     emulator.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_goes_through_the_okta_client_s_proxy() {
+    let emulator = Emulator::start().await.expect("emulator");
+    // A "proxy" that records the CONNECT and refuses it (the emulator, on loopback, is reached
+    // directly as always).
+    let (proxy, received) = webhook(true).await;
+    let port = proxy
+        .trim_start_matches("http://127.0.0.1:")
+        .split('/')
+        .next()
+        .expect("port")
+        .to_owned();
+    let dir = TempDir::new();
+    dir.file("users.csv", USERS);
+    let mut cmd = against(&dir, &emulator, "refused-token");
+    cmd.env("OKTA_CLIENT_PROXY_HOST", "127.0.0.1")
+        .env("OKTA_CLIENT_PROXY_PORT", &port)
+        .args([
+            "import",
+            "users.csv",
+            "--notify-webhook",
+            "https://hooks.example.invalid/T0/secret",
+        ]);
+    let (code, _, stderr) = run_off(cmd).await;
+    assert_eq!(code, 1, "{stderr}");
+    let all = received.all();
+    assert_eq!(all.len(), 1, "{all:?}\n{stderr}");
+    assert!(
+        all[0]
+            .0
+            .starts_with("CONNECT hooks.example.invalid:443 HTTP/1.1"),
+        "{all:?}"
+    );
+    assert!(!all[0].0.contains("refused-token"), "{all:?}");
+    assert!(
+        stderr.contains("cannot notify the webhook https://hooks.example.invalid/…"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("secret"), "{stderr}");
+    emulator.shutdown().await;
+}
