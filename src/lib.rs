@@ -23,7 +23,7 @@
 //! - [`ops`]: the async client, middleware, pagination and configuration,
 //! - [`import`]: the resumable bulk importer.
 
-use okta_idsrc_hyper::{HyperTransport, Proxy};
+use okta_idsrc_hyper::{HyperTransport, HyperTransportBuilder, Proxy};
 use okta_idsrc_ops::rate_limit::RateLimitConfig;
 use okta_idsrc_ops::retry::RetryConfig;
 use secrecy::ExposeSecret;
@@ -80,11 +80,8 @@ pub fn client_from_env() -> Result<Client, SetupError> {
 pub fn client_from_config(config: &ClientConfig) -> Result<Client, SetupError> {
     let org = config.require_org_url()?.clone();
     let auth = config.auth()?;
-    let mut transport = HyperTransport::builder();
+    let mut transport = transport_builder(config)?;
     let mut retry = RetryConfig::default();
-    if let Some(timeout) = config.connection_timeout {
-        transport = transport.connect_timeout(timeout);
-    }
     match config.request_timeout {
         Some(timeout) if timeout.is_zero() => retry = retry.with_deadline(None),
         Some(timeout) => {
@@ -95,6 +92,28 @@ pub fn client_from_config(config: &ClientConfig) -> Result<Client, SetupError> {
     }
     if let Some(retries) = config.max_retries {
         retry = retry.with_max_attempts(retries.saturating_add(1));
+    }
+    let mut builder = okta_idsrc_ops::Client::builder(org);
+    if let Some(suffix) = &config.user_agent_suffix {
+        builder = builder.user_agent_suffix(suffix);
+    }
+    // Authentication sits inside the retries, so that every attempt gets a fresh DPoP proof;
+    // the rate limiter paces every attempt.
+    Ok(builder
+        .service(transport.build()?)
+        .authenticate(auth)
+        .default_layers(retry, RateLimitConfig::default())
+        .build()
+        .boxed())
+}
+
+/// The hyper transport's builder as [`client_from_config`] sets it up from `config`: its
+/// `connection_timeout` and its `proxy` (with `no_proxy`); no credentials. For other requests
+/// that should leave the way the client's do (a notification, say).
+pub fn transport_builder(config: &ClientConfig) -> Result<HyperTransportBuilder, SetupError> {
+    let mut transport = HyperTransport::builder();
+    if let Some(timeout) = config.connection_timeout {
+        transport = transport.connect_timeout(timeout);
     }
     if let Some(proxy_config) = &config.proxy {
         let mut proxy = Proxy::new(&proxy_config.url())?;
@@ -110,18 +129,7 @@ pub fn client_from_config(config: &ClientConfig) -> Result<Client, SetupError> {
         }
         transport = transport.proxy(proxy);
     }
-    let mut builder = okta_idsrc_ops::Client::builder(org);
-    if let Some(suffix) = &config.user_agent_suffix {
-        builder = builder.user_agent_suffix(suffix);
-    }
-    // Authentication sits inside the retries, so that every attempt gets a fresh DPoP proof;
-    // the rate limiter paces every attempt.
-    Ok(builder
-        .service(transport.build()?)
-        .authenticate(auth)
-        .default_layers(retry, RateLimitConfig::default())
-        .build()
-        .boxed())
+    Ok(transport)
 }
 
 /// Why [`client_from_env`] or [`client_from_config`] could not make a client.

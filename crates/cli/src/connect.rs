@@ -165,10 +165,10 @@ impl ConnArgs {
                 let emulator = builder.start().await.map_err(|e| {
                     CliError::failure(format!("cannot start the embedded emulator: {e}"))
                 })?;
-                eprintln!(
+                crate::logging::notice(&format!(
                     "using the embedded emulator at {} ({why})",
                     emulator.base_url()
-                );
+                ));
                 config.org_url = Some(OrgUrl::parse(&emulator.base_url()).map_err(|e| {
                     CliError::failure(format!("the embedded emulator's URL: {}", e.reason))
                 })?);

@@ -19,6 +19,7 @@ use crate::error::{CliError, EXIT_FAILURE, EXIT_USAGE, MAX_DETAILS, chain};
 use crate::input::{
     FileSource, Format, GroupsFile, IdsFile, InputFile, InputProblem, MembershipsFile, UsersFile,
 };
+use crate::monitor::{Counts, MonitorArgs};
 use crate::progress::ProgressDisplay;
 
 /// How the summary is printed.
@@ -79,6 +80,8 @@ pub(crate) struct ImportArgs {
     /// How to print the summary.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     output: Output,
+    #[command(flatten)]
+    monitor: MonitorArgs,
 }
 
 /// A file argument as an input source, named as given.
@@ -143,9 +146,25 @@ impl From<CliError> for Failure {
     }
 }
 
-/// Runs `okta-idsrc import`. With `--output json`, stdout gets one JSON object whatever the
-/// outcome: the report, or `{"error": {"kind", "message", "details"}, "problems", "progress"}`.
+/// Runs `okta-idsrc import`, monitored with `--metrics-file` and `--notify-webhook`.
 pub(crate) async fn run(args: ImportArgs) -> Result<(), CliError> {
+    let source = args.conn.source.clone().unwrap_or_else(|| {
+        match (args.conn.emulator, args.offline) {
+            (true, _) => okta_idsrc_emulator::DEFAULT_IDENTITY_SOURCE,
+            (false, true) => "offline",
+            (false, false) => "",
+        }
+        .to_owned()
+    });
+    let monitor = args.monitor.start("import", source);
+    let result = run_import(args).await;
+    monitor.finish(&result).await;
+    result
+}
+
+/// Runs the import. With `--output json`, stdout gets one JSON object whatever the outcome:
+/// the report, or `{"error": {"kind", "message", "details"}, "problems", "progress"}`.
+async fn run_import(args: ImportArgs) -> Result<(), CliError> {
     let output = args.output;
     let dry_run = args.dry_run;
     let seen = Arc::new(Seen::default());
@@ -164,21 +183,22 @@ pub(crate) async fn run(args: ImportArgs) -> Result<(), CliError> {
             plural(p.sessions_completed, "session", "sessions")
         ));
     }
+    let problems: Vec<Value> = failure.problems.iter().map(problem_json).collect();
+    let out = json!({
+        "error": {
+            "kind": failure.kind,
+            "message": error.message,
+            "exitCode": error.code,
+            "details": error.details,
+        },
+        "dryRun": dry_run,
+        "problems": problems,
+        "progress": progress.as_ref().map(progress_json),
+    });
     if output == Output::Json {
-        let problems: Vec<Value> = failure.problems.iter().map(problem_json).collect();
-        let out = json!({
-            "error": {
-                "kind": failure.kind,
-                "message": error.message,
-                "exitCode": error.code,
-                "details": error.details,
-            },
-            "dryRun": dry_run,
-            "problems": problems,
-            "progress": progress.as_ref().map(progress_json),
-        });
         println!("{out}");
     }
+    crate::monitor::report(out, progress.as_ref().map(progress_counts));
     Err(error)
 }
 
@@ -197,7 +217,29 @@ fn progress_json(p: &Progress) -> Value {
         "loadsTotal": p.loads_total,
         "sessionsCompleted": p.sessions_completed,
         "openSession": p.open_session,
+        "entitiesApplied": counts_json(&p.entities_applied),
+        "retries": p.retries,
+        "rateLimited": p.rate_limited,
     })
+}
+
+/// What a failed run's progress counts: what Okta applied so far.
+fn progress_counts(p: &Progress) -> Counts {
+    Counts {
+        entities: kind_counts(&p.entities_applied),
+        loads: p.loads_acknowledged,
+        sessions: p.sessions_completed,
+        retries: p.retries,
+        rate_limited: p.rate_limited,
+    }
+}
+
+/// Counts by kind, every kind, by the kind's name.
+fn kind_counts(counts: &EntityCounts) -> Vec<(&'static str, u64)> {
+    EntityKind::ALL
+        .iter()
+        .map(|k| (k.as_str(), counts.get(*k)))
+        .collect()
 }
 
 /// Resolves where the run goes: the configured org (or `--emulator`), or with
@@ -404,10 +446,19 @@ async fn import(
                 .as_ref()
                 .and_then(|e| e.counts(target.source.id()));
             let summary = Summary::new(&report, target, before.as_ref(), after.as_ref(), checked);
+            let out = summary.json(&report);
             match args.output {
                 Output::Text => summary.print_text(&report),
-                Output::Json => summary.print_json(&report),
+                Output::Json => println!("{out}"),
             }
+            let counts = Counts {
+                entities: kind_counts(&report.accepted()),
+                loads: report.loads,
+                sessions: report.sessions.len() as u64,
+                retries: report.retries,
+                rate_limited: report.rate_limited,
+            };
+            crate::monitor::report(out, Some(counts));
             Ok(())
         }
         Ok(Err(e)) => Err(import_error(e)),
@@ -656,7 +707,8 @@ impl Summary {
         }
     }
 
-    fn print_json(&self, report: &ImportReport) {
+    /// The report as `--output json` prints it.
+    fn json(&self, report: &ImportReport) -> Value {
         let sessions: Vec<Value> = report
             .sessions
             .iter()
@@ -716,6 +768,6 @@ impl Summary {
                 "sessions": sessions,
             });
         }
-        println!("{out}");
+        out
     }
 }

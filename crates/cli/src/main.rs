@@ -16,6 +16,9 @@ mod emulator_cmd;
 mod error;
 mod import_cmd;
 mod input;
+mod logging;
+mod manual;
+mod monitor;
 mod progress;
 mod sample;
 mod sync_cmd;
@@ -24,7 +27,6 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tracing_subscriber::EnvFilter;
 
 use crate::connect::ConnArgs;
 use crate::error::CliError;
@@ -36,6 +38,10 @@ struct Cli {
     /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+    /// How log lines on stderr are written: text, or json (one object a line) for log
+    /// shippers.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = logging::LogFormat::Text, global = true)]
+    log_format: logging::LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -83,6 +89,11 @@ enum Command {
     /// Write a deterministic sample of users (and groups, memberships) as CSV.
     #[command(hide = true)]
     Sample(sample::SampleArgs),
+    /// Print a shell completion script: bash, zsh or fish.
+    Completions(manual::CompletionsArgs),
+    /// Print the man page (roff), or write one page per command with --out.
+    #[command(visible_alias = "man")]
+    Manual(manual::ManualArgs),
 }
 
 fn main() -> ExitCode {
@@ -90,15 +101,17 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
-    init_logging(cli.verbose);
+    logging::init(cli.verbose, cli.log_format, colours());
     let result = match cli.command {
         Command::Emulator(args) => return emulator_cmd::run(args),
         Command::Sample(args) => sample::run(&args),
+        Command::Completions(args) => manual::completions(&args),
+        Command::Manual(args) => manual::manual(&args),
         command => run_async(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => e.report(),
+        Err(e) => logging::report(&e),
     }
 }
 
@@ -150,25 +163,10 @@ fn run_async(command: Command) -> Result<(), CliError> {
             Command::Users { conn, command } => commands::users(&conn, command).await,
             Command::Groups { conn, command } => commands::groups(&conn, command).await,
             Command::Memberships { conn, command } => commands::memberships(&conn, command).await,
-            Command::Emulator(_) | Command::Sample(_) => unreachable!("run without a runtime"),
+            Command::Emulator(_)
+            | Command::Sample(_)
+            | Command::Completions(_)
+            | Command::Manual(_) => unreachable!("run without a runtime"),
         }
     })
-}
-
-/// Logs to stderr: `RUST_LOG` if set, else warnings (and more with `-v`). Requests are logged
-/// by operation and status only, never with a token or a profile.
-fn init_logging(verbose: u8) {
-    let default = match verbose {
-        0 => "warn",
-        1 => "info",
-        2 => "debug",
-        _ => "trace",
-    };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(colours())
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
 }

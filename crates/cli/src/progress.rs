@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use okta_idsrc_import::{Phase, Progress};
+use okta_idsrc_import::{Phase, Progress, Waiting, WaitingFor};
 
 /// The least time between two plain progress lines.
 const PLAIN_INTERVAL: Duration = Duration::from_secs(2);
@@ -64,7 +64,12 @@ impl ProgressDisplay {
                 let mut last = last.lock().unwrap_or_else(PoisonError::into_inner);
                 if p.phase != Phase::Done && last.elapsed() >= PLAIN_INTERVAL {
                     *last = Instant::now();
-                    eprintln!("progress: {}", describe(p, true));
+                    let line = describe(p, true);
+                    if crate::logging::json() {
+                        tracing::info!(target: crate::logging::PROGRESS_TARGET, "{line}");
+                    } else {
+                        eprintln!("progress: {line}");
+                    }
                 }
             }
         }
@@ -80,41 +85,116 @@ impl ProgressDisplay {
 
 /// One line about `p`; `counts` adds the entity counts (the bar shows them itself).
 fn describe(p: &Progress, counts: bool) -> String {
-    let mut out = match &p.phase {
-        Phase::Validating => format!(
+    // What holds the run up comes first: it is why nothing moves.
+    let mut parts: Vec<String> = p.waiting.iter().map(held).collect();
+    let phase = match &p.phase {
+        Phase::Validating => Some(format!(
             "validating: {} entities read, {} invalid",
             p.entities_validated, p.entities_invalid
-        ),
-        Phase::Uploading { session } => format!("uploading to session {session}"),
-        Phase::Importing { session } => format!("waiting for session {session} to import"),
-        Phase::WaitingForSession { session } => format!("waiting for session {session} to finish"),
-        Phase::CoolingDown { waited } => format!(
-            "waiting for Okta to accept a new session ({}s so far)",
-            waited.as_secs()
-        ),
-        Phase::Done => "done".to_owned(),
-        _ => "working".to_owned(),
+        )),
+        Phase::Uploading { session } => Some(format!("uploading to session {session}")),
+        Phase::Importing { session } => Some(format!("waiting for session {session} to import")),
+        Phase::WaitingForSession { session } => {
+            Some(format!("waiting for session {session} to finish"))
+        }
+        // The wait says the same, and for how long yet.
+        Phase::CoolingDown { .. } if p.waiting.is_some() => None,
+        Phase::CoolingDown { waited } => Some(format!(
+            "waiting for Okta to accept a new session ({} so far)",
+            duration(*waited)
+        )),
+        Phase::Done => Some("done".to_owned()),
+        _ => Some("working".to_owned()),
     };
-    if p.entities_total.is_some() {
+    parts.extend(phase);
+    if let Some(total) = p.entities_total {
         if counts {
-            out.push_str(&format!(
-                "; {}/{} entities uploaded",
-                p.entities_uploaded,
-                p.entities_total.unwrap_or_default()
-            ));
+            parts.push(format!("{}/{total} entities uploaded", p.entities_uploaded));
         }
-        out.push_str(&format!(
-            "; loads {}/{}; {} sessions completed",
+        parts.push(format!(
+            "loads {}/{}",
             p.loads_acknowledged,
-            p.loads_total.unwrap_or_default(),
-            p.sessions_completed
+            p.loads_total.unwrap_or_default()
         ));
+        parts.push(format!("{} sessions completed", p.sessions_completed));
         if p.rate_per_sec > 0.0 {
-            out.push_str(&format!("; {:.0}/s", p.rate_per_sec));
+            parts.push(format!("{:.0}/s", p.rate_per_sec));
         }
-        if let Some(eta) = p.eta {
-            out.push_str(&format!("; about {}s left", eta.as_secs()));
+        // While held, the rate says nothing of the time left: the hold does.
+        if let (Some(eta), None) = (p.eta, &p.waiting) {
+            parts.push(format!("about {} left", duration(eta)));
         }
     }
-    out
+    parts.join("; ")
+}
+
+/// What holds the run up, in words, and for how long yet (or so far, when that is unknown).
+fn held(w: &Waiting) -> String {
+    hold_text(w.what, w.waited, w.left)
+}
+
+/// [`held`] of its parts: "waiting for Okta's cool-down, 4m 12s left", "held by the rate
+/// limit, 20s left", "waiting to retry (3s so far)".
+fn hold_text(what: WaitingFor, waited: Duration, left: Option<Duration>) -> String {
+    let what = match what {
+        WaitingFor::SessionCooldown => "waiting for Okta's cool-down",
+        WaitingFor::RateLimit => "held by the rate limit",
+        _ => "waiting to retry",
+    };
+    match left {
+        Some(left) => format!("{what}, {} left", duration(left)),
+        None => format!("{what} ({} so far)", duration(waited)),
+    }
+}
+
+/// `d` in whole seconds, as people say it: `20s`, `4m 12s`, `1h 3m`.
+fn duration(d: Duration) -> String {
+    // A wait of 0.4 s still has a moment left: round up.
+    let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m {}s", s / 60, s % 60),
+        s => format!("{}h {}m", s / 3600, s % 3600 / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_as_people_say_them() {
+        assert_eq!(duration(Duration::ZERO), "0s");
+        assert_eq!(duration(Duration::from_millis(19_200)), "20s");
+        assert_eq!(duration(Duration::from_secs(252)), "4m 12s");
+        assert_eq!(duration(Duration::from_secs(3780)), "1h 3m");
+    }
+
+    #[test]
+    fn holds_say_what_and_for_how_long() {
+        assert_eq!(
+            hold_text(
+                WaitingFor::SessionCooldown,
+                Duration::from_secs(48),
+                Some(Duration::from_secs(252))
+            ),
+            "waiting for Okta's cool-down, 4m 12s left"
+        );
+        assert_eq!(
+            hold_text(
+                WaitingFor::RateLimit,
+                Duration::from_secs(1),
+                Some(Duration::from_secs(20))
+            ),
+            "held by the rate limit, 20s left"
+        );
+        assert_eq!(
+            hold_text(WaitingFor::RateLimit, Duration::from_secs(7), None),
+            "held by the rate limit (7s so far)"
+        );
+        assert_eq!(
+            hold_text(WaitingFor::Retry, Duration::from_secs(3), None),
+            "waiting to retry (3s so far)"
+        );
+    }
 }

@@ -19,6 +19,7 @@ use crate::connect::ConnArgs;
 use crate::error::{CliError, chain};
 use crate::import_cmd::Output;
 use crate::input::{FileSource, Format, GroupsFile, InputFile, MembershipsFile, UsersFile};
+use crate::monitor::{Counts, MonitorArgs};
 use crate::progress::ProgressDisplay;
 
 /// `okta-idsrc sync …`.
@@ -104,6 +105,8 @@ pub(crate) struct CommonArgs {
     /// How to print the result.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     output: Output,
+    #[command(flatten)]
+    monitor: MonitorArgs,
 }
 
 /// A sync error as the CLI reports it.
@@ -202,20 +205,30 @@ fn make_plan(
     okta_idsrc_sync::plan(store, id, target, snapshot, options).map_err(sync_error)
 }
 
+/// The plan as `sync plan --output json` prints it.
+fn plan_json(plan: &Plan) -> serde_json::Value {
+    json!({
+        "target": plan.target,
+        "revision": plan.revision,
+        "input": plan.input,
+        "counts": by_kind(|k| plan.count(k)),
+        "held": plan.held,
+        "resent": plan.resent(),
+    })
+}
+
+/// Records the plan as the run's report: one that sends nothing (`sync plan`, or held)
+/// counts zero of everything.
+fn record_plan(plan: &Plan, sends_nothing: bool) {
+    let counts =
+        sends_nothing.then(|| Counts::nothing_sent(ChangeKind::ALL.iter().map(|k| k.as_str())));
+    crate::monitor::report(plan_json(plan), counts);
+}
+
 fn print_plan(plan: &Plan, output: Output) {
     match output {
         Output::Text => print!("{plan}"),
-        Output::Json => println!(
-            "{}",
-            json!({
-                "target": plan.target,
-                "revision": plan.revision,
-                "input": plan.input,
-                "counts": by_kind(|k| plan.count(k)),
-                "held": plan.held,
-                "resent": plan.resent(),
-            })
-        ),
+        Output::Json => println!("{}", plan_json(plan)),
     }
 }
 
@@ -234,6 +247,16 @@ fn print_report(plan: &Plan, report: &ApplyReport, output: Output) {
         report.import.as_ref().map_or((0, 0, 0, 0), |r| {
             (r.loads, r.sessions.len() as u64, r.retries, r.rate_limited)
         });
+    let out = json!({
+        "run": report.run,
+        "resumed": report.resumed,
+        "planned": by_kind(|k| plan.count(k)),
+        "applied": by_kind(applied),
+        "loads": loads,
+        "sessions": sessions,
+        "retries": retries,
+        "rateLimited": rate_limited,
+    });
     match output {
         Output::Text => {
             if plan.is_empty() {
@@ -261,20 +284,19 @@ fn print_report(plan: &Plan, report: &ApplyReport, output: Output) {
                 );
             }
         }
-        Output::Json => println!(
-            "{}",
-            json!({
-                "run": report.run,
-                "resumed": report.resumed,
-                "planned": by_kind(|k| plan.count(k)),
-                "applied": by_kind(applied),
-                "loads": loads,
-                "sessions": sessions,
-                "retries": retries,
-                "rateLimited": rate_limited,
-            })
-        ),
+        Output::Json => println!("{out}"),
     }
+    let counts = Counts {
+        entities: ChangeKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), applied(*k)))
+            .collect(),
+        loads,
+        sessions,
+        retries,
+        rate_limited,
+    };
+    crate::monitor::report(out, Some(counts));
 }
 
 fn apply_options(command: &'static str, allow_deletions: bool) -> ApplyOptions {
@@ -286,8 +308,30 @@ fn apply_options(command: &'static str, allow_deletions: bool) -> ApplyOptions {
     options
 }
 
-/// Runs `okta-idsrc sync …`.
+/// Runs `okta-idsrc sync …`, monitored with `--metrics-file` and `--notify-webhook`.
 pub(crate) async fn run(command: SyncCommand) -> Result<(), CliError> {
+    let (name, common) = match &command {
+        SyncCommand::Plan { common, .. } => ("sync plan", common),
+        SyncCommand::Apply { common, .. } => ("sync apply", common),
+        SyncCommand::Run { common, .. } => ("sync run", common),
+        SyncCommand::Status { common } => {
+            if common.monitor.any() {
+                return Err(CliError::usage(
+                    "--metrics-file and --notify-webhook are for sync plan, apply and run",
+                ));
+            }
+            return status(common);
+        }
+    };
+    let source = common.conn.source.clone().unwrap_or_default();
+    let monitor = common.monitor.start(name, source);
+    let result = run_sync(command).await;
+    monitor.finish(&result).await;
+    result
+}
+
+/// Runs `sync plan`, `apply` or `run`.
+async fn run_sync(command: SyncCommand) -> Result<(), CliError> {
     match command {
         SyncCommand::Plan {
             snapshot,
@@ -305,6 +349,7 @@ pub(crate) async fn run(command: SyncCommand) -> Result<(), CliError> {
                 })?;
             }
             print_plan(&plan, common.output);
+            record_plan(&plan, true);
             if let Some(held) = &plan.held {
                 return Err(sync_error(SyncError::Held(held.to_string())));
             }
@@ -360,7 +405,7 @@ pub(crate) async fn run(command: SyncCommand) -> Result<(), CliError> {
             if let Some(unfinished) = store.applying(id).map_err(sync_error)?
                 && let Some(earlier) = unfinished.plan
             {
-                eprintln!("finishing the plan of an interrupted run first");
+                crate::logging::notice("finishing the plan of an interrupted run first");
                 let shared = Arc::new(Mutex::new(store));
                 execute_shared(&shared, &target, &Arc::new(earlier), &common, "run", true).await?;
                 store = Arc::try_unwrap(shared)
@@ -377,6 +422,12 @@ pub(crate) async fn run(command: SyncCommand) -> Result<(), CliError> {
             if common.output == Output::Text {
                 print!("{plan}");
             }
+            // Held (nothing sent) as apply holds it: an empty snapshot whatever, else unless allowed.
+            let held = plan
+                .held
+                .as_ref()
+                .is_some_and(|h| h.what == "snapshot" || !allow_deletions);
+            record_plan(&plan, held);
             execute(
                 store,
                 &target,

@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod emulator_cmd;
 mod input;
+mod monitor;
 mod oauth;
 mod run;
 mod sync;
