@@ -474,6 +474,7 @@ fn import_error(e: ImportError) -> Failure {
         ImportError::Input(_) | ImportError::InputChanged { .. } => "input",
         ImportError::JournalMismatch { .. }
         | ImportError::JournalTarget { .. }
+        | ImportError::JournalVersion { .. }
         | ImportError::Journal { .. } => "journal",
         ImportError::StaleSession { .. } => "activeSession",
         ImportError::SessionFailed { .. } => "sessionFailed",
@@ -496,7 +497,8 @@ fn import_error(e: ImportError) -> Failure {
         },
         ImportError::EmptyInput { .. }
         | ImportError::JournalMismatch { .. }
-        | ImportError::JournalTarget { .. } => Failure::new(
+        | ImportError::JournalTarget { .. }
+        | ImportError::JournalVersion { .. } => Failure::new(
             kind,
             CliError {
                 code: EXIT_USAGE,

@@ -81,6 +81,19 @@ pub enum ImportError {
         /// The journal's.
         found: String,
     },
+    /// The journal is of a format version this build does not read.
+    #[error(
+        "journal {} is of journal format version {found}; this okta-idsrc reads version {expected}: use a new journal file",
+        path.display()
+    )]
+    JournalVersion {
+        /// The journal.
+        path: PathBuf,
+        /// The version the journal records.
+        found: u32,
+        /// The version this build writes and reads.
+        expected: u32,
+    },
     /// The journal was written for another org or identity source.
     #[error(
         "journal {} belongs to {found}, not to {expected}; use a new journal file for another target",

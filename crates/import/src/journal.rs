@@ -314,10 +314,11 @@ impl Journal {
         match &state.start {
             Some(start) => {
                 if start.version != JOURNAL_VERSION {
-                    return Err(fail(format!(
-                        "is of journal format version {}; this okta-idsrc reads version                          {JOURNAL_VERSION}: use a new journal file",
-                        start.version
-                    )));
+                    return Err(ImportError::JournalVersion {
+                        path: PathBuf::from(&name),
+                        found: start.version,
+                        expected: JOURNAL_VERSION,
+                    });
                 }
                 let found = (start.org.as_deref(), start.identity_source.as_deref());
                 if found != (Some(target.org), Some(target.identity_source)) {
@@ -481,7 +482,22 @@ mod tests {
         )
         .unwrap();
         let e = Journal::open(file(&path), "fp", &TARGET).err().unwrap();
-        assert!(e.to_string().contains("version 1"), "{e}");
+        assert!(
+            matches!(
+                e,
+                ImportError::JournalVersion {
+                    found: 1,
+                    expected: JOURNAL_VERSION,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let text = e.to_string();
+        assert!(
+            text.contains("version 1;") && !text.contains("  "),
+            "{text}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -54,6 +54,38 @@ fn open_session(emulator: &EmulatorHandle) -> String {
     session["id"].as_str().expect("id").to_owned()
 }
 
+// Item 1: a journal is bound to its org and identity source, and to its format version.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_of_another_org_or_version_is_refused_and_nothing_is_sent() {
+    let first = Emulator::builder().start().await.expect("emulator");
+    let second = Emulator::builder().start().await.expect("emulator");
+    let dir = TempDir::new();
+    dir.file("users.csv", USERS);
+    let import = ["import", "users.csv", "--journal", "j"];
+    exits(0, cli(&dir).args(import).args(target(&first)));
+
+    let (_, stderr) = exits(2, cli(&dir).args(import).args(target(&second)));
+    assert!(
+        stderr.contains(&first.base_url()) && stderr.contains(&second.base_url()),
+        "names both orgs: {stderr}"
+    );
+    let held = second.counts(DEFAULT_IDENTITY_SOURCE).expect("source");
+    assert_eq!((held.users_active, held.sessions.len()), (0, 0), "{held:?}");
+
+    let journal = std::fs::read_to_string(dir.0.join("j")).expect("journal");
+    let unknown = journal.replacen("\"version\":2", "\"version\":99", 1);
+    assert_ne!(
+        journal, unknown,
+        "the journal records its version: {journal}"
+    );
+    dir.file("j", unknown);
+    let (_, stderr) = exits(2, cli(&dir).args(import).args(target(&second)));
+    assert!(stderr.contains("journal format version 99"), "{stderr}");
+    let held = second.counts(DEFAULT_IDENTITY_SOURCE).expect("source");
+    assert_eq!((held.users_active, held.sessions.len()), (0, 0), "{held:?}");
+}
+
 // Item 2: no silent fallback to the embedded emulator.
 
 #[test]
