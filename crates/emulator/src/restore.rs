@@ -12,8 +12,9 @@ use okta_idsrc_core::models::IdentitySourceSessionStatus as Status;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use tokio::time::Instant;
 
+use crate::entities::normalize_group_profile;
 use crate::ids::{UserId, parse_timestamp};
-use crate::profiles::{UserProfile, normalize_group_profile};
+use crate::profiles::UserProfile;
 use crate::snapshot::{
     GroupSnapshot, IdentitySourceSnapshot, SessionSnapshot, SnapshotError, StateSnapshot,
     UserSnapshot,

@@ -95,12 +95,9 @@ async fn twenty_five_thousand_users_imported_with_dpop_through_faults_and_renewa
         .boxed();
 
     let users = (0..USERS).map(|i| {
-        let login = format!("user{i}@example.com");
         Entity::UserUpsert(BulkUpsertRequestBodyProfilesInner::with(
             format!("u{i:06}"),
-            IdentitySourceUserProfileForUpsert::new()
-                .email(login.clone())
-                .user_name(login)
+            IdentitySourceUserProfileForUpsert::with_login(format!("user{i}@example.com"))
                 .first_name(format!("First{i}"))
                 .last_name(format!("Last{i}")),
         ))

@@ -4,44 +4,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use okta_idsrc_core::models::{
-    BulkUpsertRequestBodyProfilesInner, IdentitySourceUserProfileForUpsert,
-};
 use okta_idsrc_core::transport::BoxError;
-use okta_idsrc_core::{Credentials, OrgUrl};
-use okta_idsrc_emulator::{DEFAULT_IDENTITY_SOURCE, Emulator, EmulatorHandle};
-use okta_idsrc_hyper::HyperTransport;
-use okta_idsrc_import::{
-    Entity, EntityKind, ImportError, ImportOptions, Importer, JournalStore, LineRange, VecSource,
-};
-use okta_idsrc_ops::rate_limit::RateLimitConfig;
-use okta_idsrc_ops::retry::RetryConfig;
-use okta_idsrc_ops::{BoxedService, Client};
+use okta_idsrc_emulator::{DEFAULT_IDENTITY_SOURCE, Emulator};
+use okta_idsrc_import::{ImportError, ImportOptions, Importer, JournalStore, LineRange};
 
-fn users(n: usize) -> VecSource {
-    VecSource::new(
-        "users.csv",
-        EntityKind::UserUpsert,
-        (0..n).map(|i| {
-            let login = format!("user{i}@example.com");
-            Entity::UserUpsert(BulkUpsertRequestBodyProfilesInner::with(
-                format!("u{i:05}"),
-                IdentitySourceUserProfileForUpsert::new()
-                    .email(login.clone())
-                    .user_name(login),
-            ))
-        }),
-    )
-}
-
-fn client(emulator: &EmulatorHandle) -> Client<BoxedService> {
-    Client::builder(OrgUrl::parse(&emulator.base_url()).expect("org"))
-        .service(HyperTransport::new().expect("transport"))
-        .authenticate(Credentials::api_token(emulator.token()))
-        .default_layers(RetryConfig::default(), RateLimitConfig::default())
-        .build()
-        .boxed()
-}
+use crate::support::{client, users};
 
 fn options() -> ImportOptions {
     ImportOptions::default().with_poll_interval(Duration::from_millis(5), Duration::from_millis(50))

@@ -25,18 +25,14 @@ fn assert_transport(e: &Error, kind: TransportErrorKind) {
 
 fn user() -> UserRequestSchema {
     UserRequestSchema::new().external_id("EXT1").profile(
-        IdentitySourceUserProfileForUpsert::new()
-            .email("a@example.com")
-            .user_name("a@example.com"),
+        IdentitySourceUserProfileForUpsert::with_login("a@example.com"),
     )
 }
 
 fn user_update() -> UsersUpdateRequestSchema {
-    UsersUpdateRequestSchema::new().profile(
-        IdentitySourceUserProfileForUpsert::new()
-            .email("a@example.com")
-            .user_name("a@example.com"),
-    )
+    UsersUpdateRequestSchema::new().profile(IdentitySourceUserProfileForUpsert::with_login(
+        "a@example.com",
+    ))
 }
 
 fn group() -> GroupsRequestSchema {
@@ -48,9 +44,7 @@ fn group() -> GroupsRequestSchema {
 fn users_upsert() -> BulkUpsertRequestBody {
     BulkUpsertRequestBody::users(vec![BulkUpsertRequestBodyProfilesInner::with(
         "EXT1",
-        IdentitySourceUserProfileForUpsert::new()
-            .email("a@example.com")
-            .user_name("a@example.com"),
+        IdentitySourceUserProfileForUpsert::with_login("a@example.com"),
     )])
 }
 
@@ -768,13 +762,12 @@ mod emulator {
         BulkUpsertRequestBody::users(
             (0..n)
                 .map(|i| {
-                    let login = format!("user{i}@example.com");
                     BulkUpsertRequestBodyProfilesInner::with(
                         format!("EXT{i}"),
-                        IdentitySourceUserProfileForUpsert::new()
-                            .email(login.clone())
-                            .user_name(login)
-                            .first_name(format!("User{i}")),
+                        IdentitySourceUserProfileForUpsert::with_login(format!(
+                            "user{i}@example.com"
+                        ))
+                        .first_name(format!("User{i}")),
                     )
                 })
                 .collect(),
