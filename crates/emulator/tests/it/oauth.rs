@@ -1,6 +1,9 @@
 //! OAuth 2.0 service-app authentication over a real socket: the token endpoint
 //! (`private_key_jwt` client credentials, DPoP proofs and the nonce handshake) and access
 //! tokens on `/api/v1`, as `docs/okta-behavior.md#oauth-20-service-apps-and-dpop` describes Okta.
+//!
+//! One file past 500 lines on purpose: one scenario suite sharing the `Org` fixture (a
+//! registered client, its keys, a manual clock) and its signing helpers.
 
 use crate::common;
 

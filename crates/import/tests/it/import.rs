@@ -237,13 +237,14 @@ async fn a_session_ending_in_error_is_reported_and_retried() {
     assert_eq!(statuses(&emulator.state()), [Status::Error, Status::Error]);
 
     // Half the imports fail: some seed fails the first session, and the retry completes.
+    let faults = Faults {
+        import_error_rate: 0.5,
+        ..Faults::NONE
+    };
     for seed in 1..40 {
         let emulator = Emulator::builder()
             .seed(seed)
-            .faults(Faults {
-                import_error_rate: 0.5,
-                ..Faults::NONE
-            })
+            .faults(faults)
             .start()
             .await
             .expect("emulator");

@@ -1,5 +1,8 @@
 //! The client over a scripted in-memory service: every operation's method and path, output
 //! parsing, redaction, start-import read-back, layers; then against the emulator.
+//!
+//! One file past 500 lines on purpose: one scripted service and one set of request bodies
+//! serve every module below.
 
 use okta_idsrc_ops::test_util as support;
 

@@ -4,6 +4,9 @@
 //!
 //! A `Tap` between the OAuth layer and the hyper transport records every request as it goes
 //! on the wire, and can tamper with requests or responses to play what a live org does.
+//!
+//! One file past 500 lines on purpose: one scenario suite sharing one fixture, the `Org`, `Tap`
+//! and `Stack` below.
 
 #![allow(missing_docs)]
 
