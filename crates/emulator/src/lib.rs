@@ -143,6 +143,8 @@ mod shared;
 mod snapshot;
 mod state;
 mod sync;
+#[cfg(feature = "test-util")]
+pub mod testing;
 mod worker;
 
 use std::io;
