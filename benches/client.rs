@@ -63,16 +63,15 @@ fn users(n: usize) -> BulkUpsertRequestBody {
     BulkUpsertRequestBody::users(
         (0..n)
             .map(|i| {
-                let login = format!("employee{i}@example.com");
                 BulkUpsertRequestBodyProfilesInner::with(
                     format!("HR-{i:06}"),
-                    IdentitySourceUserProfileForUpsert::new()
-                        .user_name(login.clone())
-                        .email(login)
-                        .first_name("Jane")
-                        .last_name(format!("Doe {i}"))
-                        .mobile_phone("+1-555-0100")
-                        .custom_attribute("department", "Engineering"),
+                    IdentitySourceUserProfileForUpsert::with_login(format!(
+                        "employee{i}@example.com"
+                    ))
+                    .first_name("Jane")
+                    .last_name(format!("Doe {i}"))
+                    .mobile_phone("+1-555-0100")
+                    .custom_attribute("department", "Engineering"),
                 )
             })
             .collect(),

@@ -24,9 +24,7 @@ const DEPTS: [&str; 4] = ["Engineering", "Sales", "Finance", "People Operations"
 fn profile(i: usize) -> IdentitySourceUserProfileForUpsert {
     let (f, l) = (FIRST[i % 8], LAST[(i / 8) % 8]);
     let login = format!("{}.{}{}@example.com", f.to_lowercase(), l.to_lowercase(), i);
-    IdentitySourceUserProfileForUpsert::new()
-        .user_name(login.clone())
-        .email(login)
+    IdentitySourceUserProfileForUpsert::with_login(login)
         .second_email(format!("{}{}@personal.example.org", f.to_lowercase(), i))
         .first_name(f)
         .last_name(l)

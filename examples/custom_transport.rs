@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use http::{Request, Response};
 use okta_idsrc::core::transport::{Transport, TransportError, TransportErrorKind};
 use okta_idsrc::models::{
     BulkUpsertRequestBody, BulkUpsertRequestBodyProfilesInner, IdentitySourceSessionStatus,
@@ -27,10 +28,7 @@ struct MiniHttp {
 
 #[async_trait::async_trait]
 impl Transport for MiniHttp {
-    async fn send(
-        &self,
-        request: http::Request<Bytes>,
-    ) -> Result<http::Response<Bytes>, TransportError> {
+    async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, TransportError> {
         let authority = request
             .uri()
             .authority()
@@ -83,7 +81,7 @@ impl Transport for MiniHttp {
 }
 
 /// Parses a complete HTTP/1.1 response (identity or chunked body).
-fn parse_response(raw: &[u8]) -> Result<http::Response<Bytes>, String> {
+fn parse_response(raw: &[u8]) -> Result<Response<Bytes>, String> {
     let end = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -96,7 +94,7 @@ fn parse_response(raw: &[u8]) -> Result<http::Response<Bytes>, String> {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .ok_or("bad status line")?;
-    let mut builder = http::Response::builder().status(status);
+    let mut builder = Response::builder().status(status);
     let mut chunked = false;
     for line in lines {
         let (name, value) = line.split_once(':').ok_or("bad header line")?;
@@ -152,12 +150,9 @@ async fn main() -> Result<(), Box<dyn StdError>> {
 
     let users = (1..=5)
         .map(|i| {
-            let login = format!("jane.doe{i}@example.com");
             BulkUpsertRequestBodyProfilesInner::with(
                 format!("HR-{i:04}"),
-                IdentitySourceUserProfileForUpsert::new()
-                    .user_name(login.clone())
-                    .email(login)
+                IdentitySourceUserProfileForUpsert::with_login(format!("jane.doe{i}@example.com"))
                     .first_name("Jane")
                     .last_name(format!("Doe {i}")),
             )

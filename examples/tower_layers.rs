@@ -106,12 +106,9 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     let session_id = session.id.clone().ok_or("no session id")?;
     let users = (0..6)
         .map(|i| {
-            let login = format!("worker{i}@example.com");
             BulkUpsertRequestBodyProfilesInner::with(
                 format!("W-{i}"),
-                IdentitySourceUserProfileForUpsert::new()
-                    .user_name(login.clone())
-                    .email(login),
+                IdentitySourceUserProfileForUpsert::with_login(format!("worker{i}@example.com")),
             )
         })
         .collect();

@@ -106,11 +106,13 @@ def client(org_url, token, max_retries=0):
     )
 
 
+def profile(login, **attributes):
+    """A profile whose email and userName are both `login`."""
+    return IdentitySourceUserProfileForUpsert(email=login, user_name=login, **attributes)
+
+
 def user_profile(i):
-    login = f"sdk{i}@example.com"
-    return IdentitySourceUserProfileForUpsert(
-        email=login, user_name=login, first_name=f"First{i}", last_name="Sdk"
-    )
+    return profile(f"sdk{i}@example.com", first_name=f"First{i}", last_name="Sdk")
 
 
 def users_body(start, end):
@@ -263,9 +265,7 @@ async def lifecycle(org_url, token, source):
     )
     new = UserRequestSchema(
         external_id="sdk-new",
-        profile=IdentitySourceUserProfileForUpsert(
-            email="new@example.com", user_name="new@example.com", first_name="New"
-        ),
+        profile=profile("new@example.com", first_name="New"),
     )
     data, resp, err = unpack(await c.create_identity_source_user(source, new))
     raw = json.loads(resp.raw_data) if resp is not None and resp.raw_data else {}
@@ -282,9 +282,7 @@ async def lifecycle(org_url, token, source):
     )
     check_status("create user again: 400", await c.create_identity_source_user(source, new), 400)
     replaced = UserRequestSchema(
-        profile=IdentitySourceUserProfileForUpsert(
-            email="new2@example.com", user_name="new2@example.com", last_name="Replaced"
-        )
+        profile=profile("new2@example.com", last_name="Replaced")
     )
     check_data(
         "replace user: the new profile only",
@@ -294,9 +292,7 @@ async def lifecycle(org_url, token, source):
         and d.profile.first_name is None,
     )
     patch = UsersUpdateRequestSchema(
-        profile=IdentitySourceUserProfileForUpsert(
-            email="new3@example.com", user_name="new3@example.com", mobile_phone="+1 555 0100"
-        )
+        profile=profile("new3@example.com", mobile_phone="+1 555 0100")
     )
     check_data(
         "update user: merged",

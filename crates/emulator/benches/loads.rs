@@ -14,31 +14,29 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use okta_idsrc_core::models::{
+    BulkUpsertRequestBody, BulkUpsertRequestBodyProfilesInner, IdentitySourceUserProfileForUpsert,
+};
 use okta_idsrc_emulator::{Emulator, EmulatorHandle};
-use serde_json::json;
 
 const USERS_PER_LOAD: usize = 200;
 const BODIES: usize = 8;
 
 fn body(n: usize) -> Bytes {
-    let profiles: Vec<_> = (0..USERS_PER_LOAD)
+    let profiles = (0..USERS_PER_LOAD)
         .map(|i| {
-            let ext = format!("EXT{n:02}{i:05}");
-            json!({
-                "externalId": ext,
-                "profile": {
-                    "userName": format!("user.{n}.{i}@example.com"),
-                    "email": format!("user.{n}.{i}@example.com"),
-                    "firstName": "Isaac",
-                    "lastName": "Brock",
-                    "mobilePhone": "123-456-7890",
-                    "homeAddress": "10800 NE 8th St #600, Bellevue, WA 98004",
-                    "department": "Engineering",
-                }
-            })
+            BulkUpsertRequestBodyProfilesInner::with(
+                format!("EXT{n:02}{i:05}"),
+                IdentitySourceUserProfileForUpsert::with_login(format!("user.{n}.{i}@example.com"))
+                    .first_name("Isaac")
+                    .last_name("Brock")
+                    .mobile_phone("123-456-7890")
+                    .home_address("10800 NE 8th St #600, Bellevue, WA 98004")
+                    .custom_attribute("department", "Engineering"),
+            )
         })
         .collect();
-    Bytes::from(serde_json::to_vec(&json!({"entityType": "USERS", "profiles": profiles})).unwrap())
+    Bytes::from(serde_json::to_vec(&BulkUpsertRequestBody::users(profiles)).unwrap())
 }
 
 struct Bench {

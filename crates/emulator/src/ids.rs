@@ -2,7 +2,9 @@
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use okta_idsrc_core::clock;
 
 use crate::sync::lock;
 
@@ -109,85 +111,33 @@ impl std::fmt::Debug for UserId {
 
 /// Seconds since the Unix epoch of `t` (0 before it).
 pub(crate) fn epoch_secs(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    clock::epoch_seconds(t)
 }
 
 /// `t` as Okta writes timestamps: `2026-05-13T05:52:24.000Z` (UTC, milliseconds always 0).
 pub(crate) fn timestamp(t: SystemTime) -> String {
-    timestamp_from_secs(epoch_secs(t))
+    clock::timestamp(t)
 }
 
 /// [`timestamp`] of `secs` seconds after the epoch.
 pub(crate) fn timestamp_from_secs(secs: u64) -> String {
-    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
-    let rem = secs % 86_400;
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    clock::timestamp(UNIX_EPOCH + Duration::from_secs(secs))
 }
 
 /// The seconds after the epoch of an Okta timestamp (`2026-05-13T05:52:24.000Z`; the
 /// fraction, of any length, is dropped); `None` when `s` is not one or is before 1970.
+///
+/// Stricter than core's reader, which it builds on: `Z` only (no `+00:00`), a fraction of
+/// at least one digit when there is a point, and a day the month has.
 pub(crate) fn parse_timestamp(s: &str) -> Option<u64> {
-    let b = s.as_bytes();
-    if b.len() < 20 {
-        return None;
-    }
-    let num = |range: std::ops::Range<usize>| -> Option<u64> {
-        let digits = b.get(range)?;
-        digits
-            .iter()
-            .all(u8::is_ascii_digit)
-            .then(|| digits.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0')))
-    };
-    let sep = |i: usize, c: u8| b.get(i) == Some(&c);
-    if !(sep(4, b'-') && sep(7, b'-') && sep(10, b'T') && sep(13, b':') && sep(16, b':')) {
-        return None;
-    }
-    let rest = &b[19..];
-    let zone_ok = match rest {
+    let zone_ok = match s.as_bytes().get(19..)? {
         [b'Z'] => true,
         [b'.', frac @ .., b'Z'] => !frac.is_empty() && frac.iter().all(u8::is_ascii_digit),
         _ => false,
     };
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !zone_ok || !(1..=12).contains(&mo) || d == 0 || d > 31 || h > 23 || mi > 59 || sec > 60 {
-        return None;
-    }
-    let days = days_from_civil(y as i64, mo as u32, d as u32);
-    if days < 0 || civil_from_days(days) != (y as i64, mo as u32, d as u32) {
-        return None; // before 1970, or a day the month does not have
-    }
-    Some(days as u64 * 86_400 + h * 3600 + mi * 60 + sec)
-}
-
-/// The day number after 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = i64::from(if m > 2 { m - 3 } else { m + 9 });
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Year, month and day of the `days`th day after 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    let t = zone_ok.then(|| clock::parse_timestamp(s)).flatten()?;
+    // Core reads 2026-02-30 as 2026-03-02; written back, the date must be the one given.
+    (clock::timestamp(t).get(..10) == s.get(..10)).then(|| clock::epoch_seconds(t))
 }
 
 #[cfg(test)]

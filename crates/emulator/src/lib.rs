@@ -126,8 +126,10 @@
 
 mod auth;
 mod config;
+mod entities;
 mod error;
 mod faults;
+mod handle;
 mod handlers;
 mod ids;
 mod oauth;
@@ -141,9 +143,10 @@ mod shared;
 mod snapshot;
 mod state;
 mod sync;
+#[cfg(feature = "test-util")]
+pub mod testing;
 mod worker;
 
-use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -151,9 +154,9 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 pub use config::{DEFAULT_IDENTITY_SOURCE, DEFAULT_TOKEN, Faults};
+pub use handle::EmulatorHandle;
 pub use oauth::settings::{
     LIVE_NONCE_GRACE, LIVE_NONCE_ROTATION, LIVE_TOKEN_LIFETIME, OAuthClient, OAuthSettings,
     SCOPE_MANAGE, SCOPE_READ, TOKEN_PATH,
@@ -422,125 +425,5 @@ impl EmulatorBuilder {
             server: Some(server),
             workers,
         })
-    }
-}
-
-/// A running emulator. Dropping it stops the server (without waiting); prefer
-/// [`shutdown`](Self::shutdown), which lets open requests finish.
-pub struct EmulatorHandle {
-    shared: Arc<Shared>,
-    shutdown: watch::Sender<bool>,
-    server: Option<JoinHandle<()>>,
-    workers: Vec<JoinHandle<()>>,
-}
-
-impl fmt::Debug for EmulatorHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EmulatorHandle")
-            .field("addr", &self.shared.addr)
-            .finish_non_exhaustive()
-    }
-}
-
-impl EmulatorHandle {
-    /// `http://ADDR`, e.g. `http://127.0.0.1:41234`: the org URL to point a client at.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.shared.addr)
-    }
-
-    /// The address the emulator listens on.
-    pub fn addr(&self) -> SocketAddr {
-        self.shared.addr
-    }
-
-    /// The token it accepts.
-    pub fn token(&self) -> &str {
-        &self.shared.config.token
-    }
-
-    /// The identity sources it serves.
-    pub fn identity_sources(&self) -> &[String] {
-        &self.shared.config.identity_sources
-    }
-
-    /// The seed of its ids and faults.
-    pub fn seed(&self) -> u64 {
-        self.shared.config.seed
-    }
-
-    /// `{base_url}/oauth2/v1/token`: the token endpoint, and the exact `aud` of client
-    /// assertions.
-    pub fn token_url(&self) -> String {
-        format!("{}{TOKEN_PATH}", self.base_url())
-    }
-
-    /// The DPoP nonce the token endpoint currently hands out (rotated first when due).
-    pub fn dpop_nonce(&self) -> String {
-        self.shared.oauth.current_nonce()
-    }
-
-    /// Forgets every DPoP nonce handed out, as if they had all gone stale: the next token
-    /// request (and, in resource nonce mode, the next resource request) carrying one is
-    /// answered `use_dpop_nonce` with a new nonce.
-    pub fn expire_dpop_nonces(&self) {
-        self.shared.oauth.expire_nonces();
-    }
-
-    /// Everything it holds: what `GET /__emulator/state` returns.
-    pub fn state(&self) -> StateSnapshot {
-        self.shared.snapshot()
-    }
-
-    /// What identity source `id` holds, counted without copying it (cheap beside
-    /// [`state`](Self::state) for large imports); `None` for an unknown identity source.
-    pub fn counts(&self, identity_source_id: &str) -> Option<IdentitySourceCounts> {
-        self.shared.counts(identity_source_id)
-    }
-
-    /// Empties users, groups, sessions and counters, as `POST /__emulator/reset` does.
-    pub fn reset(&self) {
-        self.shared.reset();
-    }
-
-    /// Stops accepting connections, lets open requests finish (up to 5 s), and stops the
-    /// import workers.
-    pub async fn shutdown(mut self) {
-        self.stop().await;
-    }
-
-    /// [`shutdown`](Self::shutdown), then everything the emulator held once nothing can change
-    /// it any more (what `okta-idsrc emulator --save` writes). A session the worker had not
-    /// processed yet stays TRIGGERED with its loads, and is processed after a load.
-    pub async fn shutdown_with_state(mut self) -> StateSnapshot {
-        self.stop().await;
-        self.shared.snapshot()
-    }
-
-    /// [`shutdown_with_state`](Self::shutdown_with_state), the state written to `out` as JSON
-    /// one entity at a time, so memory stays flat however large the state (what `okta-idsrc
-    /// emulator --save` does). [`StateSnapshot::from_json`] reads it back.
-    pub async fn shutdown_and_write_state(
-        mut self,
-        out: &mut dyn std::io::Write,
-    ) -> io::Result<()> {
-        self.stop().await;
-        self.shared.write_snapshot(out)?;
-        out.flush()
-    }
-
-    async fn stop(&mut self) {
-        let _ = self.shutdown.send(true);
-        if let Some(server) = self.server.take() {
-            let _ = server.await;
-        }
-        for worker in std::mem::take(&mut self.workers) {
-            let _ = worker.await;
-        }
-    }
-}
-
-impl Drop for EmulatorHandle {
-    fn drop(&mut self) {
-        let _ = self.shutdown.send(true);
     }
 }

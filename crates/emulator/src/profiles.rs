@@ -1,4 +1,5 @@
-//! How the emulator stores profiles and writes users and groups back.
+//! How the emulator stores user profiles (writing users and groups back is in
+//! [`entities`](crate::entities)).
 //!
 //! A user profile is held as one compact byte string ([`UserProfile`]): the standard attributes
 //! that are set, then the custom ones with their names interned per identity source
@@ -10,13 +11,8 @@
 use std::collections::HashMap;
 
 use okta_idsrc_core::json::WriteJson;
-use okta_idsrc_core::models::{
-    IdentitySourceGroupProfileForUpsert, IdentitySourceUserProfileForUpsert, Nullable,
-};
+use okta_idsrc_core::models::{IdentitySourceUserProfileForUpsert, Nullable};
 use serde_json::{Map, Value};
-
-use crate::ids::timestamp_from_secs;
-use crate::state::{Group, User};
 
 /// The standard attributes, in the order live Okta writes them; a name's index is its bit in
 /// a profile's presence mask.
@@ -337,85 +333,6 @@ fn write_custom(
     }
 }
 
-/// Makes an absent description explicit.
-pub(crate) fn normalize_group_profile(p: &mut IdentitySourceGroupProfileForUpsert) {
-    if p.description.is_absent() {
-        p.description = Nullable::Null;
-    }
-}
-
-/// Whether two group profiles say the same, an absent and a null description alike.
-pub(crate) fn same_group_profile(
-    a: &IdentitySourceGroupProfileForUpsert,
-    b: &IdentitySourceGroupProfileForUpsert,
-) -> bool {
-    a.display_name == b.display_name
-        && a.description.as_ref() == b.description.as_ref()
-        && a.additional_properties == b.additional_properties
-}
-
-/// Writes `{"id":…,"externalId":…,` then each of `fields` (string values), then `"profile":`,
-/// the profile `profile` writes, and `}`.
-fn write_entity(
-    out: &mut Vec<u8>,
-    id: &str,
-    external_id: &str,
-    fields: &[(&str, &str)],
-    profile: impl FnOnce(&mut Vec<u8>),
-) {
-    out.extend_from_slice(b"{\"id\":");
-    WriteJson::write_json(id, out);
-    out.extend_from_slice(b",\"externalId\":");
-    WriteJson::write_json(external_id, out);
-    for (name, value) in fields {
-        out.extend_from_slice(b",\"");
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b"\":");
-        WriteJson::write_json(*value, out);
-    }
-    out.extend_from_slice(b",\"profile\":");
-    profile(out);
-    out.push(b'}');
-}
-
-/// Writes a user as `UserResponseSchema`, its profile in live Okta's key order.
-pub(crate) fn write_user(out: &mut Vec<u8>, external_id: &str, user: &User, names: &Names) {
-    let created = timestamp_from_secs(user.created);
-    let last_updated = timestamp_from_secs(user.last_updated);
-    let times = [
-        ("created", created.as_str()),
-        ("lastUpdated", last_updated.as_str()),
-    ];
-    write_entity(out, user.id.as_str(), external_id, &times, |out| {
-        user.profile.write_json(names, out);
-    });
-}
-
-/// Writes a group as live Okta does: `{"id","externalId","profile":{displayName, description,
-/// …}}`, the profile flat and in that order.
-pub(crate) fn write_group(out: &mut Vec<u8>, external_id: &str, group: &Group) {
-    write_entity(out, &group.id, external_id, &[], |out| {
-        let p = &group.profile;
-        out.extend_from_slice(b"{\"displayName\":");
-        match &p.display_name {
-            Some(name) => WriteJson::write_json(name, out),
-            None => out.extend_from_slice(b"null"),
-        }
-        out.extend_from_slice(b",\"description\":");
-        match p.description.as_ref() {
-            Some(d) => WriteJson::write_json(d, out),
-            None => out.extend_from_slice(b"null"),
-        }
-        for (name, value) in &p.additional_properties {
-            out.push(b',');
-            WriteJson::write_json(name, out);
-            out.push(b':');
-            value.write_json(out);
-        }
-        out.push(b'}');
-    });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -429,9 +346,7 @@ mod tests {
     #[test]
     fn live_order_and_nulls() {
         let mut names = Names::default();
-        let p = IdentitySourceUserProfileForUpsert::new()
-            .user_name("testuser1@example.com")
-            .email("testuser1@example.com")
+        let p = IdentitySourceUserProfileForUpsert::with_login("testuser1@example.com")
             .first_name("Test")
             .last_name("User");
         let stored = UserProfile::encode(&p, &mut names);
@@ -502,31 +417,12 @@ mod tests {
     #[test]
     fn compact() {
         let mut names = Names::default();
-        let p = IdentitySourceUserProfileForUpsert::new()
-            .user_name("mary.johnson@example.com")
-            .email("mary.johnson@example.com")
+        let p = IdentitySourceUserProfileForUpsert::with_login("mary.johnson@example.com")
             .first_name("Mary")
             .last_name("Johnson")
             .custom_attribute("department", "Legal");
         let stored = UserProfile::encode(&p, &mut names);
         // 1 mask + 4 × (1 + len) + (1 id + 1 len + 5).
         assert_eq!(stored.heap_len(), 1 + 4 + 24 + 24 + 4 + 7 + 7);
-    }
-
-    #[test]
-    fn group_order() {
-        let group = Group {
-            id: "00g1".into(),
-            profile: IdentitySourceGroupProfileForUpsert::new()
-                .description("D")
-                .display_name("N"),
-            members: Default::default(),
-        };
-        let mut out = Vec::new();
-        write_group(&mut out, "G", &group);
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            r#"{"id":"00g1","externalId":"G","profile":{"displayName":"N","description":"D"}}"#
-        );
     }
 }

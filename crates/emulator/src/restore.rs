@@ -12,8 +12,9 @@ use okta_idsrc_core::models::IdentitySourceSessionStatus as Status;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use tokio::time::Instant;
 
+use crate::entities::normalize_group_profile;
 use crate::ids::{UserId, parse_timestamp};
-use crate::profiles::{UserProfile, normalize_group_profile};
+use crate::profiles::UserProfile;
 use crate::snapshot::{
     GroupSnapshot, IdentitySourceSnapshot, SessionSnapshot, SnapshotError, StateSnapshot,
     UserSnapshot,
@@ -304,17 +305,30 @@ pub(crate) fn states_from_json(
     Ok(states)
 }
 
+/// `DeserializeSeed` for visitors that are their own seed: each `$seed` is read with its
+/// deserializer's `$how` and visits itself.
+macro_rules! own_seed {
+    ($($seed:ty => $how:ident),* $(,)?) => {$(
+        impl<'de> DeserializeSeed<'de> for $seed {
+            type Value = <Self as Visitor<'de>>::Value;
+
+            fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.$how(self)
+            }
+        }
+    )*};
+}
+
+own_seed! {
+    Document => deserialize_map,
+    Sources => deserialize_seq,
+    Source => deserialize_map,
+    Users<'_> => deserialize_seq,
+}
+
 /// The whole document: `{"identitySources": [...], "stats": ...}` (stats ignored).
 struct Document {
     now: u64,
-}
-
-impl<'de> DeserializeSeed<'de> for Document {
-    type Value = Vec<(String, SourceState)>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
 }
 
 impl<'de> Visitor<'de> for Document {
@@ -345,14 +359,6 @@ struct Sources {
     now: u64,
 }
 
-impl<'de> DeserializeSeed<'de> for Sources {
-    type Value = Vec<(String, SourceState)>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
 impl<'de> Visitor<'de> for Sources {
     type Value = Vec<(String, SourceState)>;
 
@@ -378,14 +384,6 @@ impl<'de> Visitor<'de> for Sources {
 /// One identity source: users straight into the state, then its groups and sessions.
 struct Source {
     now: u64,
-}
-
-impl<'de> DeserializeSeed<'de> for Source {
-    type Value = (String, SourceState);
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
 }
 
 impl<'de> Visitor<'de> for Source {
@@ -424,14 +422,6 @@ impl<'de> Visitor<'de> for Source {
 struct Users<'a> {
     state: &'a mut SourceState,
     now: u64,
-}
-
-impl<'de> DeserializeSeed<'de> for Users<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
 }
 
 impl<'de> Visitor<'de> for Users<'_> {

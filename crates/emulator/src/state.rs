@@ -13,8 +13,9 @@ use okta_idsrc_core::models::{
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use crate::entities::{normalize_group_profile, same_group_profile};
 use crate::ids::{IdGen, UserId};
-use crate::profiles::{Names, UserProfile, normalize_group_profile, same_group_profile};
+use crate::profiles::{Names, UserProfile};
 use crate::sync::lock;
 
 /// One identity source: its state behind a mutex, and the wake-up of its import worker.

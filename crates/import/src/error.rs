@@ -7,7 +7,7 @@ use std::time::Duration;
 use okta_idsrc_core::models::IdentitySourceSessionStatus;
 
 use super::input::InputError;
-use super::report::SessionReport;
+use super::report::{SessionReport, write_first};
 
 /// Why an import stopped. Messages name what and where (source, line, field, session,
 /// load), never a token or a profile. `Display` does not repeat the
@@ -250,13 +250,13 @@ impl fmt::Display for InvalidSummary<'_> {
             "entities"
         };
         write!(f, "{} invalid {entities}; nothing was sent", self.total)?;
-        for p in self.problems.iter().take(3) {
-            write!(f, "; {p}")?;
+        if self.problems.is_empty() {
+            return Ok(());
         }
-        if self.problems.len() > 3 {
-            write!(f, "; and {} more problems", self.problems.len() - 3)?;
-        }
-        Ok(())
+        f.write_str("; ")?;
+        write_first(f, self.problems, 3, "; ", |n| {
+            format!("; and {n} more problems")
+        })
     }
 }
 

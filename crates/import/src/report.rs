@@ -166,15 +166,7 @@ impl fmt::Display for SessionReport {
         )?;
         if !self.applied && !self.lines.is_empty() {
             f.write_str(", from ")?;
-            for (i, r) in self.lines.iter().take(5).enumerate() {
-                if i > 0 {
-                    f.write_str(", ")?;
-                }
-                write!(f, "{r}")?;
-            }
-            if self.lines.len() > 5 {
-                write!(f, " and {} more ranges", self.lines.len() - 5)?;
-            }
+            write_first(f, &self.lines, 5, ", ", |n| format!(" and {n} more ranges"))?;
         }
         Ok(())
     }
@@ -268,6 +260,23 @@ impl ImportReport {
     /// Whether some entities were skipped as invalid.
     pub fn has_skipped(&self) -> bool {
         self.skipped_total > 0
+    }
+}
+
+/// Writes the first `shown` of `items`, `separator` between them, then `more(left out)` when
+/// some are left out.
+pub(crate) fn write_first<T: fmt::Display>(
+    f: &mut fmt::Formatter<'_>,
+    items: &[T],
+    shown: usize,
+    separator: &str,
+    more: impl FnOnce(usize) -> String,
+) -> fmt::Result {
+    let listed: Vec<String> = items.iter().take(shown).map(T::to_string).collect();
+    f.write_str(&listed.join(separator))?;
+    match items.len().saturating_sub(shown) {
+        0 => Ok(()),
+        left_out => f.write_str(&more(left_out)),
     }
 }
 

@@ -23,12 +23,9 @@ struct Generated {
 }
 
 fn user(i: u64, title: &str) -> BulkUpsertRequestBodyProfilesInner {
-    let login = format!("user{i}@example.com");
     BulkUpsertRequestBodyProfilesInner::with(
         format!("emp-{i:07}"),
-        IdentitySourceUserProfileForUpsert::new()
-            .email(login.clone())
-            .user_name(login)
+        IdentitySourceUserProfileForUpsert::with_login(format!("user{i}@example.com"))
             .first_name(format!("First{i}"))
             .last_name(format!("Last{i}"))
             .custom_attribute("department", "Engineering")

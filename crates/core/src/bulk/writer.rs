@@ -43,31 +43,21 @@ pub struct BulkLoadWriter {
 
 /// The `Debug` of a load, open or closed: its kind, its entities and its size. The bytes hold
 /// profiles: only their size is shown.
-fn debug_load(
-    f: &mut fmt::Formatter<'_>,
-    name: &str,
-    kind: BulkLoadKind,
-    entities: u32,
-    bytes: usize,
-) -> fmt::Result {
-    f.debug_struct(name)
-        .field("kind", &kind)
-        .field("entities", &entities)
-        .field("bytes", &bytes)
-        .finish()
+macro_rules! debug_load {
+    ($($load:ident($bytes:ident)),*) => {$(
+        impl fmt::Debug for $load {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($load))
+                    .field("kind", &self.kind)
+                    .field("entities", &self.entities)
+                    .field("bytes", &self.$bytes.len())
+                    .finish()
+            }
+        }
+    )*};
 }
 
-impl fmt::Debug for BulkLoadWriter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        debug_load(
-            f,
-            "BulkLoadWriter",
-            self.kind,
-            self.entities,
-            self.buf.len(),
-        )
-    }
-}
+debug_load!(BulkLoadWriter(buf), BulkLoadBody(bytes));
 
 impl BulkLoadWriter {
     /// A writer of `kind` loads, with no load open.
@@ -210,18 +200,6 @@ pub struct BulkLoadBody {
     kind: BulkLoadKind,
     entities: u32,
     bytes: Bytes,
-}
-
-impl fmt::Debug for BulkLoadBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        debug_load(
-            f,
-            "BulkLoadBody",
-            self.kind,
-            self.entities,
-            self.bytes.len(),
-        )
-    }
 }
 
 impl BulkLoadBody {

@@ -31,6 +31,12 @@ model! {
 pub type IdentitySourceUserProfileForUpsertRequired = IdentitySourceUserProfileForUpsert;
 
 impl IdentitySourceUserProfileForUpsert {
+    /// A profile whose `userName` and `email` are both `login`, as most orgs have them.
+    pub fn with_login(login: impl Into<String>) -> Self {
+        let login = login.into();
+        Self::new().email(login.clone()).user_name(login)
+    }
+
     /// Sets a custom string attribute.
     #[must_use]
     pub fn custom_attribute(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {

@@ -21,10 +21,7 @@ fn ctx() -> ApiContext {
 }
 
 fn user() -> IdentitySourceUserProfileForUpsert {
-    IdentitySourceUserProfileForUpsert::new()
-        .email("isaac.brock@example.com")
-        .user_name("isaac.brock@example.com")
-        .first_name("Isaac")
+    IdentitySourceUserProfileForUpsert::with_login("isaac.brock@example.com").first_name("Isaac")
 }
 
 fn response(status: u16, body: &'static str) -> Response<Bytes> {

@@ -1,4 +1,7 @@
 //! Validation of request bodies against `docs/okta-behavior.md#limits`, at every boundary.
+//!
+//! One file past 500 lines on purpose: the boundary helpers at the top (`boundaries`,
+//! `assert_only`, …) serve every model's section.
 
 use okta_idsrc_core::limits::MAX_LOAD_BYTES;
 use okta_idsrc_core::models::*;

@@ -5,8 +5,8 @@ use okta_idsrc_core::models::GroupsRequestSchema;
 use okta_idsrc_core::validate::Violation;
 
 use super::{parse_body, parse_body_except};
+use crate::entities::{normalize_group_profile, write_group};
 use crate::error::ApiError;
-use crate::profiles::{normalize_group_profile, write_group};
 use crate::reply::{HandlerResult, Reply};
 use crate::shared::Shared;
 use crate::state::{Group, Source, SourceState};

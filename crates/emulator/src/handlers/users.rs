@@ -7,8 +7,9 @@ use okta_idsrc_core::models::{
 use okta_idsrc_core::validate::Violation;
 
 use super::{no_content, parse_body, parse_body_except};
+use crate::entities::write_user;
 use crate::error::ApiError;
-use crate::profiles::{UserProfile, write_user};
+use crate::profiles::UserProfile;
 use crate::reply::{HandlerResult, Reply};
 use crate::shared::Shared;
 use crate::state::{Source, SourceState};

@@ -238,6 +238,25 @@ impl Client {
             .await
     }
 
+    /// Loads group `group` and then its `members` into `session` (two loads).
+    pub(crate) async fn load_group<M: Serialize>(&self, session: &str, group: &str, members: &[M]) {
+        self.load(session, "bulk-groups-upsert", group_upsert(group))
+            .await;
+        let body = memberships(group, members);
+        self.load(session, "bulk-group-memberships-upsert", body)
+            .await;
+    }
+
+    /// Creates a session and cancels it: the next creation is refused for the cool-down, 400
+    /// E0000001 with a first cause containing `cause`.
+    pub(crate) async fn assert_cooldown_after_a_session(&self, cause: &str) {
+        let s = self.create_session().await;
+        self.cancel(&s).await;
+        let r = self.post_sessions().await;
+        r.assert_error(400, "E0000001");
+        r.assert_first_cause(|c| c.contains(cause));
+    }
+
     pub(crate) async fn start_import(&self, session: &str) -> Resp {
         self.call(
             Method::POST,

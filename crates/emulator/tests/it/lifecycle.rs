@@ -46,11 +46,7 @@ async fn triggered_session_is_active_until_processed() {
 #[tokio::test]
 async fn cooldown_between_creations() {
     let (_emu, c) = start(Emulator::builder().session_cooldown(Duration::from_millis(400))).await;
-    let s = c.create_session().await;
-    c.cancel(&s).await;
-    let r = c.post_sessions().await;
-    r.assert_error(400, "E0000001");
-    r.assert_first_cause(|c| c.contains("try again"));
+    c.assert_cooldown_after_a_session("try again").await;
     tokio::time::sleep(Duration::from_millis(450)).await;
     c.create_session().await;
 }
@@ -232,13 +228,7 @@ async fn loads_apply_in_upload_order() {
     c.load(&s, "bulk-upsert", v1).await;
     c.load(&s, "bulk-upsert", v2).await;
     c.load(&s, "bulk-delete", deletes(&["U2"])).await;
-    c.load(&s, "bulk-groups-upsert", group_upsert("G")).await;
-    c.load(
-        &s,
-        "bulk-group-memberships-upsert",
-        memberships("G", &["U2", "U1"]),
-    )
-    .await;
+    c.load_group(&s, "G", &["U2", "U1"]).await;
     c.load(
         &s,
         "bulk-group-memberships-delete",

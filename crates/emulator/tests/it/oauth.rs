@@ -1,6 +1,9 @@
 //! OAuth 2.0 service-app authentication over a real socket: the token endpoint
 //! (`private_key_jwt` client credentials, DPoP proofs and the nonce handshake) and access
 //! tokens on `/api/v1`, as `docs/okta-behavior.md#oauth-20-service-apps-and-dpop` describes Okta.
+//!
+//! One file past 500 lines on purpose: one scenario suite sharing the `Org` fixture (a
+//! registered client, its keys, a manual clock) and its signing helpers.
 
 use crate::common;
 
@@ -10,9 +13,8 @@ use bytes::Bytes;
 use common::{Client, Resp};
 use http::{Method, Request, StatusCode};
 use http_body_util::Full;
-use okta_idsrc_emulator::{
-    Emulator, EmulatorHandle, ManualClock, OAuthClient, OAuthSettings, SCOPE_MANAGE, SCOPE_READ,
-};
+use okta_idsrc_emulator::testing::OAuthOrg;
+use okta_idsrc_emulator::{OAuthClient, OAuthSettings, SCOPE_MANAGE, SCOPE_READ};
 use okta_idsrc_jose::{PrivateKey, random_id, sha256_b64url, sign_jwt};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value, json};
@@ -20,62 +22,45 @@ use serde_json::{Map, Value, json};
 const CLIENT: &str = "0oaservice0000000001";
 const BOTH: &str = "okta.identitySources.manage okta.identitySources.read";
 
-/// An emulator with one registered client, a manual clock, and helpers to sign with it.
+/// [`OAuthOrg`]'s emulator with a client of it, and helpers to sign with the app's key.
 struct Org {
-    emu: EmulatorHandle,
+    oauth: OAuthOrg,
     http: Client,
-    clock: ManualClock,
-    key: PrivateKey,
     /// The key of the client's DPoP proofs (not one of the client's keys).
     dpop: PrivateKey,
+}
+
+impl std::ops::Deref for Org {
+    type Target = OAuthOrg;
+
+    fn deref(&self) -> &OAuthOrg {
+        &self.oauth
+    }
 }
 
 impl Org {
     /// A DPoP-bound client with both scopes, live settings on a manual clock.
     async fn start() -> Self {
-        Self::with(|c| c, |s| s).await
+        Self::around(OAuthOrg::start(CLIENT).await)
     }
 
     async fn with(
         client: impl FnOnce(OAuthClient) -> OAuthClient,
         settings: impl FnOnce(OAuthSettings) -> OAuthSettings,
     ) -> Self {
-        let key = PrivateKey::generate_p256().unwrap().with_kid("key-1");
-        Self::with_key(key, client, settings).await
+        Self::around(OAuthOrg::with(CLIENT, client, settings).await)
     }
 
     /// The DPoP-bound client, with `settings` changed.
     async fn with_settings(change: impl FnOnce(&mut OAuthSettings)) -> Self {
-        Self::with(
-            |c| c,
-            |mut s| {
-                change(&mut s);
-                s
-            },
-        )
-        .await
+        Self::around(OAuthOrg::with_settings(CLIENT, change).await)
     }
 
-    async fn with_key(
-        key: PrivateKey,
-        client: impl FnOnce(OAuthClient) -> OAuthClient,
-        settings: impl FnOnce(OAuthSettings) -> OAuthSettings,
-    ) -> Self {
-        let clock = ManualClock::starting_now();
-        let settings = settings(OAuthSettings::default());
-        let (emu, http) = common::start(
-            Emulator::builder()
-                .seed(7)
-                .oauth_client(client(OAuthClient::new(CLIENT, vec![key.public_jwk()])))
-                .oauth(settings)
-                .clock(clock.shared()),
-        )
-        .await;
+    fn around(oauth: OAuthOrg) -> Self {
+        let http = Client::new(&oauth.emulator);
         Self {
-            emu,
+            oauth,
             http,
-            clock,
-            key,
             dpop: PrivateKey::generate_p256().unwrap(),
         }
     }
@@ -93,7 +78,7 @@ impl Org {
         json!({
             "iss": CLIENT,
             "sub": CLIENT,
-            "aud": self.emu.token_url(),
+            "aud": self.emulator.token_url(),
             "iat": self.now(),
             "exp": self.now() + 300,
             "jti": random_id(),
@@ -133,7 +118,7 @@ impl Org {
     /// A token-request proof, with the nonce when given.
     fn token_proof(&self, key: &PrivateKey, nonce: Option<&str>) -> String {
         let extra = nonce.map_or(json!({}), |n| json!({ "nonce": n }));
-        self.proof(key, "POST", &self.emu.token_url(), extra)
+        self.proof(key, "POST", &self.emulator.token_url(), extra)
     }
 
     /// A resource proof for `token` on `method` `url` (the path as Okta compares it).
@@ -160,7 +145,7 @@ impl Org {
             params.push(("scope", scope));
         }
         let body = form(&params);
-        let mut req = Request::post(self.emu.token_url())
+        let mut req = Request::post(self.emulator.token_url())
             .header("content-type", "application/x-www-form-urlencoded")
             .header("accept", "application/json")
             .header("content-length", body.len());
@@ -311,7 +296,7 @@ async fn bearer_token_without_dpop() {
     assert!(header.contains("error=\"invalid_token\""), "{header}");
     assert_eq!(r.json()["errorCode"], "E0000011");
 
-    let stats = org.emu.state().stats;
+    let stats = org.emulator.state().stats;
     assert_eq!((stats.token_requests, stats.tokens_issued), (1, 1));
 }
 
@@ -330,7 +315,7 @@ async fn dpop_nonce_handshake_and_resource_call() {
         "Authorization server requires nonce in DPoP proof."
     );
     let nonce = r.header("dpop-nonce").unwrap().to_owned();
-    assert_eq!(nonce, org.emu.dpop_nonce());
+    assert_eq!(nonce, org.emulator.dpop_nonce());
 
     // The assertion was consumed before the DPoP checks: reusing it fails.
     let r = org
@@ -391,7 +376,7 @@ async fn resource_proof_failures_are_400_with_an_empty_body() {
     assert_eq!(r.status, StatusCode::OK);
     let r = org.api(Method::GET, &url, &auth, Some(&proof)).await;
     let header = assert_challenge(&r, 400, "invalid_dpop_proof");
-    let base = org.emu.base_url();
+    let base = org.emulator.base_url();
     assert_eq!(
         header,
         format!(
@@ -480,8 +465,8 @@ async fn resource_proof_failures_are_400_with_an_empty_body() {
 #[tokio::test]
 async fn proof_with_private_key_or_bad_typ_is_refused() {
     let org = Org::start().await;
-    let nonce = org.emu.dpop_nonce();
-    let claims = json!({"jti": random_id(), "htm": "POST", "htu": org.emu.token_url(), "iat": org.now(), "nonce": nonce});
+    let nonce = org.emulator.dpop_nonce();
+    let claims = json!({"jti": random_id(), "htm": "POST", "htu": org.emulator.token_url(), "iat": org.now(), "nonce": nonce});
 
     let mut jwk = serde_json::to_value(org.dpop.public_jwk()).unwrap();
     jwk["d"] = json!("AAAA");
@@ -513,7 +498,7 @@ async fn proof_with_private_key_or_bad_typ_is_refused() {
     let proof = org.proof(
         &org.dpop,
         "POST",
-        &format!("{}/", org.emu.token_url()),
+        &format!("{}/", org.emulator.token_url()),
         json!({ "nonce": nonce }),
     );
     let r = org.proof_request(&proof).await;
@@ -539,7 +524,7 @@ async fn proofless_request_of_a_dpop_client() {
 #[tokio::test]
 async fn assertion_checks() {
     let org = Org::start().await;
-    let url = org.emu.token_url();
+    let url = org.emulator.token_url();
     let cases = [
         (
             "aud with a trailing slash",
@@ -615,7 +600,7 @@ async fn assertion_checks() {
 
     // No assertion at all.
     let body = "grant_type=client_credentials&scope=okta.identitySources.read";
-    let req = Request::post(org.emu.token_url())
+    let req = Request::post(org.emulator.token_url())
         .header("content-type", "application/x-www-form-urlencoded")
         .header("content-length", body.len())
         .body(Full::new(Bytes::from_static(body.as_bytes())))
@@ -687,7 +672,7 @@ async fn scope_checks() {
 #[tokio::test]
 async fn expired_tokens_are_refused() {
     let org = Org::with_settings(|s| s.token_lifetime = Duration::from_secs(60)).await;
-    let r = org.dpop_request(Some(&org.emu.dpop_nonce())).await;
+    let r = org.dpop_request(Some(&org.emulator.dpop_nonce())).await;
     assert_eq!(r.json()["expires_in"], 60);
     let token = r.json()["access_token"].as_str().unwrap().to_owned();
     assert_eq!(org.list_sessions(&token).await.status, StatusCode::OK);
@@ -729,7 +714,7 @@ async fn static_token_keeps_working() {
             .api(
                 Method::GET,
                 &org.url("/sessions"),
-                &format!("{scheme} {}", org.emu.token()),
+                &format!("{scheme} {}", org.emulator.token()),
                 None,
             )
             .await;
@@ -745,7 +730,7 @@ async fn static_token_keeps_working() {
 #[tokio::test]
 async fn nonces_rotate_and_stay_valid_for_the_grace_period() {
     let org = Org::start().await;
-    let first = org.emu.dpop_nonce();
+    let first = org.emulator.dpop_nonce();
     let request = |nonce: String| {
         let org = &org;
         async move { org.dpop_request(Some(&nonce)).await }
@@ -760,12 +745,15 @@ async fn nonces_rotate_and_stay_valid_for_the_grace_period() {
     org.clock.advance(Duration::from_secs(48 * 3600));
     let r = request(first.clone()).await;
     assert_oauth_error(&r, 400, "use_dpop_nonce");
-    assert_eq!(r.header("dpop-nonce"), Some(org.emu.dpop_nonce().as_str()));
+    assert_eq!(
+        r.header("dpop-nonce"),
+        Some(org.emulator.dpop_nonce().as_str())
+    );
     let r = request(second.clone()).await;
     assert_eq!(r.status, StatusCode::OK);
 
     // Expiring nonces on demand forces one challenge.
-    org.emu.expire_dpop_nonces();
+    org.emulator.expire_dpop_nonces();
     let r = request(second).await;
     assert_oauth_error(&r, 400, "use_dpop_nonce");
     let third = r.header("dpop-nonce").unwrap().to_owned();
@@ -839,7 +827,7 @@ async fn token_endpoint_wants_a_form() {
         "{{\"grant_type\":\"client_credentials\",\"client_assertion\":\"{}\"}}",
         org.assertion()
     );
-    let req = Request::post(org.emu.token_url())
+    let req = Request::post(org.emulator.token_url())
         .header("content-type", "application/json")
         .header("content-length", body.len())
         .body(Full::new(Bytes::from(body)))
@@ -847,7 +835,7 @@ async fn token_endpoint_wants_a_form() {
     let r = org.http.try_send(req).await.unwrap();
     assert_oauth_error(&r, 400, "invalid_request");
 
-    let req = Request::get(org.emu.token_url())
+    let req = Request::get(org.emulator.token_url())
         .body(Full::new(Bytes::new()))
         .unwrap();
     let r = org.http.try_send(req).await.unwrap();
@@ -857,7 +845,7 @@ async fn token_endpoint_wants_a_form() {
 #[tokio::test]
 async fn dpop_over_http2() {
     let org = Org::start().await;
-    let h2 = Client::h2(&org.emu);
+    let h2 = Client::h2(&org.emulator);
     let token = org.dpop_token().await;
     let url = org.url("/sessions");
     let proof = org.resource_proof(&org.dpop, "GET", &url, &token);
@@ -888,15 +876,11 @@ async fn rsa_keys_from_a_jwks_or_pem() {
         .unwrap()
         .with_algorithm(okta_idsrc_jose::Algorithm::RS512)
         .unwrap();
-    let org = Org::with_key(
-        key,
-        |c| OAuthClient {
-            jwks: from_jwks,
-            ..c.with_dpop(false)
-        },
-        |s| s,
-    )
-    .await;
+    let client = |c: OAuthClient| OAuthClient {
+        jwks: from_jwks,
+        ..c.with_dpop(false)
+    };
+    let org = Org::around(OAuthOrg::with_key(CLIENT, key, client, |s| s).await);
     let r = org.plain_request().await;
     r.assert_status(StatusCode::OK);
 }

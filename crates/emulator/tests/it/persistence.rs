@@ -8,20 +8,14 @@ use http::StatusCode;
 use okta_idsrc_emulator::{Emulator, StateSnapshot};
 use serde_json::json;
 
-use crate::common::{group_upsert, memberships, start, users};
+use crate::common::{start, users};
 
 #[tokio::test]
 async fn a_saved_state_comes_back_whole() {
     let (emu, c) = start(Emulator::builder().identity_source("0oaORG")).await;
     c.import_users(users(0, 3)).await;
     let s = c.create_session().await;
-    c.load(&s, "bulk-groups-upsert", group_upsert("G")).await;
-    c.load(
-        &s,
-        "bulk-group-memberships-upsert",
-        memberships("G", &["EXT0", "EXT2"]),
-    )
-    .await;
+    c.load_group(&s, "G", &["EXT0", "EXT2"]).await;
     c.import_and_wait(&s).await;
     c.load(
         &c.create_session().await,

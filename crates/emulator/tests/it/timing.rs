@@ -44,15 +44,8 @@ async fn membership_pairs_count_as_entities() {
         start(Emulator::builder().import_time_per_entity(Duration::from_millis(3))).await;
     c.import_users(users(0, 100)).await;
     let s = c.create_session().await;
-    c.load(&s, "bulk-groups-upsert", crate::common::group_upsert("G"))
-        .await;
     let members: Vec<String> = (0..100).map(|i| format!("EXT{i}")).collect();
-    c.load(
-        &s,
-        "bulk-group-memberships-upsert",
-        crate::common::memberships("G", &members),
-    )
-    .await;
+    c.load_group(&s, "G", &members).await;
     // 1 group + 100 (group, member) pairs.
     let took = processing(&c, &s).await;
     assert!(took >= Duration::from_millis(303), "{took:?}");
@@ -68,11 +61,8 @@ async fn time_scale_divides_cooldown_processing_and_rate_windows() {
     )
     .await;
     // The cool-down is half a second, in real seconds.
-    let s = c.create_session().await;
-    c.cancel(&s).await;
-    let r = c.post_sessions().await;
-    r.assert_error(400, "E0000001");
-    r.assert_first_cause(|c| c.contains("less than 1 seconds ago; try again in 1 seconds"));
+    c.assert_cooldown_after_a_session("less than 1 seconds ago; try again in 1 seconds")
+        .await;
     tokio::time::sleep(Duration::from_millis(550)).await;
     // Processing: 0.2 s, not 12.
     let s = c.create_session().await;

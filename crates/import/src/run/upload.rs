@@ -198,3 +198,51 @@ where
         MembershipDelete => UploadIdentitySourceGroupMembershipsForDelete,
     }
 }
+
+/// Whether a 400 answer to a load is about the load's body (a field Okta's validation
+/// names, or a malformed body) rather than about the session (its status, its load cap).
+fn refuses_body(e: &Error) -> bool {
+    let Some(api) = e.as_api() else { return false };
+    let names_body_field = |s: &str| {
+        let field = s.strip_prefix("Api validation failed: ").unwrap_or(s);
+        [
+            "profiles",
+            "memberships",
+            "externalIds",
+            "entityType",
+            "body",
+        ]
+        .iter()
+        .any(|p| field.starts_with(p))
+    };
+    api.error_code() == Some("E0000003")
+        || api.error_summary().is_some_and(names_body_field)
+        || api.causes().any(names_body_field)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api_400(body: &str) -> Error {
+        let e = okta_idsrc_core::ApiError::from_parts(
+            "uploadIdentitySourceDataForUpsert",
+            StatusCode::BAD_REQUEST,
+            &http::HeaderMap::new(),
+            body.as_bytes(),
+        );
+        Error::from(e)
+    }
+
+    #[test]
+    fn body_refusals_and_session_refusals() {
+        let cap = r#"{"errorCode":"E0000001","errorSummary":"Api validation failed: importSessionId","errorCauses":[{"errorSummary":"A session accepts at most 50 bulk loads"}]}"#;
+        assert!(!refuses_body(&api_400(cap)));
+        let field = r#"{"errorCode":"E0000001","errorSummary":"Api validation failed: profiles[3].profile.email","errorCauses":[{"errorSummary":"profiles[3].profile.email: is 3 characters"}]}"#;
+        assert!(refuses_body(&api_400(field)));
+        let malformed =
+            r#"{"errorCode":"E0000003","errorSummary":"The request body was not well-formed."}"#;
+        assert!(refuses_body(&api_400(malformed)));
+        assert!(!refuses_body(&api_400("")));
+    }
+}

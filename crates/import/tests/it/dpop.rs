@@ -25,6 +25,8 @@ use okta_idsrc_ops::rate_limit::RateLimitConfig;
 use okta_idsrc_ops::retry::RetryConfig;
 use tower::ServiceExt;
 
+use crate::support::default_source;
+
 const CLIENT_ID: &str = "0oaservice0000000001";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -95,12 +97,9 @@ async fn twenty_five_thousand_users_imported_with_dpop_through_faults_and_renewa
         .boxed();
 
     let users = (0..USERS).map(|i| {
-        let login = format!("user{i}@example.com");
         Entity::UserUpsert(BulkUpsertRequestBodyProfilesInner::with(
             format!("u{i:06}"),
-            IdentitySourceUserProfileForUpsert::new()
-                .email(login.clone())
-                .user_name(login)
+            IdentitySourceUserProfileForUpsert::with_login(format!("user{i}@example.com"))
                 .first_name(format!("First{i}"))
                 .last_name(format!("Last{i}")),
         ))
@@ -131,9 +130,7 @@ async fn twenty_five_thousand_users_imported_with_dpop_through_faults_and_renewa
         .expect("import");
 
     let state = emulator.state();
-    let source = state
-        .identity_source(DEFAULT_IDENTITY_SOURCE)
-        .expect("identity source");
+    let source = default_source(&state);
     assert_eq!(source.users.len(), USERS);
     assert_eq!(source.groups.len(), GROUPS);
     let members: usize = source.groups.iter().map(|g| g.members.len()).sum();

@@ -1,47 +1,17 @@
 //! The journal end to end: bound to its org and identity source, kept in any store, and the
 //! importer's report of what Okta applied (to its caller, as sessions complete).
 
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use okta_idsrc_core::models::{
-    BulkUpsertRequestBodyProfilesInner, IdentitySourceUserProfileForUpsert,
-};
 use okta_idsrc_core::transport::BoxError;
-use okta_idsrc_core::{Credentials, OrgUrl};
 use okta_idsrc_emulator::{DEFAULT_IDENTITY_SOURCE, Emulator, EmulatorHandle};
-use okta_idsrc_hyper::HyperTransport;
 use okta_idsrc_import::{
-    Entity, EntityKind, ImportError, ImportOptions, Importer, JournalStore, LineRange, VecSource,
+    ImportError, ImportOptions, ImportReport, Importer, JournalStore, LineRange, VecSource,
 };
-use okta_idsrc_ops::rate_limit::RateLimitConfig;
-use okta_idsrc_ops::retry::RetryConfig;
-use okta_idsrc_ops::{BoxedService, Client};
 
-fn users(n: usize) -> VecSource {
-    VecSource::new(
-        "users.csv",
-        EntityKind::UserUpsert,
-        (0..n).map(|i| {
-            let login = format!("user{i}@example.com");
-            Entity::UserUpsert(BulkUpsertRequestBodyProfilesInner::with(
-                format!("u{i:05}"),
-                IdentitySourceUserProfileForUpsert::new()
-                    .email(login.clone())
-                    .user_name(login),
-            ))
-        }),
-    )
-}
-
-fn client(emulator: &EmulatorHandle) -> Client<BoxedService> {
-    Client::builder(OrgUrl::parse(&emulator.base_url()).expect("org"))
-        .service(HyperTransport::new().expect("transport"))
-        .authenticate(Credentials::api_token(emulator.token()))
-        .default_layers(RetryConfig::default(), RateLimitConfig::default())
-        .build()
-        .boxed()
-}
+use crate::support::{client, default_source, users};
 
 fn options() -> ImportOptions {
     ImportOptions::default().with_poll_interval(Duration::from_millis(5), Duration::from_millis(50))
@@ -64,6 +34,18 @@ impl JournalStore for Memory {
     }
 }
 
+/// One run of `input` into `source` of `emulator`, with the journal at `path`.
+async fn journaled(
+    emulator: &EmulatorHandle,
+    source: &str,
+    path: &Path,
+    input: &VecSource,
+) -> Result<ImportReport, ImportError> {
+    Importer::new(client(emulator), source, options().with_journal(path))
+        .run(&[input])
+        .await
+}
+
 #[tokio::test]
 async fn a_journal_of_another_org_or_identity_source_is_refused() {
     let a = Emulator::start().await.expect("emulator");
@@ -77,23 +59,13 @@ async fn a_journal_of_another_org_or_identity_source_is_refused() {
     let path = dir.join("import.journal");
     let _ = std::fs::remove_file(&path);
     let input = users(10);
-    Importer::new(
-        client(&a),
-        DEFAULT_IDENTITY_SOURCE,
-        options().with_journal(&path),
-    )
-    .run(&[&input])
-    .await
-    .expect("imported into a");
+    journaled(&a, DEFAULT_IDENTITY_SOURCE, &path, &input)
+        .await
+        .expect("imported into a");
     // The same journal against another org: refused, naming both; nothing sent there.
-    let e = Importer::new(
-        client(&b),
-        DEFAULT_IDENTITY_SOURCE,
-        options().with_journal(&path),
-    )
-    .run(&[&input])
-    .await
-    .expect_err("another org");
+    let e = journaled(&b, DEFAULT_IDENTITY_SOURCE, &path, &input)
+        .await
+        .expect_err("another org");
     let text = e.to_string();
     assert!(matches!(e, ImportError::JournalTarget { .. }), "{e:?}");
     assert!(
@@ -106,14 +78,9 @@ async fn a_journal_of_another_org_or_identity_source_is_refused() {
         "nothing was sent to the other org"
     );
     // Another identity source of the same org: refused too.
-    let e = Importer::new(
-        client(&a),
-        "0oaother000000000001",
-        options().with_journal(&path),
-    )
-    .run(&[&input])
-    .await
-    .expect_err("another identity source");
+    let e = journaled(&a, "0oaother000000000001", &path, &input)
+        .await
+        .expect_err("another identity source");
     assert!(e.to_string().contains("0oaother000000000001"), "{e}");
     std::fs::remove_dir_all(&dir).expect("cleanup");
     a.shutdown().await;
@@ -134,22 +101,23 @@ async fn applied_sessions_are_reported_and_a_resumed_run_reports_what_an_earlier
     };
     // 1,200 users, 3 loads a session: two sessions.
     let input = users(1_200);
-    let opts = options()
-        .with_max_loads_per_session(3)
-        .with_journal_store(journal.clone())
-        .with_on_applied(record.clone());
-    let report = Importer::new(client(&emulator), DEFAULT_IDENTITY_SOURCE, opts)
+    let opts = || {
+        options()
+            .with_max_loads_per_session(3)
+            .with_journal_store(journal.clone())
+            .with_on_applied(record.clone())
+    };
+    // The lines reported applied so far.
+    let applied = || -> u64 {
+        let seen = seen.lock().expect("lock");
+        seen.iter().map(|r| r.last - r.first + 1).sum()
+    };
+    let report = Importer::new(client(&emulator), DEFAULT_IDENTITY_SOURCE, opts())
         .run(&[&input])
         .await
         .expect("import");
     assert_eq!(report.sessions.len(), 2);
-    let lines: u64 = seen
-        .lock()
-        .expect("lock")
-        .iter()
-        .map(|r| r.last - r.first + 1)
-        .sum();
-    assert_eq!(lines, 1_200, "every line reported applied once");
+    assert_eq!(applied(), 1_200, "every line reported applied once");
     assert!(
         !journal.0.lock().expect("lock").is_empty(),
         "the journal was kept in the store"
@@ -158,23 +126,13 @@ async fn applied_sessions_are_reported_and_a_resumed_run_reports_what_an_earlier
     // are reported again (from the journal) so the caller can record them.
     seen.lock().expect("lock").clear();
     let requests = emulator.state().stats.requests;
-    let opts = options()
-        .with_max_loads_per_session(3)
-        .with_journal_store(journal.clone())
-        .with_on_applied(record);
-    let again = Importer::new(client(&emulator), DEFAULT_IDENTITY_SOURCE, opts)
+    let again = Importer::new(client(&emulator), DEFAULT_IDENTITY_SOURCE, opts())
         .run(&[&input])
         .await
         .expect("resumed");
     assert_eq!(again.loads, 0);
     assert_eq!(again.loads_resumed, 6);
-    let lines: u64 = seen
-        .lock()
-        .expect("lock")
-        .iter()
-        .map(|r| r.last - r.first + 1)
-        .sum();
-    assert_eq!(lines, 1_200);
+    assert_eq!(applied(), 1_200);
     assert!(
         emulator.state().stats.requests - requests <= 1,
         "at most the listing"
@@ -217,9 +175,7 @@ async fn an_adopted_session_is_cancelled_not_refused() {
         .await
         .expect("adopted and cancelled");
     let state = emulator.state();
-    let source = state
-        .identity_source(DEFAULT_IDENTITY_SOURCE)
-        .expect("source");
+    let source = default_source(&state);
     assert_eq!(
         source.session(&id).expect("session").status.as_str(),
         "CLOSED"

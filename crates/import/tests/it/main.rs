@@ -5,5 +5,9 @@
 
 mod dpop;
 mod import;
+mod input;
 mod journal;
+mod resume;
 mod retries;
+mod sessions;
+mod support;

@@ -11,20 +11,19 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response};
-use okta_idsrc_core::models::{
-    BulkUpsertRequestBodyProfilesInner, IdentitySourceUserProfileForUpsert,
-};
 use okta_idsrc_core::transport::{BoxError, TransportError, TransportErrorKind};
 use okta_idsrc_core::{Credentials, OrgUrl};
 use okta_idsrc_emulator::{DEFAULT_IDENTITY_SOURCE, Emulator, EmulatorHandle, OAuthClient};
 use okta_idsrc_hyper::HyperTransport;
-use okta_idsrc_import::{Entity, EntityKind, ImportError, ImportOptions, Importer, VecSource};
+use okta_idsrc_import::{ImportError, ImportOptions, Importer};
 use okta_idsrc_jose::PrivateKey;
 use okta_idsrc_ops::oauth::{ErrorCode, OAuthConfig, OAuthError};
 use okta_idsrc_ops::rate_limit::RateLimitConfig;
 use okta_idsrc_ops::retry::{RetryBudget, RetryConfig};
 use okta_idsrc_ops::{Auth, BoxedService, Client};
 use tower::ServiceExt;
+
+use crate::support::users;
 
 const ATTEMPTS: u32 = 3;
 
@@ -104,22 +103,6 @@ impl Wire {
     fn total(&self) -> usize {
         self.paths.lock().expect("lock").len()
     }
-}
-
-fn users(n: usize) -> VecSource {
-    VecSource::new(
-        "users.csv",
-        EntityKind::UserUpsert,
-        (0..n).map(|i| {
-            let login = format!("user{i}@example.com");
-            Entity::UserUpsert(BulkUpsertRequestBodyProfilesInner::with(
-                format!("u{i:04}"),
-                IdentitySourceUserProfileForUpsert::new()
-                    .email(login.clone())
-                    .user_name(login),
-            ))
-        }),
-    )
 }
 
 fn importer(client: Client<BoxedService>) -> Importer<BoxedService> {

@@ -41,7 +41,6 @@
 //! ```
 
 mod attempts;
-mod budget;
 mod config;
 mod policy;
 
@@ -60,12 +59,13 @@ use tower::Service;
 use tracing::Instrument;
 
 pub use attempts::Attempts;
-pub use budget::{
+pub use config::RetryConfig;
+pub use okta_idsrc_core::retry::RetryDecision;
+/// The retry budget, from core (sans IO).
+pub use okta_idsrc_core::retry::{
     DEFAULT_CAPACITY, DEFAULT_RETRY_COST, DEFAULT_SUCCESS_REFILL, DEFAULT_TRANSPORT_ERROR_COST,
     RetryBudget,
 };
-pub use config::RetryConfig;
-pub use okta_idsrc_core::retry::RetryDecision;
 pub(crate) use policy::fraction;
 pub use policy::{MIN_WAIT, WaitReason, backoff, classify, rate_limit_wait, transport_error_kind};
 

@@ -1,5 +1,8 @@
 //! Configuration loading: precedence across the sources, typed parse errors, org URL rules
 //! and redaction. Nothing here reads the real environment or home directory.
+//!
+//! One file past 500 lines on purpose: every case loads through the same `Dirs` sandbox (its
+//! own home and working directory).
 
 use std::collections::HashMap;
 use std::path::PathBuf;

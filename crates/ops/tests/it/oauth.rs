@@ -4,6 +4,9 @@
 //!
 //! A `Tap` between the OAuth layer and the hyper transport records every request as it goes
 //! on the wire, and can tamper with requests or responses to play what a live org does.
+//!
+//! One file past 500 lines on purpose: one scenario suite sharing one fixture, the `Org`, `Tap`
+//! and `Stack` below.
 
 #![allow(missing_docs)]
 
@@ -20,9 +23,10 @@ use http::{HeaderMap, Method, Request, Response, StatusCode};
 use okta_idsrc_core::models::IdentitySourceSession;
 use okta_idsrc_core::transport::BoxError;
 use okta_idsrc_core::{Error, OrgUrl};
+use okta_idsrc_emulator::testing::OAuthOrg;
 use okta_idsrc_emulator::{
-    DEFAULT_IDENTITY_SOURCE, Emulator, EmulatorHandle, ManualClock, OAuthClient, OAuthSettings,
-    SCOPE_MANAGE, SCOPE_READ,
+    DEFAULT_IDENTITY_SOURCE, EmulatorHandle, ManualClock, OAuthClient, OAuthSettings, SCOPE_MANAGE,
+    SCOPE_READ,
 };
 use okta_idsrc_hyper::HyperTransport;
 use okta_idsrc_jose::{decode_unverified, sha256_b64url};
@@ -224,45 +228,27 @@ struct Org {
 impl Org {
     /// The live settings, a P-256 key.
     async fn start() -> Self {
-        Self::with(|c| c, |s| s).await
+        Self::around(OAuthOrg::start(CLIENT_ID).await)
     }
 
     /// The emulator's OAuth settings changed by `change`.
     async fn with_settings(change: impl FnOnce(&mut OAuthSettings)) -> Self {
-        let settings = |mut s| {
-            change(&mut s);
-            s
-        };
-        Self::with(|c| c, settings).await
+        Self::around(OAuthOrg::with_settings(CLIENT_ID, change).await)
     }
 
     /// The registered app changed by `client`.
     async fn with_app(client: impl FnOnce(OAuthClient) -> OAuthClient) -> Self {
-        Self::with(client, |s| s).await
+        Self::around(OAuthOrg::with(CLIENT_ID, client, |s| s).await)
     }
 
-    async fn with(
-        client: impl FnOnce(OAuthClient) -> OAuthClient,
-        settings: impl FnOnce(OAuthSettings) -> OAuthSettings,
-    ) -> Self {
-        let key = PrivateKey::generate_p256().expect("key").with_kid("key-1");
-        Self::with_key(key, client, settings).await
-    }
-
-    async fn with_key(
-        key: PrivateKey,
-        client: impl FnOnce(OAuthClient) -> OAuthClient,
-        settings: impl FnOnce(OAuthSettings) -> OAuthSettings,
-    ) -> Self {
-        let clock = ManualClock::starting_now();
-        let emulator = Emulator::builder()
-            .seed(7)
-            .oauth_client(client(OAuthClient::new(CLIENT_ID, vec![key.public_jwk()])))
-            .oauth(settings(OAuthSettings::default()))
-            .clock(clock.shared())
-            .start()
-            .await
-            .expect("emulator");
+    /// The fixture's emulator, clock and key.
+    fn around(oauth: OAuthOrg) -> Self {
+        let OAuthOrg {
+            emulator,
+            clock,
+            key,
+            ..
+        } = oauth;
         Self {
             emulator,
             clock,
@@ -562,16 +548,12 @@ async fn rsa_and_ec_keys_from_pem_and_jwk() {
         let key = load_private_key(text).expect("key").with_kid("k-2");
         // A second registered key: assertions must name theirs.
         let other = PrivateKey::generate_p256().expect("key").with_kid("k-1");
-        let org = Org::with_key(
-            key.clone(),
-            |c| {
-                let mut jwks = vec![other.public_jwk()];
-                jwks.extend(c.jwks.clone());
-                OAuthClient { jwks, ..c }
-            },
-            |s| s,
-        )
-        .await;
+        let client = |c: OAuthClient| {
+            let mut jwks = vec![other.public_jwk()];
+            jwks.extend(c.jwks.clone());
+            OAuthClient { jwks, ..c }
+        };
+        let org = Org::around(OAuthOrg::with_key(CLIENT_ID, key.clone(), client, |s| s).await);
         let (tap, stack) = org.tapped();
         stack.list().await.unwrap_or_else(|e| panic!("{alg}: {e}"));
         let assertion = tap.tokens()[0].form("client_assertion").expect("assertion");

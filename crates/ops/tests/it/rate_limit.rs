@@ -1,5 +1,8 @@
 //! The rate-limit layer on paused tokio time: exact holds, independent buckets, the
 //! concurrent-limit signal, and pacing against a simulated Okta with several callers.
+//!
+//! One file past 500 lines on purpose: the cases share one set of scripted servers and the
+//! simulated Okta (`Okta`, `paced`) they run against.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -1,5 +1,8 @@
 //! The retry layer on paused tokio time, against scripted services: exact waits, what is
 //! retried and what is not, the limits, and the headers of every attempt.
+//!
+//! One file past 500 lines on purpose: every case runs through the same scripted `Run` and
+//! reply builders.
 
 use std::fmt::Display;
 use std::sync::Arc;

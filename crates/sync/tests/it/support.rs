@@ -41,12 +41,9 @@ impl Person {
     }
 
     fn entity(&self) -> Entity {
-        let login = format!("{}@example.com", self.id);
         Entity::UserUpsert(BulkUpsertRequestBodyProfilesInner::with(
             self.id.clone(),
-            IdentitySourceUserProfileForUpsert::new()
-                .email(login.clone())
-                .user_name(login)
+            IdentitySourceUserProfileForUpsert::with_login(format!("{}@example.com", self.id))
                 .first_name(self.first.clone())
                 .last_name(self.last.clone())
                 .custom_attribute("title", self.title.clone()),

@@ -7,7 +7,8 @@ use okta_idsrc_core::transport::TransportErrorKind::{BodyTooLarge, Connect, Io, 
 use okta_idsrc_hyper::HyperTransport;
 
 use crate::support::{
-    TestServer, chunked, closed_port, full, http_server, self_signed, stalling_server, tls_server,
+    TestServer, chunked, closed_port, full, http_server, self_signed, stalling_server,
+    status_server, tls_server,
 };
 use crate::{fails_as, fetch};
 
@@ -171,13 +172,7 @@ async fn plain_http_to_a_non_loopback_host_is_refused_before_any_io() {
 
 #[tokio::test]
 async fn a_plain_http_server_behind_an_https_url_does_not_speak_tls() {
-    let server = http_server(|_req| async {
-        hyper::Response::builder()
-            .status(400)
-            .body(full("not TLS"))
-            .expect("response")
-    })
-    .await;
+    let server = status_server(400, "not TLS").await;
     let transport = HyperTransport::new().expect("build");
     let url = format!("https://127.0.0.1:{}/api/v1/x", server.port());
     let err = fails_as(&transport, &url, Refused).await;

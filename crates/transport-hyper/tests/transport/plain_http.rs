@@ -7,7 +7,7 @@ use http_body_util::BodyExt;
 use okta_idsrc_core::transport::Transport;
 use okta_idsrc_hyper::HyperTransport;
 
-use crate::support::{full, http_server};
+use crate::support::{full, http_server, status_server};
 use crate::{call, fetch, get};
 
 #[tokio::test]
@@ -75,13 +75,7 @@ async fn connections_are_reused() {
 
 #[tokio::test]
 async fn any_status_is_ok() {
-    let server = http_server(|_req| async {
-        hyper::Response::builder()
-            .status(503)
-            .body(full(""))
-            .expect("response")
-    })
-    .await;
+    let server = status_server(503, "").await;
     let transport = HyperTransport::new().expect("build");
     let response = transport
         .send(get(&server.http_url("/")))

@@ -139,6 +139,17 @@ where
     })
 }
 
+/// Plain HTTP/1.1 answering every request with `status` and `body`.
+pub(crate) async fn status_server(status: u16, body: &'static str) -> TestServer {
+    http_server(move |_req| async move {
+        hyper::Response::builder()
+            .status(status)
+            .body(full(body))
+            .expect("response")
+    })
+    .await
+}
+
 /// A self-signed certificate and its key.
 pub(crate) struct TestCert {
     pub pem: String,

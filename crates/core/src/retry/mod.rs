@@ -27,12 +27,23 @@
 //! assert_eq!(classify_status(Some(&create), StatusCode::TOO_MANY_REQUESTS), RetryDecision::RateLimited);
 //! assert_eq!(classify_status(Some(&get), StatusCode::NOT_FOUND), RetryDecision::Final);
 //! ```
+//!
+//! Beside it, the [`RetryBudget`]: the token bucket that caps retries across every request
+//! sharing it, pure accounting that a retry layer (the client's, or an embedder's own) pays
+//! from.
+
+mod budget;
 
 use http::StatusCode;
 
 use crate::error::Error;
 use crate::operation::OperationInfo;
 use crate::transport::{TransportError, TransportErrorKind};
+
+pub use budget::{
+    DEFAULT_CAPACITY, DEFAULT_RETRY_COST, DEFAULT_SUCCESS_REFILL, DEFAULT_TRANSPORT_ERROR_COST,
+    RetryBudget,
+};
 
 /// What to do with the outcome of one attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

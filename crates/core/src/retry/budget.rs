@@ -1,6 +1,6 @@
 //! The retry budget: a token bucket shared by every clone of a retry layer, so that a
 //! struggling server is not hammered by retries from many workers at once (smithy's
-//! "standard" retry quota).
+//! "standard" retry quota). Sans IO: the layer decides when to withdraw and deposit.
 
 use std::fmt;
 use std::sync::Arc;
@@ -25,7 +25,7 @@ pub const DEFAULT_SUCCESS_REFILL: u32 = 1;
 /// Cloning shares the bucket.
 ///
 /// ```
-/// use okta_idsrc_ops::retry::RetryBudget;
+/// use okta_idsrc_core::retry::RetryBudget;
 ///
 /// let budget = RetryBudget::new(10);
 /// let shared = budget.clone();
@@ -34,7 +34,7 @@ pub const DEFAULT_SUCCESS_REFILL: u32 = 1;
 /// assert!(!budget.try_withdraw(5));
 /// budget.deposit(1);
 /// assert_eq!(shared.available(), Some(1));
-/// assert_eq!(okta_idsrc_ops::retry::RetryBudget::unlimited().available(), None);
+/// assert_eq!(RetryBudget::unlimited().available(), None);
 /// ```
 #[derive(Clone)]
 pub struct RetryBudget {
