@@ -75,22 +75,56 @@ fn allowed(limit: Option<Limit>, held_in_state: u64, noun: &str) -> (u64, String
     }
 }
 
-impl Thresholds {
-    /// The safeguard `plan` crosses, if any (an empty snapshot first; then deactivations,
-    /// group deletions and membership removals). With `allow_deletions`, only the empty
-    /// snapshot holds.
-    pub fn check(&self, plan: &Plan) -> Option<Held> {
-        if plan.snapshot.users == 0 && plan.state.users_active > 0 {
-            return Some(Held {
+/// The first snapshot file that holds nothing of a kind the state holds: an empty or
+/// header-only export is never applied, whatever the thresholds say. A kind without a file
+/// (`--groups` or `--memberships` not given) is not managed by the plan and not checked.
+fn empty_snapshot(plan: &Plan) -> Option<Held> {
+    let (snapshot, state) = (&plan.snapshot, &plan.state);
+    let kinds = [
+        (
+            Some(snapshot.users),
+            state.users_active,
+            ChangeKind::UserDeactivate,
+            "user",
+            "active users",
+        ),
+        (
+            snapshot.groups,
+            state.groups,
+            ChangeKind::GroupDelete,
+            "group",
+            "groups",
+        ),
+        (
+            snapshot.memberships,
+            state.memberships,
+            ChangeKind::MembershipRemove,
+            "membership",
+            "memberships",
+        ),
+    ];
+    kinds
+        .into_iter()
+        .find_map(|(given, held, kind, one, many)| {
+            (given == Some(0) && held > 0).then(|| Held {
                 what: "snapshot".to_owned(),
-                planned: plan.count(ChangeKind::UserDeactivate),
+                planned: plan.count(kind),
                 allowed: 0,
                 rule: format!(
-                    "the snapshot holds no user while the state holds {} active users: an empty \
-                     or header-only export is never applied",
-                    plan.state.users_active
+                    "the snapshot holds no {one} while the state holds {held} {many}: an empty \
+                 or header-only export is never applied"
                 ),
-            });
+            })
+        })
+}
+
+impl Thresholds {
+    /// The safeguard `plan` crosses, if any (an empty snapshot file first — users, groups or
+    /// memberships; then deactivations, group deletions and membership removals). With
+    /// `allow_deletions`, only an empty snapshot file holds.
+    pub fn check(&self, plan: &Plan) -> Option<Held> {
+        if let Some(held) = empty_snapshot(plan) {
+            return Some(held);
         }
         if self.allow_deletions {
             return None;

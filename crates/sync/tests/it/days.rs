@@ -143,6 +143,30 @@ async fn a_week_of_nightly_syncs_through_faults() {
         .await
         .expect_err("empty");
     assert!(e.to_string().contains("never applied"), "{e}");
+    // So is a header-only groups file (or memberships file) beside a full users file.
+    for (groups, memberships, noun) in [(true, false, "no group"), (false, true, "no membership")] {
+        let mut emptied = truncated.clone();
+        if groups {
+            emptied.groups.clear();
+        }
+        if groups || memberships {
+            emptied.memberships.clear();
+        }
+        if memberships {
+            // Keep the groups: only the memberships file is empty.
+            assert!(!emptied.groups.is_empty());
+        }
+        let e = sync(&emulator, &store, id, &target, &emptied, true)
+            .await
+            .expect_err("an empty file is held");
+        assert!(matches!(e, SyncError::Held(_)), "{e:?}");
+        let text = e.to_string();
+        assert!(
+            text.contains(noun) && text.contains("never applied"),
+            "{text}"
+        );
+    }
+    assert_holds(&emulator, &truncated);
 
     // A stale plan is refused.
     let stale = plan_of(&store, id, &target, &day, &PlanOptions::default()).expect("plan");
