@@ -9,6 +9,8 @@ use okta_idsrc_import::InputError;
 pub(crate) const EXIT_FAILURE: u8 = 1;
 /// Exit code of a usage or input error (bad flags, bad files): nothing was uploaded.
 pub(crate) const EXIT_USAGE: u8 = 2;
+/// Exit code of a sync held by a safeguard: nothing was sent.
+pub(crate) const EXIT_HELD: u8 = 3;
 
 /// How many detail lines are printed before the rest is counted.
 pub(crate) const MAX_DETAILS: usize = 20;

@@ -17,10 +17,7 @@ use clap::Args;
 use okta_idsrc_core::clock::{Clock, SystemClock};
 use serde_json::{Value, json};
 
-use crate::error::CliError;
-
-/// The exit code of a sync held by a safeguard (nothing was sent).
-pub(crate) const EXIT_HELD: u8 = 3;
+use crate::error::{CliError, EXIT_HELD};
 
 /// The longest a notification may take, connecting included.
 pub(crate) const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -164,6 +161,15 @@ static RECORDED: Mutex<Option<Recorded>> = Mutex::new(None);
 /// (`None` when it holds none). A later call replaces an earlier one.
 pub(crate) fn report(json: Value, counts: Option<Counts>) {
     *RECORDED.lock().unwrap_or_else(PoisonError::into_inner) = Some(Recorded { json, counts });
+}
+
+/// The JSON of the report recorded so far, if any.
+pub(crate) fn recorded_json() -> Option<Value> {
+    RECORDED
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .as_ref()
+        .map(|r| r.json.clone())
 }
 
 /// How a run ended.

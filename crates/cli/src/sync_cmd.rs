@@ -324,10 +324,34 @@ pub(crate) async fn run(command: SyncCommand) -> Result<(), CliError> {
         }
     };
     let source = common.conn.source.clone().unwrap_or_default();
+    let output = common.output;
     let monitor = common.monitor.start(name, source);
     let result = run_sync(command).await;
+    if let (Err(e), Output::Json) = (&result, output) {
+        println!("{}", failure_json(e));
+    }
     monitor.finish(&result).await;
     result
+}
+
+/// What `--output json` prints when a sync command fails or is held (its one object):
+/// `{"error": {"kind", "message", "exitCode", "details"}, "plan"}`, the plan being the one
+/// computed, if the run got that far (a held plan says which threshold it crossed).
+fn failure_json(e: &CliError) -> serde_json::Value {
+    let kind = match e.code {
+        crate::error::EXIT_USAGE => "usage",
+        crate::error::EXIT_HELD => "held",
+        _ => "failure",
+    };
+    json!({
+        "error": {
+            "kind": kind,
+            "message": e.message,
+            "exitCode": e.code,
+            "details": e.details,
+        },
+        "plan": crate::monitor::recorded_json(),
+    })
 }
 
 /// Runs `sync plan`, `apply` or `run`.
@@ -348,11 +372,15 @@ async fn run_sync(command: SyncCommand) -> Result<(), CliError> {
                     CliError::failure(format!("cannot write the plan to {}: {e}", out.display()))
                 })?;
             }
-            print_plan(&plan, common.output);
             record_plan(&plan, true);
             if let Some(held) = &plan.held {
+                // With --output json, the failure's object carries the plan.
+                if common.output == Output::Text {
+                    print!("{plan}");
+                }
                 return Err(sync_error(SyncError::Held(held.to_string())));
             }
+            print_plan(&plan, common.output);
             Ok(())
         }
         SyncCommand::Apply {

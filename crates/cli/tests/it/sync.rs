@@ -318,3 +318,49 @@ async fn an_invalid_snapshot_plans_nothing_and_names_every_line() {
     assert_eq!(sessions(&emulator), before, "nothing is sent");
     emulator.shutdown().await;
 }
+
+/// `stdout` as exactly one JSON object.
+fn one_object(stdout: &str) -> serde_json::Value {
+    let value: serde_json::Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("not one JSON object ({e}): {stdout:?}"));
+    assert!(value.is_object(), "{value}");
+    value
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_json_prints_one_object_when_held_or_refused() {
+    let emulator = Emulator::start().await.expect("emulator");
+    let dir = TempDir::new();
+    night(&dir, &emulator, &export(0..300, &[]), 0);
+    let path = dir.file("users.csv", export(0..100, &[]));
+    for command in ["plan", "run"] {
+        let (stdout, _) = exits(
+            3,
+            sync(&dir, &emulator)
+                .arg(command)
+                .arg(&path)
+                .args(["--state", "state.db", "--output", "json"]),
+        );
+        let out = one_object(&stdout);
+        assert_eq!(out["error"]["kind"], "held", "{command}: {out}");
+        assert_eq!(out["error"]["exitCode"], 3, "{command}: {out}");
+        assert_eq!(out["plan"]["held"]["planned"], 200, "{command}: {out}");
+        assert_eq!(
+            out["plan"]["counts"]["userDeactivate"], 200,
+            "{command}: {out}"
+        );
+    }
+    // A refusal before any plan: the lock held by another run.
+    let _other = StateLock::acquire(&dir.0.join("state.db"), "another run").expect("lock");
+    let (stdout, _) = exits(
+        1,
+        sync(&dir, &emulator)
+            .arg("run")
+            .arg(&path)
+            .args(["--state", "state.db", "--output", "json"]),
+    );
+    let out = one_object(&stdout);
+    assert_eq!(out["error"]["kind"], "failure", "{out}");
+    assert!(out["plan"].is_null(), "{out}");
+    emulator.shutdown().await;
+}
