@@ -21,7 +21,7 @@ pub enum SyncError {
         source: Option<rusqlite::Error>,
     },
     /// Another sync holds the state file.
-    #[error("{} : {message}", path.display())]
+    #[error("{}: {message}", path.display())]
     Lock {
         /// The lock file.
         path: PathBuf,

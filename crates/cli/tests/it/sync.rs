@@ -364,3 +364,32 @@ async fn output_json_prints_one_object_when_held_or_refused() {
     assert!(out["plan"].is_null(), "{out}");
     emulator.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_sends_every_user_of_an_unchanged_export_and_deactivates_as_usual() {
+    let emulator = Emulator::start().await.expect("emulator");
+    let dir = TempDir::new();
+    night(&dir, &emulator, &export(0..300, &[]), 0);
+    let path = dir.file("users.csv", export(0..295, &[]));
+    let run = |extra: &[&str]| {
+        let (stdout, _) = exits(
+            0,
+            sync(&dir, &emulator)
+                .arg("run")
+                .arg(&path)
+                .args(["--state", "state.db", "--output", "json"])
+                .args(extra),
+        );
+        one_object(&stdout)
+    };
+    let out = run(&["--full"]);
+    assert_eq!(out["applied"]["userUpsert"], 295, "{out}");
+    assert_eq!(out["applied"]["userDeactivate"], 5, "{out}");
+    let counts = emulator.counts(DEFAULT_IDENTITY_SOURCE).expect("source");
+    assert_eq!((counts.users_active, counts.users_inactive), (295, 5));
+    // Without --full, the same export is nothing to do.
+    let out = run(&[]);
+    assert_eq!(out["applied"]["userUpsert"], 0, "{out}");
+    assert_eq!(out["sessions"], 0, "{out}");
+    emulator.shutdown().await;
+}
