@@ -58,10 +58,9 @@ pub enum SyncError {
         /// The state's revision now.
         now: u64,
     },
-    /// The plan crosses a safeguard and deletions were not allowed: nothing was sent.
-    #[error(
-        "held by a safeguard: {0}; nothing was sent (re-run with --allow-deletions to apply it)"
-    )]
+    /// The plan crosses a safeguard and deletions were not allowed: nothing was sent. The
+    /// text is the [`Held`](crate::plan::Held) safeguard's, which says how to go on.
+    #[error("held by a safeguard: {0}; nothing was sent")]
     Held(String),
     /// The import failed; what was applied before is committed to the state.
     #[error(transparent)]

@@ -169,11 +169,11 @@ pub struct Held {
 impl fmt::Display for Held {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.what == "snapshot" {
-            return f.write_str(&self.rule);
+            return write!(f, "{} (check the export)", self.rule);
         }
         write!(
             f,
-            "{} {} planned, at most {} allowed ({})",
+            "{} {} planned, at most {} allowed ({}; --allow-deletions lets one run through)",
             self.planned, self.what, self.allowed, self.rule
         )
     }
