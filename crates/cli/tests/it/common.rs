@@ -76,3 +76,11 @@ pub(crate) fn exits(expected: i32, cmd: &mut Command) -> (String, String) {
     );
     (stdout, stderr)
 }
+
+/// `stdout` as exactly one JSON object.
+pub(crate) fn one_object(stdout: &str) -> serde_json::Value {
+    let value: serde_json::Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("not one JSON object ({e}): {stdout:?}"));
+    assert!(value.is_object(), "{value}");
+    value
+}

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use okta_idsrc_emulator::{DEFAULT_IDENTITY_SOURCE, DEFAULT_TOKEN, Emulator, EmulatorHandle};
 use serde_json::Value;
 
-use crate::common::{TempDir, cli, exits, run};
+use crate::common::{TempDir, cli, exits, one_object, run};
 
 const USERS: &str = "externalId,email,userName\n\
                      u1,ann@example.com,ann@example.com\n\
@@ -28,14 +28,6 @@ fn target(emulator: &EmulatorHandle) -> Vec<String> {
     ]
     .map(str::to_owned)
     .to_vec()
-}
-
-/// `stdout` as exactly one JSON object.
-fn one_object(stdout: &str) -> Value {
-    let value: Value = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("not one JSON object ({e}): {stdout:?}"));
-    assert!(value.is_object(), "{value}");
-    value
 }
 
 /// Opens a session on `emulator` over a raw socket, as another run would; returns its id.

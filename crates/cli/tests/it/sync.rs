@@ -5,8 +5,9 @@ use std::process::Command;
 
 use okta_idsrc_emulator::{DEFAULT_IDENTITY_SOURCE, DEFAULT_TOKEN, Emulator, EmulatorHandle};
 use okta_idsrc_sync::StateLock;
+use serde_json::Value;
 
-use crate::common::{TempDir, cli, exits};
+use crate::common::{TempDir, cli, exits, one_object};
 
 const HEADER: &str = "externalId,userName,email,firstName,lastName,title\n";
 
@@ -319,12 +320,15 @@ async fn an_invalid_snapshot_plans_nothing_and_names_every_line() {
     emulator.shutdown().await;
 }
 
-/// `stdout` as exactly one JSON object.
-fn one_object(stdout: &str) -> serde_json::Value {
-    let value: serde_json::Value = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("not one JSON object ({e}): {stdout:?}"));
-    assert!(value.is_object(), "{value}");
-    value
+/// `sync ARGS --state state.db --output json` in `dir`, expecting `code`: its one object.
+fn sync_json(dir: &TempDir, emulator: &EmulatorHandle, code: i32, args: &[&str]) -> Value {
+    let (stdout, _) = exits(
+        code,
+        sync(dir, emulator)
+            .args(args)
+            .args(["--state", "state.db", "--output", "json"]),
+    );
+    one_object(&stdout)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -332,34 +336,18 @@ async fn output_json_prints_one_object_when_held_or_refused() {
     let emulator = Emulator::start().await.expect("emulator");
     let dir = TempDir::new();
     night(&dir, &emulator, &export(0..300, &[]), 0);
-    let path = dir.file("users.csv", export(0..100, &[]));
+    dir.file("users.csv", export(0..100, &[]));
     for command in ["plan", "run"] {
-        let (stdout, _) = exits(
-            3,
-            sync(&dir, &emulator)
-                .arg(command)
-                .arg(&path)
-                .args(["--state", "state.db", "--output", "json"]),
-        );
-        let out = one_object(&stdout);
+        let out = sync_json(&dir, &emulator, 3, &[command, "users.csv"]);
         assert_eq!(out["error"]["kind"], "held", "{command}: {out}");
         assert_eq!(out["error"]["exitCode"], 3, "{command}: {out}");
         assert_eq!(out["plan"]["held"]["planned"], 200, "{command}: {out}");
-        assert_eq!(
-            out["plan"]["counts"]["userDeactivate"], 200,
-            "{command}: {out}"
-        );
+        let deactivations = &out["plan"]["counts"]["userDeactivate"];
+        assert_eq!(deactivations, 200, "{command}: {out}");
     }
     // A refusal before any plan: the lock held by another run.
     let _other = StateLock::acquire(&dir.0.join("state.db"), "another run").expect("lock");
-    let (stdout, _) = exits(
-        1,
-        sync(&dir, &emulator)
-            .arg("run")
-            .arg(&path)
-            .args(["--state", "state.db", "--output", "json"]),
-    );
-    let out = one_object(&stdout);
+    let out = sync_json(&dir, &emulator, 1, &["run", "users.csv"]);
     assert_eq!(out["error"]["kind"], "failure", "{out}");
     assert!(out["plan"].is_null(), "{out}");
     emulator.shutdown().await;
@@ -370,25 +358,14 @@ async fn full_sends_every_user_of_an_unchanged_export_and_deactivates_as_usual()
     let emulator = Emulator::start().await.expect("emulator");
     let dir = TempDir::new();
     night(&dir, &emulator, &export(0..300, &[]), 0);
-    let path = dir.file("users.csv", export(0..295, &[]));
-    let run = |extra: &[&str]| {
-        let (stdout, _) = exits(
-            0,
-            sync(&dir, &emulator)
-                .arg("run")
-                .arg(&path)
-                .args(["--state", "state.db", "--output", "json"])
-                .args(extra),
-        );
-        one_object(&stdout)
-    };
-    let out = run(&["--full"]);
+    dir.file("users.csv", export(0..295, &[]));
+    let out = sync_json(&dir, &emulator, 0, &["run", "users.csv", "--full"]);
     assert_eq!(out["applied"]["userUpsert"], 295, "{out}");
     assert_eq!(out["applied"]["userDeactivate"], 5, "{out}");
     let counts = emulator.counts(DEFAULT_IDENTITY_SOURCE).expect("source");
     assert_eq!((counts.users_active, counts.users_inactive), (295, 5));
     // Without --full, the same export is nothing to do.
-    let out = run(&[]);
+    let out = sync_json(&dir, &emulator, 0, &["run", "users.csv"]);
     assert_eq!(out["applied"]["userUpsert"], 0, "{out}");
     assert_eq!(out["sessions"], 0, "{out}");
     emulator.shutdown().await;
