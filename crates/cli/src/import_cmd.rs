@@ -50,6 +50,8 @@ pub(crate) struct ImportArgs {
     #[arg(long, value_enum)]
     format: Option<Format>,
     #[command(flatten)]
+    map: crate::mapping::MapArgs,
+    #[command(flatten)]
     conn: ConnArgs,
     /// Bulk loads in flight at once.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -307,22 +309,29 @@ async fn clean_up(target: &Target, open: Option<&str>) -> String {
 
 async fn execute(args: ImportArgs, seen: &Arc<Seen>) -> Result<(), Failure> {
     let input = |e| Failure::new("input", e);
-    let mut sources: Vec<FileSource> = vec![
-        source(&args.users, |p| {
-            UsersFile::new(p, args.format).map(InputFile::Users)
-        })
-        .map_err(input)?,
-    ];
+    let mapping = args.map.load().map_err(input)?;
+    let users = source(&args.users, |p| {
+        UsersFile::new(p, args.format).map(|f| InputFile::Users(f.with_mapping(mapping.clone())))
+    })
+    .map_err(input)?;
+    let mut sources: Vec<FileSource> = users.mapped_deactivations().into_iter().collect();
+    sources.insert(0, users);
     if let Some(path) = &args.deactivate {
         sources.push(source(path, |p| Ok(InputFile::Deactivate(IdsFile::new(p)))).map_err(input)?);
     }
     if let Some(path) = &args.groups {
-        sources.push(source(path, |p| GroupsFile::new(p).map(InputFile::Groups)).map_err(input)?);
+        sources.push(
+            source(path, |p| {
+                GroupsFile::new(p).map(|f| InputFile::Groups(f.with_mapping(mapping.clone())))
+            })
+            .map_err(input)?,
+        );
     }
     if let Some(path) = &args.memberships {
         sources.push(
             source(path, |p| {
-                MembershipsFile::new(p).map(InputFile::Memberships)
+                MembershipsFile::new(p)
+                    .map(|f| InputFile::Memberships(f.with_mapping(mapping.clone())))
             })
             .map_err(input)?,
         );

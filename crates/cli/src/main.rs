@@ -16,7 +16,6 @@ mod emulator_cmd;
 mod error;
 mod import_cmd;
 mod input;
-#[allow(dead_code)] // used step by step
 mod mapping;
 mod progress;
 mod sample;

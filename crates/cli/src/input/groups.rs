@@ -3,10 +3,13 @@
 
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use okta_idsrc_core::models::{
     BulkGroupUpsertRequestBodyProfilesInner, IdentitySourceGroupProfileForUpsert,
 };
+
+use crate::mapping::Mapping;
 
 use super::table::{Columns, CsvRows, CsvTable};
 use super::{Entries, Format, InputProblem, TableFile, jsonl};
@@ -16,12 +19,19 @@ const COLUMNS: &str = "externalId,displayName[,description]";
 
 /// A groups file.
 #[derive(Debug, Clone)]
-pub(crate) struct GroupsFile(TableFile);
+pub(crate) struct GroupsFile(TableFile, Option<Arc<Mapping>>);
 
 impl GroupsFile {
     /// A groups file at `path`, its format from its extension.
     pub(crate) fn new(path: impl Into<PathBuf>) -> Result<Self, InputProblem> {
-        TableFile::new(path, None).map(Self)
+        TableFile::new(path, None).map(|f| Self(f, None))
+    }
+
+    /// The same file, its columns renamed by `mapping`'s `[groups]`.
+    #[must_use]
+    pub(crate) fn with_mapping(mut self, mapping: Option<Arc<Mapping>>) -> Self {
+        self.1 = mapping.filter(|m| !m.groups.is_identity());
+        self
     }
 
     /// Opens the file (again) and streams its groups.
@@ -32,7 +42,20 @@ impl GroupsFile {
             .0
             .open(&format!("is empty; expected a header row {COLUMNS}"))?;
         Ok(match self.0.format {
-            Format::Csv => Box::new(CsvGroups::new(reader)?),
+            Format::Csv => match &self.1 {
+                None => Box::new(CsvGroups::new(reader)?),
+                Some(m) => {
+                    let mut table = CsvTable::new(reader)?;
+                    table.rename(&m.groups, &m.name)?;
+                    let columns = GroupColumns::find(&table)?;
+                    Box::new(CsvRows::from_parts(table, columns))
+                }
+            },
+            Format::JsonLines if self.1.is_some() => {
+                return Err(InputProblem::file(
+                    "is JSON Lines, and the mapping's [groups] renames CSV columns only; give a CSV file, or remove [groups] from the mapping",
+                ));
+            }
             Format::JsonLines => Box::new(jsonl::JsonLines::new(reader)),
         })
     }

@@ -15,6 +15,8 @@ pub(crate) enum InputFile {
     Users(UsersFile),
     /// External ids of users to deactivate.
     Deactivate(IdsFile),
+    /// The rows of a users file its mapping deactivates.
+    MappedDeactivate(UsersFile),
     /// Groups to create or update.
     Groups(GroupsFile),
     /// Members to add to groups.
@@ -58,6 +60,26 @@ impl FileSource {
         })
     }
 
+    /// For a users file whose mapping deactivates rows, the source of those deactivations
+    /// (the same file, read again).
+    pub(crate) fn mapped_deactivations(&self) -> Option<Self> {
+        match &self.file {
+            InputFile::Users(f) if f.deactivates() => Some(Self {
+                file: InputFile::MappedDeactivate(f.clone()),
+                ..self.clone()
+            }),
+            _ => None,
+        }
+    }
+
+    /// The external ids of the rows a users file's mapping skips.
+    pub(crate) fn skipped(&self) -> Result<std::collections::HashSet<String>, String> {
+        match &self.file {
+            InputFile::Users(f) => f.skipped().map_err(|p| format!("{}: {p}", self.name)),
+            _ => Ok(std::collections::HashSet::new()),
+        }
+    }
+
     /// A problem of this file as the importer's error.
     fn error(&self, problem: InputProblem) -> InputError {
         let mut e = InputError::new(Arc::clone(&self.name), problem.message);
@@ -95,7 +117,7 @@ impl InputSource for FileSource {
     fn kind(&self) -> EntityKind {
         match &self.file {
             InputFile::Users(_) => EntityKind::UserUpsert,
-            InputFile::Deactivate(_) => EntityKind::UserDeactivate,
+            InputFile::Deactivate(_) | InputFile::MappedDeactivate(_) => EntityKind::UserDeactivate,
             InputFile::Groups(_) => EntityKind::GroupUpsert,
             InputFile::Memberships(_) => EntityKind::MembershipUpsert,
         }
@@ -105,6 +127,11 @@ impl InputSource for FileSource {
         let opened = match &self.file {
             InputFile::Users(f) => f.open().map(|e| self.records(e, Entity::UserUpsert)),
             InputFile::Deactivate(f) => f.open().map(|e| {
+                self.records(e, |d| {
+                    Entity::UserDeactivate(d.external_id.unwrap_or_default())
+                })
+            }),
+            InputFile::MappedDeactivate(f) => f.deactivations().map(|e| {
                 self.records(e, |d| {
                     Entity::UserDeactivate(d.external_id.unwrap_or_default())
                 })

@@ -133,6 +133,9 @@ pub(super) struct CsvTable<R> {
     input: Input<R>,
     parser: Parser,
     headers: Vec<String>,
+    /// What each column is read as: its header, or what a mapping renames it to (`None`:
+    /// ignored).
+    names: Vec<Option<String>>,
     /// The line the current record starts on.
     line: u64,
     /// Line breaks read so far.
@@ -148,6 +151,7 @@ impl<R: Read> CsvTable<R> {
             input: Input::new(reader),
             parser: Parser::new(),
             headers: Vec::new(),
+            names: Vec::new(),
             line: 1,
             newlines: 0,
             done: false,
@@ -206,6 +210,7 @@ impl<R: Read> CsvTable<R> {
         }
         table.parser.ends = vec![0; headers.len() + 1];
         table.parser.grow_ends = false;
+        table.names = headers.iter().cloned().map(Some).collect();
         table.headers = headers;
         Ok(table)
     }
@@ -362,9 +367,35 @@ impl<R: Read> CsvTable<R> {
         &self.headers
     }
 
+    /// Renames the columns as the mapping `mapping`'s `renames` say: an error for a column
+    /// it names that the header lacks, or for a column it does not name when it says so.
+    pub(super) fn rename(
+        &mut self,
+        renames: &crate::mapping::Renames,
+        mapping: &str,
+    ) -> Result<(), InputProblem> {
+        for (column, _, line) in &renames.columns {
+            if !self.headers.contains(column) {
+                return Err(InputProblem::at(
+                    1,
+                    format!(
+                        "the header has no column {column:?}, which the mapping {mapping} line {line} maps (found: {})",
+                        self.headers.join(",")
+                    ),
+                ));
+            }
+        }
+        for (i, h) in self.headers.iter().enumerate() {
+            self.names[i] = renames
+                .name_of(h, mapping)
+                .map_err(|m| InputProblem::in_column(1, h, m))?;
+        }
+        Ok(())
+    }
+
     /// The index of the column named `name`, if any.
     pub(super) fn column(&self, name: &str) -> Option<usize> {
-        self.headers.iter().position(|h| h == name)
+        self.names.iter().position(|h| h.as_deref() == Some(name))
     }
 
     /// An error naming the first column not among `known`, and the `columns` a `file` file
@@ -375,8 +406,13 @@ impl<R: Read> CsvTable<R> {
         file: &str,
         columns: &str,
     ) -> Result<(), InputProblem> {
-        match self.headers.iter().find(|h| !known.contains(&h.as_str())) {
-            Some(other) => Err(InputProblem::in_column(
+        let unknown = self
+            .names
+            .iter()
+            .zip(&self.headers)
+            .find(|(n, _)| n.as_deref().is_some_and(|n| !known.contains(&n)));
+        match unknown {
+            Some((_, other)) => Err(InputProblem::in_column(
                 1,
                 other,
                 format!("unknown column; a {file} file has {columns}"),
@@ -478,6 +514,13 @@ pub(super) trait Columns: Sized {
 pub(super) struct CsvRows<R, C> {
     table: CsvTable<R>,
     columns: C,
+}
+
+impl<R: Read, C> CsvRows<R, C> {
+    /// Streams the rows of `table` as `columns` reads them.
+    pub(super) fn from_parts(table: CsvTable<R>, columns: C) -> Self {
+        Self { table, columns }
+    }
 }
 
 impl<R: Read, C: Columns> CsvRows<R, C> {
