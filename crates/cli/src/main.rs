@@ -16,6 +16,7 @@ mod emulator_cmd;
 mod error;
 mod import_cmd;
 mod input;
+mod map_cmd;
 mod mapping;
 mod progress;
 mod sample;
@@ -81,6 +82,11 @@ enum Command {
         #[command(subcommand)]
         command: sync_cmd::SyncCommand,
     },
+    /// Try a mapping file on an HR export: `map check --map M USERS_FILE`.
+    Map {
+        #[command(subcommand)]
+        command: map_cmd::MapCommand,
+    },
     /// Write a deterministic sample of users (and groups, memberships) as CSV.
     #[command(hide = true)]
     Sample(sample::SampleArgs),
@@ -95,6 +101,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Emulator(args) => return emulator_cmd::run(args),
         Command::Sample(args) => sample::run(&args),
+        Command::Map { command } => map_cmd::run(command),
         command => run_async(command),
     };
     match result {
@@ -151,7 +158,9 @@ fn run_async(command: Command) -> Result<(), CliError> {
             Command::Users { conn, command } => commands::users(&conn, command).await,
             Command::Groups { conn, command } => commands::groups(&conn, command).await,
             Command::Memberships { conn, command } => commands::memberships(&conn, command).await,
-            Command::Emulator(_) | Command::Sample(_) => unreachable!("run without a runtime"),
+            Command::Emulator(_) | Command::Sample(_) | Command::Map { .. } => {
+                unreachable!("run without a runtime")
+            }
         }
     })
 }

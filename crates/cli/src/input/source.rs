@@ -80,6 +80,21 @@ impl FileSource {
         }
     }
 
+    /// For a users file, what each row becomes (problems as the importer's errors).
+    pub(crate) fn mapped_rows(
+        &self,
+    ) -> Option<Result<impl Iterator<Item = Result<Located<super::Mapped>, InputError>>, InputError>>
+    {
+        let InputFile::Users(f) = &self.file else {
+            return None;
+        };
+        Some(
+            f.mapped()
+                .map(|rows| rows.map(|r| r.map_err(|p| self.error(p))))
+                .map_err(|p| self.error(p)),
+        )
+    }
+
     /// A problem of this file as the importer's error.
     fn error(&self, problem: InputProblem) -> InputError {
         let mut e = InputError::new(Arc::clone(&self.name), problem.message);

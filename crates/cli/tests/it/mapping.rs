@@ -367,3 +367,57 @@ async fn groups_and_memberships_through_the_mapping() {
     );
     emulator.shutdown().await;
 }
+
+#[test]
+fn map_check_prints_the_first_rows_as_mapped_and_every_problem() {
+    let dir = TempDir::new();
+    let map = dir.file("mapping.toml", MAPPING);
+    let users = dir.file("export.csv", EXPORT);
+    let (stdout, _) = exits(
+        0,
+        cli(&dir)
+            .args(["map", "check", "--rows", "5", "--map"])
+            .arg(&map)
+            .arg(&users),
+    );
+    assert!(
+        stdout.contains("line 2: upsert {\"externalId\":\"W1001\",\"profile\":{\"email\":\"Ada.Lovelace@Example.com\"")
+            && stdout.contains("\"userName\":\"ada.lovelace@example.com\"")
+            && stdout.contains("line 6: skip W1005 (Worker Type = Contractor)")
+            && stdout.contains("20 rows: 16 upserts, 2 deactivations, 2 skipped; no problem"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("line 7:"), "five rows shown: {stdout}");
+    // Problems anywhere in the file, each with its line and column; exit 2.
+    let bad = edit(EXPORT, "W1019", |f| f[0] = String::new());
+    let bad = edit(&bad, "W1020", |f| {
+        f[3] = format!("{}@x.com", "x".repeat(120))
+    });
+    let users = dir.file("bad.csv", bad);
+    let (stdout, stderr) = exits(
+        2,
+        cli(&dir)
+            .args(["map", "check", "--output", "json", "--map"])
+            .arg(&map)
+            .arg(&users),
+    );
+    let out: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(out["counts"]["upserts"], 16, "{out}");
+    let problems = out["problems"].as_array().expect("problems");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["line"] == 20 && p["field"] == "externalId"),
+        "{out}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["line"] == 21 && p["field"] == "userName"),
+        "{out}"
+    );
+    assert!(
+        stderr.contains("problems found through the mapping"),
+        "{stderr}"
+    );
+}
