@@ -309,9 +309,9 @@ async fn clean_up(target: &Target, open: Option<&str>) -> String {
 
 async fn execute(args: ImportArgs, seen: &Arc<Seen>) -> Result<(), Failure> {
     let input = |e| Failure::new("input", e);
-    let mapping = args.map.load().map_err(input)?;
+    let inputs = args.map.load().map_err(input)?;
     let users = source(&args.users, |p| {
-        UsersFile::new(p, args.format).map(|f| InputFile::Users(f.with_mapping(mapping.clone())))
+        UsersFile::new(p, args.format).map(|f| InputFile::Users(f.with_options(&inputs)))
     })
     .map_err(input)?;
     let mut sources: Vec<FileSource> = users.mapped_deactivations().into_iter().collect();
@@ -322,7 +322,7 @@ async fn execute(args: ImportArgs, seen: &Arc<Seen>) -> Result<(), Failure> {
     if let Some(path) = &args.groups {
         sources.push(
             source(path, |p| {
-                GroupsFile::new(p).map(|f| InputFile::Groups(f.with_mapping(mapping.clone())))
+                GroupsFile::new(p).map(|f| InputFile::Groups(f.with_options(&inputs)))
             })
             .map_err(input)?,
         );
@@ -330,8 +330,7 @@ async fn execute(args: ImportArgs, seen: &Arc<Seen>) -> Result<(), Failure> {
     if let Some(path) = &args.memberships {
         sources.push(
             source(path, |p| {
-                MembershipsFile::new(p)
-                    .map(|f| InputFile::Memberships(f.with_mapping(mapping.clone())))
+                MembershipsFile::new(p).map(|f| InputFile::Memberships(f.with_options(&inputs)))
             })
             .map_err(input)?,
         );

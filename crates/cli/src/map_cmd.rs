@@ -64,9 +64,9 @@ pub(crate) fn run(command: MapCommand) -> Result<(), CliError> {
     if args.map.map.is_none() {
         return Err(CliError::usage("map check needs --map MAPPING.toml"));
     }
-    let mapping = args.map.load()?;
+    let inputs = args.map.load()?;
     let source = FileSource::from_arg(&args.users, |p| {
-        UsersFile::new(p, args.format).map(|f| InputFile::Users(f.with_mapping(mapping.clone())))
+        UsersFile::new(p, args.format).map(|f| InputFile::Users(f.with_options(&inputs)))
     })
     .map_err(CliError::usage)?;
     let name: Arc<str> = Arc::from(okta_idsrc_import::InputSource::name(&source));

@@ -145,19 +145,17 @@ struct Files {
 
 impl SnapshotArgs {
     fn files(&self) -> Result<Files, CliError> {
-        let mapping = self.map.load()?;
+        let inputs = self.map.load()?;
         Ok(Files {
             users: crate::import_cmd::source(&self.users, |p| {
-                UsersFile::new(p, self.format)
-                    .map(|f| InputFile::Users(f.with_mapping(mapping.clone())))
+                UsersFile::new(p, self.format).map(|f| InputFile::Users(f.with_options(&inputs)))
             })?,
             groups: self
                 .groups
                 .as_deref()
                 .map(|p| {
                     crate::import_cmd::source(p, |p| {
-                        GroupsFile::new(p)
-                            .map(|f| InputFile::Groups(f.with_mapping(mapping.clone())))
+                        GroupsFile::new(p).map(|f| InputFile::Groups(f.with_options(&inputs)))
                     })
                 })
                 .transpose()?,
@@ -167,7 +165,7 @@ impl SnapshotArgs {
                 .map(|p| {
                     crate::import_cmd::source(p, |p| {
                         MembershipsFile::new(p)
-                            .map(|f| InputFile::Memberships(f.with_mapping(mapping.clone())))
+                            .map(|f| InputFile::Memberships(f.with_options(&inputs)))
                     })
                 })
                 .transpose()?,

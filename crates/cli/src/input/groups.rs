@@ -9,7 +9,7 @@ use okta_idsrc_core::models::{
     BulkGroupUpsertRequestBodyProfilesInner, IdentitySourceGroupProfileForUpsert,
 };
 
-use crate::mapping::Mapping;
+use crate::mapping::{InputOptions, Mapping};
 
 use super::table::{Columns, CsvRows, CsvTable};
 use super::{Entries, Format, InputProblem, TableFile, jsonl};
@@ -27,10 +27,12 @@ impl GroupsFile {
         TableFile::new(path, None).map(|f| Self(f, None))
     }
 
-    /// The same file, its columns renamed by `mapping`'s `[groups]`.
+    /// The same file, its columns renamed by the mapping's `[groups]`, with the
+    /// delimiter of `options`.
     #[must_use]
-    pub(crate) fn with_mapping(mut self, mapping: Option<Arc<Mapping>>) -> Self {
-        self.1 = mapping.filter(|m| !m.groups.is_identity());
+    pub(crate) fn with_options(mut self, options: &InputOptions) -> Self {
+        self.1 = options.mapping.clone().filter(|m| !m.groups.is_identity());
+        self.0 = self.0.with_options(options);
         self
     }
 
@@ -43,11 +45,11 @@ impl GroupsFile {
             .open(&format!("is empty; expected a header row {COLUMNS}"))?;
         Ok(match self.0.format {
             Format::Csv => match &self.1 {
-                None => Box::new(CsvGroups::new(reader)?),
+                None => Box::new(CsvGroups::with_delimiter(reader, self.0.delimiter)?),
                 Some(m) => {
-                    let mut table = CsvTable::new(reader)?;
+                    let mut table = CsvTable::with_delimiter(reader, self.0.delimiter)?;
                     table.rename(&m.groups, &m.name)?;
-                    let columns = GroupColumns::find(&table)?;
+                    let columns = GroupColumns::find(&table).map_err(|p| table.hinted(p))?;
                     Box::new(CsvRows::from_parts(table, columns))
                 }
             },

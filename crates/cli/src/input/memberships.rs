@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::mapping::Mapping;
+use crate::mapping::{InputOptions, Mapping};
 
 use super::table::{Columns, CsvRows, CsvTable};
 use super::{Entries, Format, InputProblem, Located, TableFile, jsonl};
@@ -35,10 +35,15 @@ impl MembershipsFile {
         TableFile::new(path, None).map(|f| Self(f, None))
     }
 
-    /// The same file, its columns renamed by `mapping`'s `[memberships]`.
+    /// The same file, its columns renamed by the mapping's `[memberships]`, with the
+    /// delimiter of `options`.
     #[must_use]
-    pub(crate) fn with_mapping(mut self, mapping: Option<Arc<Mapping>>) -> Self {
-        self.1 = mapping.filter(|m| !m.memberships.is_identity());
+    pub(crate) fn with_options(mut self, options: &InputOptions) -> Self {
+        self.1 = options
+            .mapping
+            .clone()
+            .filter(|m| !m.memberships.is_identity());
+        self.0 = self.0.with_options(options);
         self
     }
 
@@ -49,11 +54,11 @@ impl MembershipsFile {
             .open(&format!("is empty; expected a header row {COLUMNS}"))?;
         Ok(match self.0.format {
             Format::Csv => match &self.1 {
-                None => Box::new(CsvMemberships::new(reader)?),
+                None => Box::new(CsvMemberships::with_delimiter(reader, self.0.delimiter)?),
                 Some(m) => {
-                    let mut table = CsvTable::new(reader)?;
+                    let mut table = CsvTable::with_delimiter(reader, self.0.delimiter)?;
                     table.rename(&m.memberships, &m.name)?;
-                    let columns = MembershipColumns::find(&table)?;
+                    let columns = MembershipColumns::find(&table).map_err(|p| table.hinted(p))?;
                     Box::new(CsvRows::from_parts(table, columns))
                 }
             },

@@ -39,7 +39,7 @@ use okta_idsrc_core::models::{
     BulkUpsertRequestBodyProfilesInner, IdentitySourceUserProfileForDelete,
 };
 
-use crate::mapping::Mapping;
+use crate::mapping::{InputOptions, Mapping};
 
 /// A stream of located entities, or problems.
 pub(crate) type Entries<T> = Box<dyn Iterator<Item = Result<Located<T>, InputProblem>> + Send>;
@@ -64,6 +64,8 @@ fn is_empty_file(path: &Path) -> Result<bool, InputProblem> {
 struct TableFile {
     path: PathBuf,
     format: Format,
+    /// The CSV field delimiter.
+    delimiter: u8,
 }
 
 impl TableFile {
@@ -74,7 +76,22 @@ impl TableFile {
             Some(f) => f,
             None => Format::from_path(&path)?,
         };
-        Ok(Self { path, format })
+        let tsv = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
+        Ok(Self {
+            path,
+            format,
+            delimiter: if tsv { b'\t' } else { b',' },
+        })
+    }
+
+    /// The same file, with the delimiter of `options` if it gives one.
+    fn with_options(mut self, options: &InputOptions) -> Self {
+        if let Some(d) = options.delimiter {
+            self.delimiter = d;
+        }
+        self
     }
 
     /// Opens the file (again) for reading, unless it holds no byte at all: then the problem
@@ -114,10 +131,11 @@ impl UsersFile {
         })
     }
 
-    /// The same file, read through `mapping`.
+    /// The same file, read through the mapping and with the delimiter of `options`.
     #[must_use]
-    pub(crate) fn with_mapping(mut self, mapping: Option<Arc<Mapping>>) -> Self {
-        self.mapping = mapping;
+    pub(crate) fn with_options(mut self, options: &InputOptions) -> Self {
+        self.mapping.clone_from(&options.mapping);
+        self.file = self.file.with_options(options);
         self
     }
 
@@ -157,8 +175,9 @@ impl UsersFile {
         let reader = self.reader()?;
         Ok(match self.file.format {
             Format::Csv => {
-                let table = table::CsvTable::new(reader)?;
-                let columns = mapped::MappedColumns::find(&table, Arc::clone(mapping))?;
+                let table = table::CsvTable::with_delimiter(reader, self.file.delimiter)?;
+                let columns = mapped::MappedColumns::find(&table, Arc::clone(mapping))
+                    .map_err(|p| table.hinted(p))?;
                 Box::new(table::CsvRows::from_parts(table, columns))
             }
             Format::JsonLines => Box::new(mapped::MappedJson::new(reader, Arc::clone(mapping))),
@@ -179,7 +198,10 @@ impl UsersFile {
         }
         let reader = self.reader()?;
         Ok(match self.file.format {
-            Format::Csv => Box::new(csv_users::CsvUsers::new(reader)?),
+            Format::Csv => Box::new(csv_users::CsvUsers::with_delimiter(
+                reader,
+                self.file.delimiter,
+            )?),
             Format::JsonLines => Box::new(jsonl::JsonLines::new(reader)),
         })
     }

@@ -18,14 +18,44 @@ pub(crate) struct MapArgs {
     /// skip or deactivate (see docs/mapping.md).
     #[arg(long, value_name = "MAPPING.toml")]
     pub(crate) map: Option<PathBuf>,
+    /// The field delimiter of CSV inputs: one character (`';'`), or `tab` / `'\t'`
+    /// (default: `,`, and a tab for `.tsv` files).
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub(crate) delimiter: Option<u8>,
+}
+
+/// How input files are read: through a mapping, with a delimiter.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct InputOptions {
+    /// The mapping file, loaded.
+    pub(crate) mapping: Option<Arc<Mapping>>,
+    /// The CSV delimiter, when given.
+    pub(crate) delimiter: Option<u8>,
+}
+
+/// `--delimiter`: one ASCII character, or `tab` / `\t`.
+fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ => match text.as_bytes() {
+            [b] if b.is_ascii() && !matches!(b, b'"' | b'\n' | b'\r') => Ok(*b),
+            _ => Err("expected one ASCII character other than a quote or a line break (such as ';' or '|'), or tab".to_owned()),
+        },
+    }
 }
 
 impl MapArgs {
-    /// The mapping, loaded (a usage error, exit 2, when it is not a good one).
-    pub(crate) fn load(&self) -> Result<Option<Arc<Mapping>>, CliError> {
-        self.map
+    /// The mapping, loaded (a usage error, exit 2, when it is not a good one), and the
+    /// delimiter.
+    pub(crate) fn load(&self) -> Result<InputOptions, CliError> {
+        let mapping = self
+            .map
             .as_deref()
             .map(|p| Mapping::load(p).map(Arc::new).map_err(CliError::usage))
-            .transpose()
+            .transpose()?;
+        Ok(InputOptions {
+            mapping,
+            delimiter: self.delimiter,
+        })
     }
 }

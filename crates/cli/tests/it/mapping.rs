@@ -421,3 +421,98 @@ fn map_check_prints_the_first_rows_as_mapped_and_every_problem() {
         "{stderr}"
     );
 }
+
+/// `import --dry-run --offline` of the file `name` holding `users`, with `args`.
+fn offline(dir: &TempDir, name: &str, users: &str, args: &[&str]) -> (i32, String, String) {
+    let users = dir.file(name, users);
+    crate::common::run(
+        cli(dir)
+            .args(["import", "--dry-run", "--offline"])
+            .arg(users)
+            .args(args),
+    )
+}
+
+#[test]
+fn delimiters_semicolon_tab_and_the_hint() {
+    let dir = TempDir::new();
+    let semi = "externalId;email;userName\nu1;a@x.com;a@x.com\nu2;b@x.com;\"b;c\"\n";
+    let (code, stdout, stderr) = offline(&dir, "u.csv", semi, &["--delimiter", ";"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("2 valid entities"), "{stdout}");
+    // Without --delimiter: the header is one field holding semicolons; the error says so.
+    let (code, _, stderr) = offline(&dir, "u.csv", semi, &[]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("give --delimiter ';' if the file is separated by them"),
+        "{stderr}"
+    );
+    // .tsv is tab-separated; --delimiter tab as well.
+    let tsv = "externalId\temail\tuserName\nu1\ta@x.com\ta@x.com\n";
+    let (code, stdout, stderr) = offline(&dir, "u.tsv", tsv, &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("1 valid entity"), "{stdout}");
+    let (code, stdout, stderr) = offline(&dir, "u.csv", tsv, &["--delimiter", "tab"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let (code, _, stderr) = offline(&dir, "u.csv", tsv, &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("give --delimiter tab"), "{stderr}");
+    // A mapped export separated by semicolons.
+    let export = EXPORT.replace(',', ";");
+    let map = dir.file("mapping.toml", MAPPING);
+    let map = map.to_str().expect("utf-8 path");
+    let (code, stdout, stderr) =
+        offline(&dir, "w.csv", &export, &["--map", map, "--delimiter", ";"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("18 valid entities"), "{stdout}");
+}
+
+/// Runs `cmd` with `input` on stdin, expecting `code`: stdout and stderr.
+fn with_stdin(cmd: &mut Command, input: &str, code: i32) -> (String, String) {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("wait");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert_eq!(out.status.code(), Some(code), "{stdout}{stderr}");
+    (stdout, stderr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stdin_with_sync_run_and_import() {
+    let emulator = Emulator::start().await.expect("emulator");
+    let dir = TempDir::new();
+    let map = dir.file("mapping.toml", MAPPING);
+    let (stdout, _) = with_stdin(
+        okta(&dir, &emulator)
+            .args(["sync", "run", "-", "--state", "s.db", "--map"])
+            .arg(&map),
+        EXPORT,
+        0,
+    );
+    assert!(stdout.contains("16 users upserted"), "{stdout}");
+    let users = "externalId,email,userName\nnew1,n@x.com,n@x.com\n";
+    let (stdout, _) = with_stdin(okta(&dir, &emulator).args(["import", "-"]), users, 0);
+    assert!(stdout.contains("1 user upserts"), "{stdout}");
+    assert_eq!(
+        emulator
+            .counts(DEFAULT_IDENTITY_SOURCE)
+            .expect("source")
+            .users_active,
+        17
+    );
+    emulator.shutdown().await;
+}
