@@ -46,6 +46,12 @@ pub(crate) struct ImportArgs {
     /// Group members to add: CSV groupExternalId,memberExternalId or JSON Lines.
     #[arg(long, value_name = "FILE")]
     memberships: Option<PathBuf>,
+    /// Group members to remove: CSV groupExternalId,memberExternalId or JSON Lines.
+    #[arg(long, value_name = "FILE")]
+    remove_memberships: Option<PathBuf>,
+    /// External ids of groups to delete: one a line, or a CSV with an externalId column.
+    #[arg(long, value_name = "IDS_FILE")]
+    delete_groups: Option<PathBuf>,
     /// The users file's format (default: from its extension).
     #[arg(long, value_enum)]
     format: Option<Format>,
@@ -334,6 +340,19 @@ async fn execute(args: ImportArgs, seen: &Arc<Seen>) -> Result<(), Failure> {
             })
             .map_err(input)?,
         );
+    }
+    if let Some(path) = &args.remove_memberships {
+        sources.push(
+            source(path, |p| {
+                MembershipsFile::new(p)
+                    .map(|f| InputFile::RemoveMemberships(f.with_options(&inputs)))
+            })
+            .map_err(input)?,
+        );
+    }
+    if let Some(path) = &args.delete_groups {
+        sources
+            .push(source(path, |p| Ok(InputFile::DeleteGroups(IdsFile::new(p)))).map_err(input)?);
     }
 
     let target = target(&args).await?;

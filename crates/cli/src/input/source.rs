@@ -21,6 +21,10 @@ pub(crate) enum InputFile {
     Groups(GroupsFile),
     /// Members to add to groups.
     Memberships(MembershipsFile),
+    /// External ids of groups to delete.
+    DeleteGroups(IdsFile),
+    /// Members to remove from groups.
+    RemoveMemberships(MembershipsFile),
 }
 
 /// An input file, named as given on the command line, re-opened on each pass.
@@ -135,6 +139,8 @@ impl InputSource for FileSource {
             InputFile::Deactivate(_) | InputFile::MappedDeactivate(_) => EntityKind::UserDeactivate,
             InputFile::Groups(_) => EntityKind::GroupUpsert,
             InputFile::Memberships(_) => EntityKind::MembershipUpsert,
+            InputFile::DeleteGroups(_) => EntityKind::GroupDelete,
+            InputFile::RemoveMemberships(_) => EntityKind::MembershipDelete,
         }
     }
 
@@ -152,6 +158,17 @@ impl InputSource for FileSource {
                 })
             }),
             InputFile::Groups(f) => f.open().map(|e| self.records(e, Entity::GroupUpsert)),
+            InputFile::DeleteGroups(f) => f.open().map(|e| {
+                self.records(e, |d| {
+                    Entity::GroupDelete(d.external_id.unwrap_or_default())
+                })
+            }),
+            InputFile::RemoveMemberships(f) => f.open().map(|e| {
+                self.records(e, |m| Entity::MembershipDelete {
+                    group: m.group_external_id,
+                    member: m.member_external_id,
+                })
+            }),
             InputFile::Memberships(f) => f.open().map(|e| {
                 self.records(e, |m| Entity::MembershipUpsert {
                     group: m.group_external_id,

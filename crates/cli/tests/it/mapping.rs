@@ -516,3 +516,53 @@ async fn stdin_with_sync_run_and_import() {
     );
     emulator.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_removes_memberships_and_deletes_groups() {
+    let emulator = Emulator::start().await.expect("emulator");
+    let dir = TempDir::new();
+    let users = dir.file(
+        "users.csv",
+        "externalId,email,userName\nu1,a@x.com,a@x.com\nu2,b@x.com,b@x.com\n",
+    );
+    let groups = dir.file(
+        "groups.csv",
+        "externalId,displayName\neng,Engineering\nops,Operations\n",
+    );
+    let members = dir.file(
+        "members.csv",
+        "groupExternalId,memberExternalId\neng,u1\neng,u2\nops,u1\n",
+    );
+    exits(
+        0,
+        okta(&dir, &emulator)
+            .arg("import")
+            .arg(&users)
+            .arg("--groups")
+            .arg(&groups)
+            .arg("--memberships")
+            .arg(&members),
+    );
+    let counts = emulator.counts(DEFAULT_IDENTITY_SOURCE).expect("source");
+    assert_eq!((counts.groups, counts.memberships), (2, 3));
+    let remove = dir.file("remove.csv", "groupExternalId,memberExternalId\neng,u2\n");
+    let delete = dir.file("delete.txt", "ops\n");
+    exits(
+        0,
+        okta(&dir, &emulator)
+            .arg("import")
+            .arg(&users)
+            .arg("--remove-memberships")
+            .arg(&remove)
+            .arg("--delete-groups")
+            .arg(&delete),
+    );
+    let counts = emulator.counts(DEFAULT_IDENTITY_SOURCE).expect("source");
+    assert_eq!((counts.groups, counts.memberships), (1, 1));
+    let state = emulator.state();
+    let source = state
+        .identity_source(DEFAULT_IDENTITY_SOURCE)
+        .expect("source");
+    assert!(source.group("ops").is_none());
+    emulator.shutdown().await;
+}
