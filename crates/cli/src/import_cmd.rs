@@ -47,9 +47,17 @@ pub(crate) struct ImportArgs {
     /// Group members to add: CSV groupExternalId,memberExternalId or JSON Lines.
     #[arg(long, value_name = "FILE")]
     memberships: Option<PathBuf>,
+    /// Group members to remove: CSV groupExternalId,memberExternalId or JSON Lines.
+    #[arg(long, value_name = "FILE")]
+    remove_memberships: Option<PathBuf>,
+    /// External ids of groups to delete: one a line, or a CSV with an externalId column.
+    #[arg(long, value_name = "IDS_FILE")]
+    delete_groups: Option<PathBuf>,
     /// The users file's format (default: from its extension).
     #[arg(long, value_enum)]
     format: Option<Format>,
+    #[command(flatten)]
+    map: crate::mapping::MapArgs,
     #[command(flatten)]
     conn: ConnArgs,
     /// Bulk loads in flight at once.
@@ -349,25 +357,44 @@ async fn clean_up(target: &Target, open: Option<&str>) -> String {
 
 async fn execute(args: ImportArgs, seen: &Arc<Seen>) -> Result<(), Failure> {
     let input = |e| Failure::new("input", e);
-    let mut sources: Vec<FileSource> = vec![
-        source(&args.users, |p| {
-            UsersFile::new(p, args.format).map(InputFile::Users)
-        })
-        .map_err(input)?,
-    ];
+    let inputs = args.map.load().map_err(input)?;
+    let users = source(&args.users, |p| {
+        UsersFile::new(p, args.format).map(|f| InputFile::Users(f.with_options(&inputs)))
+    })
+    .map_err(input)?;
+    let mut sources: Vec<FileSource> = users.mapped_deactivations().into_iter().collect();
+    sources.insert(0, users);
     if let Some(path) = &args.deactivate {
         sources.push(source(path, |p| Ok(InputFile::Deactivate(IdsFile::new(p)))).map_err(input)?);
     }
     if let Some(path) = &args.groups {
-        sources.push(source(path, |p| GroupsFile::new(p).map(InputFile::Groups)).map_err(input)?);
+        sources.push(
+            source(path, |p| {
+                GroupsFile::new(p).map(|f| InputFile::Groups(f.with_options(&inputs)))
+            })
+            .map_err(input)?,
+        );
     }
     if let Some(path) = &args.memberships {
         sources.push(
             source(path, |p| {
-                MembershipsFile::new(p).map(InputFile::Memberships)
+                MembershipsFile::new(p).map(|f| InputFile::Memberships(f.with_options(&inputs)))
             })
             .map_err(input)?,
         );
+    }
+    if let Some(path) = &args.remove_memberships {
+        sources.push(
+            source(path, |p| {
+                MembershipsFile::new(p)
+                    .map(|f| InputFile::RemoveMemberships(f.with_options(&inputs)))
+            })
+            .map_err(input)?,
+        );
+    }
+    if let Some(path) = &args.delete_groups {
+        sources
+            .push(source(path, |p| Ok(InputFile::DeleteGroups(IdsFile::new(p)))).map_err(input)?);
     }
 
     let target = target(&args).await?;

@@ -18,6 +18,8 @@ mod import_cmd;
 mod input;
 mod logging;
 mod manual;
+mod map_cmd;
+mod mapping;
 mod monitor;
 mod progress;
 mod sample;
@@ -86,6 +88,11 @@ enum Command {
         #[command(subcommand)]
         command: sync_cmd::SyncCommand,
     },
+    /// Try a mapping file on an HR export: `map check --map M USERS_FILE`.
+    Map {
+        #[command(subcommand)]
+        command: map_cmd::MapCommand,
+    },
     /// Write a deterministic sample of users (and groups, memberships) as CSV.
     #[command(hide = true)]
     Sample(sample::SampleArgs),
@@ -107,6 +114,7 @@ fn main() -> ExitCode {
         Command::Sample(args) => sample::run(&args),
         Command::Completions(args) => manual::completions(&args),
         Command::Manual(args) => manual::manual(&args),
+        Command::Map { command } => map_cmd::run(command),
         command => run_async(command),
     };
     match result {
@@ -166,7 +174,8 @@ fn run_async(command: Command) -> Result<(), CliError> {
             Command::Emulator(_)
             | Command::Sample(_)
             | Command::Completions(_)
-            | Command::Manual(_) => unreachable!("run without a runtime"),
+            | Command::Manual(_)
+            | Command::Map { .. } => unreachable!("run without a runtime"),
         }
     })
 }

@@ -78,6 +78,8 @@ pub(crate) struct SnapshotArgs {
     /// The users file's format (default: from its extension).
     #[arg(long, value_enum)]
     format: Option<Format>,
+    #[command(flatten)]
+    map: crate::mapping::MapArgs,
     /// Send every entity of the snapshot whatever the state says (a periodic refresh after
     /// changes made in Okta directly); deactivations as usual.
     #[arg(long)]
@@ -146,15 +148,18 @@ struct Files {
 
 impl SnapshotArgs {
     fn files(&self) -> Result<Files, CliError> {
+        let inputs = self.map.load()?;
         Ok(Files {
             users: crate::import_cmd::source(&self.users, |p| {
-                UsersFile::new(p, self.format).map(InputFile::Users)
+                UsersFile::new(p, self.format).map(|f| InputFile::Users(f.with_options(&inputs)))
             })?,
             groups: self
                 .groups
                 .as_deref()
                 .map(|p| {
-                    crate::import_cmd::source(p, |p| GroupsFile::new(p).map(InputFile::Groups))
+                    crate::import_cmd::source(p, |p| {
+                        GroupsFile::new(p).map(|f| InputFile::Groups(f.with_options(&inputs)))
+                    })
                 })
                 .transpose()?,
             memberships: self
@@ -162,7 +167,8 @@ impl SnapshotArgs {
                 .as_deref()
                 .map(|p| {
                     crate::import_cmd::source(p, |p| {
-                        MembershipsFile::new(p).map(InputFile::Memberships)
+                        MembershipsFile::new(p)
+                            .map(|f| InputFile::Memberships(f.with_options(&inputs)))
                     })
                 })
                 .transpose()?,
@@ -189,6 +195,7 @@ fn make_plan(
     options: &PlanOptions,
 ) -> Result<Plan, CliError> {
     let id = store.target(target).map_err(sync_error)?;
+    let kept = files.users.skipped().map_err(CliError::usage)?;
     let users: [&dyn InputSource; 1] = [&files.users];
     let groups: Vec<&dyn InputSource> =
         files.groups.iter().map(|g| g as &dyn InputSource).collect();
@@ -201,6 +208,7 @@ fn make_plan(
         users: &users,
         groups: files.groups.as_ref().map(|_| groups.as_slice()),
         memberships: files.memberships.as_ref().map(|_| memberships.as_slice()),
+        kept: Some(&kept),
     };
     okta_idsrc_sync::plan(store, id, target, snapshot, options).map_err(sync_error)
 }

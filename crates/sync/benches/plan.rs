@@ -102,6 +102,7 @@ fn bench(c: &mut Criterion) {
                     users: &users,
                     groups: None,
                     memberships: None,
+                    kept: None,
                 };
                 let mut options = PlanOptions::default();
                 options.thresholds.allow_deletions = true;

@@ -124,6 +124,7 @@ fn spool(reader: impl Read) -> Result<NamedTempFile, String> {
     let first = input.fill_buf().map_err(cannot_read)?;
     let suffix = match sniff(first) {
         Some(super::Format::JsonLines) => ".jsonl",
+        Some(super::Format::Csv) if first_line_has(first, b'\t') => ".tsv",
         Some(super::Format::Csv) => ".csv",
         None => "",
     };
@@ -155,7 +156,13 @@ fn sniff(start: &[u8]) -> Option<super::Format> {
         return Some(super::Format::JsonLines);
     }
     let first_line = text.split(|b| *b == b'\n').next().unwrap_or_default();
-    first_line.contains(&b',').then_some(super::Format::Csv)
+    (first_line.contains(&b',') || first_line.contains(&b'\t')).then_some(super::Format::Csv)
+}
+
+/// Whether the first line of `start` holds `byte` and no comma (a tab-separated file).
+fn first_line_has(start: &[u8], byte: u8) -> bool {
+    let first = start.split(|b| *b == b'\n').next().unwrap_or_default();
+    first.contains(&byte) && !first.contains(&b',')
 }
 
 #[cfg(test)]

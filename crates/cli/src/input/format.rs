@@ -22,10 +22,10 @@ impl Format {
             .and_then(|e| e.to_str())
             .map(str::to_ascii_lowercase);
         match ext.as_deref() {
-            Some("csv") => Ok(Self::Csv),
+            Some("csv" | "tsv") => Ok(Self::Csv),
             Some("jsonl" | "ndjson" | "json") => Ok(Self::JsonLines),
             _ => Err(InputProblem::file(
-                "cannot tell its format from the extension (.csv, .jsonl or .ndjson) or, on stdin, from its first line; use --format csv|jsonl",
+                "cannot tell its format from the extension (.csv, .tsv, .jsonl or .ndjson) or, on stdin, from its first line; use --format csv|jsonl",
             )),
         }
     }

@@ -3,10 +3,13 @@
 
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use okta_idsrc_core::models::{
     BulkGroupUpsertRequestBodyProfilesInner, IdentitySourceGroupProfileForUpsert,
 };
+
+use crate::mapping::{InputOptions, Mapping};
 
 use super::table::{Columns, CsvRows, CsvTable};
 use super::{Entries, Format, InputProblem, TableFile, jsonl};
@@ -16,12 +19,21 @@ const COLUMNS: &str = "externalId,displayName[,description]";
 
 /// A groups file.
 #[derive(Debug, Clone)]
-pub(crate) struct GroupsFile(TableFile);
+pub(crate) struct GroupsFile(TableFile, Option<Arc<Mapping>>);
 
 impl GroupsFile {
     /// A groups file at `path`, its format from its extension.
     pub(crate) fn new(path: impl Into<PathBuf>) -> Result<Self, InputProblem> {
-        TableFile::new(path, None).map(Self)
+        TableFile::new(path, None).map(|f| Self(f, None))
+    }
+
+    /// The same file, its columns renamed by the mapping's `[groups]`, with the
+    /// delimiter of `options`.
+    #[must_use]
+    pub(crate) fn with_options(mut self, options: &InputOptions) -> Self {
+        self.1 = options.mapping.clone().filter(|m| !m.groups.is_identity());
+        self.0 = self.0.with_options(options);
+        self
     }
 
     /// Opens the file (again) and streams its groups.
@@ -32,7 +44,20 @@ impl GroupsFile {
             .0
             .open(&format!("is empty; expected a header row {COLUMNS}"))?;
         Ok(match self.0.format {
-            Format::Csv => Box::new(CsvGroups::new(reader)?),
+            Format::Csv => match &self.1 {
+                None => Box::new(CsvGroups::with_delimiter(reader, self.0.delimiter)?),
+                Some(m) => {
+                    let mut table = CsvTable::with_delimiter(reader, self.0.delimiter)?;
+                    table.rename(&m.groups, &m.name)?;
+                    let columns = GroupColumns::find(&table).map_err(|p| table.hinted(p))?;
+                    Box::new(CsvRows::from_parts(table, columns))
+                }
+            },
+            Format::JsonLines if self.1.is_some() => {
+                return Err(InputProblem::file(
+                    "is JSON Lines, and the mapping's [groups] renames CSV columns only; give a CSV file, or remove [groups] from the mapping",
+                ));
+            }
             Format::JsonLines => Box::new(jsonl::JsonLines::new(reader)),
         })
     }

@@ -4,8 +4,11 @@
 use std::collections::VecDeque;
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Deserialize;
+
+use crate::mapping::{InputOptions, Mapping};
 
 use super::table::{Columns, CsvRows, CsvTable};
 use super::{Entries, Format, InputProblem, Located, TableFile, jsonl};
@@ -24,12 +27,24 @@ pub(crate) struct Membership {
 
 /// A memberships file.
 #[derive(Debug, Clone)]
-pub(crate) struct MembershipsFile(TableFile);
+pub(crate) struct MembershipsFile(TableFile, Option<Arc<Mapping>>);
 
 impl MembershipsFile {
     /// A memberships file at `path`, its format from its extension.
     pub(crate) fn new(path: impl Into<PathBuf>) -> Result<Self, InputProblem> {
-        TableFile::new(path, None).map(Self)
+        TableFile::new(path, None).map(|f| Self(f, None))
+    }
+
+    /// The same file, its columns renamed by the mapping's `[memberships]`, with the
+    /// delimiter of `options`.
+    #[must_use]
+    pub(crate) fn with_options(mut self, options: &InputOptions) -> Self {
+        self.1 = options
+            .mapping
+            .clone()
+            .filter(|m| !m.memberships.is_identity());
+        self.0 = self.0.with_options(options);
+        self
     }
 
     /// Opens the file (again) and streams its memberships, one member at a time.
@@ -38,7 +53,20 @@ impl MembershipsFile {
             .0
             .open(&format!("is empty; expected a header row {COLUMNS}"))?;
         Ok(match self.0.format {
-            Format::Csv => Box::new(CsvMemberships::new(reader)?),
+            Format::Csv => match &self.1 {
+                None => Box::new(CsvMemberships::with_delimiter(reader, self.0.delimiter)?),
+                Some(m) => {
+                    let mut table = CsvTable::with_delimiter(reader, self.0.delimiter)?;
+                    table.rename(&m.memberships, &m.name)?;
+                    let columns = MembershipColumns::find(&table).map_err(|p| table.hinted(p))?;
+                    Box::new(CsvRows::from_parts(table, columns))
+                }
+            },
+            Format::JsonLines if self.1.is_some() => {
+                return Err(InputProblem::file(
+                    "is JSON Lines, and the mapping's [memberships] renames CSV columns only; give a CSV file, or remove [memberships] from the mapping",
+                ));
+            }
             Format::JsonLines => Box::new(JsonMemberships {
                 lines: jsonl::JsonLines::new(reader),
                 pending: VecDeque::new(),

@@ -13,6 +13,7 @@ mod groups;
 mod ids;
 mod jsonl;
 mod lines;
+mod mapped;
 mod memberships;
 mod problem;
 mod source;
@@ -23,15 +24,22 @@ pub(crate) use csv_users::Attribute;
 pub(crate) use format::Format;
 pub(crate) use groups::GroupsFile;
 pub(crate) use ids::IdsFile;
+pub(crate) use mapped::Mapped;
 pub(crate) use memberships::MembershipsFile;
 pub(crate) use problem::{InputProblem, Located};
 pub(crate) use source::{FileSource, InputFile};
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use okta_idsrc_core::models::BulkUpsertRequestBodyProfilesInner;
+use okta_idsrc_core::models::{
+    BulkUpsertRequestBodyProfilesInner, IdentitySourceUserProfileForDelete,
+};
+
+use crate::mapping::{InputOptions, Mapping};
 
 /// A stream of located entities, or problems.
 pub(crate) type Entries<T> = Box<dyn Iterator<Item = Result<Located<T>, InputProblem>> + Send>;
@@ -56,6 +64,8 @@ fn is_empty_file(path: &Path) -> Result<bool, InputProblem> {
 struct TableFile {
     path: PathBuf,
     format: Format,
+    /// The CSV field delimiter.
+    delimiter: u8,
 }
 
 impl TableFile {
@@ -66,7 +76,22 @@ impl TableFile {
             Some(f) => f,
             None => Format::from_path(&path)?,
         };
-        Ok(Self { path, format })
+        let tsv = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
+        Ok(Self {
+            path,
+            format,
+            delimiter: if tsv { b'\t' } else { b',' },
+        })
+    }
+
+    /// The same file, with the delimiter of `options` if it gives one.
+    fn with_options(mut self, options: &InputOptions) -> Self {
+        if let Some(d) = options.delimiter {
+            self.delimiter = d;
+        }
+        self
     }
 
     /// Opens the file (again) for reading, unless it holds no byte at all: then the problem
@@ -86,9 +111,13 @@ fn open_nonempty(path: &Path, empty: &str) -> Result<File, InputProblem> {
 }
 
 /// A users file: CSV (a header row with `externalId` and profile attributes) or JSON Lines
-/// (`{"externalId":…,"profile":{…}}` per line).
+/// (`{"externalId":…,"profile":{…}}` per line); or, with a mapping, any columns (or flat
+/// objects) the mapping names.
 #[derive(Debug, Clone)]
-pub(crate) struct UsersFile(TableFile);
+pub(crate) struct UsersFile {
+    file: TableFile,
+    mapping: Option<Arc<Mapping>>,
+}
 
 impl UsersFile {
     /// A users file at `path` in `format` (from the extension when `None`).
@@ -96,23 +125,128 @@ impl UsersFile {
         path: impl Into<PathBuf>,
         format: Option<Format>,
     ) -> Result<Self, InputProblem> {
-        TableFile::new(path, format).map(Self)
+        Ok(Self {
+            file: TableFile::new(path, format)?,
+            mapping: None,
+        })
     }
 
-    /// Opens the file (again) and streams its users.
-    pub(crate) fn open(&self) -> Result<Entries<BulkUpsertRequestBodyProfilesInner>, InputProblem> {
-        let empty = match self.0.format {
-            Format::Csv => {
+    /// The same file, read through the mapping and with the delimiter of `options`.
+    #[must_use]
+    pub(crate) fn with_options(mut self, options: &InputOptions) -> Self {
+        self.mapping.clone_from(&options.mapping);
+        self.file = self.file.with_options(options);
+        self
+    }
+
+    /// Whether the mapping turns some rows into deactivations.
+    pub(crate) fn deactivates(&self) -> bool {
+        self.mapping
+            .as_ref()
+            .is_some_and(|m| !m.users.deactivate.is_empty())
+    }
+
+    fn reader(&self) -> Result<File, InputProblem> {
+        let empty = match (self.file.format, &self.mapping) {
+            (Format::Csv, Some(_)) => {
+                "is empty; expected a header row naming the mapping's columns"
+            }
+            (Format::Csv, None) => {
                 "is empty; expected a header row naming externalId and profile attributes"
             }
-            Format::JsonLines => {
+            (Format::JsonLines, Some(_)) => "is empty; expected one JSON object per line",
+            (Format::JsonLines, None) => {
                 "is empty; expected one {\"externalId\":…,\"profile\":{…}} per line"
             }
         };
-        let reader = self.0.open(empty)?;
-        Ok(match self.0.format {
-            Format::Csv => Box::new(csv_users::CsvUsers::new(reader)?),
+        self.file.open(empty)
+    }
+
+    /// Opens the file (again) and streams what each row becomes.
+    pub(crate) fn mapped(&self) -> Result<Entries<Mapped>, InputProblem> {
+        let Some(mapping) = &self.mapping else {
+            return Ok(Box::new(self.open()?.map(|r| {
+                r.map(|l| Located {
+                    line: l.line,
+                    value: Mapped::Upsert(l.value),
+                })
+            })));
+        };
+        let reader = self.reader()?;
+        Ok(match self.file.format {
+            Format::Csv => {
+                let table = table::CsvTable::with_delimiter(reader, self.file.delimiter)?;
+                let columns = mapped::MappedColumns::find(&table, Arc::clone(mapping))
+                    .map_err(|p| table.hinted(p))?;
+                Box::new(table::CsvRows::from_parts(table, columns))
+            }
+            Format::JsonLines => Box::new(mapped::MappedJson::new(reader, Arc::clone(mapping))),
+        })
+    }
+
+    /// Opens the file (again) and streams its users (with a mapping, the rows it upserts).
+    pub(crate) fn open(&self) -> Result<Entries<BulkUpsertRequestBodyProfilesInner>, InputProblem> {
+        if self.mapping.is_some() {
+            return Ok(Box::new(self.mapped()?.filter_map(|r| match r {
+                Ok(Located {
+                    line,
+                    value: Mapped::Upsert(value),
+                }) => Some(Ok(Located { line, value })),
+                Ok(_) => None,
+                Err(e) => Some(Err(e)),
+            })));
+        }
+        let reader = self.reader()?;
+        Ok(match self.file.format {
+            Format::Csv => Box::new(csv_users::CsvUsers::with_delimiter(
+                reader,
+                self.file.delimiter,
+            )?),
             Format::JsonLines => Box::new(jsonl::JsonLines::new(reader)),
         })
+    }
+
+    /// Opens the file (again) and streams the external ids of the rows the mapping
+    /// deactivates. Problems on a line are left to [`open`](Self::open), which reports
+    /// them.
+    pub(crate) fn deactivations(
+        &self,
+    ) -> Result<Entries<IdentitySourceUserProfileForDelete>, InputProblem> {
+        Ok(Box::new(self.mapped()?.filter_map(|r| match r {
+            Ok(Located {
+                line,
+                value: Mapped::Deactivate { external_id, .. },
+            }) => Some(Ok(Located {
+                line,
+                value: IdentitySourceUserProfileForDelete::with(external_id),
+            })),
+            Ok(_) => None,
+            Err(e) if e.line.is_some() => None,
+            Err(e) => Some(Err(e)),
+        })))
+    }
+
+    /// The external ids of the rows the mapping skips (problems are left to
+    /// [`open`](Self::open)).
+    pub(crate) fn skipped(&self) -> Result<HashSet<String>, InputProblem> {
+        let mut ids = HashSet::new();
+        if self
+            .mapping
+            .as_ref()
+            .is_none_or(|m| m.users.skip.is_empty())
+        {
+            return Ok(ids);
+        }
+        for row in self.mapped()? {
+            if let Ok(Located {
+                value: Mapped::Skip { external_id, .. },
+                ..
+            }) = row
+                && !external_id.is_empty()
+            {
+                ids.insert(external_id);
+            }
+        }
+        Ok(ids)
     }
 }

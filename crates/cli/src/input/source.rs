@@ -15,10 +15,16 @@ pub(crate) enum InputFile {
     Users(UsersFile),
     /// External ids of users to deactivate.
     Deactivate(IdsFile),
+    /// The rows of a users file its mapping deactivates.
+    MappedDeactivate(UsersFile),
     /// Groups to create or update.
     Groups(GroupsFile),
     /// Members to add to groups.
     Memberships(MembershipsFile),
+    /// External ids of groups to delete.
+    DeleteGroups(IdsFile),
+    /// Members to remove from groups.
+    RemoveMemberships(MembershipsFile),
 }
 
 /// An input file, named as given on the command line, re-opened on each pass.
@@ -58,6 +64,41 @@ impl FileSource {
         })
     }
 
+    /// For a users file whose mapping deactivates rows, the source of those deactivations
+    /// (the same file, read again).
+    pub(crate) fn mapped_deactivations(&self) -> Option<Self> {
+        match &self.file {
+            InputFile::Users(f) if f.deactivates() => Some(Self {
+                file: InputFile::MappedDeactivate(f.clone()),
+                ..self.clone()
+            }),
+            _ => None,
+        }
+    }
+
+    /// The external ids of the rows a users file's mapping skips.
+    pub(crate) fn skipped(&self) -> Result<std::collections::HashSet<String>, String> {
+        match &self.file {
+            InputFile::Users(f) => f.skipped().map_err(|p| format!("{}: {p}", self.name)),
+            _ => Ok(std::collections::HashSet::new()),
+        }
+    }
+
+    /// For a users file, what each row becomes (problems as the importer's errors).
+    pub(crate) fn mapped_rows(
+        &self,
+    ) -> Option<Result<impl Iterator<Item = Result<Located<super::Mapped>, InputError>>, InputError>>
+    {
+        let InputFile::Users(f) = &self.file else {
+            return None;
+        };
+        Some(
+            f.mapped()
+                .map(|rows| rows.map(|r| r.map_err(|p| self.error(p))))
+                .map_err(|p| self.error(p)),
+        )
+    }
+
     /// A problem of this file as the importer's error.
     fn error(&self, problem: InputProblem) -> InputError {
         let mut e = InputError::new(Arc::clone(&self.name), problem.message);
@@ -95,9 +136,11 @@ impl InputSource for FileSource {
     fn kind(&self) -> EntityKind {
         match &self.file {
             InputFile::Users(_) => EntityKind::UserUpsert,
-            InputFile::Deactivate(_) => EntityKind::UserDeactivate,
+            InputFile::Deactivate(_) | InputFile::MappedDeactivate(_) => EntityKind::UserDeactivate,
             InputFile::Groups(_) => EntityKind::GroupUpsert,
             InputFile::Memberships(_) => EntityKind::MembershipUpsert,
+            InputFile::DeleteGroups(_) => EntityKind::GroupDelete,
+            InputFile::RemoveMemberships(_) => EntityKind::MembershipDelete,
         }
     }
 
@@ -109,7 +152,23 @@ impl InputSource for FileSource {
                     Entity::UserDeactivate(d.external_id.unwrap_or_default())
                 })
             }),
+            InputFile::MappedDeactivate(f) => f.deactivations().map(|e| {
+                self.records(e, |d| {
+                    Entity::UserDeactivate(d.external_id.unwrap_or_default())
+                })
+            }),
             InputFile::Groups(f) => f.open().map(|e| self.records(e, Entity::GroupUpsert)),
+            InputFile::DeleteGroups(f) => f.open().map(|e| {
+                self.records(e, |d| {
+                    Entity::GroupDelete(d.external_id.unwrap_or_default())
+                })
+            }),
+            InputFile::RemoveMemberships(f) => f.open().map(|e| {
+                self.records(e, |m| Entity::MembershipDelete {
+                    group: m.group_external_id,
+                    member: m.member_external_id,
+                })
+            }),
             InputFile::Memberships(f) => f.open().map(|e| {
                 self.records(e, |m| Entity::MembershipUpsert {
                     group: m.group_external_id,

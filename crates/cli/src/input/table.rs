@@ -46,9 +46,9 @@ struct Parser {
 }
 
 impl Parser {
-    fn new() -> Self {
+    fn new(delimiter: u8) -> Self {
         Self {
-            core: csv_core::Reader::new(),
+            core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
             fields: vec![0; FIRST_ROOM],
             ends: vec![0; 16],
             grow_ends: true,
@@ -133,21 +133,38 @@ pub(super) struct CsvTable<R> {
     input: Input<R>,
     parser: Parser,
     headers: Vec<String>,
+    /// What each column is read as: its header, or what a mapping renames it to (`None`:
+    /// ignored).
+    names: Vec<Option<String>>,
     /// The line the current record starts on.
     line: u64,
     /// Line breaks read so far.
     newlines: u64,
     /// Whether the end of the file (or a read error) was reached.
     done: bool,
+    /// The field delimiter.
+    delimiter: u8,
+    /// A header of one field holding this other likely delimiter: errors about the
+    /// header suggest `--delimiter`.
+    hint: Option<&'static str>,
 }
 
 impl<R: Read> CsvTable<R> {
-    /// Reads the header row of `reader`.
+    /// Reads the header row of `reader`, its fields separated by commas.
+    #[cfg(test)]
     pub(super) fn new(reader: R) -> Result<Self, InputProblem> {
+        Self::with_delimiter(reader, b',')
+    }
+
+    /// Reads the header row of `reader`, its fields separated by `delimiter`.
+    pub(super) fn with_delimiter(reader: R, delimiter: u8) -> Result<Self, InputProblem> {
         let mut table = Self {
+            delimiter,
+            hint: None,
             input: Input::new(reader),
-            parser: Parser::new(),
+            parser: Parser::new(delimiter),
             headers: Vec::new(),
+            names: Vec::new(),
             line: 1,
             newlines: 0,
             done: false,
@@ -206,6 +223,13 @@ impl<R: Read> CsvTable<R> {
         }
         table.parser.ends = vec![0; headers.len() + 1];
         table.parser.grow_ends = false;
+        if let [only] = headers.as_slice() {
+            table.hint = [(';', "';'"), ('\t', "tab"), (',', "','")]
+                .into_iter()
+                .find(|(c, _)| only.contains(*c) && *c as u32 != u32::from(delimiter))
+                .map(|(_, name)| name);
+        }
+        table.names = headers.iter().cloned().map(Some).collect();
         table.headers = headers;
         Ok(table)
     }
@@ -284,7 +308,7 @@ impl<R: Read> CsvTable<R> {
                 return Some(InputProblem::file(format!("cannot read it: {e}")));
             }
         };
-        if strict_width(next) != Some(width) {
+        if strict_width(next, self.delimiter) != Some(width) {
             return None;
         }
         let problem = self.unclosed(
@@ -357,14 +381,52 @@ impl<R: Read> CsvTable<R> {
         )
     }
 
+    /// `problem` (one about the header), with a hint when the header reads as one field
+    /// holding another delimiter.
+    pub(super) fn hinted(&self, mut problem: InputProblem) -> InputProblem {
+        if let Some(name) = self.hint {
+            problem.message.push_str(&format!(
+                "; the header is one field holding {name}s: give --delimiter {} if the file is separated by them",
+                if name == "tab" { "tab" } else { name }
+            ));
+        }
+        problem
+    }
+
     /// The header names, trimmed.
     pub(super) fn headers(&self) -> &[String] {
         &self.headers
     }
 
+    /// Renames the columns as the mapping `mapping`'s `renames` say: an error for a column
+    /// it names that the header lacks, or for a column it does not name when it says so.
+    pub(super) fn rename(
+        &mut self,
+        renames: &crate::mapping::Renames,
+        mapping: &str,
+    ) -> Result<(), InputProblem> {
+        for (column, _, line) in &renames.columns {
+            if !self.headers.contains(column) {
+                return Err(InputProblem::at(
+                    1,
+                    format!(
+                        "the header has no column {column:?}, which the mapping {mapping} line {line} maps (found: {})",
+                        self.headers.join(",")
+                    ),
+                ));
+            }
+        }
+        for (i, h) in self.headers.iter().enumerate() {
+            self.names[i] = renames
+                .name_of(h, mapping)
+                .map_err(|m| InputProblem::in_column(1, h, m))?;
+        }
+        Ok(())
+    }
+
     /// The index of the column named `name`, if any.
     pub(super) fn column(&self, name: &str) -> Option<usize> {
-        self.headers.iter().position(|h| h == name)
+        self.names.iter().position(|h| h.as_deref() == Some(name))
     }
 
     /// An error naming the first column not among `known`, and the `columns` a `file` file
@@ -375,8 +437,13 @@ impl<R: Read> CsvTable<R> {
         file: &str,
         columns: &str,
     ) -> Result<(), InputProblem> {
-        match self.headers.iter().find(|h| !known.contains(&h.as_str())) {
-            Some(other) => Err(InputProblem::in_column(
+        let unknown = self
+            .names
+            .iter()
+            .zip(&self.headers)
+            .find(|(n, _)| n.as_deref().is_some_and(|n| !known.contains(&n)));
+        match unknown {
+            Some((_, other)) => Err(InputProblem::in_column(
                 1,
                 other,
                 format!("unknown column; a {file} file has {columns}"),
@@ -427,7 +494,7 @@ impl<R: Read> CsvTable<R> {
 /// The number of fields of `line` (one line, its `\n` removed) read strictly as a record
 /// of its own: `None` unless every quote in it opens a field, closes it (right before a
 /// comma or the end of the line), or is doubled inside it.
-fn strict_width(line: &[u8]) -> Option<usize> {
+fn strict_width(line: &[u8], delimiter: u8) -> Option<usize> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let mut fields = 1;
     let mut rest = line;
@@ -445,7 +512,7 @@ fn strict_width(line: &[u8]) -> Option<usize> {
             rest = &quoted[i + 1..];
             0
         } else {
-            let end = memchr::memchr(b',', rest).unwrap_or(rest.len());
+            let end = memchr::memchr(delimiter, rest).unwrap_or(rest.len());
             if rest[..end].contains(&b'"') {
                 return None;
             }
@@ -453,7 +520,7 @@ fn strict_width(line: &[u8]) -> Option<usize> {
         };
         match rest.get(end) {
             None => return Some(fields),
-            Some(b',') => {
+            Some(d) if *d == delimiter => {
                 fields += 1;
                 rest = &rest[end + 1..];
             }
@@ -480,11 +547,23 @@ pub(super) struct CsvRows<R, C> {
     columns: C,
 }
 
+impl<R: Read, C> CsvRows<R, C> {
+    /// Streams the rows of `table` as `columns` reads them.
+    pub(super) fn from_parts(table: CsvTable<R>, columns: C) -> Self {
+        Self { table, columns }
+    }
+}
+
 impl<R: Read, C: Columns> CsvRows<R, C> {
     /// Reads the header of `reader` and finds the columns in it.
     pub(super) fn new(reader: R) -> Result<Self, InputProblem> {
-        let table = CsvTable::new(reader)?;
-        let columns = C::find(&table)?;
+        Self::with_delimiter(reader, b',')
+    }
+
+    /// Reads the header of `reader`, fields separated by `delimiter`, and finds the columns.
+    pub(super) fn with_delimiter(reader: R, delimiter: u8) -> Result<Self, InputProblem> {
+        let table = CsvTable::with_delimiter(reader, delimiter)?;
+        let columns = C::find(&table).map_err(|p| table.hinted(p))?;
         Ok(Self { table, columns })
     }
 }
@@ -684,7 +763,7 @@ mod tests {
             (b"a,\"b", None),
         ] {
             assert_eq!(
-                strict_width(line),
+                strict_width(line, b','),
                 width,
                 "{:?}",
                 String::from_utf8_lossy(line)

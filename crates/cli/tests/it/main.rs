@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod emulator_cmd;
 mod input;
+mod mapping;
 mod monitor;
 mod oauth;
 mod run;

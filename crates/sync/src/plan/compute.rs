@@ -31,6 +31,10 @@ pub struct Snapshot<'a> {
     /// Sources of memberships (kind [`EntityKind::MembershipUpsert`]); `None`: memberships
     /// are not managed (none is removed).
     pub memberships: Option<&'a [&'a dyn InputSource]>,
+    /// External ids of users the HR source holds but leaves out of the sync (a mapping's
+    /// skipped rows): absent from `users`, yet kept as the state holds them — neither
+    /// upserted nor deactivated.
+    pub kept: Option<&'a HashSet<String>>,
 }
 
 /// How a plan is computed.
@@ -164,13 +168,22 @@ pub fn plan(
     };
 
     // Users, then groups.
-    let users = upserts::<UserUpsert>(
+    let mut users = upserts::<UserUpsert>(
         store,
         target_id,
         counts.users_active + counts.users_inactive,
         snapshot.users,
         &mut reading,
     )?;
+    if let Some(kept) = snapshot.kept {
+        users.leaving.retain(|id| !kept.contains(id));
+        let mut ids: Vec<&String> = kept.iter().collect();
+        ids.sort();
+        reading.fingerprint.u64(ids.len() as u64);
+        for id in ids {
+            reading.fingerprint.bytes(id.as_bytes());
+        }
+    }
     let mut groups = Upserts::default();
     let mut snapshot_groups = None;
     if let Some(sources) = snapshot.groups {
@@ -304,4 +317,65 @@ pub fn plan(
     };
     plan.held = options.thresholds.check(&plan);
     Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use okta_idsrc_core::models::{
+        BulkUpsertRequestBodyProfilesInner, IdentitySourceUserProfileForUpsert,
+    };
+    use okta_idsrc_import::VecSource;
+
+    use super::*;
+    use crate::plan::Applied;
+
+    fn user(id: &str) -> BulkUpsertRequestBodyProfilesInner {
+        let profile = IdentitySourceUserProfileForUpsert::new()
+            .email(format!("{id}@example.com"))
+            .user_name(format!("{id}@example.com"));
+        BulkUpsertRequestBodyProfilesInner::with(id, profile)
+    }
+
+    #[test]
+    fn kept_users_are_neither_upserted_nor_deactivated() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut store = StateStore::open(dir.path().join("state.db")).expect("store");
+        let target = Target::new("https://a.okta.com", "0oa1").expect("target");
+        let id = store.target(&target).expect("target id");
+        let applied = Applied {
+            users_upserted: ["a", "b", "c"]
+                .iter()
+                .map(|i| ((*i).to_owned(), Canonical::of_user(&user(i))))
+                .collect(),
+            ..Applied::default()
+        };
+        store.commit(id, &applied).expect("commit");
+        // b's row is now skipped, c's gone: b is kept, c leaves.
+        let users = VecSource::new(
+            "users",
+            EntityKind::UserUpsert,
+            vec![Entity::UserUpsert(user("a"))],
+        );
+        let sources: [&dyn InputSource; 1] = [&users];
+        let kept: HashSet<String> = ["b".to_owned(), "z".to_owned()].into();
+        let mut options = PlanOptions::default();
+        options.thresholds.allow_deletions = true;
+        let snapshot = |kept| Snapshot {
+            users: &sources,
+            groups: None,
+            memberships: None,
+            kept,
+        };
+        let p = plan(&store, id, &target, snapshot(Some(&kept)), &options).expect("plan");
+        assert!(p.users_upserted.is_empty());
+        let leavers: Vec<&str> = p
+            .users_deactivated
+            .iter()
+            .map(|l| l.external_id.as_str())
+            .collect();
+        assert_eq!(leavers, ["c"]);
+        let without = plan(&store, id, &target, snapshot(None), &options).expect("plan");
+        assert_eq!(without.users_deactivated.len(), 2);
+        assert_ne!(p.input, without.input, "the kept ids are part of the input");
+    }
 }

@@ -146,6 +146,7 @@ pub(crate) fn plan_of(
         users: &users,
         groups: Some(&groups),
         memberships: Some(&memberships),
+        kept: None,
     };
     let store = store.lock().expect("store");
     plan(&store, id, target, snapshot, options).map(Arc::new)
