@@ -365,7 +365,12 @@ async fn execute(args: ImportArgs, seen: &Arc<Seen>) -> Result<(), Failure> {
     let mut sources: Vec<FileSource> = users.mapped_deactivations().into_iter().collect();
     sources.insert(0, users);
     if let Some(path) = &args.deactivate {
-        sources.push(source(path, |p| Ok(InputFile::Deactivate(IdsFile::new(p)))).map_err(input)?);
+        sources.push(
+            source(path, |p| {
+                Ok(InputFile::Deactivate(IdsFile::new(p).with_options(&inputs)))
+            })
+            .map_err(input)?,
+        );
     }
     if let Some(path) = &args.groups {
         sources.push(
@@ -393,8 +398,14 @@ async fn execute(args: ImportArgs, seen: &Arc<Seen>) -> Result<(), Failure> {
         );
     }
     if let Some(path) = &args.delete_groups {
-        sources
-            .push(source(path, |p| Ok(InputFile::DeleteGroups(IdsFile::new(p)))).map_err(input)?);
+        sources.push(
+            source(path, |p| {
+                Ok(InputFile::DeleteGroups(
+                    IdsFile::new(p).with_options(&inputs),
+                ))
+            })
+            .map_err(input)?,
+        );
     }
 
     let target = target(&args).await?;

@@ -24,6 +24,8 @@ enum Layout {
 pub(crate) struct IdsFile {
     path: PathBuf,
     layout: Layout,
+    /// The CSV field delimiter.
+    delimiter: u8,
 }
 
 impl IdsFile {
@@ -32,7 +34,23 @@ impl IdsFile {
     pub(crate) fn new(path: impl Into<PathBuf>) -> Self {
         let path = path.into();
         let layout = Format::from_path(&path).map_or(Layout::Plain, Layout::Structured);
-        Self { path, layout }
+        let tsv = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
+        Self {
+            path,
+            layout,
+            delimiter: if tsv { b'\t' } else { b',' },
+        }
+    }
+
+    /// The same file, with the delimiter of `options` if it gives one.
+    #[must_use]
+    pub(crate) fn with_options(mut self, options: &crate::mapping::InputOptions) -> Self {
+        if let Some(d) = options.delimiter {
+            self.delimiter = d;
+        }
+        self
     }
 
     /// Opens the file (again) and streams its ids.
@@ -40,7 +58,9 @@ impl IdsFile {
         let reader = open_nonempty(&self.path, "is empty; expected one user external id a line")?;
         Ok(match self.layout {
             Layout::Plain => Box::new(PlainIds::new(reader)),
-            Layout::Structured(Format::Csv) => Box::new(CsvIds::new(reader)?),
+            Layout::Structured(Format::Csv) => {
+                Box::new(CsvIds::with_delimiter(reader, self.delimiter)?)
+            }
             Layout::Structured(Format::JsonLines) => Box::new(jsonl::JsonLines::new(reader)),
         })
     }

@@ -556,6 +556,7 @@ impl<R: Read, C> CsvRows<R, C> {
 
 impl<R: Read, C: Columns> CsvRows<R, C> {
     /// Reads the header of `reader` and finds the columns in it.
+    #[cfg(test)]
     pub(super) fn new(reader: R) -> Result<Self, InputProblem> {
         Self::with_delimiter(reader, b',')
     }

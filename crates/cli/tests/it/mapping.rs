@@ -457,6 +457,17 @@ fn delimiters_semicolon_tab_and_the_hint() {
     let (code, _, stderr) = offline(&dir, "u.csv", tsv, &[]);
     assert_eq!(code, 2);
     assert!(stderr.contains("give --delimiter tab"), "{stderr}");
+    // Every CSV input takes the delimiter: a ;-separated deactivations CSV too.
+    let ids = dir.file("gone.csv", "name;externalId\nOld;u9\n");
+    let ids = ids.to_str().expect("utf-8 path");
+    let (code, stdout, stderr) = offline(
+        &dir,
+        "u.csv",
+        semi,
+        &["--delimiter", ";", "--deactivate", ids],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("3 valid entities"), "{stdout}");
     // A mapped export separated by semicolons.
     let export = EXPORT.replace(',', ";");
     let map = dir.file("mapping.toml", MAPPING);
