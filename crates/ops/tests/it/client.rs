@@ -592,6 +592,9 @@ mod tracing_spans {
     async fn one_span_per_call_with_operation_source_status_and_request_id_but_no_secret() {
         let capture = Capture::default();
         let _guard = tracing::subscriber::set_default(capture.clone());
+        // Other tests of this binary reach the same callsites on other threads with no
+        // subscriber; their cached interest ("never") must not hide the spans from this one.
+        tracing::callsite::rebuild_interest_cache();
         let s = Scripted::new();
         s.reply(200, USER_JSON).reply(
             404,
