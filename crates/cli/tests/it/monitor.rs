@@ -111,24 +111,30 @@ fn others(dir: &TempDir, keep: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// `import users.csv --output json --metrics-file okta.prom` in `dir` with `token`: the exit
+/// code, the one JSON object it printed, and the metrics file it wrote.
+async fn import_with_metrics(
+    dir: &TempDir,
+    emulator: &EmulatorHandle,
+    token: &str,
+) -> (i32, Value, String) {
+    let mut cmd = against(dir, emulator, token);
+    let metrics = ["--output", "json", "--metrics-file", "okta.prom"];
+    cmd.args(["import", "users.csv"]).args(metrics);
+    let (code, stdout, stderr) = run_off(cmd).await;
+    let report = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("one JSON object ({e}): {stdout:?} {stderr}"));
+    let text = std::fs::read_to_string(dir.0.join("okta.prom")).expect("metrics file");
+    (code, report, text)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_after_success_match_the_report_and_a_failure_carries_the_last_success_over() {
     let emulator = Emulator::start().await.expect("emulator");
     let dir = TempDir::new();
     dir.file("users.csv", USERS);
-    let mut cmd = against(&dir, &emulator, DEFAULT_TOKEN);
-    cmd.args([
-        "import",
-        "users.csv",
-        "--output",
-        "json",
-        "--metrics-file",
-        "okta.prom",
-    ]);
-    let (code, stdout, stderr) = run_off(cmd).await;
-    assert_eq!(code, 0, "{stderr}");
-    let report: Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
-    let text = std::fs::read_to_string(dir.0.join("okta.prom")).expect("metrics file");
+    let (code, report, text) = import_with_metrics(&dir, &emulator, DEFAULT_TOKEN).await;
+    assert_eq!(code, 0, "{report}");
     let samples = parse_metrics(&text);
     for s in &samples {
         assert_eq!(s.labels["command"], "import", "{s:?}");
@@ -188,19 +194,8 @@ async fn metrics_after_success_match_the_report_and_a_failure_carries_the_last_s
     }
 
     // The next run fails (the token is refused): success 0, the last success carried over.
-    let mut cmd = against(&dir, &emulator, "not-the-token");
-    cmd.args([
-        "import",
-        "users.csv",
-        "--output",
-        "json",
-        "--metrics-file",
-        "okta.prom",
-    ]);
-    let (code, stdout, _) = run_off(cmd).await;
-    assert_eq!(code, 1, "{stdout}");
-    let report: Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
-    let text = std::fs::read_to_string(dir.0.join("okta.prom")).expect("metrics file");
+    let (code, report, text) = import_with_metrics(&dir, &emulator, "not-the-token").await;
+    assert_eq!(code, 1, "{report}");
     let failed = parse_metrics(&text);
     assert_eq!(metric(&failed, "last_run_success", None), Some(0.0));
     assert_eq!(metric(&failed, "last_run_exit_code", None), Some(1.0));

@@ -592,21 +592,29 @@ mod tracing_spans {
     async fn one_span_per_call_with_operation_source_status_and_request_id_but_no_secret() {
         let capture = Capture::default();
         let _guard = tracing::subscriber::set_default(capture.clone());
-        // Other tests of this binary reach the same callsites on other threads with no
-        // subscriber; their cached interest ("never") must not hide the spans from this one.
-        tracing::callsite::rebuild_interest_cache();
+        const NOT_FOUND: &str = r#"{"errorCode":"E0000007","errorSummary":"Not found: a@example.com","errorCauses":[]}"#;
         let s = Scripted::new();
-        s.reply(200, USER_JSON).reply(
-            404,
-            r#"{"errorCode":"E0000007","errorSummary":"Not found: a@example.com","errorCauses":[]}"#,
-        );
+        s.reply(200, USER_JSON)
+            .reply(404, NOT_FOUND)
+            .reply(200, USER_JSON)
+            .reply(404, NOT_FOUND);
         let c = client(&s);
-        c.get_identity_source_user(IDSRC, "EXT1")
-            .await
-            .expect("user");
-        c.get_identity_source_user(IDSRC, "EXT1")
-            .await
-            .expect_err("404");
+        let calls = || async {
+            c.get_identity_source_user(IDSRC, "EXT1")
+                .await
+                .expect("user");
+            c.get_identity_source_user(IDSRC, "EXT1")
+                .await
+                .expect_err("404");
+        };
+        // tracing caches each callsite's interest once, process-wide, from the thread that
+        // first reaches it: another test of this binary, with no subscriber, may have cached
+        // "never". Reach every callsite here, then have them asked again (from this thread,
+        // whose subscriber is the capture), and count only the calls after that.
+        calls().await;
+        tracing::callsite::rebuild_interest_cache();
+        capture.0.lock().expect("lock").clear();
+        calls().await;
         let lines = capture.0.lock().expect("lock").clone();
         let all = lines.join("\n");
         assert_eq!(
