@@ -384,14 +384,13 @@ async fn run_sync(command: SyncCommand) -> Result<(), CliError> {
                 })?;
             }
             record_plan(&plan, true);
+            // Held, with --output json, the failure's object carries the plan.
+            if plan.held.is_none() || common.output == Output::Text {
+                print_plan(&plan, common.output);
+            }
             if let Some(held) = &plan.held {
-                // With --output json, the failure's object carries the plan.
-                if common.output == Output::Text {
-                    print!("{plan}");
-                }
                 return Err(sync_error(SyncError::Held(held.to_string())));
             }
-            print_plan(&plan, common.output);
             Ok(())
         }
         SyncCommand::Apply {

@@ -34,6 +34,18 @@ async fn run_off(mut cmd: Command) -> (i32, String, String) {
         .expect("the run")
 }
 
+/// `import users.csv ARGS` in `dir` against `emulator` with `token`, off the runtime.
+async fn import_off(
+    dir: &TempDir,
+    emulator: &EmulatorHandle,
+    token: &str,
+    args: &[&str],
+) -> (i32, String, String) {
+    let mut cmd = against(dir, emulator, token);
+    cmd.args(["import", "users.csv"]).args(args);
+    run_off(cmd).await
+}
+
 /// One sample of a metrics file: name, labels, value.
 #[derive(Debug)]
 struct Sample {
@@ -118,10 +130,8 @@ async fn import_with_metrics(
     emulator: &EmulatorHandle,
     token: &str,
 ) -> (i32, Value, String) {
-    let mut cmd = against(dir, emulator, token);
     let metrics = ["--output", "json", "--metrics-file", "okta.prom"];
-    cmd.args(["import", "users.csv"]).args(metrics);
-    let (code, stdout, stderr) = run_off(cmd).await;
+    let (code, stdout, stderr) = import_off(dir, emulator, token, &metrics).await;
     let report = serde_json::from_str(stdout.trim())
         .unwrap_or_else(|e| panic!("one JSON object ({e}): {stdout:?} {stderr}"));
     let text = std::fs::read_to_string(dir.0.join("okta.prom")).expect("metrics file");
@@ -296,23 +306,14 @@ async fn a_failed_import_posts_its_report_without_the_token_and_a_success_posts_
     let dir = TempDir::new();
     dir.file("users.csv", USERS);
 
-    let mut cmd = against(&dir, &emulator, DEFAULT_TOKEN);
-    cmd.args(["import", "users.csv", "--notify-webhook", &url]);
-    let (code, _, stderr) = run_off(cmd).await;
+    let (code, _, stderr) =
+        import_off(&dir, &emulator, DEFAULT_TOKEN, &["--notify-webhook", &url]).await;
     assert_eq!(code, 0, "{stderr}");
     assert!(received.all().is_empty(), "no POST on success");
 
     let token = "00secret-token-never-sent";
-    let mut cmd = against(&dir, &emulator, token);
-    cmd.args([
-        "import",
-        "users.csv",
-        "--output",
-        "json",
-        "--notify-webhook",
-        &url,
-    ]);
-    let (code, stdout, stderr) = run_off(cmd).await;
+    let args = ["--output", "json", "--notify-webhook", &url];
+    let (code, stdout, stderr) = import_off(&dir, &emulator, token, &args).await;
     assert_eq!(code, 1, "{stderr}");
     let printed: Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
     let all = received.all();
@@ -448,10 +449,14 @@ async fn a_webhook_that_never_answers_is_given_up_and_the_exit_code_stays() {
     let (url, _) = webhook(false).await;
     let dir = TempDir::new();
     dir.file("users.csv", USERS);
-    let mut cmd = against(&dir, &emulator, "refused-token");
-    cmd.args(["import", "users.csv", "--notify-webhook", &url]);
     let started = Instant::now();
-    let (code, _, stderr) = run_off(cmd).await;
+    let (code, _, stderr) = import_off(
+        &dir,
+        &emulator,
+        "refused-token",
+        &["--notify-webhook", &url],
+    )
+    .await;
     let took = started.elapsed();
     assert_eq!(code, 1, "the run's own exit code: {stderr}");
     assert!(
@@ -574,9 +579,7 @@ async fn plain_progress_says_the_rate_limit_holds_the_run_and_for_how_long() {
         .expect("emulator");
     let dir = TempDir::new();
     dir.file("users.csv", USERS);
-    let mut cmd = against(&dir, &emulator, DEFAULT_TOKEN);
-    cmd.args(["import", "users.csv"]);
-    let (code, _, stderr) = run_off(cmd).await;
+    let (code, _, stderr) = import_off(&dir, &emulator, DEFAULT_TOKEN, &[]).await;
     assert_eq!(code, 0, "{stderr}");
     let held: Vec<&str> = stderr
         .lines()
@@ -605,14 +608,10 @@ async fn plain_progress_says_the_run_waits_for_okta_s_cool_down() {
         .expect("emulator");
     let dir = TempDir::new();
     dir.file("users.csv", USERS);
-    let mut cmd = against(&dir, &emulator, DEFAULT_TOKEN);
-    cmd.args(["import", "users.csv"]);
-    let (code, _, stderr) = run_off(cmd).await;
+    let (code, _, stderr) = import_off(&dir, &emulator, DEFAULT_TOKEN, &[]).await;
     assert_eq!(code, 0, "{stderr}");
     // The second import right after the first: Okta refuses its session for a while.
-    let mut cmd = against(&dir, &emulator, DEFAULT_TOKEN);
-    cmd.args(["import", "users.csv"]);
-    let (code, _, stderr) = run_off(cmd).await;
+    let (code, _, stderr) = import_off(&dir, &emulator, DEFAULT_TOKEN, &[]).await;
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stderr
