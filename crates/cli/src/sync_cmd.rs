@@ -460,11 +460,8 @@ async fn run_sync(command: SyncCommand) -> Result<(), CliError> {
             if common.output == Output::Text {
                 print!("{plan}");
             }
-            // Held (nothing sent) as apply holds it: an empty snapshot whatever, else unless allowed.
-            let held = plan
-                .held
-                .as_ref()
-                .is_some_and(|h| h.what == "snapshot" || !allow_deletions);
+            // Held (nothing sent) as apply holds it.
+            let held = plan.held.as_ref().is_some_and(|h| h.holds(allow_deletions));
             record_plan(&plan, held);
             execute(
                 store,

@@ -291,7 +291,7 @@ where
         });
     }
     if let Some(held) = &plan.held
-        && (held.what == "snapshot" || !options.allow_deletions)
+        && held.holds(options.allow_deletions)
     {
         let mut s = lock(store);
         let run = s.begin_run(target, options.command, now())?;

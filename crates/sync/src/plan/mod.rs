@@ -166,6 +166,14 @@ pub struct Held {
     pub rule: String,
 }
 
+impl Held {
+    /// Whether it still holds the plan when deletions are `allowed` (`--allow-deletions`):
+    /// an empty snapshot file always does, a crossed threshold only when not allowed.
+    pub fn holds(&self, allowed: bool) -> bool {
+        self.what == "snapshot" || !allowed
+    }
+}
+
 impl fmt::Display for Held {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.what == "snapshot" {
