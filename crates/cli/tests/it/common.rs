@@ -84,3 +84,20 @@ pub(crate) fn one_object(stdout: &str) -> serde_json::Value {
     assert!(value.is_object(), "{value}");
     value
 }
+
+/// The binary in `dir`, pointed at `emulator` by the environment (as a cron job would be)
+/// with `token`.
+pub(crate) fn against(
+    dir: &TempDir,
+    emulator: &okta_idsrc_emulator::EmulatorHandle,
+    token: &str,
+) -> Command {
+    let mut cmd = cli(dir);
+    cmd.env("OKTA_CLIENT_ORGURL", emulator.base_url())
+        .env("OKTA_CLIENT_TOKEN", token)
+        .env(
+            "OKTA_IDSRC_SOURCE",
+            okta_idsrc_emulator::DEFAULT_IDENTITY_SOURCE,
+        );
+    cmd
+}

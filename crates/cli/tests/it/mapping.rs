@@ -5,7 +5,7 @@ use std::process::Command;
 
 use okta_idsrc_emulator::{DEFAULT_IDENTITY_SOURCE, DEFAULT_TOKEN, Emulator, EmulatorHandle};
 
-use crate::common::{TempDir, cli, exits};
+use crate::common::{TempDir, against, cli, exits};
 
 /// The example export and mapping, as shipped in examples/data/workday.
 const EXPORT: &str = include_str!("../../../../examples/data/workday/export.csv");
@@ -13,11 +13,7 @@ const MAPPING: &str = include_str!("../../../../examples/data/workday/mapping.to
 
 /// The binary in `dir`, pointed at `emulator` by the environment.
 fn okta(dir: &TempDir, emulator: &EmulatorHandle) -> Command {
-    let mut cmd = cli(dir);
-    cmd.env("OKTA_CLIENT_ORGURL", emulator.base_url())
-        .env("OKTA_CLIENT_TOKEN", DEFAULT_TOKEN)
-        .env("OKTA_IDSRC_SOURCE", DEFAULT_IDENTITY_SOURCE);
-    cmd
+    against(dir, emulator, DEFAULT_TOKEN)
 }
 
 /// The export with the row of `id` changed by `edit` (its fields, in header order).

@@ -12,20 +12,11 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use crate::common::{TempDir, cli, run};
+use crate::common::{TempDir, against, cli, run};
 
 const USERS: &str = "externalId,email,userName\n\
                      u1,ann@example.com,ann@example.com\n\
                      u2,bob@example.com,bob@example.com\n";
-
-/// The binary in `dir`, pointed at `emulator` by the environment with `token`.
-fn against(dir: &TempDir, emulator: &EmulatorHandle, token: &str) -> Command {
-    let mut cmd = cli(dir);
-    cmd.env("OKTA_CLIENT_ORGURL", emulator.base_url())
-        .env("OKTA_CLIENT_TOKEN", token)
-        .env("OKTA_IDSRC_SOURCE", DEFAULT_IDENTITY_SOURCE);
-    cmd
-}
 
 /// Runs `cmd` off the runtime (the emulator and the listener go on meanwhile).
 async fn run_off(mut cmd: Command) -> (i32, String, String) {

@@ -7,7 +7,7 @@ use okta_idsrc_emulator::{DEFAULT_IDENTITY_SOURCE, DEFAULT_TOKEN, Emulator, Emul
 use okta_idsrc_sync::StateLock;
 use serde_json::Value;
 
-use crate::common::{TempDir, cli, exits, one_object};
+use crate::common::{TempDir, against, cli, exits, one_object};
 
 const HEADER: &str = "externalId,userName,email,firstName,lastName,title\n";
 
@@ -28,11 +28,8 @@ fn export(ids: impl IntoIterator<Item = usize>, titles: &[(usize, &str)]) -> Str
 
 /// The binary in `dir`, pointed at `emulator` by the environment, as a cron job would be.
 fn sync(dir: &TempDir, emulator: &EmulatorHandle) -> Command {
-    let mut cmd = cli(dir);
-    cmd.env("OKTA_CLIENT_ORGURL", emulator.base_url())
-        .env("OKTA_CLIENT_TOKEN", DEFAULT_TOKEN)
-        .env("OKTA_IDSRC_SOURCE", DEFAULT_IDENTITY_SOURCE)
-        .arg("sync");
+    let mut cmd = against(dir, emulator, DEFAULT_TOKEN);
+    cmd.arg("sync");
     cmd
 }
 
