@@ -146,6 +146,12 @@ async def create_session(c, source):
     return raw.get("id"), status_of(resp, err), data
 
 
+async def upload_all(source, session_id, loads):
+    """Uploads each load, a (check name, SDK upload method, body), in order: each one 202."""
+    for name, upload, body in loads:
+        check_status(f"{name}: 202", await upload(source, session_id, body), 202)
+
+
 async def wait_for(c, source, session_id, status, seconds=20):
     deadline = time.monotonic() + seconds
     last = None
@@ -204,11 +210,6 @@ async def lifecycle(org_url, token, source):
 
     # Bulk loads and start-import, polled to COMPLETED.
     session_id, status, _ = await create_session(c, source)
-    check_status(
-        "bulk upsert: 202",
-        await c.upload_identity_source_data_for_upsert(source, session_id, users_body(0, 5)),
-        202,
-    )
     groups = BulkGroupUpsertRequestBody(
         profiles=[
             BulkGroupUpsertRequestBodyProfilesInner(
@@ -223,11 +224,6 @@ async def lifecycle(org_url, token, source):
             ),
         ]
     )
-    check_status(
-        "bulk groups upsert: 202",
-        await c.upload_identity_source_groups_for_upsert(source, session_id, groups),
-        202,
-    )
     members = BulkGroupMembershipsUpsertRequestBody(
         memberships=[
             IdentitySourceGroupMembershipsUpsertProfileInner(
@@ -236,11 +232,11 @@ async def lifecycle(org_url, token, source):
             )
         ]
     )
-    check_status(
-        "bulk memberships upsert: 202",
-        await c.upload_identity_source_group_memberships_for_upsert(source, session_id, members),
-        202,
-    )
+    await upload_all(source, session_id, [
+        ("bulk upsert", c.upload_identity_source_data_for_upsert, users_body(0, 5)),
+        ("bulk groups upsert", c.upload_identity_source_groups_for_upsert, groups),
+        ("bulk memberships upsert", c.upload_identity_source_group_memberships_for_upsert, members),
+    ])
     check_data(
         "start import: 200 TRIGGERED",
         await c.start_import_from_identity_source(source, session_id),
@@ -329,17 +325,7 @@ async def lifecycle(org_url, token, source):
     deletes = BulkDeleteRequestBody(
         entity_type="USERS", profiles=[IdentitySourceUserProfileForDelete(external_id="sdk-4")]
     )
-    check_status(
-        "bulk delete: 202",
-        await c.upload_identity_source_data_for_delete(source, session_id, deletes),
-        202,
-    )
     gone = BulkGroupDeleteRequestBody(external_ids=["sdk-doomed"])
-    check_status(
-        "bulk groups delete: 202",
-        await c.upload_identity_source_groups_data_for_delete(source, session_id, gone),
-        202,
-    )
     leave = BulkGroupMembershipsDeleteRequestBody(
         memberships=[
             IdentitySourceGroupMembershipsDeleteProfileInner(
@@ -347,11 +333,11 @@ async def lifecycle(org_url, token, source):
             )
         ]
     )
-    check_status(
-        "bulk memberships delete: 202",
-        await c.upload_identity_source_group_memberships_for_delete(source, session_id, leave),
-        202,
-    )
+    await upload_all(source, session_id, [
+        ("bulk delete", c.upload_identity_source_data_for_delete, deletes),
+        ("bulk groups delete", c.upload_identity_source_groups_data_for_delete, gone),
+        ("bulk memberships delete", c.upload_identity_source_group_memberships_for_delete, leave),
+    ])
     check_data(
         "second import triggered",
         await c.start_import_from_identity_source(source, session_id),

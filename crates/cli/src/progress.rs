@@ -172,29 +172,29 @@ mod tests {
 
     #[test]
     fn holds_say_what_and_for_how_long() {
-        assert_eq!(
-            hold_text(
+        let secs = Duration::from_secs;
+        for (waiting, elapsed, left, text) in [
+            (
                 WaitingFor::SessionCooldown,
-                Duration::from_secs(48),
-                Some(Duration::from_secs(252))
+                48,
+                Some(252),
+                "waiting for Okta's cool-down, 4m 12s left",
             ),
-            "waiting for Okta's cool-down, 4m 12s left"
-        );
-        assert_eq!(
-            hold_text(
+            (
                 WaitingFor::RateLimit,
-                Duration::from_secs(1),
-                Some(Duration::from_secs(20))
+                1,
+                Some(20),
+                "held by the rate limit, 20s left",
             ),
-            "held by the rate limit, 20s left"
-        );
-        assert_eq!(
-            hold_text(WaitingFor::RateLimit, Duration::from_secs(7), None),
-            "held by the rate limit (7s so far)"
-        );
-        assert_eq!(
-            hold_text(WaitingFor::Retry, Duration::from_secs(3), None),
-            "waiting to retry (3s so far)"
-        );
+            (
+                WaitingFor::RateLimit,
+                7,
+                None,
+                "held by the rate limit (7s so far)",
+            ),
+            (WaitingFor::Retry, 3, None, "waiting to retry (3s so far)"),
+        ] {
+            assert_eq!(hold_text(waiting, secs(elapsed), left.map(secs)), text);
+        }
     }
 }

@@ -8,7 +8,7 @@
 //! the report's printing; each is a few dozen lines once those are shared.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use clap::{Args, Subcommand};
 use okta_idsrc_import::InputSource;
@@ -131,7 +131,7 @@ fn sync_error(e: SyncError) -> CliError {
 }
 
 /// The state file, opened, with its lock held.
-fn open(path: &Path, command: &str) -> Result<(StateLock, StateStore), CliError> {
+fn open(path: &Path, command: &str) -> Result<(StateLock, SharedStore), CliError> {
     let holder = format!(
         "okta-idsrc sync {command} (pid {}) on {}",
         std::process::id(),
@@ -139,7 +139,29 @@ fn open(path: &Path, command: &str) -> Result<(StateLock, StateStore), CliError>
     );
     let lock = StateLock::acquire(path, &holder).map_err(sync_error)?;
     let store = StateStore::open(path).map_err(sync_error)?;
-    Ok((lock, store))
+    Ok((lock, Arc::new(Mutex::new(store))))
+}
+
+/// The state store, shared with the apply that records into it.
+type SharedStore = Arc<Mutex<StateStore>>;
+
+/// The store, locked (a panic while it was held leaves the store itself consistent: each
+/// change is one SQLite transaction).
+fn locked(store: &SharedStore) -> MutexGuard<'_, StateStore> {
+    store.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// What `plan` and `run` start from, in this order: the target, the snapshot's files, and
+/// the state file locked for `command`.
+fn start(
+    common: &CommonArgs,
+    snapshot: &SnapshotArgs,
+    command: &str,
+) -> Result<(Target, Files, StateLock, SharedStore), CliError> {
+    let target = common.conn.target()?;
+    let files = snapshot.files()?;
+    let (lock, store) = open(&common.state, command)?;
+    Ok((target, files, lock, store))
 }
 
 /// The snapshot's files as sources: users, groups, memberships.
@@ -192,11 +214,12 @@ impl SnapshotArgs {
 
 /// Plans `files` against `target`'s state.
 fn make_plan(
-    store: &mut StateStore,
+    store: &SharedStore,
     target: &Target,
     files: &Files,
     options: &PlanOptions,
 ) -> Result<Plan, CliError> {
+    let mut store = locked(store);
     let id = store.target(target).map_err(sync_error)?;
     let kept = files.users.skipped().map_err(CliError::usage)?;
     let users: [&dyn InputSource; 1] = [&files.users];
@@ -213,7 +236,7 @@ fn make_plan(
         memberships: files.memberships.as_ref().map(|_| memberships.as_slice()),
         kept: Some(&kept),
     };
-    okta_idsrc_sync::plan(store, id, target, snapshot, options).map_err(sync_error)
+    okta_idsrc_sync::plan(&store, id, target, snapshot, options).map_err(sync_error)
 }
 
 /// The plan as `sync plan --output json` prints it.
@@ -373,10 +396,8 @@ async fn run_sync(command: SyncCommand) -> Result<(), CliError> {
             out,
             common,
         } => {
-            let target = common.conn.target()?;
-            let files = snapshot.files()?;
-            let (_lock, mut store) = open(&common.state, "plan")?;
-            let plan = make_plan(&mut store, &target, &files, &snapshot.options(false))?;
+            let (target, files, _lock, store) = start(&common, &snapshot, "plan")?;
+            let plan = make_plan(&store, &target, &files, &snapshot.options(false))?;
             if let Some(out) = &out {
                 let text = serde_json::to_vec_pretty(&plan).expect("a plan serializes");
                 std::fs::write(out, text).map_err(|e| {
@@ -420,58 +441,31 @@ async fn run_sync(command: SyncCommand) -> Result<(), CliError> {
                 )));
             }
             let (_lock, store) = open(&common.state, "apply")?;
-            execute(
-                store,
-                &target,
-                &Arc::new(parsed),
-                &common,
-                "apply",
-                allow_deletions,
-            )
-            .await
+            let plan = Arc::new(parsed);
+            execute(&store, &target, &plan, &common, "apply", allow_deletions).await
         }
         SyncCommand::Run {
             snapshot,
             allow_deletions,
             common,
         } => {
-            let target = common.conn.target()?;
-            let files = snapshot.files()?;
-            let (_lock, mut store) = open(&common.state, "run")?;
-            let id = store.target(&target).map_err(sync_error)?;
+            let (target, files, _lock, store) = start(&common, &snapshot, "run")?;
+            let id = locked(&store).target(&target).map_err(sync_error)?;
             // A run killed in the middle of its plan: finish that plan first.
-            if let Some(unfinished) = store.applying(id).map_err(sync_error)?
-                && let Some(earlier) = unfinished.plan
-            {
+            let unfinished = locked(&store).applying(id).map_err(sync_error)?;
+            if let Some(earlier) = unfinished.and_then(|u| u.plan) {
                 crate::logging::notice("finishing the plan of an interrupted run first");
-                let shared = Arc::new(Mutex::new(store));
-                execute_shared(&shared, &target, &Arc::new(earlier), &common, "run", true).await?;
-                store = Arc::try_unwrap(shared)
-                    .map_err(|_| CliError::failure("the state is still in use"))?
-                    .into_inner()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                execute(&store, &target, &Arc::new(earlier), &common, "run", true).await?;
             }
-            let plan = make_plan(
-                &mut store,
-                &target,
-                &files,
-                &snapshot.options(allow_deletions),
-            )?;
+            let plan = make_plan(&store, &target, &files, &snapshot.options(allow_deletions))?;
             if common.output == Output::Text {
                 print!("{plan}");
             }
             // Held (nothing sent) as apply holds it.
             let held = plan.held.as_ref().is_some_and(|h| h.holds(allow_deletions));
             record_plan(&plan, held);
-            execute(
-                store,
-                &target,
-                &Arc::new(plan),
-                &common,
-                "run",
-                allow_deletions,
-            )
-            .await
+            let plan = Arc::new(plan);
+            execute(&store, &target, &plan, &common, "run", allow_deletions).await
         }
         SyncCommand::Status { common } => status(&common),
     }
@@ -479,30 +473,14 @@ async fn run_sync(command: SyncCommand) -> Result<(), CliError> {
 
 /// Applies `plan` with a client of the target.
 async fn execute(
-    store: StateStore,
+    store: &SharedStore,
     target: &Target,
     plan: &Arc<Plan>,
     common: &CommonArgs,
     command: &'static str,
     allow_deletions: bool,
 ) -> Result<(), CliError> {
-    let store = Arc::new(Mutex::new(store));
-    execute_shared(&store, target, plan, common, command, allow_deletions).await
-}
-
-async fn execute_shared(
-    store: &Arc<Mutex<StateStore>>,
-    target: &Target,
-    plan: &Arc<Plan>,
-    common: &CommonArgs,
-    command: &'static str,
-    allow_deletions: bool,
-) -> Result<(), CliError> {
-    let id = store
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .target(target)
-        .map_err(sync_error)?;
+    let id = locked(store).target(target).map_err(sync_error)?;
     let connected = common.conn.connect().await?;
     let options = apply_options(command, allow_deletions);
     let result =

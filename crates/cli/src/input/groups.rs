@@ -1,67 +1,50 @@
 //! Groups: CSV `externalId,displayName,description` or JSON Lines
 //! `{"externalId":…,"profile":{"displayName":…,"description":…}}`.
 
+use std::fs::File;
 use std::io::Read;
-use std::path::PathBuf;
-use std::sync::Arc;
 
 use okta_idsrc_core::models::{
     BulkGroupUpsertRequestBodyProfilesInner, IdentitySourceGroupProfileForUpsert,
 };
 
-use crate::mapping::{InputOptions, Mapping};
+use crate::mapping::{Mapping, Renames};
 
 use super::table::{Columns, CsvRows, CsvTable};
-use super::{Entries, Format, InputProblem, TableFile, jsonl};
-
-/// The columns a groups CSV may have.
-const COLUMNS: &str = "externalId,displayName[,description]";
+use super::{Entries, InputProblem, Section, SectionFile, jsonl};
 
 /// A groups file.
-#[derive(Debug, Clone)]
-pub(crate) struct GroupsFile(TableFile, Option<Arc<Mapping>>);
+pub(crate) type GroupsFile = SectionFile<Groups>;
 
-impl GroupsFile {
-    /// A groups file at `path`, its format from its extension.
-    pub(crate) fn new(path: impl Into<PathBuf>) -> Result<Self, InputProblem> {
-        TableFile::new(path, None).map(|f| Self(f, None))
+/// Groups files: `[groups]` in a mapping.
+pub(crate) struct Groups;
+
+impl Section for Groups {
+    const NAME: &'static str = "groups";
+    const COLUMNS: &'static str = "externalId,displayName[,description]";
+    type Row = BulkGroupUpsertRequestBodyProfilesInner;
+
+    fn renames(mapping: &Mapping) -> &Renames {
+        &mapping.groups
     }
 
-    /// The same file, its columns renamed by the mapping's `[groups]`, with the
-    /// delimiter of `options`.
-    #[must_use]
-    pub(crate) fn with_options(mut self, options: &InputOptions) -> Self {
-        self.1 = options.mapping.clone().filter(|m| !m.groups.is_identity());
-        self.0 = self.0.with_options(options);
-        self
+    fn csv(
+        reader: File,
+        delimiter: u8,
+        renames: Option<(&Renames, &str)>,
+    ) -> Result<Entries<Self::Row>, InputProblem> {
+        Ok(Box::new(CsvRows::<_, GroupColumns>::renamed(
+            reader, delimiter, renames,
+        )?))
     }
 
-    /// Opens the file (again) and streams its groups.
-    pub(crate) fn open(
-        &self,
-    ) -> Result<Entries<BulkGroupUpsertRequestBodyProfilesInner>, InputProblem> {
-        let reader = self
-            .0
-            .open(&format!("is empty; expected a header row {COLUMNS}"))?;
-        Ok(match self.0.format {
-            Format::Csv => match &self.1 {
-                None => Box::new(CsvGroups::with_delimiter(reader, self.0.delimiter)?),
-                Some(m) => {
-                    let mut table = CsvTable::with_delimiter(reader, self.0.delimiter)?;
-                    table.rename(&m.groups, &m.name)?;
-                    let columns = GroupColumns::find(&table).map_err(|p| table.hinted(p))?;
-                    Box::new(CsvRows::from_parts(table, columns))
-                }
-            },
-            Format::JsonLines if self.1.is_some() => {
-                return Err(InputProblem::file(
-                    "is JSON Lines, and the mapping's [groups] renames CSV columns only; give a CSV file, or remove [groups] from the mapping",
-                ));
-            }
-            Format::JsonLines => Box::new(jsonl::JsonLines::new(reader)),
-        })
+    fn json_lines(reader: File) -> Entries<Self::Row> {
+        Box::new(jsonl::JsonLines::new(reader))
     }
 }
+
+/// The columns a groups CSV may have.
+const COLUMNS: &str = Groups::COLUMNS;
 
 /// The columns of a groups CSV.
 struct GroupColumns {
@@ -105,6 +88,7 @@ impl Columns for GroupColumns {
 }
 
 /// Streams groups from CSV.
+#[cfg(test)]
 type CsvGroups<R> = CsvRows<R, GroupColumns>;
 
 #[cfg(test)]

@@ -147,49 +147,14 @@ impl MappedColumns {
             }
         }
         let mut kept = Vec::new();
-        let given = |t: &Target| {
-            users.columns.iter().any(|c| c.target == *t)
-                || users.derived.iter().any(|d| d.target == *t)
-        };
         for (i, h) in headers.iter().enumerate() {
-            if users.uses(h) {
-                continue;
-            }
-            match users.unmapped {
-                Unmapped::Ignore => {}
-                Unmapped::Error => {
-                    return Err(InputProblem::in_column(
-                        1,
-                        h,
-                        format!(
-                            "is not named in the mapping {} (unmapped = \"error\"); map it under [columns], or set unmapped = \"ignore\"",
-                            mapping.name
-                        ),
-                    ));
-                }
-                Unmapped::Keep => {
-                    let target = Target::parse(h).map_err(|m| {
-                        InputProblem::in_column(
-                            1,
-                            h,
-                            format!("{m} (kept under its own name: the mapping {} has unmapped = \"keep\"; map it, or set unmapped = \"ignore\")", mapping.name),
-                        )
-                    })?;
-                    if given(&target) {
-                        return Err(InputProblem::in_column(
-                            1,
-                            h,
-                            format!(
-                                "kept under its own name, would give {h}, which the mapping {} gives already; set unmapped = \"ignore\"",
-                                mapping.name
-                            ),
-                        ));
-                    }
-                    kept.push((i, target));
-                }
+            if let Some(target) = unmapped_column(&mapping, 1, h)? {
+                kept.push((i, target));
             }
         }
-        if !given(&Target::ExternalId) && !kept.iter().any(|(_, t)| *t == Target::ExternalId) {
+        if !mapping.users.gives(&Target::ExternalId)
+            && !kept.iter().any(|(_, t)| *t == Target::ExternalId)
+        {
             return Err(InputProblem::at(
                 1,
                 format!(
@@ -203,6 +168,51 @@ impl MappedColumns {
             index,
             kept,
         })
+    }
+}
+
+/// What the column (or JSON key) `name`, at `line`, becomes when the mapping names it
+/// nowhere, by its `unmapped`: nothing (`ignore`), an error (`error`), or the attribute of its
+/// own name (`keep`), refused when `name` is no attribute's or the mapping gives it already.
+fn unmapped_column(
+    mapping: &Mapping,
+    line: u64,
+    name: &str,
+) -> Result<Option<Target>, InputProblem> {
+    let users = &mapping.users;
+    if users.uses(name) {
+        return Ok(None);
+    }
+    match users.unmapped {
+        Unmapped::Ignore => Ok(None),
+        Unmapped::Error => Err(InputProblem::in_column(
+            line,
+            name,
+            format!(
+                "is not named in the mapping {} (unmapped = \"error\"); map it under [columns], or set unmapped = \"ignore\"",
+                mapping.name
+            ),
+        )),
+        Unmapped::Keep => {
+            let target = Target::parse(name).map_err(|m| {
+                InputProblem::in_column(
+                    line,
+                    name,
+                    format!("{m} (kept under its own name: the mapping {} has unmapped = \"keep\"; map it, or set unmapped = \"ignore\")", mapping.name),
+                )
+            })?;
+            if users.gives(&target) {
+                return Err(InputProblem::in_column(
+                    line,
+                    name,
+                    format!(
+                        "kept under its own name, would give {name}, which the mapping {} gives already; set unmapped = \"ignore\"",
+                        mapping.name
+                    ),
+                ));
+            }
+            Ok(Some(target))
+        }
     }
 }
 
@@ -314,29 +324,10 @@ impl<R: Read> MappedJson<R> {
             s.3 |= values.contains_key(&s.0);
         }
         let cells = JsonCells { line, values };
-        let users = &self.mapping.users;
         let mut kept = Vec::new();
         for key in cells.values.keys() {
-            if users.uses(key) {
-                continue;
-            }
-            match users.unmapped {
-                Unmapped::Ignore => {}
-                Unmapped::Error => {
-                    return Err(InputProblem::in_column(
-                        line,
-                        key,
-                        format!(
-                            "is not named in the mapping {} (unmapped = \"error\"); map it under [columns], or set unmapped = \"ignore\"",
-                            self.mapping.name
-                        ),
-                    ));
-                }
-                Unmapped::Keep => {
-                    let target =
-                        Target::parse(key).map_err(|m| InputProblem::in_column(line, key, m))?;
-                    kept.push((target, key.clone()));
-                }
+            if let Some(target) = unmapped_column(&self.mapping, line, key)? {
+                kept.push((target, key.clone()));
             }
         }
         let mut values = Vec::with_capacity(kept.len());

@@ -2,16 +2,15 @@
 //! `{"groupExternalId":…,"memberExternalId":…}` (or `"memberExternalIds":[…]`).
 
 use std::collections::VecDeque;
+use std::fs::File;
 use std::io::Read;
-use std::path::PathBuf;
-use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::mapping::{InputOptions, Mapping};
+use crate::mapping::{Mapping, Renames};
 
 use super::table::{Columns, CsvRows, CsvTable};
-use super::{Entries, Format, InputProblem, Located, TableFile, jsonl};
+use super::{Entries, InputProblem, Located, Section, SectionFile, jsonl};
 
 /// The columns of a memberships CSV.
 const COLUMNS: &str = "groupExternalId,memberExternalId";
@@ -26,51 +25,35 @@ pub(crate) struct Membership {
 }
 
 /// A memberships file.
-#[derive(Debug, Clone)]
-pub(crate) struct MembershipsFile(TableFile, Option<Arc<Mapping>>);
+pub(crate) type MembershipsFile = SectionFile<Memberships>;
 
-impl MembershipsFile {
-    /// A memberships file at `path`, its format from its extension.
-    pub(crate) fn new(path: impl Into<PathBuf>) -> Result<Self, InputProblem> {
-        TableFile::new(path, None).map(|f| Self(f, None))
+/// Memberships files: `[memberships]` in a mapping.
+pub(crate) struct Memberships;
+
+impl Section for Memberships {
+    const NAME: &'static str = "memberships";
+    const COLUMNS: &'static str = COLUMNS;
+    type Row = Membership;
+
+    fn renames(mapping: &Mapping) -> &Renames {
+        &mapping.memberships
     }
 
-    /// The same file, its columns renamed by the mapping's `[memberships]`, with the
-    /// delimiter of `options`.
-    #[must_use]
-    pub(crate) fn with_options(mut self, options: &InputOptions) -> Self {
-        self.1 = options
-            .mapping
-            .clone()
-            .filter(|m| !m.memberships.is_identity());
-        self.0 = self.0.with_options(options);
-        self
+    fn csv(
+        reader: File,
+        delimiter: u8,
+        renames: Option<(&Renames, &str)>,
+    ) -> Result<Entries<Self::Row>, InputProblem> {
+        Ok(Box::new(CsvRows::<_, MembershipColumns>::renamed(
+            reader, delimiter, renames,
+        )?))
     }
 
-    /// Opens the file (again) and streams its memberships, one member at a time.
-    pub(crate) fn open(&self) -> Result<Entries<Membership>, InputProblem> {
-        let reader = self
-            .0
-            .open(&format!("is empty; expected a header row {COLUMNS}"))?;
-        Ok(match self.0.format {
-            Format::Csv => match &self.1 {
-                None => Box::new(CsvMemberships::with_delimiter(reader, self.0.delimiter)?),
-                Some(m) => {
-                    let mut table = CsvTable::with_delimiter(reader, self.0.delimiter)?;
-                    table.rename(&m.memberships, &m.name)?;
-                    let columns = MembershipColumns::find(&table).map_err(|p| table.hinted(p))?;
-                    Box::new(CsvRows::from_parts(table, columns))
-                }
-            },
-            Format::JsonLines if self.1.is_some() => {
-                return Err(InputProblem::file(
-                    "is JSON Lines, and the mapping's [memberships] renames CSV columns only; give a CSV file, or remove [memberships] from the mapping",
-                ));
-            }
-            Format::JsonLines => Box::new(JsonMemberships {
-                lines: jsonl::JsonLines::new(reader),
-                pending: VecDeque::new(),
-            }),
+    /// One member at a time, from either form of a line.
+    fn json_lines(reader: File) -> Entries<Membership> {
+        Box::new(JsonMemberships {
+            lines: jsonl::JsonLines::new(reader),
+            pending: VecDeque::new(),
         })
     }
 }
@@ -105,6 +88,7 @@ impl Columns for MembershipColumns {
 }
 
 /// Streams memberships from CSV.
+#[cfg(test)]
 type CsvMemberships<R> = CsvRows<R, MembershipColumns>;
 
 /// One line of a memberships JSON Lines file.

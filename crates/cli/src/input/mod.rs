@@ -30,6 +30,7 @@ pub(crate) use problem::{InputProblem, Located};
 pub(crate) use source::{FileSource, InputFile};
 
 use std::collections::HashSet;
+use std::fmt;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -39,7 +40,7 @@ use okta_idsrc_core::models::{
     BulkUpsertRequestBodyProfilesInner, IdentitySourceUserProfileForDelete,
 };
 
-use crate::mapping::{InputOptions, Mapping};
+use crate::mapping::{InputOptions, Mapping, Renames};
 
 /// A stream of located entities, or problems.
 pub(crate) type Entries<T> = Box<dyn Iterator<Item = Result<Located<T>, InputProblem>> + Send>;
@@ -98,6 +99,100 @@ impl TableFile {
     /// is `empty`, saying what the file should hold.
     fn open(&self, empty: &str) -> Result<File, InputProblem> {
         open_nonempty(&self.path, empty)
+    }
+}
+
+/// What a groups or memberships file holds: its mapping section, its header and readers.
+pub(super) trait Section {
+    /// The section's name in the mapping file (`groups` for `[groups]`).
+    const NAME: &'static str;
+    /// The header a CSV file should have.
+    const COLUMNS: &'static str;
+    /// What a row holds.
+    type Row: 'static;
+
+    /// The section's renames in `mapping`.
+    fn renames(mapping: &Mapping) -> &Renames;
+
+    /// Streams a CSV file, fields separated by `delimiter`, its header renamed first as
+    /// `renames` says (the section and the mapping file's name).
+    fn csv(
+        reader: File,
+        delimiter: u8,
+        renames: Option<(&Renames, &str)>,
+    ) -> Result<Entries<Self::Row>, InputProblem>;
+
+    /// Streams a JSON Lines file.
+    fn json_lines(reader: File) -> Entries<Self::Row>;
+}
+
+/// A groups or memberships file ([`Section`] `S`), with the mapping whose section renames the
+/// file's columns.
+pub(crate) struct SectionFile<S> {
+    file: TableFile,
+    mapping: Option<Arc<Mapping>>,
+    section: std::marker::PhantomData<fn() -> S>,
+}
+
+impl<S> fmt::Debug for SectionFile<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SectionFile")
+            .field("file", &self.file)
+            .field("mapping", &self.mapping)
+            .finish()
+    }
+}
+
+impl<S> Clone for SectionFile<S> {
+    fn clone(&self) -> Self {
+        Self {
+            file: self.file.clone(),
+            mapping: self.mapping.clone(),
+            section: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<S: Section> SectionFile<S> {
+    /// The file at `path`, its format from its extension.
+    pub(crate) fn new(path: impl Into<PathBuf>) -> Result<Self, InputProblem> {
+        Ok(Self {
+            file: TableFile::new(path, None)?,
+            mapping: None,
+            section: std::marker::PhantomData,
+        })
+    }
+
+    /// The same file, its columns renamed by the section of the mapping of `options` (when
+    /// it renames any), with the delimiter of `options`.
+    #[must_use]
+    pub(crate) fn with_options(mut self, options: &InputOptions) -> Self {
+        self.mapping = options
+            .mapping
+            .clone()
+            .filter(|m| !S::renames(m).is_identity());
+        self.file = self.file.with_options(options);
+        self
+    }
+
+    /// Opens the file (again) and streams its rows: CSV rows, the columns renamed first by
+    /// the mapping's section; or JSON Lines, which a mapping cannot rename.
+    pub(crate) fn open(&self) -> Result<Entries<S::Row>, InputProblem> {
+        let reader = self
+            .file
+            .open(&format!("is empty; expected a header row {}", S::COLUMNS))?;
+        let renames = self
+            .mapping
+            .as_deref()
+            .map(|m| (S::renames(m), m.name.as_str()));
+        match (self.file.format, renames) {
+            (Format::Csv, renames) => S::csv(reader, self.file.delimiter, renames),
+            (Format::JsonLines, Some(_)) => Err(InputProblem::file(format!(
+                "is JSON Lines, and the mapping's [{0}] renames CSV columns only; give a CSV file, or remove [{0}] from the mapping",
+                S::NAME
+            ))),
+            (Format::JsonLines, None) => Ok(S::json_lines(reader)),
+        }
     }
 }
 

@@ -566,7 +566,20 @@ impl<R: Read, C: Columns> CsvRows<R, C> {
 
     /// Reads the header of `reader`, fields separated by `delimiter`, and finds the columns.
     pub(super) fn with_delimiter(reader: R, delimiter: u8) -> Result<Self, InputProblem> {
-        let table = CsvTable::with_delimiter(reader, delimiter)?;
+        Self::renamed(reader, delimiter, None)
+    }
+
+    /// [`with_delimiter`](Self::with_delimiter), the header's columns renamed first as
+    /// `renames` says: a mapping section and the mapping file's name.
+    pub(super) fn renamed(
+        reader: R,
+        delimiter: u8,
+        renames: Option<(&crate::mapping::Renames, &str)>,
+    ) -> Result<Self, InputProblem> {
+        let mut table = CsvTable::with_delimiter(reader, delimiter)?;
+        if let Some((renames, mapping)) = renames {
+            table.rename(renames, mapping)?;
+        }
         let columns = C::find(&table).map_err(|p| table.hinted(p))?;
         Ok(Self { table, columns })
     }

@@ -125,9 +125,25 @@ impl Users {
         used
     }
 
-    /// Whether the mapping names `column` anywhere.
+    /// Whether the mapping names `column` anywhere (what [`used`](Self::used) lists, without
+    /// building the list: it is asked for every key of every JSON Lines row).
     pub(crate) fn uses(&self, column: &str) -> bool {
-        self.used().iter().any(|(c, _, _)| *c == column)
+        self.columns.iter().any(|c| c.column == column)
+            || self
+                .derived
+                .iter()
+                .any(|d| d.template.columns().any(|c| c == column))
+            || self
+                .skip
+                .iter()
+                .chain(&self.deactivate)
+                .any(|r| r.column == column)
+    }
+
+    /// Whether `[columns]` or `[derived]` gives `target`.
+    pub(crate) fn gives(&self, target: &Target) -> bool {
+        self.columns.iter().any(|c| c.target == *target)
+            || self.derived.iter().any(|d| d.target == *target)
     }
 }
 

@@ -378,20 +378,29 @@ async fn sigint_with_a_journal_leaves_the_session_to_resume() {
     emulator.shutdown().await;
 }
 
+/// A server on loopback that hands each of its first `connections` connections to
+/// `handle`, on a thread of its own; its address.
+fn serve(
+    connections: usize,
+    mut handle: impl FnMut(TcpStream) + Send + 'static,
+) -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(connections).flatten() {
+            handle(stream);
+        }
+    });
+    addr
+}
+
 // Item 7: a server that accepts and never answers.
 
 #[test]
 fn a_server_that_never_answers_fails_naming_the_host_and_the_timeout() {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
     // Accept and hold every connection, never writing a byte.
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().take(16) {
-            held.push(stream);
-        }
-        std::thread::sleep(Duration::from_secs(30));
-    });
+    let mut held = Vec::new();
+    let addr = serve(16, move |stream| held.push(stream));
     let dir = TempDir::new();
     dir.file("users.csv", USERS);
     let started = Instant::now();
@@ -449,26 +458,21 @@ async fn a_plain_http_server_behind_https_does_not_speak_tls() {
 
 #[test]
 fn a_server_that_is_not_okta_is_one_line_with_status_and_content_type() {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(8) {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-            let mut line = String::new();
-            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-                line.clear();
-            }
-            let page = format!(
-                "<!DOCTYPE html>\n<html><body><h1>Not Found</h1>{}</body></html>\n",
-                "<p>lorem ipsum</p>\n".repeat(200)
-            );
-            let _ = write!(
-                stream,
-                "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
-                page.len()
-            );
+    let addr = serve(8, |mut stream| {
+        let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+        let mut line = String::new();
+        while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+            line.clear();
         }
+        let page = format!(
+            "<!DOCTYPE html>\n<html><body><h1>Not Found</h1>{}</body></html>\n",
+            "<p>lorem ipsum</p>\n".repeat(200)
+        );
+        let _ = write!(
+            stream,
+            "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+            page.len()
+        );
     });
     let dir = TempDir::new();
     let (_, stderr) = exits(
