@@ -256,15 +256,31 @@ fn mapping_file_errors_name_the_file_and_line() {
 
 /// `import --dry-run --offline` of `users` through `mapping`: exit code, stdout, stderr.
 fn dry_run(dir: &TempDir, users: &str, users_name: &str, mapping: &str) -> (i32, String, String) {
-    let users = dir.file(users_name, users);
     let map = dir.file("m.toml", mapping);
-    crate::common::run(
-        cli(dir)
-            .args(["import", "--dry-run", "--offline"])
-            .arg(users)
-            .arg("--map")
-            .arg(map),
+    offline(
+        dir,
+        users_name,
+        users,
+        &["--map", map.to_str().expect("UTF-8 path")],
     )
+}
+
+#[test]
+fn a_kept_column_giving_what_the_mapping_gives_is_refused_in_csv_and_json_lines() {
+    let dir = TempDir::new();
+    let mapping = "unmapped = \"keep\"\n[columns]\nID = \"externalId\"\nMail = \"email\"\n";
+    let csv = "ID,Mail,email\n1,a@x.com,b@x.com\n";
+    let jsonl = "{\"ID\": 1, \"Mail\": \"a@x.com\", \"email\": \"b@x.com\"}\n";
+    for (name, users) in [("u.csv", csv), ("u.jsonl", jsonl)] {
+        let (code, _, stderr) = dry_run(&dir, users, name, mapping);
+        assert_eq!(code, 2, "{name}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "{name} line 1, column email: kept under its own name, would give email"
+            )),
+            "{stderr}"
+        );
+    }
 }
 
 #[test]
