@@ -92,6 +92,7 @@ fn describe(p: &Progress, counts: bool) -> String {
             "validating: {} entities read, {} invalid",
             p.entities_validated, p.entities_invalid
         )),
+        Phase::Checking => Some("checking what Okta holds".to_owned()),
         Phase::Uploading { session } => Some(format!("uploading to session {session}")),
         Phase::Importing { session } => Some(format!("waiting for session {session} to import")),
         Phase::WaitingForSession { session } => {

@@ -19,6 +19,10 @@ pub const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 pub enum Phase {
     /// Reading and validating the input.
     Validating,
+    /// Asking Okta what the run starts from, before the first upload: the users and groups
+    /// the input names without upserting them, and the sessions already open. A silent org
+    /// holds the run here, not in [`Validating`](Self::Validating).
+    Checking,
     /// Uploading loads.
     Uploading {
         /// The session the loads go to.

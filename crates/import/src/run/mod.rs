@@ -211,6 +211,7 @@ where
             }
             None => (None, JournalState::default()),
         };
+        reporter.phase(Phase::Checking);
         if !plan.references.is_empty() {
             let source = importer
                 .client

@@ -66,6 +66,8 @@ async fn a_small_import_leaves_exactly_the_input() {
     assert_eq!(statuses(&emulator.state()), [Status::Completed]);
     let phases = phases.lock().unwrap().clone();
     assert_eq!(phases.first(), Some(&Phase::Validating));
+    // Asking Okta (references, open sessions) is said as such, not left as validating.
+    assert_eq!(phases.get(1), Some(&Phase::Checking), "{phases:?}");
     assert_eq!(phases.last(), Some(&Phase::Done));
     assert!(phases.iter().any(|p| matches!(p, Phase::Uploading { .. })));
     assert!(phases.iter().any(|p| matches!(p, Phase::Importing { .. })));
