@@ -111,6 +111,31 @@ async fn nightly_runs_send_only_the_changes_and_deactivate_leavers() {
         stdout.contains("300 users (299 active, 1 deactivated)") && stdout.contains("0 pending"),
         "{stdout}"
     );
+    // The same as one JSON object, for monitoring: the target, its counts, the last runs.
+    let (stdout, _) = exits(
+        0,
+        sync(&dir, &emulator).args(["status", "--state", "state.db", "--output", "json"]),
+    );
+    let status = one_object(&stdout);
+    let targets = status["targets"].as_array().expect("targets");
+    assert_eq!(targets.len(), 1, "{status}");
+    let target = &targets[0];
+    assert_eq!(target["target"]["orgUrl"], emulator.base_url(), "{status}");
+    assert_eq!(
+        target["target"]["identitySource"], DEFAULT_IDENTITY_SOURCE,
+        "{status}"
+    );
+    assert_eq!(target["state"]["usersActive"], 299, "{status}");
+    assert_eq!(target["state"]["usersInactive"], 1, "{status}");
+    assert_eq!(target["state"]["pending"], 0, "{status}");
+    assert_eq!(target["interrupted"], false, "{status}");
+    let runs = target["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 3, "three nights: {status}");
+    assert!(
+        runs.iter()
+            .all(|r| r["command"] == "run" && r["outcome"] == "done"),
+        "{status}"
+    );
     emulator.shutdown().await;
 }
 
