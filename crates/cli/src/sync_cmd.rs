@@ -223,19 +223,17 @@ fn make_plan(
     let id = store.target(target).map_err(sync_error)?;
     let kept = files.users.skipped().map_err(CliError::usage)?;
     let users: [&dyn InputSource; 1] = [&files.users];
-    let groups: Vec<&dyn InputSource> =
-        files.groups.iter().map(|g| g as &dyn InputSource).collect();
-    let memberships: Vec<&dyn InputSource> = files
-        .memberships
-        .iter()
-        .map(|m| m as &dyn InputSource)
-        .collect();
-    let snapshot = Snapshot {
-        users: &users,
-        groups: files.groups.as_ref().map(|_| groups.as_slice()),
-        memberships: files.memberships.as_ref().map(|_| memberships.as_slice()),
-        kept: Some(&kept),
-    };
+    let groups: [&dyn InputSource; 1];
+    let memberships: [&dyn InputSource; 1];
+    let mut snapshot = Snapshot::users(&users).with_kept(&kept);
+    if let Some(g) = &files.groups {
+        groups = [g];
+        snapshot = snapshot.with_groups(&groups);
+    }
+    if let Some(m) = &files.memberships {
+        memberships = [m];
+        snapshot = snapshot.with_memberships(&memberships);
+    }
     okta_idsrc_sync::plan(&store, id, target, snapshot, options).map_err(sync_error)
 }
 

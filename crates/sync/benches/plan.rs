@@ -98,12 +98,7 @@ fn bench(c: &mut Criterion) {
         group.bench_function(label, |b| {
             b.iter(|| {
                 let users: [&dyn InputSource; 1] = [source];
-                let snapshot = Snapshot {
-                    users: &users,
-                    groups: None,
-                    memberships: None,
-                    kept: None,
-                };
+                let snapshot = Snapshot::users(&users);
                 let mut options = PlanOptions::default();
                 options.thresholds.allow_deletions = true;
                 plan(&store, id, &target, snapshot, &options).expect("plan")

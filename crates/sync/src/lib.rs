@@ -26,7 +26,7 @@
 //! let mut store = StateStore::open("hr-sync.db")?;
 //! let id = store.target(&target)?;
 //! let users: [&dyn InputSource; 1] = [&users];
-//! let snapshot = Snapshot { users: &users, groups: None, memberships: None, kept: None };
+//! let snapshot = Snapshot::users(&users);
 //! let plan = Arc::new(plan(&store, id, &target, snapshot, &PlanOptions::default())?);
 //! println!("{plan}");
 //! let store = Arc::new(Mutex::new(store));

@@ -21,7 +21,9 @@ use crate::store::{StateStore, TargetId};
 use crate::target::Target;
 
 /// The snapshot to plan from: full exports of the HR source, in the formats `import` reads.
+/// Start from [`Snapshot::users`], then say what else it manages.
 #[derive(Clone, Copy)]
+#[non_exhaustive]
 pub struct Snapshot<'a> {
     /// Sources of users (kind [`EntityKind::UserUpsert`]).
     pub users: &'a [&'a dyn InputSource],
@@ -35,6 +37,41 @@ pub struct Snapshot<'a> {
     /// skipped rows): absent from `users`, yet kept as the state holds them — neither
     /// upserted nor deactivated.
     pub kept: Option<&'a HashSet<String>>,
+}
+
+impl<'a> Snapshot<'a> {
+    /// A snapshot of `users` alone: groups and memberships are not managed, no user is kept
+    /// out of the sync.
+    pub fn users(users: &'a [&'a dyn InputSource]) -> Self {
+        Self {
+            users,
+            groups: None,
+            memberships: None,
+            kept: None,
+        }
+    }
+
+    /// Groups are managed: these are all of them (a group the state holds and they lack is
+    /// deleted).
+    #[must_use]
+    pub fn with_groups(mut self, groups: &'a [&'a dyn InputSource]) -> Self {
+        self.groups = Some(groups);
+        self
+    }
+
+    /// Memberships are managed: these are all of them.
+    #[must_use]
+    pub fn with_memberships(mut self, memberships: &'a [&'a dyn InputSource]) -> Self {
+        self.memberships = Some(memberships);
+        self
+    }
+
+    /// Users the HR source holds but leaves out of the sync, kept as the state holds them.
+    #[must_use]
+    pub fn with_kept(mut self, kept: &'a HashSet<String>) -> Self {
+        self.kept = Some(kept);
+        self
+    }
 }
 
 /// How a plan is computed.
@@ -360,13 +397,8 @@ mod tests {
         let kept: HashSet<String> = ["b".to_owned(), "z".to_owned()].into();
         let mut options = PlanOptions::default();
         options.thresholds.allow_deletions = true;
-        let snapshot = |kept| Snapshot {
-            users: &sources,
-            groups: None,
-            memberships: None,
-            kept,
-        };
-        let p = plan(&store, id, &target, snapshot(Some(&kept)), &options).expect("plan");
+        let snapshot = Snapshot::users(&sources);
+        let p = plan(&store, id, &target, snapshot.with_kept(&kept), &options).expect("plan");
         assert!(p.users_upserted.is_empty());
         let leavers: Vec<&str> = p
             .users_deactivated
@@ -374,7 +406,7 @@ mod tests {
             .map(|l| l.external_id.as_str())
             .collect();
         assert_eq!(leavers, ["c"]);
-        let without = plan(&store, id, &target, snapshot(None), &options).expect("plan");
+        let without = plan(&store, id, &target, snapshot, &options).expect("plan");
         assert_eq!(without.users_deactivated.len(), 2);
         assert_ne!(p.input, without.input, "the kept ids are part of the input");
     }

@@ -142,12 +142,9 @@ pub(crate) fn plan_of(
     let users: [&dyn InputSource; 1] = [&users];
     let groups: [&dyn InputSource; 1] = [&groups];
     let memberships: [&dyn InputSource; 1] = [&memberships];
-    let snapshot = Snapshot {
-        users: &users,
-        groups: Some(&groups),
-        memberships: Some(&memberships),
-        kept: None,
-    };
+    let snapshot = Snapshot::users(&users)
+        .with_groups(&groups)
+        .with_memberships(&memberships);
     let store = store.lock().expect("store");
     plan(&store, id, target, snapshot, options).map(Arc::new)
 }
