@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use okta_idsrc_core::transport::BoxError;
 use okta_idsrc_import::JournalStore;
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::{StateStore, TargetId};
 use crate::error::SyncError;
@@ -27,20 +27,21 @@ impl StateStore {
     pub fn applying(&self, target: TargetId) -> Result<Option<Unfinished>, SyncError> {
         self.conn()
             .query_row(
-                "SELECT applying, applying_plan, applying_run FROM targets WHERE id = ?1",
+                "SELECT plan_id, plan, run FROM applying WHERE target = ?1",
                 [target.0],
                 |r| {
-                    Ok(r.get::<_, Option<String>>(0)?.map(|plan_id| Unfinished {
-                        plan_id,
+                    Ok(Unfinished {
+                        plan_id: r.get(0)?,
                         plan: r
                             .get::<_, Option<String>>(1)
                             .ok()
                             .flatten()
                             .and_then(|text| serde_json::from_str(&text).ok()),
                         run: r.get(2).ok().flatten(),
-                    }))
+                    })
                 },
             )
+            .optional()
             .map_err(|e| self.error("cannot read the plan being applied", e))
     }
 
@@ -50,20 +51,21 @@ impl StateStore {
         target: TargetId,
         plan: Option<(&str, &Plan, i64)>,
     ) -> Result<(), SyncError> {
-        let (id, text, run) = match plan {
-            Some((id, plan, run)) => (
-                Some(id),
-                Some(serde_json::to_string(plan).expect("a plan serializes")),
-                Some(run),
+        let done = match plan {
+            Some((id, plan, run)) => self.conn().execute(
+                "INSERT OR REPLACE INTO applying (target, plan_id, plan, run) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    target.0,
+                    id,
+                    serde_json::to_string(plan).expect("a plan serializes"),
+                    run
+                ],
             ),
-            None => (None, None, None),
+            None => self
+                .conn()
+                .execute("DELETE FROM applying WHERE target = ?1", [target.0]),
         };
-        self.conn()
-            .execute(
-                "UPDATE targets SET applying = ?2, applying_plan = ?3, applying_run = ?4 WHERE id = ?1",
-                params![target.0, id, text, run],
-            )
-            .map_err(|e| self.error("cannot record the plan being applied", e))?;
+        done.map_err(|e| self.error("cannot record the plan being applied", e))?;
         if plan.is_none() {
             self.give_back_free_pages()?;
         }

@@ -4,7 +4,8 @@
 //!
 //! | table | what it holds, per target |
 //! |---|---|
-//! | `targets` | the org URL, the identity source, the state's revision (bumped by every commit), and the plan being applied |
+//! | `targets` | the org URL, the identity source, the state's revision (bumped by every commit) |
+//! | `applying` | while a run applies a plan: its id, the plan itself and the run |
 //! | `users` | each user's external id, the canonical profile Okta last completed, its hash, active or deactivated |
 //! | `groups` | each group's external id, canonical profile and hash |
 //! | `memberships` | the (group, member) pairs Okta holds |
@@ -30,8 +31,29 @@ pub use runs::{RunOutcome, RunRecord};
 use crate::error::SyncError;
 use crate::target::Target;
 
-/// The schema's version, in `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 1;
+/// The schema's version, in `PRAGMA user_version`. Version 1 kept the plan being applied in
+/// the `targets` row, which every commit rewrote whole (SQLite rewrites a row on UPDATE): a
+/// first run of 300,000 users spent most of its time rewriting its own plan. A version 1
+/// file is migrated on open ([`MIGRATE_1_TO_2`]).
+const SCHEMA_VERSION: i64 = 2;
+
+/// Moves the plan being applied out of the `targets` row into `applying`, in one transaction.
+const MIGRATE_1_TO_2: &str = "
+BEGIN IMMEDIATE;
+CREATE TABLE applying (
+    target INTEGER PRIMARY KEY REFERENCES targets (id),
+    plan_id TEXT NOT NULL,
+    plan TEXT,
+    run INTEGER
+);
+INSERT INTO applying (target, plan_id, plan, run)
+    SELECT id, applying, applying_plan, applying_run FROM targets WHERE applying IS NOT NULL;
+ALTER TABLE targets DROP COLUMN applying;
+ALTER TABLE targets DROP COLUMN applying_plan;
+ALTER TABLE targets DROP COLUMN applying_run;
+PRAGMA user_version = 2;
+COMMIT;
+";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS targets (
@@ -39,10 +61,13 @@ CREATE TABLE IF NOT EXISTS targets (
     org_url TEXT NOT NULL,
     identity_source TEXT NOT NULL,
     revision INTEGER NOT NULL DEFAULT 0,
-    applying TEXT,
-    applying_plan TEXT,
-    applying_run INTEGER,
     UNIQUE (org_url, identity_source)
+);
+CREATE TABLE IF NOT EXISTS applying (
+    target INTEGER PRIMARY KEY REFERENCES targets (id),
+    plan_id TEXT NOT NULL,
+    plan TEXT,
+    run INTEGER
 );
 CREATE TABLE IF NOT EXISTS users (
     target INTEGER NOT NULL REFERENCES targets (id),
@@ -132,7 +157,7 @@ impl StateStore {
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(fail("is not a state file (SQLite)"))?;
-        if version != 0 && version != SCHEMA_VERSION {
+        if !(0..=SCHEMA_VERSION).contains(&version) {
             return Err(SyncError::Store {
                 path,
                 message: format!(
@@ -153,6 +178,10 @@ impl StateStore {
             .map_err(fail("cannot set synchronous"))?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(fail("cannot enable foreign keys"))?;
+        if version == 1 {
+            conn.execute_batch(MIGRATE_1_TO_2)
+                .map_err(fail("cannot migrate the state from schema version 1"))?;
+        }
         conn.execute_batch(SCHEMA)
             .map_err(fail("cannot create the schema"))?;
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)
@@ -300,6 +329,62 @@ mod tests {
         .unwrap();
         let e = StateStore::open(dir.path().join("not.db")).unwrap_err();
         assert!(e.to_string().contains("not.db"), "{e}");
+    }
+
+    #[test]
+    fn a_version_1_file_is_migrated_with_its_unfinished_plan() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        {
+            // The version 1 schema of `targets`: the plan being applied in the target's row.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE targets (
+                    id INTEGER PRIMARY KEY,
+                    org_url TEXT NOT NULL,
+                    identity_source TEXT NOT NULL,
+                    revision INTEGER NOT NULL DEFAULT 0,
+                    applying TEXT,
+                    applying_plan TEXT,
+                    applying_run INTEGER,
+                    UNIQUE (org_url, identity_source)
+                );
+                INSERT INTO targets VALUES (1, 'https://a.okta.com', '0oa1', 7, 'plan-1', '{}', 3);
+                INSERT INTO targets VALUES (2, 'https://b.okta.com', '0oa1', 2, NULL, NULL, NULL);
+                PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        }
+        let store = StateStore::open(&path).unwrap();
+        let version: i64 = store
+            .conn()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let [a, b] = [1, 2].map(TargetId);
+        let unfinished = store.applying(a).unwrap().expect("the unfinished plan");
+        assert_eq!(
+            (unfinished.plan_id.as_str(), unfinished.run),
+            ("plan-1", Some(3))
+        );
+        let text: String = store
+            .conn()
+            .query_row("SELECT plan FROM applying WHERE target = 1", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(text, "{}", "the plan's text is moved as it was");
+        assert!(store.applying(b).unwrap().is_none());
+        assert_eq!(store.revision(a).unwrap(), 7);
+        let columns: i64 = store
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM pragma_table_info('targets') WHERE name LIKE 'applying%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(columns, 0, "the targets row no longer holds the plan");
     }
 
     #[test]
