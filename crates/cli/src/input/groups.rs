@@ -17,6 +17,7 @@ use super::{Entries, InputProblem, Section, SectionFile, jsonl};
 pub(crate) type GroupsFile = SectionFile<Groups>;
 
 /// Groups files: `[groups]` in a mapping.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Groups;
 
 impl Section for Groups {

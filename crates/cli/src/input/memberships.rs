@@ -28,6 +28,7 @@ pub(crate) struct Membership {
 pub(crate) type MembershipsFile = SectionFile<Memberships>;
 
 /// Memberships files: `[memberships]` in a mapping.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Memberships;
 
 impl Section for Memberships {

@@ -30,7 +30,6 @@ pub(crate) use problem::{InputProblem, Located};
 pub(crate) use source::{FileSource, InputFile};
 
 use std::collections::HashSet;
-use std::fmt;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -128,29 +127,11 @@ pub(super) trait Section {
 
 /// A groups or memberships file ([`Section`] `S`), with the mapping whose section renames the
 /// file's columns.
+#[derive(Debug, Clone)]
 pub(crate) struct SectionFile<S> {
     file: TableFile,
     mapping: Option<Arc<Mapping>>,
     section: std::marker::PhantomData<fn() -> S>,
-}
-
-impl<S> fmt::Debug for SectionFile<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SectionFile")
-            .field("file", &self.file)
-            .field("mapping", &self.mapping)
-            .finish()
-    }
-}
-
-impl<S> Clone for SectionFile<S> {
-    fn clone(&self) -> Self {
-        Self {
-            file: self.file.clone(),
-            mapping: self.mapping.clone(),
-            section: std::marker::PhantomData,
-        }
-    }
 }
 
 impl<S: Section> SectionFile<S> {
