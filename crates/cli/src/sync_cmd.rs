@@ -237,6 +237,25 @@ fn make_plan(
     okta_idsrc_sync::plan(&store, id, target, snapshot, options).map_err(sync_error)
 }
 
+/// Writes `plan` to `out` as pretty JSON, streamed (a first plan of 300,000 users
+/// is 179 MB of JSON) into a temporary file beside it that then replaces `out`: a failed
+/// write leaves no partial plan.
+fn write_plan(plan: &Plan, out: &Path) -> Result<(), CliError> {
+    let fail = |e: &dyn std::fmt::Display| {
+        CliError::failure(format!("cannot write the plan to {}: {e}", out.display()))
+    };
+    let dir = match out.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let file = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(&e))?;
+    let mut writer = std::io::BufWriter::new(file);
+    serde_json::to_writer_pretty(&mut writer, plan).map_err(|e| fail(&e))?;
+    let file = writer.into_inner().map_err(|e| fail(e.error()))?;
+    file.persist(out).map_err(|e| fail(&e.error))?;
+    Ok(())
+}
+
 /// The plan as `sync plan --output json` prints it.
 fn plan_json(plan: &Plan) -> serde_json::Value {
     json!({
@@ -397,10 +416,7 @@ async fn run_sync(command: SyncCommand) -> Result<(), CliError> {
             let (target, files, _lock, store) = start(&common, &snapshot, "plan")?;
             let plan = make_plan(&store, &target, &files, &snapshot.options(false))?;
             if let Some(out) = &out {
-                let text = serde_json::to_vec_pretty(&plan).expect("a plan serializes");
-                std::fs::write(out, text).map_err(|e| {
-                    CliError::failure(format!("cannot write the plan to {}: {e}", out.display()))
-                })?;
+                write_plan(&plan, out)?;
             }
             record_plan(&plan, true);
             // Held, with --output json, the failure's object carries the plan.

@@ -204,6 +204,20 @@ async fn a_reviewed_plan_is_applied_exactly_and_a_stale_one_refused() {
     assert!(stdout.contains("1 to upsert (1 changed)"), "{stdout}");
     let (stdout, _) = plan("p2.json");
     assert!(stdout.contains("1 to upsert (1 changed)"), "{stdout}");
+    // A plan that cannot be written is a failure naming the file.
+    let (_, stderr) = exits(
+        1,
+        sync(&dir, &emulator).arg("plan").arg(&users).args([
+            "--state",
+            "state.db",
+            "--out",
+            "missing/p.json",
+        ]),
+    );
+    assert!(
+        stderr.contains("cannot write the plan to missing/p.json"),
+        "{stderr}"
+    );
     let apply = |plan: &str, code| {
         exits(
             code,
