@@ -150,9 +150,9 @@ impl InputSource for PlanSource {
             member: m.member.clone(),
         };
         let entities = match self.kind {
-            K::UserUpsert => each(&plan.users_upserted, |u| Entity::UserUpsert(u.user.clone())),
+            K::UserUpsert => each(&plan.users_upserted, |u| Entity::UserUpsert(u.user.get())),
             K::GroupUpsert => each(&plan.groups_upserted, |g| {
-                Entity::GroupUpsert(g.group.clone())
+                Entity::GroupUpsert(g.group.get())
             }),
             K::MembershipAdd => each(&plan.memberships_added, add),
             K::MembershipRemove => each(&plan.memberships_removed, remove),

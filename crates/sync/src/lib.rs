@@ -50,7 +50,7 @@ pub use error::SyncError;
 pub use lock::StateLock;
 pub use plan::{
     Applied, ChangeKind, GroupUpsert, Held, Leaver, Membership, PLAN_VERSION, PendingKey, Plan,
-    PlanOptions, Reason, Snapshot, SnapshotCounts, UserUpsert, plan,
+    PlanOptions, Planned, PlannedModel, Reason, Snapshot, SnapshotCounts, UserUpsert, plan,
 };
 pub use profile::{AttributeChange, Canonical, ProfileHash};
 pub use safeguards::{Limit, Thresholds};

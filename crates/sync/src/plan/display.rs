@@ -8,10 +8,10 @@ use super::{Plan, Reason, Upsert};
 /// How many changes and leavers the text lists.
 const SHOWN: usize = 20;
 
-fn count_by_reason<'a>(reasons: impl Iterator<Item = &'a Reason>) -> String {
+fn count_by_reason(reasons: impl Iterator<Item = Reason>) -> String {
     let mut counts = [0u64; 5];
     for r in reasons {
-        counts[*r as usize] += 1;
+        counts[r as usize] += 1;
     }
     let names = ["new", "changed", "reactivated", "sent again", "refreshed"];
     let parts: Vec<String> = counts
@@ -35,7 +35,7 @@ fn upserts_line<U: Upsert>(
     removed: usize,
     verb: &str,
 ) -> fmt::Result {
-    let reasons = count_by_reason(upserted.iter().map(Upsert::reason_ref));
+    let reasons = count_by_reason(upserted.iter().map(Upsert::reason));
     let n = upserted.len();
     writeln!(f, "  {noun}: {n} to upsert{reasons}, {removed} to {verb}")
 }
@@ -142,11 +142,11 @@ fn upserts(plan: &Plan) -> impl Iterator<Item = (Option<&str>, Reason, &Vec<Stri
     let users = plan
         .users_upserted
         .iter()
-        .map(|u| (u.user.external_id.as_deref(), u.reason, &u.detail));
+        .map(|u| (Some(u.user.external_id()), u.reason, &u.detail));
     let groups = plan
         .groups_upserted
         .iter()
-        .map(|g| (g.group.external_id.as_deref(), g.reason, &g.detail));
+        .map(|g| (Some(g.group.external_id()), g.reason, &g.detail));
     users.chain(groups)
 }
 

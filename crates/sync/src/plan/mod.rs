@@ -12,6 +12,7 @@
 
 mod compute;
 mod display;
+mod planned;
 mod upserts;
 
 use std::collections::HashMap;
@@ -23,6 +24,7 @@ use okta_idsrc_core::models::{
 use serde::{Deserialize, Serialize};
 
 pub use compute::{PlanOptions, Snapshot, plan};
+pub use planned::{Planned, PlannedModel};
 pub(crate) use upserts::Upsert;
 
 use crate::profile::Canonical;
@@ -107,7 +109,7 @@ pub struct UserUpsert {
     /// Why.
     pub reason: Reason,
     /// The user, as sent.
-    pub user: BulkUpsertRequestBodyProfilesInner,
+    pub user: Planned<BulkUpsertRequestBodyProfilesInner>,
     /// Attribute-level changes (`title: "Engineer" → "Senior Engineer"`), for the first
     /// changes of the plan only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -121,7 +123,7 @@ pub struct GroupUpsert {
     /// Why.
     pub reason: Reason,
     /// The group, as sent.
-    pub group: BulkGroupUpsertRequestBodyProfilesInner,
+    pub group: Planned<BulkGroupUpsertRequestBodyProfilesInner>,
     /// Attribute-level changes, for the first changes of the plan only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub detail: Vec<String>,
@@ -271,18 +273,14 @@ impl Plan {
             key: m.group.clone(),
             member: m.member.clone(),
         };
-        let users = self.users_upserted.iter().map(move |u| {
-            id(
-                ChangeKind::UserUpsert,
-                u.user.external_id.as_deref().unwrap_or_default(),
-            )
-        });
-        let groups = self.groups_upserted.iter().map(move |g| {
-            id(
-                ChangeKind::GroupUpsert,
-                g.group.external_id.as_deref().unwrap_or_default(),
-            )
-        });
+        let users = self
+            .users_upserted
+            .iter()
+            .map(move |u| id(ChangeKind::UserUpsert, u.user.external_id()));
+        let groups = self
+            .groups_upserted
+            .iter()
+            .map(move |g| id(ChangeKind::GroupUpsert, g.group.external_id()));
         users
             .chain(groups)
             .chain(

@@ -9,7 +9,11 @@ use std::sync::Arc;
 use okta_idsrc_import::{Entity, EntityKind, InputError, InputSource};
 
 use super::compute::Reading;
-use super::{ChangeKind, GroupUpsert, Reason, UserUpsert};
+use okta_idsrc_core::models::{
+    BulkGroupUpsertRequestBodyProfilesInner, BulkUpsertRequestBodyProfilesInner,
+};
+
+use super::{ChangeKind, GroupUpsert, Planned, PlannedModel, Reason, UserUpsert};
 use crate::error::SyncError;
 use crate::profile::{Canonical, ProfileHash};
 use crate::store::{Entities, StateStore, TargetId};
@@ -24,50 +28,63 @@ pub(crate) trait Upsert: Sized {
     const ENTITY: EntityKind;
     /// The state's entities of this kind.
     const STATE: Entities;
-    /// The upsert of `entity`, if it is of kind [`ENTITY`](Self::ENTITY).
-    fn from_entity(entity: Entity, reason: Reason) -> Option<Self>;
-    /// The external id.
-    fn id(&self) -> &str;
-    /// The canonical profile.
-    fn canonical(&self) -> Canonical;
+    /// The model a snapshot's entity of kind [`ENTITY`](Self::ENTITY) holds.
+    type Model: PlannedModel;
+    /// The model of `entity`, if it is of kind [`ENTITY`](Self::ENTITY).
+    fn model(entity: Entity) -> Option<Self::Model>;
+    /// The canonical profile of `model`.
+    fn canonical_of(model: &Self::Model) -> Canonical;
+    /// The upsert of `model`, sent for `reason`.
+    fn planned(model: &Self::Model, reason: Reason) -> Self;
+    /// What is sent.
+    fn entity(&self) -> &Planned<Self::Model>;
     /// Why it is sent.
-    fn reason(&mut self) -> &mut Reason;
-    /// Why it is sent.
-    fn reason_ref(&self) -> &Reason;
+    fn reason(&self) -> Reason;
     /// The attribute-level detail.
     fn detail(&mut self) -> &mut Vec<String>;
+
+    /// The external id.
+    fn id(&self) -> &str {
+        self.entity().external_id()
+    }
+
+    /// The canonical profile (decodes the entity).
+    fn canonical(&self) -> Canonical {
+        Self::canonical_of(&self.entity().get())
+    }
 }
 
 /// Implements [`Upsert`] for a plan entry with `reason` and `detail` fields and the entity
 /// in `$field`.
 macro_rules! upsert {
-    ($ty:ty, $what:literal, $kind:ident, $variant:ident, $field:ident, $canonical:path, $state:ident) => {
+    ($ty:ty, $what:literal, $kind:ident, $model:ty, $field:ident, $canonical:path, $state:ident) => {
         impl Upsert for $ty {
             const WHAT: &'static str = $what;
             const KIND: ChangeKind = ChangeKind::$kind;
             const ENTITY: EntityKind = EntityKind::$kind;
             const STATE: Entities = Entities::$state;
-            fn from_entity(entity: Entity, reason: Reason) -> Option<Self> {
-                let Entity::$variant($field) = entity else {
-                    return None;
-                };
-                Some(Self {
+            type Model = $model;
+            fn model(entity: Entity) -> Option<$model> {
+                match entity {
+                    Entity::$kind(model) => Some(model),
+                    _ => None,
+                }
+            }
+            fn canonical_of(model: &$model) -> Canonical {
+                $canonical(model)
+            }
+            fn planned(model: &$model, reason: Reason) -> Self {
+                Self {
                     reason,
-                    $field,
+                    $field: Planned::new(model),
                     detail: Vec::new(),
-                })
+                }
             }
-            fn id(&self) -> &str {
-                self.$field.external_id.as_deref().unwrap_or_default()
+            fn entity(&self) -> &Planned<$model> {
+                &self.$field
             }
-            fn canonical(&self) -> Canonical {
-                $canonical(&self.$field)
-            }
-            fn reason(&mut self) -> &mut Reason {
-                &mut self.reason
-            }
-            fn reason_ref(&self) -> &Reason {
-                &self.reason
+            fn reason(&self) -> Reason {
+                self.reason
             }
             fn detail(&mut self) -> &mut Vec<String> {
                 &mut self.detail
@@ -80,7 +97,7 @@ upsert!(
     UserUpsert,
     "user",
     UserUpsert,
-    UserUpsert,
+    BulkUpsertRequestBodyProfilesInner,
     user,
     Canonical::of_user,
     Users
@@ -89,7 +106,7 @@ upsert!(
     GroupUpsert,
     "group",
     GroupUpsert,
-    GroupUpsert,
+    BulkGroupUpsertRequestBodyProfilesInner,
     group,
     Canonical::of_group,
     Groups
@@ -188,14 +205,15 @@ pub(super) fn upserts<U: Upsert>(
     let mut names = Sources::default();
     let mut out = Upserts::default();
     reading.read(sources, U::ENTITY, |reading, entity, name, line| {
-        let Some(mut upsert) = U::from_entity(entity, Reason::New) else {
+        let Some(model) = U::model(entity) else {
             return;
         };
+        let id = model.external_id();
         let here = Place {
             source: names.index(name),
             line,
         };
-        let (first, state) = match known.get_mut(upsert.id()) {
+        let (first, state) = match known.get_mut(id) {
             Some(k) => match k.seen() {
                 Some(first) => (Some(first), None),
                 None => {
@@ -203,7 +221,7 @@ pub(super) fn upserts<U: Upsert>(
                     (None, Some((k.hash, k.active)))
                 }
             },
-            None => match new.entry(upsert.id().into()) {
+            None => match new.entry(id.into()) {
                 Entry::Occupied(at) => (Some(*at.get()), None),
                 Entry::Vacant(at) => {
                     at.insert(here);
@@ -212,22 +230,15 @@ pub(super) fn upserts<U: Upsert>(
             },
         };
         if let Some(first) = first {
-            let problem = duplicate(
-                U::WHAT,
-                upsert.id(),
-                name,
-                line,
-                names.name(first),
-                first.line,
-            );
+            let problem = duplicate(U::WHAT, id, name, line, names.name(first), first.line);
             reading.problems.add([problem]);
             return;
         }
         out.seen += 1;
-        let pending = reading.is_pending(U::KIND, upsert.id(), "");
-        if let Some(why) = reason(state, upsert.canonical().hash(), pending, reading.full) {
-            *upsert.reason() = why;
-            out.upserts.push(upsert);
+        let pending = reading.is_pending(U::KIND, id, "");
+        let hash = U::canonical_of(&model).hash();
+        if let Some(why) = reason(state, hash, pending, reading.full) {
+            out.upserts.push(U::planned(&model, why));
         }
     })?;
     out.leaving = known
@@ -292,7 +303,7 @@ pub(super) fn describe<U: Upsert>(
 ) -> Result<(), SyncError> {
     let mut first: Vec<&mut U> = upserts
         .iter_mut()
-        .filter(|u| *u.reason_ref() != Reason::New)
+        .filter(|u| u.reason() != Reason::New)
         .take(n)
         .collect();
     let before = {

@@ -1,11 +1,14 @@
 //! The importer's journal in the state file: one row per record, so that a killed apply
 //! resumes from the state file alone (no second file to manage).
 
+use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use okta_idsrc_core::transport::BoxError;
 use okta_idsrc_import::JournalStore;
-use rusqlite::{OptionalExtension, params};
+
+use rusqlite::types::ValueRef;
+use rusqlite::{MAIN_DB, OptionalExtension, params};
 
 use super::{StateStore, TargetId};
 use crate::error::SyncError;
@@ -32,11 +35,13 @@ impl StateStore {
                 |r| {
                     Ok(Unfinished {
                         plan_id: r.get(0)?,
-                        plan: r
-                            .get::<_, Option<String>>(1)
-                            .ok()
-                            .flatten()
-                            .and_then(|text| serde_json::from_str(&text).ok()),
+                        // A blob since schema 2; text in a plan migrated from 1.
+                        plan: match r.get_ref(1)? {
+                            ValueRef::Blob(json) | ValueRef::Text(json) => {
+                                serde_json::from_slice(json).ok()
+                            }
+                            _ => None,
+                        },
                         run: r.get(2).ok().flatten(),
                     })
                 },
@@ -45,27 +50,37 @@ impl StateStore {
             .map_err(|e| self.error("cannot read the plan being applied", e))
     }
 
-    /// Records the plan being applied (`None`: none any more).
+    /// Records the plan being applied (`None`: none any more). The plan is streamed into
+    /// its row (a first plan of 300,000 users is about 100 MB of JSON): its size is counted
+    /// first, then it is written into a blob of that size.
     pub fn set_applying(
         &mut self,
         target: TargetId,
         plan: Option<(&str, &Plan, i64)>,
     ) -> Result<(), SyncError> {
-        let done = match plan {
-            Some((id, plan, run)) => self.conn().execute(
-                "INSERT OR REPLACE INTO applying (target, plan_id, plan, run) VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    target.0,
-                    id,
-                    serde_json::to_string(plan).expect("a plan serializes"),
-                    run
-                ],
-            ),
-            None => self
-                .conn()
-                .execute("DELETE FROM applying WHERE target = ?1", [target.0]),
-        };
-        done.map_err(|e| self.error("cannot record the plan being applied", e))?;
+        let what = "cannot record the plan being applied";
+        match plan {
+            Some((id, plan, run)) => self.write(what, |tx| {
+                let mut size = Counted(0);
+                serde_json::to_writer(&mut size, plan).expect("a plan serializes");
+                tx.execute(
+                    "INSERT OR REPLACE INTO applying (target, plan_id, plan, run) \
+                     VALUES (?1, ?2, zeroblob(?3), ?4)",
+                    params![target.0, id, i64::try_from(size.0).unwrap_or(i64::MAX), run],
+                )?;
+                let blob = tx.blob_open(MAIN_DB, c"applying", c"plan", target.0, false)?;
+                let mut out = std::io::BufWriter::with_capacity(1 << 16, blob);
+                serde_json::to_writer(&mut out, plan)
+                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+                out.flush()
+                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+            })?,
+            None => {
+                self.conn()
+                    .execute("DELETE FROM applying WHERE target = ?1", [target.0])
+                    .map_err(|e| self.error(what, e))?;
+            }
+        }
         if plan.is_none() {
             self.give_back_free_pages()?;
         }
@@ -154,6 +169,20 @@ impl JournalStore for StateJournal {
             params![self.target.0, self.next, record],
         )?;
         self.next += 1;
+        Ok(())
+    }
+}
+
+/// Counts the bytes written to it.
+struct Counted(u64);
+
+impl Write for Counted {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
 }

@@ -196,7 +196,10 @@ async fn a_run_killed_in_the_middle_converges_on_the_next() {
     .await;
     assert!(cut.is_err(), "the run was cut short");
     let unfinished = store.lock().unwrap().applying(id).unwrap();
-    assert!(unfinished.is_some(), "the plan is kept for the next run");
+    let kept = unfinished
+        .and_then(|u| u.plan)
+        .expect("the plan is kept for the next run");
+    assert!(kept == *plan, "the state gives back the plan it was given");
     // The same plan, applied again, finishes: nothing the state calls done is missing.
     let report = apply(&store, id, &plan, client(&emulator), &apply_options())
         .await
