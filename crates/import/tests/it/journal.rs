@@ -153,6 +153,80 @@ async fn a_failing_recorder_stops_the_run() {
     emulator.shutdown().await;
 }
 
+/// A journal store whose appends fail once it holds `holds` records (a full disk).
+struct FillsUp {
+    journal: Memory,
+    holds: usize,
+}
+
+impl JournalStore for FillsUp {
+    fn describe(&self) -> String {
+        "a journal that fills up".to_owned()
+    }
+    fn load(&mut self) -> Result<Vec<String>, BoxError> {
+        self.journal.load()
+    }
+    fn append(&mut self, record: &str) -> Result<(), BoxError> {
+        if self.journal.0.lock().expect("lock").len() >= self.holds {
+            return Err("No space left on device".into());
+        }
+        self.journal.append(record)
+    }
+}
+
+#[tokio::test]
+async fn a_journal_append_failing_mid_run_stops_it_and_the_next_run_finishes_the_input() {
+    let emulator = Emulator::start().await.expect("emulator");
+    let journal = Memory::default();
+    // 1,200 users, 3 loads a session: the journal fills up in the middle of the uploads.
+    let input = users(1_200);
+    let opts = || options().with_max_loads_per_session(3);
+    let full = FillsUp {
+        journal: journal.clone(),
+        holds: 4,
+    };
+    let e = Importer::new(
+        client(&emulator),
+        DEFAULT_IDENTITY_SOURCE,
+        opts().with_journal_store(full),
+    )
+    .run(&[&input])
+    .await
+    .expect_err("a journal that cannot record stops the run");
+    assert!(matches!(e, ImportError::Journal { .. }), "{e:?}");
+    let text = e.to_string();
+    assert!(
+        text.contains("a journal that fills up") && text.contains("No space left on device"),
+        "{text}"
+    );
+    let written = journal.0.lock().expect("lock").len();
+    assert_eq!(written, 4, "nothing was recorded past the failure");
+    // With room again, the same input and journal: every user ends in Okta, once.
+    let report = Importer::new(
+        client(&emulator),
+        DEFAULT_IDENTITY_SOURCE,
+        opts().with_journal_store(journal.clone()),
+    )
+    .run(&[&input])
+    .await
+    .expect("the next run finishes");
+    assert!(
+        report.sessions.first().is_some_and(|s| s.resumed),
+        "the session the stopped run opened is continued: {report:?}"
+    );
+    let state = emulator.state();
+    let source = default_source(&state);
+    assert_eq!(source.users.len(), 1_200);
+    assert!(
+        source
+            .sessions
+            .iter()
+            .all(|s| matches!(s.status.as_str(), "COMPLETED" | "CLOSED")),
+        "no session is left open"
+    );
+    emulator.shutdown().await;
+}
+
 #[tokio::test]
 async fn an_adopted_session_is_cancelled_not_refused() {
     let emulator = Emulator::start().await.expect("emulator");
