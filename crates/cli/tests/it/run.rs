@@ -644,3 +644,53 @@ async fn token_file_and_a_dry_run_that_checks_the_target() {
     assert_eq!(code, 2, "--offline needs --dry-run");
     emulator.shutdown().await;
 }
+
+// Colours: on a terminal only, and never with NO_COLOR set to anything but "".
+
+/// `okta-idsrc ARGS` on a terminal (a pty from util-linux `script`) in `dir`, `NO_COLOR` as
+/// given: what the terminal showed.
+fn on_a_terminal(dir: &TempDir, args: &str, no_color: Option<&str>) -> String {
+    let mut cmd = std::process::Command::new("script");
+    cmd.env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", &dir.0)
+        .current_dir(&dir.0)
+        .args(["-qec"])
+        .arg(format!("'{}' {args}", env!("CARGO_BIN_EXE_okta-idsrc")))
+        .arg("/dev/null");
+    if let Some(value) = no_color {
+        cmd.env("NO_COLOR", value);
+    }
+    let out = cmd.output().expect("run script (util-linux) for a pty");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Whether `text` holds a colour (SGR) sequence, ESC [ digits and semicolons m: not the
+/// progress bar's line clearing.
+fn has_colour(text: &str) -> bool {
+    text.split('\x1b').skip(1).any(|s| {
+        let Some(rest) = s.strip_prefix('[') else {
+            return false;
+        };
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == ';'))
+            .unwrap_or(rest.len());
+        end > 0 && rest[end..].starts_with('m')
+    })
+}
+
+#[test]
+fn log_lines_are_coloured_on_a_terminal_unless_no_color_is_set() {
+    let dir = TempDir::new();
+    dir.file("users.csv", USERS);
+    let args = "-v import users.csv --emulator";
+    let plain = on_a_terminal(&dir, args, None);
+    assert!(plain.contains("INFO"), "{plain}");
+    assert!(has_colour(&plain), "coloured on a terminal: {plain:?}");
+    let empty = on_a_terminal(&dir, args, Some(""));
+    assert!(has_colour(&empty), "an empty NO_COLOR is unset: {empty:?}");
+    let off = on_a_terminal(&dir, args, Some("1"));
+    assert!(off.contains("INFO"), "{off}");
+    assert!(!has_colour(&off), "NO_COLOR=1: {off:?}");
+}
