@@ -262,6 +262,7 @@ fn plan_json(plan: &Plan) -> serde_json::Value {
         "target": plan.target,
         "revision": plan.revision,
         "input": plan.input,
+        "snapshot": plan.snapshot,
         "counts": by_kind(|k| plan.count(k)),
         "held": plan.held,
         "resent": plan.resent(),

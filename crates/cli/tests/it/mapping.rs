@@ -83,6 +83,11 @@ async fn a_workday_export_syncs_night_after_night_through_the_mapping() {
         stdout.contains("16 users upserted, 0 deactivated"),
         "{stdout}"
     );
+    // The skipped rows are counted, not silently dropped.
+    assert!(
+        stdout.contains("; 2 more users the mapping skips, left as they are"),
+        "{stdout}"
+    );
     let mut expected: Vec<(String, bool)> = ids(1001..=1020, true)
         .into_iter()
         .filter(|(id, _)| !["W1005", "W1014", "W1010", "W1018"].contains(&id.as_str()))
@@ -143,6 +148,10 @@ async fn a_workday_export_syncs_night_after_night_through_the_mapping() {
         stdout.contains("1 users upserted, 0 deactivated"),
         "{stdout}"
     );
+    assert!(
+        stdout.contains("; 3 more users the mapping skips"),
+        "W1002, W1014, W1021: {stdout}"
+    );
     expected.push(("W1005".to_owned(), true));
     expected.sort();
     assert_eq!(held(&emulator), expected);
@@ -161,6 +170,17 @@ async fn a_workday_export_syncs_night_after_night_through_the_mapping() {
     // Night 4: the same export: nothing to do.
     let stdout = night(&dir, &emulator, &night3);
     assert!(stdout.contains("nothing to do"), "{stdout}");
+    // The plan as JSON counts the snapshot, the skipped rows among it.
+    let (stdout, _) = exits(
+        0,
+        okta(&dir, &emulator)
+            .args(["sync", "plan", "export.csv", "--map", "mapping.toml"])
+            .args(["--state", "state.db", "--output", "json"]),
+    );
+    let plan: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON object");
+    assert_eq!(plan["snapshot"]["kept"], 3, "{plan}");
+    // 21 rows: 3 skipped, 3 deactivated by the mapping (W1003, W1010, W1018), 15 users.
+    assert_eq!(plan["snapshot"]["users"], 15, "{plan}");
     emulator.shutdown().await;
 }
 

@@ -212,7 +212,9 @@ pub fn plan(
         snapshot.users,
         &mut reading,
     )?;
+    let mut snapshot_kept = 0;
     if let Some(kept) = snapshot.kept {
+        snapshot_kept = kept.len() as u64;
         users.leaving.retain(|id| !kept.contains(id));
         let mut ids: Vec<&String> = kept.iter().collect();
         ids.sort();
@@ -343,6 +345,7 @@ pub fn plan(
             users: snapshot_users,
             groups: snapshot_groups,
             memberships: snapshot_memberships,
+            kept: snapshot_kept,
         },
         users_upserted,
         users_deactivated,

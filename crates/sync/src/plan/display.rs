@@ -54,6 +54,13 @@ impl fmt::Display for Plan {
         if let Some(m) = s.memberships {
             write!(f, ", {m} memberships")?;
         }
+        if s.kept > 0 {
+            write!(
+                f,
+                "; {} more users the mapping skips, left as they are",
+                s.kept
+            )?;
+        }
         writeln!(f)?;
         upserts_line(
             f,

@@ -235,6 +235,10 @@ pub struct SnapshotCounts {
     pub groups: Option<u64>,
     /// Memberships (`None`: no memberships file).
     pub memberships: Option<u64>,
+    /// Users the HR source holds and the sync leaves out ([`Snapshot::kept`]: a mapping's
+    /// skipped rows), kept as the state holds them.
+    #[serde(default)]
+    pub kept: u64,
 }
 
 impl Plan {
