@@ -429,6 +429,12 @@ async fn import(
         (true, false) => Some(check_target(target).await?),
         _ => None,
     };
+    // The users the mapping skips are counted for the summary: they are not sent.
+    let mapping_skipped = sources
+        .iter()
+        .map(|s| s.skipped().map(|ids| ids.len() as u64))
+        .sum::<Result<u64, String>>()
+        .map_err(|m| Failure::new("input", CliError::usage(m)))?;
     let before = target
         .emulator
         .as_ref()
@@ -488,7 +494,14 @@ async fn import(
                 .emulator
                 .as_ref()
                 .and_then(|e| e.counts(target.source.id()));
-            let summary = Summary::new(&report, target, before.as_ref(), after.as_ref(), checked);
+            let summary = Summary::new(
+                &report,
+                target,
+                before.as_ref(),
+                after.as_ref(),
+                checked,
+                mapping_skipped,
+            );
             let out = summary.json(&report);
             match args.output {
                 Output::Text => summary.print_text(&report),
@@ -577,6 +590,8 @@ struct Summary {
     emulator: Option<String>,
     /// What a dry run checked online.
     checked: Option<String>,
+    /// Users the mapping's `[skip]` rules leave out (distinct external ids): not sent.
+    mapping_skipped: u64,
 }
 
 /// `n` and the noun for it: `1 user`, `3 users`.
@@ -600,6 +615,7 @@ impl Summary {
         before: Option<&IdentitySourceCounts>,
         after: Option<&IdentitySourceCounts>,
         checked: Option<String>,
+        mapping_skipped: u64,
     ) -> Self {
         let changes = match (before, after) {
             (Some(before), Some(after)) => {
@@ -623,6 +639,7 @@ impl Summary {
             changes,
             emulator: target.emulator.as_ref().map(|e| e.base_url()),
             checked,
+            mapping_skipped,
         }
     }
 
@@ -708,6 +725,12 @@ impl Summary {
             println!(
                 "  … and {} more warnings",
                 report.warnings.len() - MAX_DETAILS
+            );
+        }
+        if self.mapping_skipped > 0 {
+            println!(
+                "  {} the mapping skips: not sent",
+                plural(self.mapping_skipped, "user", "users")
             );
         }
         if report.references_unchecked > 0 {
@@ -797,6 +820,7 @@ impl Summary {
             "referencesUnchecked": report.references_unchecked,
             "skippedTotal": report.skipped_total,
             "skipped": skipped,
+            "mappingSkipped": self.mapping_skipped,
         });
         if let (Some(url), Some(c)) = (&self.emulator, &self.changes) {
             let c = &c.after;

@@ -209,6 +209,20 @@ async fn import_with_a_mapping_deactivates_the_deactivate_rows() {
             .arg(&map),
     );
     assert!(stdout.contains("accepted"), "{stdout}");
+    // The two contractors are counted as skipped, not silently dropped.
+    assert!(
+        stdout.contains("  2 users the mapping skips: not sent"),
+        "{stdout}"
+    );
+    let (stdout, _) = exits(
+        0,
+        okta(&dir, &emulator)
+            .args(["import", "--output", "json", "--map"])
+            .arg(&map)
+            .arg(&users),
+    );
+    let out: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON object");
+    assert_eq!(out["mappingSkipped"], 2, "{out}");
     let held = held(&emulator);
     assert!(held.contains(&("W1003".to_owned(), false)), "{held:?}");
     assert!(!held.iter().any(|(id, _)| id == "W1005"), "{held:?}");
