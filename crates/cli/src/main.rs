@@ -124,30 +124,36 @@ fn main() -> ExitCode {
 }
 
 /// Prints clap's error (help and version too) and exits as clap does; with `--output json`
-/// on the command line, also one JSON object on stdout, as every other exit of `import`.
+/// on the command line, also one JSON object on stdout, as every other exit of `import`;
+/// with `--log-format json`, the error is one JSON line on stderr like every other error.
 fn usage_error(e: &clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    let _ = e.print();
     if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) || !e.use_stderr() {
+        let _ = e.print();
         return ExitCode::SUCCESS;
     }
     let args: Vec<String> = std::env::args().collect();
-    let json = args
-        .windows(2)
-        .any(|w| w[0] == "--output" && w[1] == "json")
-        || args.iter().any(|a| a == "--output=json");
-    if json {
-        let rendered = e.render().to_string();
-        let message = rendered
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .trim_start_matches("error: ");
+    let given = |flag: &str, value: &str| {
+        args.windows(2).any(|w| w[0] == flag && w[1] == value)
+            || args.iter().any(|a| *a == format!("{flag}={value}"))
+    };
+    let rendered = e.render().to_string();
+    let message = rendered
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ");
+    if given("--output", "json") {
         let out = serde_json::json!({
             "error": { "kind": "usage", "message": message, "exitCode": error::EXIT_USAGE },
         });
         println!("{out}");
     }
+    if given("--log-format", "json") {
+        logging::init(0, logging::LogFormat::Json, false);
+        return logging::report(&CliError::usage(message));
+    }
+    let _ = e.print();
     ExitCode::from(error::EXIT_USAGE)
 }
 

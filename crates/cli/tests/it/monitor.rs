@@ -511,6 +511,31 @@ fn log_format_json_makes_every_stderr_line_json_with_the_embedded_emulator() {
 }
 
 #[test]
+fn log_format_json_makes_a_usage_error_one_json_line() {
+    let dir = TempDir::new();
+    let (code, stdout, stderr) = run(cli(&dir).args([
+        "--log-format",
+        "json",
+        "import",
+        "users.csv",
+        "--no-such-flag",
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    let line: Value = serde_json::from_str(lines[0]).expect("a JSON line");
+    assert_eq!(line["level"], "ERROR", "{line}");
+    assert_eq!(line["fields"]["exit_code"], 2, "{line}");
+    assert!(
+        line["fields"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("--no-such-flag")),
+        "{line}"
+    );
+}
+
+#[test]
 fn sync_status_takes_no_monitoring_flags() {
     let dir = TempDir::new();
     let (code, _, stderr) = run(cli(&dir).args([
