@@ -1,12 +1,14 @@
 //! `okta-idsrc map check`: a mapping tried on an export before the first run — the first
 //! rows as Okta will receive them, and every problem in the whole file.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use okta_idsrc_core::bulk::EncodedEntity;
-use okta_idsrc_import::{Entity, InputError, Record, check_record};
+use okta_idsrc_import::{Entity, EntityKind, InputError, Record, check_record, repeated_id};
 use serde_json::{Value, json};
 
 use crate::error::{CliError, EXIT_USAGE};
@@ -79,6 +81,8 @@ pub(crate) fn run(command: MapCommand) -> Result<(), CliError> {
     let mut problems: Vec<InputError> = Vec::new();
     let mut total_problems = 0u64;
     let mut encoded = EncodedEntity::new();
+    // Each external id's first row and what it does there.
+    let mut first: HashMap<String, (u64, EntityKind)> = HashMap::new();
     let mut note = |found: Vec<InputError>, problems: &mut Vec<InputError>| {
         for p in found {
             total_problems += 1;
@@ -117,8 +121,28 @@ pub(crate) fn run(command: MapCommand) -> Result<(), CliError> {
             line,
             entity,
         };
-        if let Err(found) = check_record(&record, &mut encoded) {
-            note(found, &mut problems);
+        match check_record(&record, &mut encoded) {
+            Err(found) => note(found, &mut problems),
+            // An id on two rows: a duplicate, or upserted and deactivated, as import says.
+            Ok(()) => {
+                let id = match &record.entity {
+                    Entity::UserUpsert(u) => u.external_id.clone().unwrap_or_default(),
+                    Entity::UserDeactivate(id) => id.clone(),
+                    _ => String::new(),
+                };
+                match first.entry(id) {
+                    Entry::Occupied(at) => {
+                        let (line, kind) = *at.get();
+                        note(
+                            vec![repeated_id(&record, (&name, line), kind)],
+                            &mut problems,
+                        );
+                    }
+                    Entry::Vacant(at) => {
+                        at.insert((line, record.entity.kind()));
+                    }
+                }
+            }
         }
         if shown.len() < args.rows {
             shown.push((line, value));

@@ -119,7 +119,7 @@ pub use options::{
 };
 pub use progress::{PROGRESS_INTERVAL, Phase, Progress, Waiting, WaitingFor};
 pub use report::{EntityCounts, ImportReport, LineRange, SessionReport, SessionState};
-pub use validate::check_record;
+pub use validate::{check_record, repeated_id};
 
 use okta_idsrc_ops::Client;
 use okta_idsrc_ops::service::SendHttpService;

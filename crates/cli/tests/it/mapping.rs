@@ -415,6 +415,47 @@ async fn groups_and_memberships_through_the_mapping() {
 }
 
 #[test]
+fn map_check_reports_an_id_on_two_rows_as_import_would() {
+    let dir = TempDir::new();
+    let map = dir.file("mapping.toml", MAPPING);
+    // Line 22: Ada again; line 23: Grace again, terminated (an upsert and a deactivation).
+    let export = format!(
+        "{EXPORT}W1001,Ada,Lovelace,ada2@example.com,Engineering,Active,Employee,CC-100,2010-01-15\n\
+         W1002,Grace,Hopper,grace@example.com,Finance,Terminated,Employee,CC-110,2011-02-15\n"
+    );
+    let users = dir.file("export.csv", export);
+    let (stdout, _) = exits(
+        2,
+        cli(&dir)
+            .args(["map", "check", "--map"])
+            .arg(&map)
+            .arg(&users),
+    );
+    assert!(
+        stdout.contains("line 22")
+            && stdout.contains("duplicate user externalId \"W1001\"; first at line 2"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("line 23, column externalId: user externalId \"W1002\" is both upserted")
+            && stdout.contains("export.csv line 3) and deactivated here"),
+        "{stdout}"
+    );
+    // import refuses the same file with the same words, sending nothing.
+    let (_, stderr) = exits(
+        2,
+        cli(&dir)
+            .args(["import", "--dry-run", "--offline", "--map"])
+            .arg(&map)
+            .arg(&users),
+    );
+    assert!(
+        stderr.contains("duplicate user externalId \"W1001\"; first at line 2"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn map_check_prints_the_first_rows_as_mapped_and_every_problem() {
     let dir = TempDir::new();
     let map = dir.file("mapping.toml", MAPPING);

@@ -110,7 +110,7 @@ pub(super) fn find_duplicates(
 
 /// A delete of what the same run upserts, at `r`; the upsert is at `upsert_line` of
 /// `upsert_source`.
-fn contradiction_problem(
+pub(crate) fn contradiction_problem(
     r: &Record,
     source: &Arc<str>,
     upsert_source: &str,
@@ -152,7 +152,8 @@ fn contradiction_problem(
 /// An id seen on the second reading: the id's bytes, and where it was first.
 type Seen = (Vec<u8>, Arc<str>, u64);
 
-fn duplicate_problem(
+/// The entity at `r` (in `source`) repeats the id first at `first_line` of `first_source`.
+pub(crate) fn duplicate_problem(
     r: &Record,
     source: &Arc<str>,
     first_source: &str,

@@ -311,6 +311,18 @@ pub(crate) fn validate(
     })
 }
 
+/// The problem the importer reports for the record `r` whose id came first at `first` (a
+/// source's name and a line): a duplicate when that first one is of the same kind, else (a
+/// delete of what is upserted there) a contradiction. For callers that check records one at
+/// a time, as `okta-idsrc map check` does.
+pub fn repeated_id(r: &Record, first: (&str, u64), first_kind: EntityKind) -> InputError {
+    if first_kind == r.entity.kind() {
+        duplicates::duplicate_problem(r, &r.source, first.0, first.1)
+    } else {
+        duplicates::contradiction_problem(r, &r.source, first.0, first.1)
+    }
+}
+
 /// Checks one record's entity as the importer does — Okta's rules for its kind (core's),
 /// and that it fits in a load on its own — with `encoded` as scratch: `Ok` leaves the entity
 /// encoded there; `Err` lists its problems with the record's source, line and field.
