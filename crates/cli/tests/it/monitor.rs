@@ -12,7 +12,7 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use crate::common::{TempDir, against, cli, run};
+use crate::common::{TempDir, against, cli, exits, run};
 
 const USERS: &str = "externalId,email,userName\n\
                      u1,ann@example.com,ann@example.com\n\
@@ -513,18 +513,16 @@ fn log_format_json_makes_every_stderr_line_json_with_the_embedded_emulator() {
 #[test]
 fn log_format_json_makes_a_usage_error_one_json_line() {
     let dir = TempDir::new();
-    let (code, stdout, stderr) = run(cli(&dir).args([
+    let args = [
         "--log-format",
         "json",
         "import",
         "users.csv",
         "--no-such-flag",
-    ]));
-    assert_eq!(code, 2, "{stderr}");
+    ];
+    let (stdout, stderr) = exits(2, cli(&dir).args(args));
     assert!(stdout.is_empty(), "{stdout}");
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "{stderr}");
-    let line: Value = serde_json::from_str(lines[0]).expect("a JSON line");
+    let line: Value = serde_json::from_str(&stderr).expect("one JSON line");
     assert_eq!(line["level"], "ERROR", "{line}");
     assert_eq!(line["fields"]["exit_code"], 2, "{line}");
     assert!(
