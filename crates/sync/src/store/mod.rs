@@ -37,15 +37,10 @@ use crate::target::Target;
 /// file is migrated on open ([`MIGRATE_1_TO_2`]).
 const SCHEMA_VERSION: i64 = 2;
 
-/// Moves the plan being applied out of the `targets` row into `applying`, in one transaction.
+/// Moves the plan being applied out of the `targets` row into `applying` (which [`SCHEMA`]
+/// creates first), in one transaction with the version change.
 const MIGRATE_1_TO_2: &str = "
 BEGIN IMMEDIATE;
-CREATE TABLE applying (
-    target INTEGER PRIMARY KEY REFERENCES targets (id),
-    plan_id TEXT NOT NULL,
-    plan TEXT,
-    run INTEGER
-);
 INSERT INTO applying (target, plan_id, plan, run)
     SELECT id, applying, applying_plan, applying_run FROM targets WHERE applying IS NOT NULL;
 ALTER TABLE targets DROP COLUMN applying;
@@ -66,7 +61,7 @@ CREATE TABLE IF NOT EXISTS targets (
 CREATE TABLE IF NOT EXISTS applying (
     target INTEGER PRIMARY KEY REFERENCES targets (id),
     plan_id TEXT NOT NULL,
-    plan TEXT,
+    plan BLOB,
     run INTEGER
 );
 CREATE TABLE IF NOT EXISTS users (
@@ -178,12 +173,12 @@ impl StateStore {
             .map_err(fail("cannot set synchronous"))?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(fail("cannot enable foreign keys"))?;
+        conn.execute_batch(SCHEMA)
+            .map_err(fail("cannot create the schema"))?;
         if version == 1 {
             conn.execute_batch(MIGRATE_1_TO_2)
                 .map_err(fail("cannot migrate the state from schema version 1"))?;
         }
-        conn.execute_batch(SCHEMA)
-            .map_err(fail("cannot create the schema"))?;
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(fail("cannot record the schema version"))?;
         Ok(Self { conn, path })
