@@ -90,7 +90,7 @@ impl fmt::Display for Plan {
             .chain(upserts(self).filter(|(_, reason, _)| *reason == Reason::New))
             .take(SHOWN)
             .map(|(id, reason, detail)| {
-                let mut line = format!("    {}", id.unwrap_or_default());
+                let mut line = format!("    {id}");
                 if detail.is_empty() {
                     let _ = write!(line, "  ({})", reason_word(reason));
                 }
@@ -145,15 +145,15 @@ impl fmt::Display for Plan {
 }
 
 /// The users and groups `plan` upserts: external id, reason, detail.
-fn upserts(plan: &Plan) -> impl Iterator<Item = (Option<&str>, Reason, &Vec<String>)> {
+fn upserts(plan: &Plan) -> impl Iterator<Item = (&str, Reason, &Vec<String>)> {
     let users = plan
         .users_upserted
         .iter()
-        .map(|u| (Some(u.user.external_id()), u.reason, &u.detail));
+        .map(|u| (u.user.external_id(), u.reason, &u.detail));
     let groups = plan
         .groups_upserted
         .iter()
-        .map(|g| (Some(g.group.external_id()), g.reason, &g.detail));
+        .map(|g| (g.group.external_id(), g.reason, &g.detail));
     users.chain(groups)
 }
 
