@@ -2,7 +2,6 @@
 //! rows as Okta will receive them, and every problem in the whole file.
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -124,22 +123,22 @@ pub(crate) fn run(command: MapCommand) -> Result<(), CliError> {
         match check_record(&record, &mut encoded) {
             Err(found) => note(found, &mut problems),
             // An id on two rows: a duplicate, or upserted and deactivated, as import says.
+            // (A mapped row is a user upsert or deactivation; nothing else has a user id.)
             Ok(()) => {
                 let id = match &record.entity {
-                    Entity::UserUpsert(u) => u.external_id.clone().unwrap_or_default(),
-                    Entity::UserDeactivate(id) => id.clone(),
-                    _ => String::new(),
+                    Entity::UserUpsert(u) => u.external_id.as_deref(),
+                    Entity::UserDeactivate(id) => Some(id.as_str()),
+                    _ => None,
                 };
-                match first.entry(id) {
-                    Entry::Occupied(at) => {
-                        let (line, kind) = *at.get();
-                        note(
-                            vec![repeated_id(&record, (&name, line), kind)],
+                if let Some(id) = id {
+                    match first.get(id) {
+                        Some(&(first_line, kind)) => note(
+                            vec![repeated_id(&record, (&name, first_line), kind)],
                             &mut problems,
-                        );
-                    }
-                    Entry::Vacant(at) => {
-                        at.insert((line, record.entity.kind()));
+                        ),
+                        None => {
+                            first.insert(id.to_owned(), (line, record.entity.kind()));
+                        }
                     }
                 }
             }
