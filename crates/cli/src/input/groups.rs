@@ -13,6 +13,9 @@ use crate::mapping::{Mapping, Renames};
 use super::table::{Columns, CsvRows, CsvTable};
 use super::{Entries, InputProblem, Section, SectionFile, jsonl};
 
+/// The columns a groups CSV may have.
+const COLUMNS: &str = "externalId,displayName[,description]";
+
 /// A groups file.
 pub(crate) type GroupsFile = SectionFile<Groups>;
 
@@ -22,7 +25,7 @@ pub(crate) struct Groups;
 
 impl Section for Groups {
     const NAME: &'static str = "groups";
-    const COLUMNS: &'static str = "externalId,displayName[,description]";
+    const COLUMNS: &'static str = COLUMNS;
     type Row = BulkGroupUpsertRequestBodyProfilesInner;
 
     fn renames(mapping: &Mapping) -> &Renames {
@@ -43,9 +46,6 @@ impl Section for Groups {
         Box::new(jsonl::JsonLines::new(reader))
     }
 }
-
-/// The columns a groups CSV may have.
-const COLUMNS: &str = Groups::COLUMNS;
 
 /// The columns of a groups CSV.
 struct GroupColumns {
